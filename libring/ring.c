@@ -76,18 +76,20 @@ SDRV_PUBLIC SDRV_COLD int sdrv_ring_front_attach(struct sdrv_ring_front *front,
 		       &nr_slots);
 	if (err)
 		return err;
-	*front = (struct sdrv_ring_front){
-		.sring = shared,
-		.slots = (unsigned char *)shared + SDRV_SRING_HEADER_SIZE,
-		.mask = nr_slots - 1,
-		.slot_size = (uint32_t)slot_size,
-		.req_size = (uint32_t)req_size,
-		.rsp_size = (uint32_t)rsp_size,
-		.req_prod_pvt = start_index,
-		.req_prod_pub = start_index,
-		.rsp_cons = start_index,
-		.rsp_prod_seen = start_index,
-	};
+	/* Field by field: a compound literal would make some compilers call
+	 * memcpy, which a freestanding guest may not have. */
+	front->sring = shared;
+	front->slots = (unsigned char *)shared + SDRV_SRING_HEADER_SIZE;
+	front->mask = nr_slots - 1;
+	front->slot_size = (uint32_t)slot_size;
+	front->req_size = (uint32_t)req_size;
+	front->rsp_size = (uint32_t)rsp_size;
+	front->req_prod_pvt = start_index;
+	front->req_prod_pub = start_index;
+	front->rsp_cons = start_index;
+	front->rsp_prod_seen = start_index;
+	front->fault = SDRV_RING_HEALTHY;
+	front->fault_index = 0;
 	return 0;
 }
 
@@ -107,18 +109,18 @@ SDRV_PUBLIC SDRV_COLD int sdrv_ring_back_attach(struct sdrv_ring_back *back,
 		       &nr_slots);
 	if (err)
 		return err;
-	*back = (struct sdrv_ring_back){
-		.sring = shared,
-		.slots = (unsigned char *)shared + SDRV_SRING_HEADER_SIZE,
-		.mask = nr_slots - 1,
-		.slot_size = (uint32_t)slot_size,
-		.req_size = (uint32_t)req_size,
-		.rsp_size = (uint32_t)rsp_size,
-		.rsp_prod_pvt = start_index,
-		.rsp_prod_pub = start_index,
-		.req_cons = start_index,
-		.req_prod_seen = start_index,
-	};
+	back->sring = shared;
+	back->slots = (unsigned char *)shared + SDRV_SRING_HEADER_SIZE;
+	back->mask = nr_slots - 1;
+	back->slot_size = (uint32_t)slot_size;
+	back->req_size = (uint32_t)req_size;
+	back->rsp_size = (uint32_t)rsp_size;
+	back->rsp_prod_pvt = start_index;
+	back->rsp_prod_pub = start_index;
+	back->req_cons = start_index;
+	back->req_prod_seen = start_index;
+	back->fault = SDRV_RING_HEALTHY;
+	back->fault_index = 0;
 	return 0;
 }
 

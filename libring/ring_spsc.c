@@ -70,14 +70,15 @@ sdrv_ring_spsc_prod_attach(struct sdrv_ring_spsc_prod *prod,
 	err = read_indices(shared, nr_elems, &head, &tail);
 	if (err)
 		return err;
-	*prod = (struct sdrv_ring_spsc_prod){
-		.shared = shared,
-		.elems = shared->elems,
-		.mask = nr_elems - 1,
-		.elem_size = elem_size,
-		.head = head,
-		.tail_seen = tail,
-	};
+	/* Field by field: no memcpy in a freestanding guest. */
+	prod->shared = shared;
+	prod->elems = shared->elems;
+	prod->mask = nr_elems - 1;
+	prod->elem_size = elem_size;
+	prod->head = head;
+	prod->tail_seen = tail;
+	prod->fault = SDRV_RING_HEALTHY;
+	prod->fault_index = 0;
 	return 0;
 }
 
@@ -94,13 +95,13 @@ sdrv_ring_spsc_cons_attach(struct sdrv_ring_spsc_cons *cons,
 	err = read_indices(shared, nr_elems, &head, &tail);
 	if (err)
 		return err;
-	*cons = (struct sdrv_ring_spsc_cons){
-		.shared = shared,
-		.elems = shared->elems,
-		.mask = nr_elems - 1,
-		.elem_size = elem_size,
-		.tail = tail,
-		.head_seen = head,
-	};
+	cons->shared = shared;
+	cons->elems = shared->elems;
+	cons->mask = nr_elems - 1;
+	cons->elem_size = elem_size;
+	cons->tail = tail;
+	cons->head_seen = head;
+	cons->fault = SDRV_RING_HEALTHY;
+	cons->fault_index = 0;
 	return 0;
 }

@@ -665,12 +665,12 @@ static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 		req_type req;                                                  \
 		rsp_type rsp;                                                  \
 	};                                                                     \
-	static inline uint32_t name##_ring_nr_slots(size_t ring_bytes)         \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_ring_nr_slots(size_t ring_bytes)         \
 	{                                                                      \
 		return sdrv_ring_nr_slots(ring_bytes,                          \
 					  sizeof(union name##_slot));          \
 	}                                                                      \
-	static inline int name##_front_attach(struct sdrv_ring_front *f,       \
+	static inline SDRV_MAYBE_UNUSED int name##_front_attach(struct sdrv_ring_front *f,       \
 					      void *shared, size_t ring_bytes, \
 					      uint32_t start_index)            \
 	{                                                                      \
@@ -679,7 +679,7 @@ static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 					      sizeof(req_type),                \
 					      sizeof(rsp_type), start_index);  \
 	}                                                                      \
-	static inline int name##_back_attach(struct sdrv_ring_back *b,         \
+	static inline SDRV_MAYBE_UNUSED int name##_back_attach(struct sdrv_ring_back *b,         \
 					     void *shared, size_t ring_bytes,  \
 					     uint32_t start_index)             \
 	{                                                                      \
@@ -688,38 +688,38 @@ static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 					     sizeof(req_type),                 \
 					     sizeof(rsp_type), start_index);   \
 	}                                                                      \
-	static inline req_type *name##_front_request_slot(                     \
+	static inline SDRV_MAYBE_UNUSED req_type *name##_front_request_slot(                     \
 		struct sdrv_ring_front *f, uint32_t k)                         \
 	{                                                                      \
 		return (req_type *)sdrv_ring_front_request_slot(f, k);         \
 	}                                                                      \
-	static inline uint32_t name##_front_put_requests(                      \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_front_put_requests(                      \
 		struct sdrv_ring_front *f, const req_type *src, uint32_t n)    \
 	{                                                                      \
 		return sdrv_ring__front_put(f, src, n,                         \
 					    sizeof(union name##_slot),         \
 					    sizeof(req_type));                 \
 	}                                                                      \
-	static inline uint32_t name##_front_take_responses(                    \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_front_take_responses(                    \
 		struct sdrv_ring_front *f, rsp_type *dst, uint32_t max)        \
 	{                                                                      \
 		return sdrv_ring__front_take(f, dst, max,                      \
 					     sizeof(union name##_slot),        \
 					     sizeof(rsp_type));                \
 	}                                                                      \
-	static inline rsp_type *name##_back_response_slot(                     \
+	static inline SDRV_MAYBE_UNUSED rsp_type *name##_back_response_slot(                     \
 		struct sdrv_ring_back *b, uint32_t k)                          \
 	{                                                                      \
 		return (rsp_type *)sdrv_ring_back_response_slot(b, k);         \
 	}                                                                      \
-	static inline uint32_t name##_back_take_requests(                      \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_back_take_requests(                      \
 		struct sdrv_ring_back *b, req_type *dst, uint32_t max)         \
 	{                                                                      \
 		return sdrv_ring__back_take(b, dst, max,                       \
 					    sizeof(union name##_slot),         \
 					    sizeof(req_type));                 \
 	}                                                                      \
-	static inline uint32_t name##_back_put_responses(                      \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_back_put_responses(                      \
 		struct sdrv_ring_back *b, const rsp_type *src, uint32_t n)     \
 	{                                                                      \
 		return sdrv_ring__back_put(b, src, n,                          \

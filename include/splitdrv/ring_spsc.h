@@ -229,12 +229,12 @@ static inline uint32_t sdrv_ring_spsc_dequeue_burst(struct sdrv_ring_spsc_cons *
  * name##_dequeue_burst(cons, type *, n).
  */
 #define SDRV_RING_SPSC_DEFINE(name, type)                                      \
-	static inline uint32_t name##_enqueue_burst(                           \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_enqueue_burst(                           \
 		struct sdrv_ring_spsc_prod *p, const type *src, uint32_t n)    \
 	{                                                                      \
 		return sdrv_ring_spsc__enqueue(p, src, n, sizeof(type));       \
 	}                                                                      \
-	static inline uint32_t name##_dequeue_burst(                           \
+	static inline SDRV_MAYBE_UNUSED uint32_t name##_dequeue_burst(                           \
 		struct sdrv_ring_spsc_cons *c, type *dst, uint32_t n)          \
 	{                                                                      \
 		return sdrv_ring_spsc__dequeue(c, dst, n, sizeof(type));       \

@@ -5,7 +5,6 @@
  * in two processes over memfd shared memory; millions of round trips, every
  * request and response payload checked, notifications by the event indices.
  */
-#define SIDES_WITH_XEN
 #include <criterion/criterion.h>
 
 #include "pair.h"

@@ -5,7 +5,6 @@
 
 #include <splitdrv/ring_spsc.h>
 
-#include "pair.h"
 
 SDRV_RING_SPSC_DEFINE(u64q, uint64_t);
 
@@ -20,7 +19,7 @@ static void q_init(struct q *q, uint32_t nr)
 {
 	q->bytes = sdrv_ring_spsc_memsize(nr, sizeof(uint64_t));
 	cr_assert_neq(q->bytes, 0);
-	q->shared = aligned_alloc(128, q->bytes);
+	q->shared = aligned_alloc(128, (q->bytes + 127) & ~(size_t)127);
 	cr_assert_eq(sdrv_ring_spsc_init(q->shared, nr, sizeof(uint64_t)), 0);
 	cr_assert_eq(sdrv_ring_spsc_prod_attach(&q->p, q->shared, nr,
 						sizeof(uint64_t)),
@@ -70,7 +69,8 @@ Test(ring_spsc, generic_runtime_size_matches_typed)
 	struct sdrv_ring_spsc_prod p;
 	struct sdrv_ring_spsc_cons c;
 	size_t bytes = sdrv_ring_spsc_memsize(8, 3);
-	struct sdrv_ring_spsc_shared *shared = aligned_alloc(128, bytes);
+	struct sdrv_ring_spsc_shared *shared =
+		aligned_alloc(128, (bytes + 127) & ~(size_t)127);
 	uint8_t in[30], out[30];
 
 	for (int i = 0; i < 30; i++)
@@ -138,80 +138,4 @@ Test(ring_spsc_hostile, attach_refuses_inconsistent_indices)
 	cr_assert_eq(sdrv_ring_spsc_cons_attach(&c, q.shared, 16, 8),
 		     -SDRV_EPROTO);
 	free(q.shared);
-}
-
-/* Two sides in threads or processes: every element arrives once, in order. */
-#define STREAM_ELEMS 4000000ull
-
-struct stream {
-	struct sdrv_ring_spsc_shared *shared;
-	uint32_t nr;
-	uint32_t burst;
-};
-
-static int stream_producer(void *arg)
-{
-	struct stream *s = arg;
-	struct sdrv_ring_spsc_prod p;
-	uint64_t buf[64], next = 0;
-
-	if (sdrv_ring_spsc_prod_attach(&p, s->shared, s->nr, 8))
-		return 1;
-	while (next < STREAM_ELEMS) {
-		uint32_t n = s->burst;
-
-		if (STREAM_ELEMS - next < n)
-			n = (uint32_t)(STREAM_ELEMS - next);
-		for (uint32_t i = 0; i < n; i++)
-			buf[i] = next + i;
-		next += u64q_enqueue_burst(&p, buf, n);
-	}
-	return 0;
-}
-
-static int stream_consumer(void *arg)
-{
-	struct stream *s = arg;
-	struct sdrv_ring_spsc_cons c;
-	uint64_t buf[64], expect = 0;
-
-	if (sdrv_ring_spsc_cons_attach(&c, s->shared, s->nr, 8))
-		return 1;
-	while (expect < STREAM_ELEMS) {
-		uint32_t n = u64q_dequeue_burst(&c, buf, s->burst);
-
-		for (uint32_t i = 0; i < n; i++)
-			if (buf[i] != expect++)
-				return 2;
-		if (c.fault)
-			return 3;
-	}
-	return 0;
-}
-
-static void stream(enum pair_mode mode, uint32_t burst)
-{
-	struct stream s = { .nr = 1024, .burst = burst };
-	size_t bytes = sdrv_ring_spsc_memsize(s.nr, 8);
-
-	s.shared = pair_shared_alloc(bytes);
-	cr_assert_not_null(s.shared);
-	cr_assert_eq(sdrv_ring_spsc_init(s.shared, s.nr, 8), 0);
-	cr_assert_eq(pair_run(mode, stream_producer, stream_consumer, &s), 0,
-		     "%s, burst %u", pair_mode_name(mode), burst);
-	pair_shared_free(s.shared, bytes);
-}
-
-Test(ring_spsc_concurrent, threads_deliver_every_element_in_order,
-     .timeout = 120)
-{
-	stream(PAIR_THREADS, 1);
-	stream(PAIR_THREADS, 32);
-}
-
-Test(ring_spsc_concurrent, processes_deliver_every_element_in_order,
-     .timeout = 120)
-{
-	stream(PAIR_PROCESSES, 1);
-	stream(PAIR_PROCESSES, 32);
 }

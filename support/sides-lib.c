@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The libring sides of tests/ring/sides.h. */
+/* The libring sides of support/sides.h. */
 #include "sides.h"
 
 #include <string.h>

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The sides of tests/ring/sides.h written with Xen's ring.h macros, the way
+ * The sides of support/sides.h written with Xen's ring.h macros, the way
  * Linux's blkfront/blkback use them: RING_GET_REQUEST to fill in place,
  * RING_COPY_REQUEST to read, the PROD_OVERFLOW checks on the peer's index.
  */
-#define SIDES_WITH_XEN
 #include "sides.h"
 
 #include "xen_peer.h"

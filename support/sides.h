@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/ring/sides.h - the two sides of a streaming request/response
+ * support/sides.h - the two sides of a streaming request/response
  * workload over a 64-byte-message ring, written once with libring and once
- * with Xen's own macros, for the interop and concurrency tests.
+ * with Xen's own macros, for the interop and concurrency tests and the demo.
  *
  * Every request and response carries a sequence number and a payload derived
  * from it; each side checks every one it receives.  Sides notify each other
@@ -47,10 +47,9 @@ void sides_shared_init(struct sides_shared *s, uint32_t ring_bytes,
 /* pair_side_fn-compatible: arg is the struct sides_shared. */
 int lib_front(void *arg);
 int lib_back(void *arg);
-#ifdef SIDES_WITH_XEN
+/* In support/sides-xen.c, built only where the Xen headers are. */
 int xen_front(void *arg);
 int xen_back(void *arg);
-#endif
 
 /* Record the first failure and wake the peer so it can give up too. */
 int sides_fail(struct sides_shared *s, int failure);

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Print one closing line for the test runs whose meson testlog.json files
+are given: "tests: N passed, N failed, N skipped" (criterion cases counted
+one by one where the program reports them)."""
+import json
+import re
+import sys
+
+SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        for line in f:
+            t = json.loads(line)
+            m = SYNTH.search(t.get("stdout", "") + t.get("stderr", ""))
+            if t["result"] == "SKIP":
+                skipped += 1
+            elif m:  # a criterion program: count its cases
+                tested, ok, fail, crash = map(int, m.groups())
+                passed += ok
+                failed += fail + crash
+                skipped += max(0, tested - ok - fail - crash)
+                if t["result"] != "OK" and fail + crash == 0:
+                    failed += 1  # the program itself failed (timeout, sanitizer)
+            elif t["result"] == "OK":
+                passed += 1
+            else:
+                failed += 1
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
