@@ -299,28 +299,37 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring__back_refresh(struct sdrv_ring_back *b,
 /* Front: produce requests, consume responses                          */
 
 /** sdrv_ring_front_nr_slots() - slots in the ring (a power of two). */
-static inline uint32_t sdrv_ring_front_nr_slots(const struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_nr_slots(const struct sdrv_ring_front *f)
 {
 	return f->mask + 1;
 }
 
 /** sdrv_ring_front_fault() - SDRV_RING_HEALTHY, or why the handle broke. */
-static inline enum sdrv_ring_fault
+static SDRV_ALWAYS_INLINE enum sdrv_ring_fault
 sdrv_ring_front_fault(const struct sdrv_ring_front *f)
 {
 	return (enum sdrv_ring_fault)f->fault;
 }
 
 /** sdrv_ring_front_free() - request slots free to fill now. */
-static inline uint32_t sdrv_ring_front_free(const struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_free(const struct sdrv_ring_front *f)
 {
 	return f->mask + 1 - (f->req_prod_pvt - f->rsp_cons);
 }
 
 /** sdrv_ring_front_in_flight() - requests produced and not yet answered. */
-static inline uint32_t sdrv_ring_front_in_flight(const struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_in_flight(const struct sdrv_ring_front *f)
 {
 	return f->req_prod_pvt - f->rsp_cons;
+}
+
+static SDRV_ALWAYS_INLINE void *
+sdrv_ring__front_slot(struct sdrv_ring_front *f, uint32_t k, uint32_t slot_size)
+{
+	if (sdrv_unlikely(k >= sdrv_ring_front_free(f) || f->fault))
+		return NULL;
+	return sdrv_ring__slot(f->slots, f->mask, slot_size,
+			       f->req_prod_pvt + k);
 }
 
 /**
@@ -331,13 +340,10 @@ static inline uint32_t sdrv_ring_front_in_flight(const struct sdrv_ring_front *f
  * Return: the slot, or NULL if fewer than @k + 1 slots are free or the
  * handle is broken.
  */
-static inline void *sdrv_ring_front_request_slot(struct sdrv_ring_front *f,
-						 uint32_t k)
+static SDRV_ALWAYS_INLINE void *
+sdrv_ring_front_request_slot(struct sdrv_ring_front *f, uint32_t k)
 {
-	if (sdrv_unlikely(k >= sdrv_ring_front_free(f) || f->fault))
-		return NULL;
-	return sdrv_ring__slot(f->slots, f->mask, f->slot_size,
-			       f->req_prod_pvt + k);
+	return sdrv_ring__front_slot(f, k, f->slot_size);
 }
 
 /**
@@ -345,7 +351,7 @@ static inline void *sdrv_ring_front_request_slot(struct sdrv_ring_front *f,
  * (privately; publish or push makes them visible).
  * Return: the number produced, @n clamped to the free slots.
  */
-static inline uint32_t sdrv_ring_front_produce(struct sdrv_ring_front *f,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_produce(struct sdrv_ring_front *f,
 					       uint32_t n)
 {
 	n = sdrv_ring__min(n, sdrv_ring_front_free(f));
@@ -371,7 +377,7 @@ sdrv_ring__front_put(struct sdrv_ring_front *f, const void *src, uint32_t n,
  * array of req_size-byte items) into free slots.
  * Return: how many were copied (0 when full or broken).
  */
-static inline uint32_t sdrv_ring_front_put_requests(struct sdrv_ring_front *f,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_put_requests(struct sdrv_ring_front *f,
 						    const void *src, uint32_t n)
 {
 	return sdrv_ring__front_put(f, src, n, f->slot_size, f->req_size);
@@ -381,7 +387,7 @@ static inline uint32_t sdrv_ring_front_put_requests(struct sdrv_ring_front *f,
  * sdrv_ring_front_publish() - make produced requests visible to the back,
  * without checking whether it wants a notification (busy-polling peers).
  */
-static inline void sdrv_ring_front_publish(struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE void sdrv_ring_front_publish(struct sdrv_ring_front *f)
 {
 	if (f->req_prod_pub == f->req_prod_pvt)
 		return;
@@ -396,7 +402,7 @@ static inline void sdrv_ring_front_publish(struct sdrv_ring_front *f)
  * back asked to be notified (Xen's RING_PUSH_REQUESTS_AND_CHECK_NOTIFY).
  * Return: true if the caller must notify the back's event channel.
  */
-static inline bool sdrv_ring_front_push(struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE bool sdrv_ring_front_push(struct sdrv_ring_front *f)
 {
 	uint32_t old_prod = f->req_prod_pub, new_prod = f->req_prod_pvt;
 	uint32_t event;
@@ -419,7 +425,7 @@ static inline bool sdrv_ring_front_push(struct sdrv_ring_front *f)
  * the back's index if the last checked value is used up.
  * Return: the count; 0 if none or the handle is broken.
  */
-static inline uint32_t sdrv_ring_front_pending(struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_pending(struct sdrv_ring_front *f)
 {
 	if (sdrv_unlikely(f->fault))
 		return 0;
@@ -456,7 +462,7 @@ sdrv_ring__front_take(struct sdrv_ring_front *f, void *dst, uint32_t max,
  * Each response is read from shared memory exactly once.
  * Return: how many were taken; 0 if none or the handle is broken.
  */
-static inline uint32_t sdrv_ring_front_take_responses(struct sdrv_ring_front *f,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_take_responses(struct sdrv_ring_front *f,
 						      void *dst, uint32_t max)
 {
 	return sdrv_ring__front_take(f, dst, max, f->slot_size, f->rsp_size);
@@ -469,7 +475,7 @@ static inline uint32_t sdrv_ring_front_take_responses(struct sdrv_ring_front *f,
  * Return: true if responses are waiting (do not sleep).  A broken handle
  * returns false: sleep, and look at sdrv_ring_front_fault().
  */
-static inline bool sdrv_ring_front_final_check(struct sdrv_ring_front *f)
+static SDRV_ALWAYS_INLINE bool sdrv_ring_front_final_check(struct sdrv_ring_front *f)
 {
 	if (sdrv_ring_front_pending(f))
 		return true;
@@ -486,12 +492,12 @@ static inline bool sdrv_ring_front_final_check(struct sdrv_ring_front *f)
 /* ------------------------------------------------------------------ */
 /* Back: consume requests, produce responses                           */
 
-static inline uint32_t sdrv_ring_back_nr_slots(const struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_nr_slots(const struct sdrv_ring_back *b)
 {
 	return b->mask + 1;
 }
 
-static inline enum sdrv_ring_fault
+static SDRV_ALWAYS_INLINE enum sdrv_ring_fault
 sdrv_ring_back_fault(const struct sdrv_ring_back *b)
 {
 	return (enum sdrv_ring_fault)b->fault;
@@ -502,7 +508,7 @@ sdrv_ring_back_fault(const struct sdrv_ring_back *b)
  * the front's index if the last checked value is used up).
  * Return: the count; 0 if none or the handle is broken.
  */
-static inline uint32_t sdrv_ring_back_pending(struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_pending(struct sdrv_ring_back *b)
 {
 	if (sdrv_unlikely(b->fault))
 		return 0;
@@ -539,34 +545,40 @@ sdrv_ring__back_take(struct sdrv_ring_back *b, void *dst, uint32_t max,
  * validate the copy, never the slot.
  * Return: how many were taken; 0 if none or the handle is broken.
  */
-static inline uint32_t sdrv_ring_back_take_requests(struct sdrv_ring_back *b,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_take_requests(struct sdrv_ring_back *b,
 						    void *dst, uint32_t max)
 {
 	return sdrv_ring__back_take(b, dst, max, b->slot_size, b->req_size);
 }
 
 /** sdrv_ring_back_unanswered() - requests taken and not yet answered. */
-static inline uint32_t sdrv_ring_back_unanswered(const struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_unanswered(const struct sdrv_ring_back *b)
 {
 	return b->req_cons - b->rsp_prod_pvt;
+}
+
+static SDRV_ALWAYS_INLINE void *
+sdrv_ring__back_slot(struct sdrv_ring_back *b, uint32_t k, uint32_t slot_size)
+{
+	if (sdrv_unlikely(k >= sdrv_ring_back_unanswered(b) || b->fault))
+		return NULL;
+	return sdrv_ring__slot(b->slots, b->mask, slot_size,
+			       b->rsp_prod_pvt + k);
 }
 
 /**
  * sdrv_ring_back_response_slot() - the slot of the @k-th next response, to
  * fill in place.  Return: NULL unless @k < sdrv_ring_back_unanswered().
  */
-static inline void *sdrv_ring_back_response_slot(struct sdrv_ring_back *b,
-						 uint32_t k)
+static SDRV_ALWAYS_INLINE void *
+sdrv_ring_back_response_slot(struct sdrv_ring_back *b, uint32_t k)
 {
-	if (sdrv_unlikely(k >= sdrv_ring_back_unanswered(b) || b->fault))
-		return NULL;
-	return sdrv_ring__slot(b->slots, b->mask, b->slot_size,
-			       b->rsp_prod_pvt + k);
+	return sdrv_ring__back_slot(b, k, b->slot_size);
 }
 
 /** sdrv_ring_back_produce() - hand @n filled response slots over
  * (clamped to the unanswered requests).  Return: the number produced. */
-static inline uint32_t sdrv_ring_back_produce(struct sdrv_ring_back *b,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_produce(struct sdrv_ring_back *b,
 					      uint32_t n)
 {
 	n = sdrv_ring__min(n, sdrv_ring_back_unanswered(b));
@@ -592,14 +604,14 @@ sdrv_ring__back_put(struct sdrv_ring_back *b, const void *src, uint32_t n,
  * the slots of requests already taken, in order.
  * Return: how many were copied.
  */
-static inline uint32_t sdrv_ring_back_put_responses(struct sdrv_ring_back *b,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_put_responses(struct sdrv_ring_back *b,
 						    const void *src, uint32_t n)
 {
 	return sdrv_ring__back_put(b, src, n, b->slot_size, b->rsp_size);
 }
 
 /** sdrv_ring_back_publish() - make responses visible, no notify check. */
-static inline void sdrv_ring_back_publish(struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE void sdrv_ring_back_publish(struct sdrv_ring_back *b)
 {
 	if (b->rsp_prod_pub == b->rsp_prod_pvt)
 		return;
@@ -613,7 +625,7 @@ static inline void sdrv_ring_back_publish(struct sdrv_ring_back *b)
  * sdrv_ring_back_push() - publish responses; true if the front asked to be
  * notified (RING_PUSH_RESPONSES_AND_CHECK_NOTIFY).
  */
-static inline bool sdrv_ring_back_push(struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE bool sdrv_ring_back_push(struct sdrv_ring_back *b)
 {
 	uint32_t old_prod = b->rsp_prod_pub, new_prod = b->rsp_prod_pvt;
 	uint32_t event;
@@ -634,7 +646,7 @@ static inline bool sdrv_ring_back_push(struct sdrv_ring_back *b)
  * then look once more (RING_FINAL_CHECK_FOR_REQUESTS).
  * Return: true if requests are waiting.  A broken handle returns false.
  */
-static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
+static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 {
 	if (sdrv_ring_back_pending(b))
 		return true;
@@ -691,7 +703,8 @@ static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 	static inline SDRV_MAYBE_UNUSED req_type *name##_front_request_slot(                     \
 		struct sdrv_ring_front *f, uint32_t k)                         \
 	{                                                                      \
-		return (req_type *)sdrv_ring_front_request_slot(f, k);         \
+		return (req_type *)sdrv_ring__front_slot(                      \
+			f, k, sizeof(union name##_slot));                      \
 	}                                                                      \
 	static inline SDRV_MAYBE_UNUSED uint32_t name##_front_put_requests(                      \
 		struct sdrv_ring_front *f, const req_type *src, uint32_t n)    \
@@ -710,7 +723,8 @@ static inline bool sdrv_ring_back_final_check(struct sdrv_ring_back *b)
 	static inline SDRV_MAYBE_UNUSED rsp_type *name##_back_response_slot(                     \
 		struct sdrv_ring_back *b, uint32_t k)                          \
 	{                                                                      \
-		return (rsp_type *)sdrv_ring_back_response_slot(b, k);         \
+		return (rsp_type *)sdrv_ring__back_slot(                       \
+			b, k, sizeof(union name##_slot));                      \
 	}                                                                      \
 	static inline SDRV_MAYBE_UNUSED uint32_t name##_back_take_requests(                      \
 		struct sdrv_ring_back *b, req_type *dst, uint32_t max)         \

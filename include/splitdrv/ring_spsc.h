@@ -207,7 +207,7 @@ sdrv_ring_spsc__dequeue(struct sdrv_ring_spsc_cons *c, void *dst, uint32_t n,
  * sdrv_ring_spsc_enqueue_burst() - copy up to @n elements from @src in.
  * Return: how many were enqueued (0 when full or broken).  Producer thread.
  */
-static inline uint32_t sdrv_ring_spsc_enqueue_burst(struct sdrv_ring_spsc_prod *p,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_spsc_enqueue_burst(struct sdrv_ring_spsc_prod *p,
 						    const void *src, uint32_t n)
 {
 	return sdrv_ring_spsc__enqueue(p, src, n, p->elem_size);
@@ -217,7 +217,7 @@ static inline uint32_t sdrv_ring_spsc_enqueue_burst(struct sdrv_ring_spsc_prod *
  * sdrv_ring_spsc_dequeue_burst() - copy up to @n elements out into @dst.
  * Return: how many were dequeued (0 when empty or broken).  Consumer thread.
  */
-static inline uint32_t sdrv_ring_spsc_dequeue_burst(struct sdrv_ring_spsc_cons *c,
+static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_spsc_dequeue_burst(struct sdrv_ring_spsc_cons *c,
 						    void *dst, uint32_t n)
 {
 	return sdrv_ring_spsc__dequeue(c, dst, n, c->elem_size);

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringperf - libring measured against the best peers, in one run:
+ *   round trips and latency against Xen's own ring.h macros (same slot
+ *   types, ring pages, notification mode; threads and processes),
+ *   its SPSC ring against DPDK's rte_ring (SP/SC) at bursts 1, 8, 32,
+ *   and the notification modes (busy-poll, eventfd, spin-then-sleep).
+ * Every row interleaves libring and its peer and reports the ratio and the
+ * cross-core cache-line transfer time measured just before it.  Writes a
+ * table (stdout), ringperf.csv and ringperf.svg.
+ *
+ *   ringperf [--quick] [--out DIR] [--reps N] [--filter TEXT]
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "report.h"
+#include "rt.h"
+#include "spsc.h"
+#include "timing.h"
+
+#define MAX_ROWS 64
+#define MAX_REPS 15
+
+struct config {
+	bool quick;
+	const char *filter; /* run only rows whose "section workload" has it */
+	const char *out;
+	int reps;
+	uint64_t stream_count, slow_count, latency_count, spsc_count;
+	uint32_t idle_gap_ms;
+};
+
+static struct row rows[MAX_ROWS];
+static int nr_rows;
+
+static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt,
+								 ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ringperf: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static struct row *new_row(const char *section, const char *metric,
+			   const char *peer, bool lower_is_better,
+			   const char *workload_fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+static const struct config *cfg;
+
+static struct row *new_row(const char *section, const char *metric,
+			   const char *peer, bool lower_is_better,
+			   const char *workload_fmt, ...)
+{
+	struct row *r;
+	va_list ap;
+
+	if (nr_rows == MAX_ROWS)
+		die("more than %d rows", MAX_ROWS);
+	r = &rows[nr_rows++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->section, sizeof(r->section), "%s", section);
+	snprintf(r->metric, sizeof(r->metric), "%s", metric);
+	snprintf(r->peer, sizeof(r->peer), "%s", peer);
+	va_start(ap, workload_fmt);
+	vsnprintf(r->workload, sizeof(r->workload), workload_fmt, ap);
+	va_end(ap);
+	r->lower_is_better = lower_is_better;
+	return r;
+}
+
+/* Whether a row is selected by --filter (matched on "section workload"). */
+static bool wanted(const char *section, const char *workload)
+{
+	char both[128];
+
+	if (!cfg->filter)
+		return true;
+	snprintf(both, sizeof(both), "%s %s", section, workload);
+	return strstr(both, cfg->filter) != NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Round trips: libring against Xen's macros                            */
+
+static void stream_row(const struct config *c, const struct rt_workload *w,
+		       enum pair_mode pm, uint32_t pages, enum notify_mode nm,
+		       uint64_t count)
+{
+	char name[48];
+	struct row *r;
+	double ours[MAX_REPS], theirs[MAX_REPS];
+
+	snprintf(name, sizeof(name), "%s %upg %s %s", w->name, pages,
+		 pm == PAIR_THREADS ? "thr" : "proc", notify_mode_name(nm));
+	if (!wanted("round-trip", name))
+		return;
+	r = new_row("round-trip", "Mrt/s", "Xen ring.h", false, "%s", name);
+
+	r->xcore_ns = crosscore_transfer_ns();
+	for (int i = 0; i < c->reps; i++) {
+		for (int k = 0; k < 2; k++) {
+			bool peer = (k == 0) == (i % 2 == 0); /* alternate */
+			const struct rt_impl *impl = peer ? &w->xen : &w->lib;
+			struct rt_result res;
+			int err = rt_stream(impl, pm, pages, nm, count, &res);
+
+			if (err)
+				die("round trips %s, %s: run failed (status %d)",
+				    r->workload, impl->name, err);
+			(peer ? theirs : ours)[i] = res.per_sec / 1e6;
+		}
+	}
+	r->ours = median(ours, c->reps);
+	r->theirs = median(theirs, c->reps);
+	report_print(r);
+}
+
+static void latency_rows(const struct config *c, enum pair_mode pm)
+{
+	const struct rt_workload *w = &rt_workloads[0];
+
+	if (!wanted("latency", pm == PAIR_THREADS ? "thr" : "proc"))
+		return;
+	struct row *med = new_row("latency", "median ns", "Xen ring.h", true,
+				  "64B 1 in flight %s busy-poll",
+				  pm == PAIR_THREADS ? "thr" : "proc");
+	struct row *p99 = new_row("latency", "p99 ns", "Xen ring.h", true,
+				  "64B 1 in flight %s busy-poll",
+				  pm == PAIR_THREADS ? "thr" : "proc");
+	double m[2][MAX_REPS], p[2][MAX_REPS];
+
+	med->xcore_ns = p99->xcore_ns = crosscore_transfer_ns();
+	for (int i = 0; i < c->reps; i++) {
+		for (int k = 0; k < 2; k++) {
+			int peer = (k == 0) == (i % 2 == 0);
+			const struct rt_impl *impl = peer ? &w->xen : &w->lib;
+			struct rt_result res;
+			int err = rt_latency(impl, pm, NOTIFY_BUSY,
+					     c->latency_count, &res);
+
+			if (err)
+				die("latency %s, %s: run failed (status %d)",
+				    med->workload, impl->name, err);
+			m[peer][i] = res.median_ns;
+			p[peer][i] = res.p99_ns;
+		}
+	}
+	med->ours = median(m[0], c->reps);
+	med->theirs = median(m[1], c->reps);
+	p99->ours = median(p[0], c->reps);
+	p99->theirs = median(p[1], c->reps);
+	report_print(med);
+	report_print(p99);
+}
+
+/* ------------------------------------------------------------------ */
+/* Notification modes (libring): spin-then-sleep against busy-poll      */
+
+static void spin_sleep_rows(const struct config *c)
+{
+	const struct rt_impl *lib = &rt_workloads[0].lib;
+
+	if (!wanted("notify", "spin-sleep"))
+		return;
+	struct row *load = new_row("notify", "Mrt/s", "busy-poll", false,
+				   "64B 1pg thr spin-sleep, loaded");
+	double spin[MAX_REPS], busy[MAX_REPS];
+
+	load->xcore_ns = crosscore_transfer_ns();
+	for (int i = 0; i < c->reps; i++) {
+		struct rt_result a, b;
+
+		if (rt_stream(lib, PAIR_THREADS, 1, NOTIFY_SPIN_SLEEP,
+			      c->stream_count, &a) ||
+		    rt_stream(lib, PAIR_THREADS, 1, NOTIFY_BUSY,
+			      c->stream_count, &b))
+			die("spin-sleep against busy-poll: run failed");
+		spin[i] = a.per_sec / 1e6;
+		busy[i] = b.per_sec / 1e6;
+	}
+	load->ours = median(spin, c->reps);
+	load->theirs = median(busy, c->reps);
+	report_print(load);
+
+	/* Idle: the back's CPU use while the front sends nothing. */
+	for (int mode = NOTIFY_SPIN_SLEEP; mode >= NOTIFY_EVENTFD; mode--) {
+		struct row *idle = new_row("notify", "idle CPU %", "busy-poll",
+					   true, "64B back idle %u ms, %s",
+					   c->idle_gap_ms,
+					   notify_mode_name((enum notify_mode)mode));
+		struct rt_result a, b;
+
+		idle->xcore_ns = crosscore_transfer_ns();
+		if (rt_idle_cpu(lib, (enum notify_mode)mode, c->idle_gap_ms, &a) ||
+		    rt_idle_cpu(lib, NOTIFY_BUSY, c->idle_gap_ms, &b))
+			die("idle CPU: run failed");
+		/* Never report 0 %: a ratio needs a floor (one tick). */
+		idle->ours = a.idle_cpu * 100 > 0.01 ? a.idle_cpu * 100 : 0.01;
+		idle->theirs = b.idle_cpu * 100;
+		report_print(idle);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* SPSC ring against rte_ring                                           */
+
+static void spsc_row(const struct config *c, enum pair_mode pm, uint32_t burst)
+{
+	char name[48];
+	struct row *r;
+	double ours[MAX_REPS], theirs[MAX_REPS];
+
+	snprintf(name, sizeof(name), "8B burst %u %s", burst,
+		 pm == PAIR_THREADS ? "thr" : "proc");
+	if (!wanted("spsc", name))
+		return;
+	r = new_row("spsc", "Melem/s", "rte_ring", false, "%s", name);
+
+	r->xcore_ns = crosscore_transfer_ns();
+	for (int i = 0; i < c->reps; i++) {
+		for (int k = 0; k < 2; k++) {
+			bool rte = (k == 0) == (i % 2 == 0);
+			int err;
+			double v = spsc_bench(rte, pm, burst, c->spsc_count, &err);
+
+			if (err)
+				die("spsc %s, %s: run failed (status %d)",
+				    r->workload, rte ? "rte_ring" : "libring", err);
+			(rte ? theirs : ours)[i] = v / 1e6;
+		}
+	}
+	r->ours = median(ours, c->reps);
+	r->theirs = median(theirs, c->reps);
+	report_print(r);
+}
+
+/* ------------------------------------------------------------------ */
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: ringperf [--quick] [--out DIR] [--reps N] [--filter TEXT]\n"
+		    "  --quick   short runs (under 30 s), for the demo\n"
+		    "  --out     where ringperf.csv and ringperf.svg go "
+		    "(default: ringperf-results)\n"
+		    "  --reps    repetitions per row, median reported "
+		    "(default 5, quick 3)\n"
+		    "  --filter  only rows whose \"section workload\" contains TEXT\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct config c = { .out = "ringperf-results", .reps = 0 };
+	char csv[4096], svg[4096];
+	uint64_t t0 = now_ns();
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "qo:r:f:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			c.quick = true;
+			break;
+		case 'o':
+			c.out = optarg;
+			break;
+		case 'r':
+			c.reps = atoi(optarg);
+			if (c.reps < 1 || c.reps > MAX_REPS)
+				die("--reps %s: want 1 to %d", optarg, MAX_REPS);
+			break;
+		case 'f':
+			c.filter = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!c.reps)
+		c.reps = c.quick ? 3 : 5;
+	cfg = &c;
+	c.stream_count = c.quick ? 2000000 : 20000000;
+	c.slow_count = c.quick ? 200000 : 2000000;
+	c.latency_count = c.quick ? 20000 : 200000;
+	c.spsc_count = c.quick ? 5000000 : 50000000;
+	c.idle_gap_ms = c.quick ? 100 : 500;
+	if (mkdir(c.out, 0755) && errno != EEXIST)
+		die("--out %s: %s", c.out, strerror(errno));
+
+	printf("ringperf%s: %d repetitions per row, median; peers interleaved; "
+	       "ratio > 1: libring better; xcore = one cache-line transfer "
+	       "between the CPUs, measured before the row\n\n",
+	       c.quick ? " --quick" : "", c.reps);
+	report_header();
+
+	for (unsigned w = 0; w < rt_nr_workloads; w++)
+		for (uint32_t pages = 1; pages <= 8; pages *= 8)
+			stream_row(&c, &rt_workloads[w], PAIR_THREADS, pages,
+				   NOTIFY_BUSY, c.stream_count);
+	stream_row(&c, &rt_workloads[0], PAIR_PROCESSES, 1, NOTIFY_BUSY,
+		   c.stream_count);
+	stream_row(&c, &rt_workloads[0], PAIR_PROCESSES, 8, NOTIFY_BUSY,
+		   c.stream_count);
+	stream_row(&c, &rt_workloads[0], PAIR_THREADS, 1, NOTIFY_EVENTFD,
+		   c.slow_count);
+	stream_row(&c, &rt_workloads[0], PAIR_THREADS, 1, NOTIFY_SPIN_SLEEP,
+		   c.stream_count);
+	latency_rows(&c, PAIR_THREADS);
+	latency_rows(&c, PAIR_PROCESSES);
+	spin_sleep_rows(&c);
+	static const uint32_t bursts[] = { 1, 8, 32 };
+	for (unsigned i = 0; i < sizeof(bursts) / sizeof(bursts[0]); i++)
+		spsc_row(&c, PAIR_THREADS, bursts[i]);
+	spsc_row(&c, PAIR_PROCESSES, 1);
+	spsc_row(&c, PAIR_PROCESSES, 32);
+
+	snprintf(csv, sizeof(csv), "%s/ringperf.csv", c.out);
+	snprintf(svg, sizeof(svg), "%s/ringperf.svg", c.out);
+	if (report_write_csv(csv, rows, nr_rows))
+		die("%s: %s", csv, strerror(errno));
+	printf("\n%d rows in %.1f s; wrote %s", nr_rows,
+	       (double)(now_ns() - t0) / 1e9, csv);
+	if (report_plot(csv, svg, "ringperf: libring against its peers, same run") == 0)
+		printf(" and %s", svg);
+	printf("\n");
+	return 0;
+}

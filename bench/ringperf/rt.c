@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/* bench/ringperf/rt.c - round-trip workloads and their runners. */
+#define _GNU_SOURCE
+#include "rt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <splitdrv/blkif.h>
+#include <splitdrv/netif.h>
+
+#include "timing.h"
+#include "xen_peer.h"
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* 64-byte messages: the whole slot is payload. */
+#define RT_NAME m64
+#define RT_LIB msg64
+#define RT_XEN xmsg64
+#define RT_REQ struct msg64
+#define RT_RSP struct msg64
+#define RT_XREQ struct msg64
+#define RT_XRSP struct msg64
+#define RT_FILL_REQ(r, seq)                                                    \
+	do {                                                                   \
+		for (int w_ = 0; w_ < 8; w_++)                                 \
+			(r)->w[w_] = (seq) + (uint64_t)w_;                     \
+	} while (0)
+#define RT_REQ_OK(r, seq) ((r)->w[0] == (seq) && (r)->w[7] == (seq) + 7)
+#define RT_FILL_RSP(r, seq) RT_FILL_REQ(r, ~(uint64_t)(seq))
+#define RT_RSP_OK(r, seq) ((r)->w[0] == ~(uint64_t)(seq))
+#include "rt_template.h"
+
+/* blkif: a one-segment read and its response. */
+#define RT_NAME blk
+#define RT_LIB sdrv_blkif
+#define RT_XEN blkif
+#define RT_REQ struct sdrv_blkif_request
+#define RT_RSP struct sdrv_blkif_response
+#define RT_XREQ blkif_request_t
+#define RT_XRSP blkif_response_t
+#define RT_FILL_REQ(r, seq)                                                    \
+	do {                                                                   \
+		(r)->operation = BLKIF_OP_READ;                                \
+		(r)->nr_segments = 1;                                          \
+		(r)->handle = 0;                                               \
+		(r)->id = (seq);                                               \
+		(r)->sector_number = (seq) * 8;                                \
+		(r)->seg[0].gref = (uint32_t)(seq);                            \
+		(r)->seg[0].first_sect = 0;                                    \
+		(r)->seg[0].last_sect = 7;                                     \
+	} while (0)
+#define RT_REQ_OK(r, seq) ((r)->id == (seq) && (r)->nr_segments == 1)
+#define RT_FILL_RSP(r, seq)                                                    \
+	do {                                                                   \
+		(r)->id = (seq);                                               \
+		(r)->operation = BLKIF_OP_READ;                                \
+		(r)->status = BLKIF_RSP_OKAY;                                  \
+	} while (0)
+#define RT_RSP_OK(r, seq) ((r)->id == (seq) && (r)->status == 0)
+#include "rt_template.h"
+
+/* netif tx: a 64-byte packet in one slot and its response. */
+#define RT_NAME ntx
+#define RT_LIB sdrv_netif_tx
+#define RT_XEN netif_tx
+#define RT_REQ struct sdrv_netif_tx_request
+#define RT_RSP struct sdrv_netif_tx_response
+#define RT_XREQ netif_tx_request_t
+#define RT_XRSP netif_tx_response_t
+#define RT_FILL_REQ(r, seq)                                                    \
+	do {                                                                   \
+		(r)->gref = (uint32_t)(seq);                                   \
+		(r)->offset = 0;                                               \
+		(r)->flags = 0;                                                \
+		(r)->id = (uint16_t)(seq);                                     \
+		(r)->size = 64;                                                \
+	} while (0)
+#define RT_REQ_OK(r, seq) ((r)->id == (uint16_t)(seq) && (r)->size == 64)
+#define RT_FILL_RSP(r, seq)                                                    \
+	do {                                                                   \
+		(r)->id = (uint16_t)(seq);                                     \
+		(r)->status = NETIF_RSP_OKAY;                                  \
+	} while (0)
+#define RT_RSP_OK(r, seq) ((r)->id == (uint16_t)(seq) && (r)->status == 0)
+#include "rt_template.h"
+
+const struct rt_workload rt_workloads[] = {
+	{ "64B", { "libring", m64_lib_front, m64_lib_back },
+	  { "Xen ring.h", m64_xen_front, m64_xen_back } },
+	{ "blkif", { "libring", blk_lib_front, blk_lib_back },
+	  { "Xen ring.h", blk_xen_front, blk_xen_back } },
+	{ "netif-tx", { "libring", ntx_lib_front, ntx_lib_back },
+	  { "Xen ring.h", ntx_xen_front, ntx_xen_back } },
+};
+const unsigned rt_nr_workloads = sizeof(rt_workloads) / sizeof(rt_workloads[0]);
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* One run: shared memory, eventfds, the pair; the shared block is left in
+ * *out for the caller to read and free. */
+static int run(const struct rt_impl *impl, enum pair_mode pm, uint32_t pages,
+	       enum notify_mode nm, uint64_t count, uint32_t max_in_flight,
+	       uint64_t *samples, uint32_t idle_gap_ms, struct rt_shared **out,
+	       size_t *out_bytes)
+{
+	uint32_t ring_bytes = pages * 4096;
+	size_t bytes = sizeof(struct rt_shared) + ring_bytes;
+	struct rt_shared *s = pair_shared_alloc(bytes);
+	int status;
+
+	if (!s)
+		return -errno;
+	s->count = count;
+	s->ring_bytes = ring_bytes;
+	s->mode = nm;
+	s->max_in_flight = max_in_flight;
+	s->idle_gap_ms = idle_gap_ms;
+	s->samples = samples;
+	s->efd_to_back = eventfd(0, EFD_CLOEXEC);
+	s->efd_to_front = eventfd(0, EFD_CLOEXEC);
+	sdrv_ring_sring_init(s->ring, ring_bytes);
+	status = pair_run(pm, impl->front, impl->back, s);
+	close(s->efd_to_back);
+	close(s->efd_to_front);
+	if (status) {
+		pair_shared_free(s, bytes);
+		return status;
+	}
+	*out = s;
+	*out_bytes = bytes;
+	return 0;
+}
+
+int rt_stream(const struct rt_impl *impl, enum pair_mode pm, uint32_t pages,
+	      enum notify_mode nm, uint64_t count, struct rt_result *res)
+{
+	struct rt_shared *s;
+	size_t bytes;
+	int status = run(impl, pm, pages, nm, count, UINT32_MAX, NULL, 0, &s,
+			 &bytes);
+
+	if (status)
+		return status;
+	res->per_sec = (double)count * 1e9 / (double)s->elapsed_ns;
+	pair_shared_free(s, bytes);
+	return 0;
+}
+
+int rt_latency(const struct rt_impl *impl, enum pair_mode pm,
+	       enum notify_mode nm, uint64_t count, struct rt_result *res)
+{
+	uint64_t *samples = calloc(count, sizeof(*samples));
+	struct rt_shared *s;
+	size_t bytes;
+	int status;
+
+	if (!samples)
+		return -ENOMEM;
+	status = run(impl, pm, 1, nm, count, 1, samples, 0, &s, &bytes);
+	if (status == 0) {
+		/* The first tenth warms caches and the branch predictor. */
+		uint64_t skip = count / 10, n = count - skip;
+
+		qsort(samples + skip, n, sizeof(*samples), cmp_u64);
+		res->median_ns = (double)samples[skip + n / 2] * ns_per_tick();
+		res->p99_ns = (double)samples[skip + n * 99 / 100] * ns_per_tick();
+		res->per_sec = (double)count * 1e9 / (double)s->elapsed_ns;
+		pair_shared_free(s, bytes);
+	}
+	free(samples);
+	return status;
+}
+
+int rt_idle_cpu(const struct rt_impl *impl, enum notify_mode nm,
+		uint32_t gap_ms, struct rt_result *res)
+{
+	struct rt_shared *s;
+	size_t bytes;
+	int status = run(impl, PAIR_THREADS, 1, nm, 1000, 1, NULL, gap_ms, &s,
+			 &bytes);
+
+	if (status)
+		return status;
+	res->idle_cpu = (double)s->back_cpu_ns / (double)s->elapsed_ns;
+	pair_shared_free(s, bytes);
+	return 0;
+}
