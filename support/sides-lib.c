@@ -2,6 +2,7 @@
 /* The libring sides of support/sides.h. */
 #include "sides.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "msg64.h"
@@ -19,6 +20,22 @@ void sides_shared_init(struct sides_shared *s, uint32_t ring_bytes,
 	s->ring_bytes = ring_bytes;
 	s->max_batch = max_batch;
 	sdrv_ring_sring_init(s->ring, ring_bytes);
+}
+
+int sides_run(enum pair_mode mode, pair_side_fn front, pair_side_fn back,
+	      uint32_t pages, uint64_t requests, uint32_t max_batch)
+{
+	uint32_t ring_bytes = pages * 4096;
+	size_t bytes = sides_shared_size(ring_bytes);
+	struct sides_shared *s = pair_shared_alloc(bytes);
+	int status;
+
+	if (!s)
+		return -errno;
+	sides_shared_init(s, ring_bytes, requests, max_batch);
+	status = pair_run(mode, front, back, s);
+	pair_shared_free(s, bytes);
+	return status;
 }
 
 int sides_fail(struct sides_shared *s, int failure)

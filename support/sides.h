@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pair.h"
 #include "spin_event.h"
 
 /* Lives in pair_shared_alloc() memory, followed by the ring pages. */
@@ -50,6 +51,11 @@ int lib_back(void *arg);
 /* In support/sides-xen.c, built only where the Xen headers are. */
 int xen_front(void *arg);
 int xen_back(void *arg);
+
+/* Allocate shared memory and a ring of @pages, run @front and @back over it
+ * as @mode says, free it.  Returns pair_run()'s status, or -errno. */
+int sides_run(enum pair_mode mode, pair_side_fn front, pair_side_fn back,
+	      uint32_t pages, uint64_t requests, uint32_t max_batch);
 
 /* Record the first failure and wake the peer so it can give up too. */
 int sides_fail(struct sides_shared *s, int failure);

@@ -188,7 +188,7 @@ static void spin_sleep_rows(const struct config *c)
 	if (!wanted("notify", "spin-sleep"))
 		return;
 	struct row *load = new_row("notify", "Mrt/s", "busy-poll", false,
-				   "64B 1pg thr spin-sleep, loaded");
+				   "64B 1pg thr spin-sleep loaded");
 	double spin[MAX_REPS], busy[MAX_REPS];
 
 	load->xcore_ns = crosscore_transfer_ns();
@@ -210,7 +210,7 @@ static void spin_sleep_rows(const struct config *c)
 	/* Idle: the back's CPU use while the front sends nothing. */
 	for (int mode = NOTIFY_SPIN_SLEEP; mode >= NOTIFY_EVENTFD; mode--) {
 		struct row *idle = new_row("notify", "idle CPU %", "busy-poll",
-					   true, "64B back idle %u ms, %s",
+					   true, "64B back idle %u ms %s",
 					   c->idle_gap_ms,
 					   notify_mode_name((enum notify_mode)mode));
 		struct rt_result a, b;

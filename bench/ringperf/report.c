@@ -61,26 +61,28 @@ int report_plot(const char *csv, const char *svg, const char *title)
 	gp = popen("gnuplot", "w");
 	if (!gp)
 		return -1;
-	/* One bar per row: the ratio against its peer (> 1: libring wins). */
+	/* One bar per row, from 1 to the ratio on a log scale: right of the
+	 * red line libring wins, left of it the peer does. */
 	if (asprintf(&script,
-		     "set terminal svg size 1100,%d dynamic font 'sans,10'\n"
+		     "set terminal svg size 1100,%d dynamic font 'sans,10' noenhanced background rgb 'white'\n"
 		     "set output '%s'\n"
 		     "set title \"%s\"\n"
 		     "set datafile separator ','\n"
 		     "set style fill solid 0.8\n"
-		     "set xlabel 'ratio against the peer in the same run "
-		     "(> 1: libring better)'\n"
-		     "set ytics nomirror\n"
+		     "set xlabel 'ratio against the peer measured in the same run "
+		     "(log scale; > 1: libring better)'\n"
+		     "set logscale x\n"
+		     "set xrange [0.1:1000]\n"
 		     "set grid xtics\n"
 		     "set key off\n"
 		     "set yrange [-1:*] reverse\n"
-		     "set xrange [0:*]\n"
 		     "set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'red'\n"
-		     "plot '%s' every ::1 using ($7*0.5):($0):($7*0.5):(0.4):"
+		     "plot '%s' every ::1 using 7:0:($7 < 1 ? $7 : 1):"
+		     "($7 < 1 ? 1 : $7):($0 - 0.4):($0 + 0.4):"
 		     "ytic(sprintf('%%s %%s %%s vs %%s', stringcolumn(1), "
 		     "stringcolumn(2), stringcolumn(3), stringcolumn(5))) "
 		     "with boxxyerror\n",
-		     300 + 22 * 40, svg, title, csv) < 0) {
+		     120 + 22 * 26, svg, title, csv) < 0) {
 		pclose(gp);
 		return -1;
 	}

@@ -14,11 +14,37 @@
 #include "timing.h"
 #include "xen_peer.h"
 
-static inline void cpu_relax(void)
+/*
+ * The wait policy of every side, once the ring had nothing for it: true to
+ * poll again (busy-poll, or spin-sleep within its budget), false to do the
+ * final check and sleep on the eventfd.
+ */
+static inline bool keep_polling(const struct rt_shared *s, uint32_t *spins)
 {
+	if (s->mode == NOTIFY_BUSY ||
+	    (s->mode == NOTIFY_SPIN_SLEEP && ++*spins < SPIN_BUDGET)) {
 #if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
+		__builtin_ia32_pause();
 #endif
+		return true;
+	}
+	*spins = 0;
+	return false;
+}
+
+/* The idle test (rt_idle_cpu()): before its last request the front leaves
+ * the back with nothing to do for idle_gap_ms. */
+static inline void idle_gap(const struct rt_shared *s, uint64_t sent,
+			    uint64_t received)
+{
+	if (s->idle_gap_ms && received == s->count - 1 && sent == received) {
+		struct timespec gap = {
+			.tv_sec = s->idle_gap_ms / 1000,
+			.tv_nsec = (s->idle_gap_ms % 1000) * 1000000L,
+		};
+
+		nanosleep(&gap, NULL);
+	}
 }
 
 /* 64-byte messages: the whole slot is payload. */
@@ -148,8 +174,8 @@ static int run(const struct rt_impl *impl, enum pair_mode pm, uint32_t pages,
 int rt_stream(const struct rt_impl *impl, enum pair_mode pm, uint32_t pages,
 	      enum notify_mode nm, uint64_t count, struct rt_result *res)
 {
-	struct rt_shared *s;
-	size_t bytes;
+	struct rt_shared *s = NULL;
+	size_t bytes = 0;
 	int status = run(impl, pm, pages, nm, count, UINT32_MAX, NULL, 0, &s,
 			 &bytes);
 
@@ -164,8 +190,8 @@ int rt_latency(const struct rt_impl *impl, enum pair_mode pm,
 	       enum notify_mode nm, uint64_t count, struct rt_result *res)
 {
 	uint64_t *samples = calloc(count, sizeof(*samples));
-	struct rt_shared *s;
-	size_t bytes;
+	struct rt_shared *s = NULL;
+	size_t bytes = 0;
 	int status;
 
 	if (!samples)
@@ -188,8 +214,8 @@ int rt_latency(const struct rt_impl *impl, enum pair_mode pm,
 int rt_idle_cpu(const struct rt_impl *impl, enum notify_mode nm,
 		uint32_t gap_ms, struct rt_result *res)
 {
-	struct rt_shared *s;
-	size_t bytes;
+	struct rt_shared *s = NULL;
+	size_t bytes = 0;
 	int status = run(impl, PAIR_THREADS, 1, nm, 1000, 1, NULL, gap_ms, &s,
 			 &bytes);
 

@@ -67,23 +67,11 @@ static int RT_FN(_lib_front)(void *arg)
 			return 3;
 		if (n || got) {
 			spins = 0;
-			if (s->idle_gap_ms && received == s->count - 1 &&
-			    sent == received) {
-				/* idle test: leave the back nothing to do */
-				struct timespec gap = {
-					.tv_sec = s->idle_gap_ms / 1000,
-					.tv_nsec = (s->idle_gap_ms % 1000) * 1000000L,
-				};
-				nanosleep(&gap, NULL);
-			}
+			idle_gap(s, sent, received);
 			continue;
 		}
-		if (s->mode == NOTIFY_BUSY ||
-		    (s->mode == NOTIFY_SPIN_SLEEP && ++spins < SPIN_BUDGET)) {
-			cpu_relax();
+		if (keep_polling(s, &spins))
 			continue;
-		}
-		spins = 0;
 		if (!sdrv_ring_front_final_check(&f))
 			evt_wait(s->efd_to_front);
 	}
@@ -103,10 +91,14 @@ static int RT_FN(_lib_back)(void *arg)
 		return 1;
 	while (answered < s->count) {
 		uint32_t got = 0;
+		/* Answer what one read of req_prod showed, then publish: a
+		 * longer batch would hold back the front's free slots. */
+		uint32_t batch = sdrv_ring_back_pending(&b);
 
 		/* One at a time: each request's response goes into its slot
 		 * while the line is still hot from reading it. */
-		while (got < 64 && RT_LIBFN(_back_take_requests)(&b, req, 1)) {
+		while (got < batch && got < 64 &&
+		       RT_LIBFN(_back_take_requests)(&b, req, 1)) {
 			if (!RT_REQ_OK(&req[0], answered + got))
 				return 2;
 			RT_RSP *slot = RT_LIBFN(_back_response_slot)(&b, 0);
@@ -128,12 +120,8 @@ static int RT_FN(_lib_back)(void *arg)
 		}
 		if (sdrv_ring_back_fault(&b))
 			return 3;
-		if (s->mode == NOTIFY_BUSY ||
-		    (s->mode == NOTIFY_SPIN_SLEEP && ++spins < SPIN_BUDGET)) {
-			cpu_relax();
+		if (keep_polling(s, &spins))
 			continue;
-		}
-		spins = 0;
 		if (!sdrv_ring_back_final_check(&b))
 			evt_wait(s->efd_to_back);
 	}
@@ -194,22 +182,11 @@ static int RT_FN(_xen_front)(void *arg)
 		}
 		if (n || got) {
 			spins = 0;
-			if (s->idle_gap_ms && received == s->count - 1 &&
-			    sent == received) {
-				struct timespec gap = {
-					.tv_sec = s->idle_gap_ms / 1000,
-					.tv_nsec = (s->idle_gap_ms % 1000) * 1000000L,
-				};
-				nanosleep(&gap, NULL);
-			}
+			idle_gap(s, sent, received);
 			continue;
 		}
-		if (s->mode == NOTIFY_BUSY ||
-		    (s->mode == NOTIFY_SPIN_SLEEP && ++spins < SPIN_BUDGET)) {
-			cpu_relax();
+		if (keep_polling(s, &spins))
 			continue;
-		}
-		spins = 0;
 		RING_FINAL_CHECK_FOR_RESPONSES(&f, more);
 		if (!more)
 			evt_wait(s->efd_to_front);
@@ -260,12 +237,8 @@ static int RT_FN(_xen_back)(void *arg)
 			}
 			continue;
 		}
-		if (s->mode == NOTIFY_BUSY ||
-		    (s->mode == NOTIFY_SPIN_SLEEP && ++spins < SPIN_BUDGET)) {
-			cpu_relax();
+		if (keep_polling(s, &spins))
 			continue;
-		}
-		spins = 0;
 		RING_FINAL_CHECK_FOR_REQUESTS(&b, more);
 		if (!more)
 			evt_wait(s->efd_to_back);

@@ -23,17 +23,11 @@
 
 static void run(enum pair_mode mode, uint32_t pages, uint32_t max_batch)
 {
-	uint32_t ring_bytes = pages * 4096;
-	size_t bytes = sides_shared_size(ring_bytes);
-	struct sides_shared *s = pair_shared_alloc(bytes);
-	int status;
+	int status = sides_run(mode, lib_front, lib_back, pages, ROUND_TRIPS,
+			       max_batch);
 
-	cr_assert_not_null(s);
-	sides_shared_init(s, ring_bytes, ROUND_TRIPS, max_batch);
-	status = pair_run(mode, lib_front, lib_back, s);
 	cr_assert_eq(status, 0, "%s, %u page(s), batch %u: status %d",
 		     pair_mode_name(mode), pages, max_batch, status);
-	pair_shared_free(s, bytes);
 }
 
 Test(ring_concurrent, threads_stream_with_notifications, .timeout = 240)

@@ -15,17 +15,10 @@
 static void run(enum pair_mode mode, pair_side_fn front, pair_side_fn back,
 		uint32_t pages, uint32_t max_batch, const char *what)
 {
-	uint32_t ring_bytes = pages * 4096;
-	size_t bytes = sides_shared_size(ring_bytes);
-	struct sides_shared *s = pair_shared_alloc(bytes);
-	int status;
+	int status = sides_run(mode, front, back, pages, ROUND_TRIPS, max_batch);
 
-	cr_assert_not_null(s);
-	sides_shared_init(s, ring_bytes, ROUND_TRIPS, max_batch);
-	status = pair_run(mode, front, back, s);
 	cr_assert_eq(status, 0, "%s, %s, %u page(s), batch %u: status %d",
 		     what, pair_mode_name(mode), pages, max_batch, status);
-	pair_shared_free(s, bytes);
 }
 
 Test(ring_interop, xen_front_libring_back_threads, .timeout = 240)
