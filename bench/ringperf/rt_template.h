@@ -83,7 +83,7 @@ static int RT_FN(_lib_back)(void *arg)
 {
 	struct rt_shared *s = arg;
 	struct sdrv_ring_back b;
-	RT_REQ req[64];
+	RT_REQ req;
 	uint64_t answered = 0, cpu0 = thread_cpu_ns();
 	uint32_t spins = 0;
 
@@ -98,8 +98,8 @@ static int RT_FN(_lib_back)(void *arg)
 		/* One at a time: each request's response goes into its slot
 		 * while the line is still hot from reading it. */
 		while (got < batch && got < 64 &&
-		       RT_LIBFN(_back_take_requests)(&b, req, 1)) {
-			if (!RT_REQ_OK(&req[0], answered + got))
+		       RT_LIBFN(_back_take_requests)(&b, &req, 1)) {
+			if (!RT_REQ_OK(&req, answered + got))
 				return 2;
 			RT_RSP *slot = RT_LIBFN(_back_response_slot)(&b, 0);
 

@@ -46,14 +46,14 @@ extern "C" {
  * clang calls memcpy past 64 bytes under -mgeneral-regs-only.  Not a plain
  * word loop either: compilers recognise it as a memcpy idiom.
  */
-/* GCC cannot see that the word loop never runs for items under 8 bytes and
- * warns about it when inlined next to a small array. */
+/* GCC cannot see that the 16- and 8-byte chunks never run for smaller items
+ * and warns about them when inlined next to a small array. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
 #pragma GCC diagnostic ignored "-Wstringop-overflow"
 #endif
-static inline __attribute__((always_inline)) void
+static SDRV_ALWAYS_INLINE void
 sdrv_copy(void *dst, const void *src, size_t bytes)
 {
 	unsigned char *d = (unsigned char *)dst;

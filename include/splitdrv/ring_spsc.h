@@ -111,7 +111,7 @@ sdrv_ring_spsc_cons_attach(struct sdrv_ring_spsc_cons *cons,
 			   uint32_t nr_elems, uint32_t elem_size);
 
 /* Copy @n elements between a caller array and ring positions from @index,
- * in at most two contiguous runs. */
+ * element by element (the index wraps with the mask). */
 static SDRV_ALWAYS_INLINE void
 sdrv_ring_spsc__copy_in(unsigned char *elems, uint32_t mask, uint32_t esize,
 			uint32_t index, const void *src, uint32_t n)
