@@ -57,7 +57,7 @@ static inline void idle_gap(const struct rt_shared *s, uint64_t sent,
 #define RT_XRSP struct msg64
 #define RT_FILL_REQ(r, seq)                                                    \
 	do {                                                                   \
-		for (int w_ = 0; w_ < 8; w_++)                                 \
+		_Pragma("GCC unroll 8") for (int w_ = 0; w_ < 8; w_++)         \
 			(r)->w[w_] = (seq) + (uint64_t)w_;                     \
 	} while (0)
 #define RT_REQ_OK(r, seq) ((r)->w[0] == (seq) && (r)->w[7] == (seq) + 7)

@@ -63,11 +63,22 @@ sdrv_copy(void *dst, const void *src, size_t bytes)
 #pragma GCC unroll 16
 	for (; i + 16 <= bytes; i += 16)
 		__builtin_memcpy(d + i, s + i, 16);
+	/* The tail in 8-, 4-, 2- and 1-byte moves: a byte loop here made
+	 * the caller's 2-byte read of a 4-byte response miss store-to-load
+	 * forwarding (netif, measured 2x slower). */
 	if (i + 8 <= bytes) {
 		__builtin_memcpy(d + i, s + i, 8);
 		i += 8;
 	}
-	for (; i < bytes; i++)
+	if (i + 4 <= bytes) {
+		__builtin_memcpy(d + i, s + i, 4);
+		i += 4;
+	}
+	if (i + 2 <= bytes) {
+		__builtin_memcpy(d + i, s + i, 2);
+		i += 2;
+	}
+	if (i < bytes)
 		d[i] = s[i];
 }
 #if defined(__GNUC__) && !defined(__clang__)

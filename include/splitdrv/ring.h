@@ -206,6 +206,63 @@ sdrv_ring__slot(unsigned char *slots, uint32_t mask, uint32_t slot_size,
 }
 
 /*
+ * Fetch the cache lines of slots [@first, @first + @n) with intent to write.
+ * The side that takes a request or response writes the same slot next (the
+ * response, or the next request), so asking for the line exclusively now
+ * turns "read miss, then upgrade" into one transfer, and the misses of a
+ * whole batch overlap instead of following one another.
+ *
+ * Only lines that lie wholly inside those slots: a line shared with a slot
+ * the peer may still be writing would be pulled away from it mid-write.
+ * Only for slots of a cache line or more: with small slots (netif's 12
+ * bytes) ringperf measured it 2x slower, with 64-byte slots 1.1-1.4x faster.
+ * Only a hint (no fault, no visible effect on memory), at most
+ * SDRV_RING_PREFETCH_LINES lines.
+ */
+#define SDRV_RING_PREFETCH_LINES 64u
+
+static SDRV_ALWAYS_INLINE void sdrv_ring__prefetch_line(const void *p)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	/* PREFETCHW: every AMD64 CPU and Intel since Broadwell; a NOP on
+	 * older Intel.  Written out so the generic build emits it. */
+	__asm__ volatile("prefetchw %0" : : "m"(*(const unsigned char *)p));
+#else
+	__builtin_prefetch(p, 1, 3);
+#endif
+}
+
+static SDRV_ALWAYS_INLINE void
+sdrv_ring__prefetch_for_write(unsigned char *slots, uint32_t mask,
+			      uint32_t slot_size, uint32_t first, uint32_t n)
+{
+#ifndef SDRV_RING_NO_PREFETCH /* defined only for A/B runs (bench/README.md) */
+	size_t ring_bytes = (size_t)(mask + 1) * slot_size;
+	size_t begin = (size_t)(first & mask) * slot_size;
+	size_t bytes = (size_t)n * slot_size, line = SDRV_CACHE_LINE;
+	size_t lines = 0;
+
+	if (slot_size < SDRV_CACHE_LINE)
+		return;
+	/* The slots are contiguous except where they wrap past the end. */
+	while (bytes && lines < SDRV_RING_PREFETCH_LINES) {
+		size_t chunk = ring_bytes - begin < bytes ? ring_bytes - begin
+							  : bytes;
+		size_t lo = (begin + line - 1) & ~(line - 1);
+		size_t hi = (begin + chunk) & ~(line - 1);
+
+		for (; lo < hi && lines < SDRV_RING_PREFETCH_LINES;
+		     lo += line, lines++)
+			sdrv_ring__prefetch_line(slots + lo);
+		bytes -= chunk;
+		begin = 0;
+	}
+#else
+	(void)slots, (void)mask, (void)slot_size, (void)first, (void)n;
+#endif
+}
+
+/*
  * Copy @n items of @item_size out of consecutive slots starting at @first.
  * With constant sizes (the typed wrappers) each copy is a few moves.
  */
@@ -268,6 +325,8 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring__front_refresh(struct sdrv_ring_front *
 		f->fault_index = prod;
 		return false;
 	}
+	sdrv_ring__prefetch_for_write(f->slots, f->mask, f->slot_size,
+				      f->rsp_prod_seen, prod - f->rsp_prod_seen);
 	f->rsp_prod_seen = prod;
 	return true;
 }
@@ -291,6 +350,8 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring__back_refresh(struct sdrv_ring_back *b,
 		b->fault_index = prod;
 		return false;
 	}
+	sdrv_ring__prefetch_for_write(b->slots, b->mask, b->slot_size,
+				      b->req_prod_seen, prod - b->req_prod_seen);
 	b->req_prod_seen = prod;
 	return true;
 }
