@@ -7,6 +7,8 @@
 
 double row_ratio(const struct row *r)
 {
+	if (r->ratio > 0)
+		return r->ratio;
 	if (r->ours <= 0 || r->theirs <= 0)
 		return 0;
 	return r->lower_is_better ? r->theirs / r->ours : r->ours / r->theirs;

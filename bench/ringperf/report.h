@@ -14,11 +14,13 @@ struct row {
 	char metric[24]; /* "Mrt/s", "median ns", ... */
 	char peer[24]; /* "Xen ring.h", "rte_ring", "busy-poll" */
 	double ours, theirs;
+	double ratio; /* > 0: median of per-repetition ratios (main.c) */
 	bool lower_is_better; /* latency, CPU */
 	double xcore_ns; /* cross-core transfer measured just before */
 };
 
-/* ours/theirs, inverted for lower-is-better metrics: > 1 means we win. */
+/* r->ratio if set, else ours/theirs inverted for lower-is-better metrics:
+ * > 1 means we win. */
 double row_ratio(const struct row *r);
 
 void report_header(void);
