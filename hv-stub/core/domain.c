@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub/core/domain.c - the domain table and domain memory.
+ */
+#define _GNU_SOURCE
+#include "hv.h"
+#include "hv_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+int hv_init(struct hv *hv)
+{
+	memset(hv, 0, sizeof(*hv));
+	return -pthread_mutex_init(&hv->lock, NULL);
+}
+
+void hv_fini(struct hv *hv)
+{
+	for (unsigned id = 0; id < HV_MAX_DOMAINS; id++)
+		if (hv->domains[id])
+			hv_domain_destroy(hv, (sdrv_domid_t)id);
+	/* Domains others still had pinned were kept as zombies; with every
+	 * domain gone no pins remain, so none is left. */
+	pthread_mutex_destroy(&hv->lock);
+}
+
+static void domain_free(struct hv_domain *d)
+{
+	if (d->mem)
+		munmap(d->mem, (size_t)d->nr_frames * SDRV_PAGE_SIZE);
+	if (d->mem_fd >= 0)
+		close(d->mem_fd);
+	free(d->active);
+	free(d->maptrack);
+	free(d);
+}
+
+int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
+		     uint32_t nr_frames, bool privileged)
+{
+	struct hv_domain *d;
+	size_t bytes = (size_t)nr_frames * SDRV_PAGE_SIZE;
+	int err = 0;
+
+	if (id >= HV_MAX_DOMAINS || !name || !*name ||
+	    strlen(name) >= HV_NAME_MAX || nr_frames <= HV_GNTTAB_FRAMES ||
+	    nr_frames > HV_MAX_FRAMES)
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->id = id;
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->privileged = privileged;
+	d->nr_frames = nr_frames;
+	d->gnttab_frames = HV_GNTTAB_FRAMES;
+	d->mem_fd = memfd_create(d->name, MFD_CLOEXEC);
+	d->active = calloc(hv_nr_grant_entries(d), sizeof(*d->active));
+	d->maptrack = calloc(HV_MAPTRACK_MAX, sizeof(*d->maptrack));
+	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)bytes) < 0) {
+		err = -errno;
+	} else {
+		d->mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+			      d->mem_fd, 0);
+		if (d->mem == MAP_FAILED) {
+			d->mem = NULL;
+			err = -errno;
+		}
+	}
+	if (!err && (!d->active || !d->maptrack))
+		err = -ENOMEM;
+	if (err) {
+		domain_free(d);
+		return err;
+	}
+	pthread_mutex_lock(&hv->lock);
+	if (hv->domains[id])
+		err = -EEXIST;
+	else
+		hv->domains[id] = d;
+	pthread_mutex_unlock(&hv->lock);
+	if (err)
+		domain_free(d);
+	return err;
+}
+
+/* Pins of @d's grants held by other domains. */
+static uint64_t pins_of(const struct hv_domain *d)
+{
+	uint64_t pins = 0;
+
+	for (uint32_t ref = 0; ref < hv_nr_grant_entries(d); ref++)
+		pins += (uint64_t)d->active[ref].readers + d->active[ref].writers;
+	return pins;
+}
+
+void hv_zombie_check(struct hv *hv, struct hv_domain *d)
+{
+	if (d->dying && pins_of(d) == 0) {
+		hv->domains[d->id] = NULL;
+		domain_free(d);
+	}
+}
+
+int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
+{
+	struct hv_domain *d;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (!d) {
+		pthread_mutex_unlock(&hv->lock);
+		return -ENOENT;
+	}
+	d->dying = true;
+	/* Revoke its mappings of others' grants. */
+	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)
+		if (d->maptrack[h].in_use)
+			hv_unmap_locked(hv, d, h);
+	/* Its own memory goes once nobody maps its grants any more. */
+	hv_zombie_check(hv, d);
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+unsigned char *hv_domain_memory(struct hv *hv, sdrv_domid_t id,
+				uint32_t *nr_frames)
+{
+	struct hv_domain *d;
+	unsigned char *mem = NULL;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d) {
+		mem = d->mem;
+		if (nr_frames)
+			*nr_frames = d->nr_frames;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return mem;
+}
+
+uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id)
+{
+	struct hv_domain *d;
+	uint32_t n = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d)
+		n = d->nr_maps;
+	pthread_mutex_unlock(&hv->lock);
+	return n;
+}

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub/core/grant.c - grant map, unmap and copy, checked every time.
+ *
+ * The entry lives in the granter's memory and the granter may rewrite it at
+ * any moment.  Pinning therefore reads flags and domid as one 32-bit word,
+ * checks that copy, and sets GTF_reading/GTF_writing with a compare-and-swap
+ * against exactly the word it checked: if the granter changed anything in
+ * between, the swap fails and the checks run again on the new value.
+ */
+#define _GNU_SOURCE
+#include "hv.h"
+#include "hv_internal.h"
+
+#include <string.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the flags|domid word below assumes little-endian"
+#endif
+
+struct pin {
+	struct hv_domain *granter;
+	sdrv_grant_ref_t ref;
+	bool readonly;
+	uint32_t frame;
+};
+
+static uint32_t *entry_word(struct hv_domain *g, sdrv_grant_ref_t ref)
+{
+	struct sdrv_grant_entry_v1 *e =
+		(struct sdrv_grant_entry_v1 *)(void *)g->mem + ref;
+
+	return (uint32_t *)(void *)e; /* flags in bits 0-15, domid 16-31 */
+}
+
+static uint32_t *entry_frame(struct hv_domain *g, sdrv_grant_ref_t ref)
+{
+	return &((struct sdrv_grant_entry_v1 *)(void *)g->mem)[ref].frame;
+}
+
+/* Clear @bits in the entry's flags (the granter may write it meanwhile). */
+static void clear_flags(struct hv_domain *g, sdrv_grant_ref_t ref, uint16_t bits)
+{
+	uint16_t *flags = &((struct sdrv_grant_entry_v1 *)(void *)g->mem)[ref].flags;
+
+	/* pairs with the acquire in sdrv_gnttab_end_access() */
+	__atomic_fetch_and(flags, (uint16_t)~bits, __ATOMIC_RELEASE);
+}
+
+static void unpin(struct pin *p)
+{
+	struct hv_active *act = &p->granter->active[p->ref];
+
+	if (p->readonly)
+		act->readers--;
+	else
+		act->writers--;
+	if (act->writers == 0)
+		clear_flags(p->granter, p->ref,
+			    act->readers ? SDRV_GTF_writing
+					 : SDRV_GTF_writing | SDRV_GTF_reading);
+}
+
+/* Pin @ref of @p->granter for @caller; fills p->frame.  Lock held. */
+static int pin(struct hv_domain *caller, struct pin *p)
+{
+	struct hv_domain *g = p->granter;
+	struct hv_active *act;
+	uint32_t *word, old, want;
+	unsigned tries;
+
+	if (p->ref >= hv_nr_grant_entries(g))
+		return SDRV_GNTST_bad_gntref;
+	word = entry_word(g, p->ref);
+	want = p->readonly ? SDRV_GTF_reading
+			   : SDRV_GTF_reading | SDRV_GTF_writing;
+	old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+	for (tries = 0; tries < HV_PIN_RETRIES; tries++) {
+		uint16_t flags = (uint16_t)old, domid = (uint16_t)(old >> 16);
+
+		if ((flags & SDRV_GTF_type_mask) != SDRV_GTF_permit_access ||
+		    domid != caller->id)
+			return SDRV_GNTST_general_error;
+		if (!p->readonly && (flags & SDRV_GTF_readonly))
+			return SDRV_GNTST_permission_denied;
+		/* pairs with the release in sdrv_gnttab_grant_access() */
+		if (__atomic_compare_exchange_n(word, &old, old | want, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+	}
+	if (tries == HV_PIN_RETRIES)
+		return SDRV_GNTST_eagain; /* the granter keeps rewriting it */
+	act = &g->active[p->ref];
+	if (act->readers + act->writers == 0) {
+		/* First pin: take the frame now and keep it. */
+		uint32_t frame = __atomic_load_n(entry_frame(g, p->ref),
+						 __ATOMIC_RELAXED);
+
+		if (frame < g->gnttab_frames || frame >= g->nr_frames) {
+			clear_flags(g, p->ref, (uint16_t)want);
+			return SDRV_GNTST_bad_page;
+		}
+		act->frame = frame;
+		act->mapper = caller->id;
+	}
+	if (p->readonly)
+		act->readers++;
+	else
+		act->writers++;
+	p->frame = act->frame;
+	return SDRV_GNTST_okay;
+}
+
+int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
+		 sdrv_grant_ref_t ref, bool readonly,
+		 sdrv_grant_handle_t *handle, uint32_t *frame)
+{
+	struct hv_domain *c, *g;
+	struct pin p = { .ref = ref, .readonly = readonly };
+	int st = SDRV_GNTST_okay;
+	uint32_t h;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	g = hv_live_domain(hv, granter);
+	if (!c || !g) {
+		st = SDRV_GNTST_bad_domain;
+		goto out;
+	}
+	for (h = 0; h < HV_MAPTRACK_MAX && c->maptrack[h].in_use; h++)
+		;
+	if (h == HV_MAPTRACK_MAX) {
+		st = SDRV_GNTST_no_space;
+		goto out;
+	}
+	p.granter = g;
+	st = pin(c, &p);
+	if (st != SDRV_GNTST_okay)
+		goto out;
+	c->maptrack[h] = (struct hv_maptrack){ .in_use = true,
+					       .readonly = readonly,
+					       .granter = granter,
+					       .ref = ref };
+	c->nr_maps++;
+	*handle = h;
+	*frame = p.frame;
+out:
+	pthread_mutex_unlock(&hv->lock);
+	return st;
+}
+
+void hv_unmap_locked(struct hv *hv, struct hv_domain *d, uint32_t h)
+{
+	struct hv_maptrack *m = &d->maptrack[h];
+	/* The granter may be dying (a zombie): it stays in the table until
+	 * its last pin goes, which may be this one. */
+	struct pin p = { .granter = hv->domains[m->granter], .ref = m->ref,
+			 .readonly = m->readonly };
+
+	unpin(&p);
+	m->in_use = false;
+	d->nr_maps--;
+	hv_zombie_check(hv, p.granter);
+}
+
+int hv_grant_unmap(struct hv *hv, sdrv_domid_t caller,
+		   sdrv_grant_handle_t handle)
+{
+	struct hv_domain *c;
+	int st = SDRV_GNTST_okay;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	if (!c)
+		st = SDRV_GNTST_bad_domain;
+	else if (handle >= HV_MAPTRACK_MAX || !c->maptrack[handle].in_use)
+		st = SDRV_GNTST_bad_handle;
+	else
+		hv_unmap_locked(hv, c, handle);
+	pthread_mutex_unlock(&hv->lock);
+	return st;
+}
+
+/* ---- copy ---------------------------------------------------------- */
+
+/* One side of a segment, resolved: where to copy, and the pin to drop. */
+struct side {
+	unsigned char *page;
+	struct pin pin;
+	bool pinned;
+};
+
+static int resolve(struct hv *hv, struct hv_domain *c,
+		   const struct sdrv_gnttab_copy_ptr *ptr, bool is_gref,
+		   bool readonly, struct side *s)
+{
+	struct hv_domain *d;
+	uint64_t frame;
+
+	s->pinned = false;
+	if (is_gref) {
+		d = hv_live_domain(hv, ptr->domid);
+		if (!d)
+			return SDRV_GNTST_bad_domain;
+		s->pin = (struct pin){ .granter = d, .ref = ptr->u.ref,
+				       .readonly = readonly };
+		int st = pin(c, &s->pin);
+
+		if (st != SDRV_GNTST_okay)
+			return st;
+		s->pinned = true;
+		frame = s->pin.frame;
+	} else {
+		/* A frame of one's own memory; only dom0 names another's. */
+		sdrv_domid_t id = ptr->domid == SDRV_DOMID_SELF ? c->id
+							      : ptr->domid;
+
+		if (id != c->id && !c->privileged)
+			return SDRV_GNTST_permission_denied;
+		d = hv_live_domain(hv, id);
+		if (!d)
+			return SDRV_GNTST_bad_domain;
+		frame = ptr->u.gmfn;
+		if (frame >= d->nr_frames)
+			return SDRV_GNTST_bad_page;
+	}
+	s->page = d->mem + frame * SDRV_PAGE_SIZE;
+	return SDRV_GNTST_okay;
+}
+
+#define COPY_CHUNK 64u
+
+unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
+		       struct sdrv_gnttab_copy *segs, unsigned n)
+{
+	struct side src[COPY_CHUNK], dst[COPY_CHUNK];
+	unsigned failed = 0;
+
+	for (unsigned base = 0; base < n; base += COPY_CHUNK) {
+		unsigned k = n - base < COPY_CHUNK ? n - base : COPY_CHUNK;
+		struct hv_domain *c;
+
+		/* Check and pin the chunk under the lock, copy without it
+		 * (pins keep the pages), unpin under the lock. */
+		pthread_mutex_lock(&hv->lock);
+		c = hv_live_domain(hv, caller);
+		for (unsigned i = 0; i < k; i++) {
+			struct sdrv_gnttab_copy *sg = &segs[base + i];
+			int st = SDRV_GNTST_okay;
+
+			src[i].pinned = dst[i].pinned = false;
+			src[i].page = dst[i].page = NULL;
+			if (!c)
+				st = SDRV_GNTST_bad_domain;
+			else if ((uint32_t)sg->source.offset + sg->len > SDRV_PAGE_SIZE ||
+				 (uint32_t)sg->dest.offset + sg->len > SDRV_PAGE_SIZE)
+				st = SDRV_GNTST_bad_copy_arg;
+			if (st == SDRV_GNTST_okay)
+				st = resolve(hv, c, &sg->source,
+					     sg->flags & SDRV_GNTCOPY_source_gref,
+					     true, &src[i]);
+			if (st == SDRV_GNTST_okay)
+				st = resolve(hv, c, &sg->dest,
+					     sg->flags & SDRV_GNTCOPY_dest_gref,
+					     false, &dst[i]);
+			if (st != SDRV_GNTST_okay) {
+				if (src[i].pinned)
+					unpin(&src[i].pin);
+				src[i].pinned = false;
+				src[i].page = NULL;
+				failed++;
+			}
+			sg->status = (int16_t)st;
+		}
+		pthread_mutex_unlock(&hv->lock);
+		for (unsigned i = 0; i < k; i++) {
+			struct sdrv_gnttab_copy *sg = &segs[base + i];
+
+			if (src[i].page)
+				memmove(dst[i].page + sg->dest.offset,
+					src[i].page + sg->source.offset, sg->len);
+		}
+		pthread_mutex_lock(&hv->lock);
+		for (unsigned i = 0; i < k; i++) {
+			if (src[i].pinned)
+				unpin(&src[i].pin);
+			if (dst[i].pinned)
+				unpin(&dst[i].pin);
+			if (src[i].pinned)
+				hv_zombie_check(hv, src[i].pin.granter);
+			if (dst[i].pinned && dst[i].pin.granter != src[i].pin.granter)
+				hv_zombie_check(hv, dst[i].pin.granter);
+		}
+		pthread_mutex_unlock(&hv->lock);
+	}
+	return failed;
+}
