@@ -249,8 +249,8 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 			struct sdrv_gnttab_copy *sg = &segs[base + i];
 			int st = SDRV_GNTST_okay;
 
-			src[i].pinned = dst[i].pinned = false;
-			src[i].page = dst[i].page = NULL;
+			src[i] = (struct side){ 0 };
+			dst[i] = (struct side){ 0 };
 			if (!c)
 				st = SDRV_GNTST_bad_domain;
 			else if ((uint32_t)sg->source.offset + sg->len > SDRV_PAGE_SIZE ||
@@ -287,9 +287,12 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 				unpin(&src[i].pin);
 			if (dst[i].pinned)
 				unpin(&dst[i].pin);
+			/* A granter freed by the first check is not
+			 * checked again (the pins were its last). */
 			if (src[i].pinned)
 				hv_zombie_check(hv, src[i].pin.granter);
-			if (dst[i].pinned && dst[i].pin.granter != src[i].pin.granter)
+			if (dst[i].pinned &&
+			    dst[i].pin.granter != src[i].pin.granter)
 				hv_zombie_check(hv, dst[i].pin.granter);
 		}
 		pthread_mutex_unlock(&hv->lock);
