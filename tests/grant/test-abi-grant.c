@@ -11,29 +11,23 @@
 #include <xen/xen.h>
 #include <xen/grant_table.h>
 
-#define SAME_SIZE(ours, theirs)                                                \
-	_Static_assert(sizeof(ours) == sizeof(theirs), #ours " size")
-#define SAME_FIELD(ours, theirs, f)                                            \
-	_Static_assert(offsetof(ours, f) == offsetof(theirs, f) &&             \
-			       sizeof(((ours *)0)->f) == sizeof(((theirs *)0)->f), \
-		       #ours "." #f)
-#define SAME_VALUE(ours, theirs) _Static_assert((ours) == (theirs), #ours)
+#include "abi_assert.h"
 
 SAME_SIZE(struct sdrv_grant_entry_v1, struct grant_entry_v1);
-SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, flags);
-SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, domid);
-SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, frame);
+SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, flags, flags);
+SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, domid, domid);
+SAME_FIELD(struct sdrv_grant_entry_v1, struct grant_entry_v1, frame, frame);
 
 SAME_SIZE(struct sdrv_gnttab_copy, struct gnttab_copy);
-SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, source);
-SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, dest);
-SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, len);
-SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, flags);
-SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, status);
+SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, source, source);
+SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, dest, dest);
+SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, len, len);
+SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, flags, flags);
+SAME_FIELD(struct sdrv_gnttab_copy, struct gnttab_copy, status, status);
 SAME_SIZE(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr);
-SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, u);
-SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, domid);
-SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, offset);
+SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, u, u);
+SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, domid, domid);
+SAME_FIELD(struct sdrv_gnttab_copy_ptr, struct gnttab_copy_ptr, offset, offset);
 
 SAME_VALUE(SDRV_GTF_permit_access, GTF_permit_access);
 SAME_VALUE(SDRV_GTF_type_mask, GTF_type_mask);

@@ -14,13 +14,7 @@
 #include <splitdrv/errno.h>
 #include <splitdrv/netif.h>
 
-#define SAME_SIZE(ours, theirs)                                                \
-	_Static_assert(sizeof(ours) == sizeof(theirs), #ours " size")
-#define SAME_FIELD(ours, theirs, ofield, tfield)                               \
-	_Static_assert(offsetof(ours, ofield) == offsetof(theirs, tfield) &&   \
-			       sizeof(((ours *)0)->ofield) ==                  \
-				       sizeof(((theirs *)0)->tfield),          \
-		       #ours "." #ofield)
+#include "abi_assert.h"
 
 /* The shared ring header. */
 SAME_FIELD(struct sdrv_sring, struct blkif_sring, req_prod, req_prod);
