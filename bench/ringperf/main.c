@@ -129,7 +129,66 @@ static bool wanted(const char *section, const char *workload)
 }
 
 /* ------------------------------------------------------------------ */
+/* Every row: libring and its peer, interleaved                         */
+
+/*
+ * One run of one side, libring (@peer false) or its peer: writes the row
+ * values it measures into @v (one per row), or dies with a one-line error.
+ */
+typedef void (*measure_fn)(const void *ctx, bool peer, double *v);
+
+/*
+ * Measure @nr (1 or 2) rows that come from the same runs: the cross-core transfer
+ * time first, then c->reps repetitions of libring and its peer, alternating
+ * which goes first; settle and print each row.
+ */
+static void interleave(const struct config *c, measure_fn run,
+		       const void *ctx, struct row **settle, int nr)
+{
+	double v[2][2][MAX_REPS]; /* [row][peer][repetition] */
+	double xcore = crosscore_transfer_ns();
+
+	for (int i = 0; i < c->reps; i++) {
+		for (int k = 0; k < 2; k++) {
+			bool peer = (k == 0) == (i % 2 == 0); /* alternate */
+			double out[2];
+
+			run(ctx, peer, out);
+			for (int m = 0; m < nr; m++)
+				v[m][peer][i] = out[m];
+		}
+	}
+	for (int m = 0; m < nr; m++) {
+		settle[m]->xcore_ns = xcore;
+		settle_row(settle[m], v[m][0], v[m][1], c->reps);
+		report_print(settle[m]);
+	}
+}
+
+/* ------------------------------------------------------------------ */
 /* Round trips: libring against Xen's macros                            */
+
+struct rt_ctx {
+	const struct rt_workload *w;
+	const char *row; /* for errors */
+	enum pair_mode pm;
+	uint32_t pages;
+	enum notify_mode nm;
+	uint64_t count;
+};
+
+static void measure_stream(const void *ctx, bool peer, double *v)
+{
+	const struct rt_ctx *x = ctx;
+	const struct rt_impl *impl = peer ? &x->w->xen : &x->w->lib;
+	struct rt_result res;
+	int err = rt_stream(impl, x->pm, x->pages, x->nm, x->count, &res);
+
+	if (err)
+		die("round trips %s, %s: run failed (status %d)", x->row,
+		    impl->name, err);
+	v[0] = res.per_sec / 1e6;
+}
 
 static void stream_row(const struct config *c, const struct rt_workload *w,
 		       enum pair_mode pm, uint32_t pages, enum notify_mode nm,
@@ -137,66 +196,51 @@ static void stream_row(const struct config *c, const struct rt_workload *w,
 {
 	char name[48];
 	struct row *r;
-	double ours[MAX_REPS], theirs[MAX_REPS];
 
 	snprintf(name, sizeof(name), "%s %upg %s %s", w->name, pages,
 		 pm == PAIR_THREADS ? "thr" : "proc", notify_mode_name(nm));
 	if (!wanted("round-trip", name))
 		return;
 	r = new_row("round-trip", "Mrt/s", "Xen ring.h", false, "%s", name);
+	interleave(c, measure_stream,
+		   &(struct rt_ctx){ .w = w, .row = r->workload,
+				     .pm = pm, .pages = pages, .nm = nm,
+				     .count = count },
+		   &r, 1);
+}
 
-	r->xcore_ns = crosscore_transfer_ns();
-	for (int i = 0; i < c->reps; i++) {
-		for (int k = 0; k < 2; k++) {
-			bool peer = (k == 0) == (i % 2 == 0); /* alternate */
-			const struct rt_impl *impl = peer ? &w->xen : &w->lib;
-			struct rt_result res;
-			int err = rt_stream(impl, pm, pages, nm, count, &res);
+static void measure_latency(const void *ctx, bool peer, double *v)
+{
+	const struct rt_ctx *x = ctx;
+	const struct rt_impl *impl = peer ? &x->w->xen : &x->w->lib;
+	struct rt_result res;
+	int err = rt_latency(impl, x->pm, NOTIFY_BUSY, x->count, &res);
 
-			if (err)
-				die("round trips %s, %s: run failed (status %d)",
-				    r->workload, impl->name, err);
-			(peer ? theirs : ours)[i] = res.per_sec / 1e6;
-		}
-	}
-	settle_row(r, ours, theirs, c->reps);
-	report_print(r);
+	if (err)
+		die("latency %s, %s: run failed (status %d)", x->row,
+		    impl->name, err);
+	v[0] = res.median_ns;
+	v[1] = res.p99_ns;
 }
 
 static void latency_rows(const struct config *c, enum pair_mode pm)
 {
-	const struct rt_workload *w = &rt_workloads[0];
+	const char *where = pm == PAIR_THREADS ? "thr" : "proc";
 
-	if (!wanted("latency", pm == PAIR_THREADS ? "thr" : "proc"))
+	if (!wanted("latency", where))
 		return;
-	struct row *med = new_row("latency", "median ns", "Xen ring.h", true,
-				  "64B 1 in flight %s busy-poll",
-				  pm == PAIR_THREADS ? "thr" : "proc");
-	struct row *p99 = new_row("latency", "p99 ns", "Xen ring.h", true,
-				  "64B 1 in flight %s busy-poll",
-				  pm == PAIR_THREADS ? "thr" : "proc");
-	double m[2][MAX_REPS], p[2][MAX_REPS];
+	struct row *both[2] = {
+		new_row("latency", "median ns", "Xen ring.h", true,
+			"64B 1 in flight %s busy-poll", where),
+		new_row("latency", "p99 ns", "Xen ring.h", true,
+			"64B 1 in flight %s busy-poll", where),
+	};
 
-	med->xcore_ns = p99->xcore_ns = crosscore_transfer_ns();
-	for (int i = 0; i < c->reps; i++) {
-		for (int k = 0; k < 2; k++) {
-			int peer = (k == 0) == (i % 2 == 0);
-			const struct rt_impl *impl = peer ? &w->xen : &w->lib;
-			struct rt_result res;
-			int err = rt_latency(impl, pm, NOTIFY_BUSY,
-					     c->latency_count, &res);
-
-			if (err)
-				die("latency %s, %s: run failed (status %d)",
-				    med->workload, impl->name, err);
-			m[peer][i] = res.median_ns;
-			p[peer][i] = res.p99_ns;
-		}
-	}
-	settle_row(med, m[0], m[1], c->reps);
-	settle_row(p99, p[0], p[1], c->reps);
-	report_print(med);
-	report_print(p99);
+	interleave(c, measure_latency,
+		   &(struct rt_ctx){ .w = &rt_workloads[0],
+				     .row = both[0]->workload, .pm = pm,
+				     .count = c->latency_count },
+		   both, 2);
 }
 
 /* ------------------------------------------------------------------ */
@@ -249,33 +293,39 @@ static void spin_sleep_rows(const struct config *c)
 /* ------------------------------------------------------------------ */
 /* SPSC ring against rte_ring                                           */
 
+struct spsc_ctx {
+	const struct config *c;
+	const char *row; /* for errors */
+	enum pair_mode pm;
+	uint32_t burst;
+};
+
+static void measure_spsc(const void *ctx, bool rte, double *v)
+{
+	const struct spsc_ctx *x = ctx;
+	int err;
+	double per_sec = spsc_bench(rte, x->pm, x->burst, x->c->spsc_count, &err);
+
+	if (err)
+		die("spsc %s, %s: run failed (status %d)", x->row,
+		    rte ? "rte_ring" : "libring", err);
+	v[0] = per_sec / 1e6;
+}
+
 static void spsc_row(const struct config *c, enum pair_mode pm, uint32_t burst)
 {
 	char name[48];
 	struct row *r;
-	double ours[MAX_REPS], theirs[MAX_REPS];
 
 	snprintf(name, sizeof(name), "8B burst %u %s", burst,
 		 pm == PAIR_THREADS ? "thr" : "proc");
 	if (!wanted("spsc", name))
 		return;
 	r = new_row("spsc", "Melem/s", "rte_ring", false, "%s", name);
-
-	r->xcore_ns = crosscore_transfer_ns();
-	for (int i = 0; i < c->reps; i++) {
-		for (int k = 0; k < 2; k++) {
-			bool rte = (k == 0) == (i % 2 == 0);
-			int err;
-			double v = spsc_bench(rte, pm, burst, c->spsc_count, &err);
-
-			if (err)
-				die("spsc %s, %s: run failed (status %d)",
-				    r->workload, rte ? "rte_ring" : "libring", err);
-			(rte ? theirs : ours)[i] = v / 1e6;
-		}
-	}
-	settle_row(r, ours, theirs, c->reps);
-	report_print(r);
+	interleave(c, measure_spsc,
+		   &(struct spsc_ctx){ .c = c, .row = r->workload, .pm = pm,
+				       .burst = burst },
+		   &r, 1);
 }
 
 /* ------------------------------------------------------------------ */
