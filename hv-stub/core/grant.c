@@ -25,26 +25,25 @@ struct pin {
 	uint32_t frame;
 };
 
-static uint32_t *entry_word(struct hv_domain *g, sdrv_grant_ref_t ref)
+/* Entry @ref of @g's grant table (its first frames); ref already checked. */
+static struct sdrv_grant_entry_v1 *entry(struct hv_domain *g,
+					 sdrv_grant_ref_t ref)
 {
-	struct sdrv_grant_entry_v1 *e =
-		(struct sdrv_grant_entry_v1 *)(void *)g->mem + ref;
-
-	return (uint32_t *)(void *)e; /* flags in bits 0-15, domid 16-31 */
+	return (struct sdrv_grant_entry_v1 *)(void *)g->mem + ref;
 }
 
-static uint32_t *entry_frame(struct hv_domain *g, sdrv_grant_ref_t ref)
+/* Flags and domid as one word: flags in bits 0-15, domid in 16-31. */
+static uint32_t *entry_word(struct hv_domain *g, sdrv_grant_ref_t ref)
 {
-	return &((struct sdrv_grant_entry_v1 *)(void *)g->mem)[ref].frame;
+	return (uint32_t *)(void *)entry(g, ref);
 }
 
 /* Clear @bits in the entry's flags (the granter may write it meanwhile). */
 static void clear_flags(struct hv_domain *g, sdrv_grant_ref_t ref, uint16_t bits)
 {
-	uint16_t *flags = &((struct sdrv_grant_entry_v1 *)(void *)g->mem)[ref].flags;
-
 	/* pairs with the acquire in sdrv_gnttab_end_access() */
-	__atomic_fetch_and(flags, (uint16_t)~bits, __ATOMIC_RELEASE);
+	__atomic_fetch_and(&entry(g, ref)->flags, (uint16_t)~bits,
+			   __ATOMIC_RELEASE);
 }
 
 static void unpin(struct pin *p)
@@ -94,7 +93,7 @@ static int pin(struct hv_domain *caller, struct pin *p)
 	act = &g->active[p->ref];
 	if (act->readers + act->writers == 0) {
 		/* First pin: take the frame now and keep it. */
-		uint32_t frame = __atomic_load_n(entry_frame(g, p->ref),
+		uint32_t frame = __atomic_load_n(&entry(g, p->ref)->frame,
 						 __ATOMIC_RELAXED);
 
 		if (frame < g->gnttab_frames || frame >= g->nr_frames) {
