@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -35,6 +36,9 @@ static void domain_free(struct hv_domain *d)
 		munmap(d->mem, (size_t)d->nr_frames * SDRV_PAGE_SIZE);
 	if (d->mem_fd >= 0)
 		close(d->mem_fd);
+	if (d->upcall_fd >= 0)
+		close(d->upcall_fd);
+	free(d->ports);
 	free(d->active);
 	free(d->maptrack);
 	free(d);
@@ -48,7 +52,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	int err = 0;
 
 	if (id >= HV_MAX_DOMAINS || !name || !*name ||
-	    strlen(name) >= HV_NAME_MAX || nr_frames <= HV_GNTTAB_FRAMES ||
+	    strlen(name) >= HV_NAME_MAX || nr_frames <= HV_RESERVED_FRAMES ||
 	    nr_frames > HV_MAX_FRAMES)
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
@@ -59,10 +63,14 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	d->privileged = privileged;
 	d->nr_frames = nr_frames;
 	d->gnttab_frames = HV_GNTTAB_FRAMES;
+	d->max_ports = HV_EVTCHN_DEFAULT_MAX;
 	d->mem_fd = memfd_create(d->name, MFD_CLOEXEC);
+	d->upcall_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->active = calloc(hv_nr_grant_entries(d), sizeof(*d->active));
 	d->maptrack = calloc(HV_MAPTRACK_MAX, sizeof(*d->maptrack));
-	if (d->mem_fd < 0 || ftruncate(d->mem_fd, (off_t)bytes) < 0) {
+	d->ports = calloc(SDRV_EVTCHN_2L_NR_PORTS, sizeof(*d->ports));
+	if (d->mem_fd < 0 || d->upcall_fd < 0 ||
+	    ftruncate(d->mem_fd, (off_t)bytes) < 0) {
 		err = -errno;
 	} else {
 		d->mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -72,17 +80,19 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 			err = -errno;
 		}
 	}
-	if (!err && (!d->active || !d->maptrack))
+	if (!err && (!d->active || !d->maptrack || !d->ports))
 		err = -ENOMEM;
 	if (err) {
 		domain_free(d);
 		return err;
 	}
 	pthread_mutex_lock(&hv->lock);
-	if (hv->domains[id])
+	if (hv->domains[id]) {
 		err = -EEXIST;
-	else
+	} else {
+		d->generation = ++hv->generations;
 		hv->domains[id] = d;
+	}
 	pthread_mutex_unlock(&hv->lock);
 	if (err)
 		domain_free(d);
@@ -117,6 +127,8 @@ int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
 		pthread_mutex_unlock(&hv->lock);
 		return -ENOENT;
 	}
+	/* Peers see its channels close while it is still a domain. */
+	hv_evtchn_close_all(hv, d);
 	d->dying = true;
 	/* Revoke its mappings of others' grants. */
 	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)
@@ -156,4 +168,67 @@ uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id)
 		n = d->nr_maps;
 	pthread_mutex_unlock(&hv->lock);
 	return n;
+}
+
+int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out)
+{
+	struct hv_domain *d;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d)
+		*out = *d;
+	pthread_mutex_unlock(&hv->lock);
+	return d ? 0 : -ENOENT;
+}
+
+int hv_domain_upcall_fd(struct hv *hv, sdrv_domid_t id)
+{
+	struct hv_domain *d;
+	int fd = -1;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d)
+		fd = d->upcall_fd;
+	pthread_mutex_unlock(&hv->lock);
+	return fd;
+}
+
+int hv_domain_set_max_ports(struct hv *hv, sdrv_domid_t id, uint32_t max)
+{
+	struct hv_domain *d;
+	int err = 0;
+
+	if (max < 2 || max > SDRV_EVTCHN_2L_NR_PORTS)
+		return -EINVAL;
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d)
+		d->max_ports = max;
+	else
+		err = -ENOENT;
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
+		    uint64_t *generation)
+{
+	struct hv_domain *c, *g;
+	int fd;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	g = hv_live_domain(hv, granter);
+	if (!c || !g) {
+		fd = -ESRCH;
+	} else if (!c->privileged) {
+		fd = -EPERM;
+	} else {
+		fd = g->mem_fd;
+		*generation = g->generation;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return fd;
 }

@@ -96,7 +96,7 @@ static int pin(struct hv_domain *caller, struct pin *p)
 		uint32_t frame = __atomic_load_n(&entry(g, p->ref)->frame,
 						 __ATOMIC_RELAXED);
 
-		if (frame < g->gnttab_frames || frame >= g->nr_frames) {
+		if (frame < HV_RESERVED_FRAMES || frame >= g->nr_frames) {
 			clear_flags(g, p->ref, (uint16_t)want);
 			return SDRV_GNTST_bad_page;
 		}
@@ -297,4 +297,22 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 		pthread_mutex_unlock(&hv->lock);
 	}
 	return failed;
+}
+
+unsigned char *hv_grant_page(struct hv *hv, sdrv_domid_t caller,
+			     sdrv_grant_handle_t handle)
+{
+	struct hv_domain *c, *g;
+	unsigned char *page = NULL;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	if (c && handle < HV_MAPTRACK_MAX && c->maptrack[handle].in_use) {
+		/* live, or a zombie kept for this very pin */
+		g = hv->domains[c->maptrack[handle].granter];
+		page = g->mem + (size_t)g->active[c->maptrack[handle].ref].frame *
+					SDRV_PAGE_SIZE;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return page;
 }

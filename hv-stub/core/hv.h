@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hv-stub/core/hv.h - the reference hypervisor's core: the domain table,
- * domain memory, and the grant table operations with Xen's checks.
+ * domain memory, and the grant table and event channel operations with
+ * Xen's checks.
  *
  * The core knows nothing of sockets or processes.  The hv-stub daemon calls
  * it on behalf of process domains; the in-process platform calls it directly
@@ -19,15 +20,25 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
+#include <splitdrv/evtchn.h>
 #include <splitdrv/grant.h>
+#include <splitdrv/platform.h>
 
 #define HV_MAX_DOMAINS 64u
 #define HV_NAME_MAX 32u
 /* Grant table frames at the start of every domain's memory (Xen's default
  * for a guest is 32 frames; 4 frames hold 2048 refs). */
-#define HV_GNTTAB_FRAMES 4u
+#define HV_GNTTAB_FRAMES SDRV_PLATFORM_GNTTAB_FRAMES
+/* The shared-info page (event bitmaps) follows the grant table. */
+#define HV_SHINFO_FRAME SDRV_PLATFORM_SHINFO_FRAME
+/* Frames the hypervisor owns the meaning of: never granted. */
+#define HV_RESERVED_FRAMES SDRV_PLATFORM_FIRST_FREE_FRAME
+/* Event channel ports a domain may hold by default (Xen's default for a
+ * guest is 1023 usable); hv_domain_set_max_ports() changes it. */
+#define HV_EVTCHN_DEFAULT_MAX 1024u
 /* Mappings one domain may hold at once (Xen's maptrack). */
 #define HV_MAPTRACK_MAX 4096u
 /* Attempts at pinning an entry the granter keeps rewriting (Xen: 4). */
@@ -49,6 +60,13 @@ struct hv_active {
 	uint32_t frame;
 };
 
+/* One event channel port of a domain. */
+struct hv_port {
+	uint8_t state; /* SDRV_EVTCHNSTAT_* */
+	sdrv_domid_t remote_dom; /* unbound: who may bind; interdomain: peer */
+	sdrv_evtchn_port_t remote_port; /* interdomain only */
+};
+
 struct hv_domain {
 	sdrv_domid_t id;
 	char name[HV_NAME_MAX];
@@ -61,10 +79,17 @@ struct hv_domain {
 	struct hv_active *active; /* one per grant entry */
 	struct hv_maptrack *maptrack; /* HV_MAPTRACK_MAX handles */
 	uint32_t nr_maps; /* maptrack entries in use */
+	uint64_t generation; /* unique per creation: ids are reused */
+	struct hv_port *ports; /* SDRV_EVTCHN_2L_NR_PORTS of them */
+	uint32_t max_ports; /* ports 1 .. max_ports-1 may be allocated */
+	uint32_t nr_ports; /* in use */
+	int upcall_fd; /* eventfd: written when an upcall becomes due */
+	uint64_t events, upcalls; /* sends delivered, eventfd writes */
 };
 
 struct hv {
 	pthread_mutex_t lock;
+	uint64_t generations;
 	struct hv_domain *domains[HV_MAX_DOMAINS]; /* indexed by id */
 };
 
@@ -96,6 +121,17 @@ unsigned char *hv_domain_memory(struct hv *hv, sdrv_domid_t id,
 /* Maps the domain holds now (leak checks). */
 uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id);
 
+/* A copy of the domain's record as it is now (the pointers in it are not for
+ * use: bookkeeping may move).  Return: 0 or -ENOENT. */
+int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out);
+
+/* The domain's upcall eventfd (owned by the core: dup it to keep it), or -1. */
+int hv_domain_upcall_fd(struct hv *hv, sdrv_domid_t id);
+
+/* Change the port limit (1 < @max <= SDRV_EVTCHN_2L_NR_PORTS); ports at or
+ * above it that are in use stay.  Return: 0, -ENOENT or -EINVAL. */
+int hv_domain_set_max_ports(struct hv *hv, sdrv_domid_t id, uint32_t max);
+
 /* ---- grant operations, made by domain @caller ---------------------- */
 
 /**
@@ -112,6 +148,18 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 		 sdrv_grant_ref_t ref, bool readonly,
 		 sdrv_grant_handle_t *handle, uint32_t *frame);
 
+/* The page handle @handle of @caller maps, as the hypervisor sees it (valid
+ * until unmapped: a destroyed granter's memory stays while pinned), or NULL.
+ * For callers sharing the hypervisor's address space (in-process). */
+unsigned char *hv_grant_page(struct hv *hv, sdrv_domid_t caller,
+			     sdrv_grant_handle_t handle);
+
+/* The memfd backing @granter's memory and its generation, for a privileged
+ * @caller that maps its grants (dup the fd to keep it).
+ * Return: the fd, -EPERM (caller not privileged) or -ESRCH. */
+int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
+		    uint64_t *generation);
+
 /** hv_grant_unmap() - drop a pin; clears GTF_reading/writing with the last.
  * Return: SDRV_GNTST_okay or SDRV_GNTST_bad_handle. */
 int hv_grant_unmap(struct hv *hv, sdrv_domid_t caller,
@@ -124,5 +172,59 @@ int hv_grant_unmap(struct hv *hv, sdrv_domid_t caller,
  */
 unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 		       struct sdrv_gnttab_copy *segs, unsigned n);
+
+/* ---- words for hvctl ------------------------------------------------- */
+
+/* Column titles for hv_domain_list_row(). */
+void hv_list_header(FILE *f);
+/* One line (no newline) about domain @id.  Return: 0 or -ENOENT. */
+int hv_domain_list_row(struct hv *hv, sdrv_domid_t id, FILE *f);
+/* The domain's grants (offered and mapped) and event channels.
+ * Return: 0 or -ENOENT. */
+int hv_domain_describe(struct hv *hv, sdrv_domid_t id, FILE *f);
+
+/* ---- event channel operations, made by domain @caller -------------- */
+
+/**
+ * hv_evtchn_alloc_unbound() - a fresh port of @dom that @remote_dom may bind.
+ * @dom must be @caller (or SDRV_DOMID_SELF) unless @caller is privileged.
+ * Return: 0 with *@port set; -ESRCH (no such domain), -EPERM, -ENOSPC (the
+ * domain's port limit).
+ */
+int hv_evtchn_alloc_unbound(struct hv *hv, sdrv_domid_t caller,
+			    sdrv_domid_t dom, sdrv_domid_t remote_dom,
+			    sdrv_evtchn_port_t *port);
+
+/**
+ * hv_evtchn_bind_interdomain() - connect a fresh port of @caller to
+ * @remote_port of @remote_dom, which must be unbound and offered to @caller.
+ * The new local port is marked pending (as Xen does), so the caller checks
+ * its peer's state once.
+ * Return: 0 with *@local_port set; -ESRCH, -EINVAL (port not offered to the
+ * caller), -ENOSPC.
+ */
+int hv_evtchn_bind_interdomain(struct hv *hv, sdrv_domid_t caller,
+			       sdrv_domid_t remote_dom,
+			       sdrv_evtchn_port_t remote_port,
+			       sdrv_evtchn_port_t *local_port);
+
+/**
+ * hv_evtchn_send() - mark the peer's port pending and wake the peer if an
+ * upcall became due.  Sending on an unbound port is dropped, as in Xen.
+ * Return: 0, or -EINVAL (not @caller's port, or closed).
+ */
+int hv_evtchn_send(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port);
+
+/**
+ * hv_evtchn_close() - free @caller's @port.  An interdomain peer's port goes
+ * back to unbound (offered to @caller again) and is marked pending, so the
+ * peer sees the close.  Return: 0 or -EINVAL.
+ */
+int hv_evtchn_close(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port);
+
+/* State of @st->port of @st->dom (the caller's own, or any if privileged).
+ * Return: 0, -ESRCH, -EPERM or -EINVAL. */
+int hv_evtchn_status(struct hv *hv, sdrv_domid_t caller,
+		     struct sdrv_evtchn_status *st);
 
 #endif /* HV_CORE_HV_H */

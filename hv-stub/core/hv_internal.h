@@ -21,6 +21,15 @@ static inline struct hv_domain *hv_live_domain(struct hv *hv, sdrv_domid_t id)
 	return hv->domains[id];
 }
 
+static inline struct sdrv_shared_info *hv_shinfo(struct hv_domain *d)
+{
+	return (struct sdrv_shared_info *)(void *)(d->mem + (size_t)HV_SHINFO_FRAME *
+						    SDRV_PAGE_SIZE);
+}
+
+/* Close all of @d's ports (peers see it); lock held. */
+void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d);
+
 /* Drop @d's map handle @h (in use); lock held. */
 void hv_unmap_locked(struct hv *hv, struct hv_domain *d, uint32_t h);
 /* Free @d if it is dying and nobody pins its grants any more; lock held. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# libring and the granting side of grant build freestanding and links into a program with no libc:
+# libring, the granting side of grant and the event scanner build freestanding and links into a program with no libc:
 # compile its sources and fs_main.c with -ffreestanding, link with -nostdlib,
 # require no undefined symbol, then run the program's self-test.
 #   check.sh SOURCE_ROOT CC [CC...]
@@ -18,7 +18,7 @@ for cc in "$@"; do
 		if ! "$cc" -std=c11 -ffreestanding -nostdlib -static -fno-stack-protector \
 			-fno-pie -mgeneral-regs-only $opt -Wall -Wextra -Werror \
 			-I"$root/include" "$root/tests/freestanding/fs_main.c" \
-			"$root"/libring/*.c "$root"/grant/*.c -o "$exe" 2> "$tmp/err"; then
+			"$root"/libring/*.c "$root"/grant/*.c "$root"/evtchn/*.c -o "$exe" 2> "$tmp/err"; then
 			echo "FAIL: $what: libring does not link with -nostdlib:"
 			cat "$tmp/err"
 			fail=$((fail + 1))

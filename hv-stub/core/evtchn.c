@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub/core/evtchn.c - event channels, Xen's 2-level model.
+ *
+ * The port table is the hypervisor's own (domains cannot touch it); the
+ * pending, mask and selector bits live in each domain's shared-info page and
+ * are only ever changed with atomics, since the domain changes them too.
+ * Delivery follows Xen's evtchn_2l_set_pending(): an upcall, here one write
+ * to the domain's eventfd, only when the port went pending while unmasked
+ * AND the selector bit AND upcall_pending were clear.  A flood of sends on
+ * one port therefore costs the receiver one wake-up until it rescans.
+ */
+#define _GNU_SOURCE
+#include "hv.h"
+#include "hv_internal.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <unistd.h>
+
+/* @port of @d, if it lies inside the table; lock held. */
+static struct hv_port *port_of(struct hv_domain *d, sdrv_evtchn_port_t port)
+{
+	if (port == SDRV_EVTCHN_PORT_INVALID || port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return NULL;
+	return &d->ports[port];
+}
+
+static void kick(struct hv_domain *d)
+{
+	uint64_t one = 1;
+
+	d->upcalls++;
+	/* The counter saturating (EAGAIN) still leaves the fd readable. */
+	if (write(d->upcall_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+static void set_pending(struct hv_domain *d, sdrv_evtchn_port_t port)
+{
+	struct sdrv_shared_info *s = hv_shinfo(d);
+	struct sdrv_vcpu_info *v = &s->vcpu_info[0];
+	uint32_t w = port / 64;
+	uint64_t bit = 1ull << (port % 64);
+
+	d->events++;
+	if (__atomic_fetch_or(&s->evtchn_pending[w], bit, __ATOMIC_SEQ_CST) & bit)
+		return; /* already pending: the edge is taken */
+	if (__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST) & bit)
+		return; /* masked: unmask re-raises it */
+	if (__atomic_fetch_or(&v->evtchn_pending_sel, 1ull << w,
+			      __ATOMIC_SEQ_CST) & (1ull << w))
+		return;
+	if (!__atomic_exchange_n(&v->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST))
+		kick(d);
+}
+
+/* A free port of @d below its limit; lock held.  Return: the port or 0. */
+static sdrv_evtchn_port_t get_free_port(struct hv_domain *d)
+{
+	for (sdrv_evtchn_port_t p = 1; p < d->max_ports; p++)
+		if (d->ports[p].state == SDRV_EVTCHNSTAT_closed)
+			return p;
+	return SDRV_EVTCHN_PORT_INVALID;
+}
+
+static void port_set(struct hv_domain *d, sdrv_evtchn_port_t p, uint8_t state,
+		     sdrv_domid_t remote_dom, sdrv_evtchn_port_t remote_port)
+{
+	if (d->ports[p].state == SDRV_EVTCHNSTAT_closed &&
+	    state != SDRV_EVTCHNSTAT_closed)
+		d->nr_ports++;
+	else if (d->ports[p].state != SDRV_EVTCHNSTAT_closed &&
+		 state == SDRV_EVTCHNSTAT_closed)
+		d->nr_ports--;
+	d->ports[p] = (struct hv_port){ .state = state, .remote_dom = remote_dom,
+					.remote_port = remote_port };
+}
+
+int hv_evtchn_alloc_unbound(struct hv *hv, sdrv_domid_t caller,
+			    sdrv_domid_t dom, sdrv_domid_t remote_dom,
+			    sdrv_evtchn_port_t *port)
+{
+	struct hv_domain *c, *d;
+	sdrv_evtchn_port_t p;
+	int err = 0;
+
+	if (dom == SDRV_DOMID_SELF)
+		dom = caller;
+	if (remote_dom == SDRV_DOMID_SELF)
+		remote_dom = caller;
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	d = hv_live_domain(hv, dom);
+	if (!c || !d) {
+		err = -ESRCH;
+	} else if (dom != caller && !c->privileged) {
+		err = -EPERM;
+	} else if (remote_dom >= HV_MAX_DOMAINS) {
+		err = -ESRCH;
+	} else if (!(p = get_free_port(d))) {
+		err = -ENOSPC;
+	} else {
+		port_set(d, p, SDRV_EVTCHNSTAT_unbound, remote_dom, 0);
+		*port = p;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+int hv_evtchn_bind_interdomain(struct hv *hv, sdrv_domid_t caller,
+			       sdrv_domid_t remote_dom,
+			       sdrv_evtchn_port_t remote_port,
+			       sdrv_evtchn_port_t *local_port)
+{
+	struct hv_domain *l, *r;
+	struct hv_port *rp;
+	sdrv_evtchn_port_t p;
+	int err = 0;
+
+	if (remote_dom == SDRV_DOMID_SELF)
+		remote_dom = caller;
+	pthread_mutex_lock(&hv->lock);
+	l = hv_live_domain(hv, caller);
+	r = hv_live_domain(hv, remote_dom);
+	if (!l || !r) {
+		err = -ESRCH;
+		goto out;
+	}
+	rp = port_of(r, remote_port);
+	if (!rp || rp->state != SDRV_EVTCHNSTAT_unbound ||
+	    rp->remote_dom != caller) {
+		err = -EINVAL;
+		goto out;
+	}
+	p = get_free_port(l);
+	if (!p) {
+		err = -ENOSPC;
+		goto out;
+	}
+	port_set(l, p, SDRV_EVTCHNSTAT_interdomain, remote_dom, remote_port);
+	port_set(r, remote_port, SDRV_EVTCHNSTAT_interdomain, caller, p);
+	set_pending(l, p);
+	*local_port = p;
+out:
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+int hv_evtchn_send(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port)
+{
+	struct hv_domain *l, *r;
+	struct hv_port *lp;
+	int err = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	l = hv_live_domain(hv, caller);
+	lp = l ? port_of(l, port) : NULL;
+	if (!lp || lp->state == SDRV_EVTCHNSTAT_closed) {
+		err = -EINVAL;
+	} else if (lp->state == SDRV_EVTCHNSTAT_interdomain) {
+		r = hv_live_domain(hv, lp->remote_dom);
+		if (r)
+			set_pending(r, lp->remote_port);
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+/* Close @p of @d; an interdomain peer goes back to unbound and is told.
+ * Lock held. */
+static void close_port(struct hv *hv, struct hv_domain *d, sdrv_evtchn_port_t p)
+{
+	struct hv_port *lp = &d->ports[p];
+
+	if (lp->state == SDRV_EVTCHNSTAT_interdomain) {
+		struct hv_domain *r = hv->domains[lp->remote_dom];
+
+		if (r && !r->dying) {
+			port_set(r, lp->remote_port, SDRV_EVTCHNSTAT_unbound,
+				 d->id, 0);
+			set_pending(r, lp->remote_port);
+		}
+	}
+	port_set(d, p, SDRV_EVTCHNSTAT_closed, 0, 0);
+}
+
+int hv_evtchn_close(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port)
+{
+	struct hv_domain *d;
+	struct hv_port *lp;
+	int err = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, caller);
+	lp = d ? port_of(d, port) : NULL;
+	if (!lp || lp->state == SDRV_EVTCHNSTAT_closed)
+		err = -EINVAL;
+	else
+		close_port(hv, d, port);
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d)
+{
+	for (sdrv_evtchn_port_t p = 1; p < SDRV_EVTCHN_2L_NR_PORTS; p++)
+		if (d->ports[p].state != SDRV_EVTCHNSTAT_closed)
+			close_port(hv, d, p);
+}
+
+int hv_evtchn_status(struct hv *hv, sdrv_domid_t caller,
+		     struct sdrv_evtchn_status *st)
+{
+	struct hv_domain *c, *d;
+	struct hv_port *p;
+	sdrv_domid_t dom = st->dom == SDRV_DOMID_SELF ? caller : st->dom;
+	int err = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	d = hv_live_domain(hv, dom);
+	if (!c || !d) {
+		err = -ESRCH;
+	} else if (dom != caller && !c->privileged) {
+		err = -EPERM;
+	} else if (!(p = port_of(d, st->port))) {
+		err = -EINVAL;
+	} else {
+		st->status = p->state;
+		st->vcpu = 0;
+		st->u.interdomain.dom = p->state == SDRV_EVTCHNSTAT_closed ? 0
+									: p->remote_dom;
+		st->u.interdomain.port = p->state == SDRV_EVTCHNSTAT_interdomain
+						 ? p->remote_port
+						 : 0;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}

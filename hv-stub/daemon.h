@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub/daemon.h - the hv-stub daemon: the core (core/hv.h) behind a
+ * control socket.  daemon.c owns the socket, the connections and the event
+ * loop; dispatch.c answers one message.
+ */
+#ifndef HV_STUB_DAEMON_H
+#define HV_STUB_DAEMON_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "hv.h"
+#include "proto.h"
+
+#define HVD_MAX_CONNS 256u
+/* Messages taken from one connection per turn of the loop: a domain that
+ * floods hypercalls waits its turn behind every other connection. */
+#define HVD_BUDGET 16u
+
+struct hvd_conn {
+	int fd;
+	pid_t pid;
+	uid_t uid;
+	int domid; /* attached domain, or -1 */
+	bool closing; /* close after this turn */
+	/* Incarnation of each domain's memfd already passed (0: none). */
+	uint64_t sent_generation[HV_MAX_DOMAINS];
+};
+
+/* The daemon's own view of a domain, beside the core's. */
+struct hvd_domain {
+	bool exists;
+	uid_t owner_uid;
+	uint32_t on_crash; /* HVP_ON_CRASH_* */
+	bool crashed;
+	struct hvd_conn *conn; /* attached process, or NULL */
+};
+
+struct hvd {
+	struct hv hv;
+	int listen_fd, epoll_fd, signal_fd;
+	const char *socket_path;
+	uint32_t default_on_crash;
+	struct hvd_conn *conns[HVD_MAX_CONNS];
+	struct hvd_domain doms[HV_MAX_DOMAINS];
+	_Alignas(8) unsigned char in[HVP_MAX_MSG];
+	_Alignas(8) unsigned char out[HVP_MAX_MSG];
+};
+
+/* Answer the message in d->in (@len payload bytes, @fds received) from @c.
+ * Always replies unless the connection is to close. */
+void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
+
+/* A domain ends: destroy it in the core and forget its process. */
+void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why);
+
+/* Mark @c to be closed after this turn of the loop. */
+void hvd_conn_close_later(struct hvd_conn *c);
+
+/* One line on stderr, prefixed "hv-stub: ". */
+void hvd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

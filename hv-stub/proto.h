@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub/proto.h - the messages on hv-stub's control socket.
+ *
+ * One Unix SOCK_SEQPACKET connection per client: a process domain
+ * (platform/hvstub.c) or a toolstack (hvctl).  Every message is one packet:
+ * a header, then a payload whose layout the type fixes; file descriptors
+ * travel as SCM_RIGHTS.  Each request gets exactly one reply with the same
+ * type and seq; status is 0 or -errno (grant ops carry SDRV_GNTST_* per op).
+ *
+ * hv-stub trusts nothing in a request: a bad header closes the connection
+ * (and so crashes that domain, if one is attached), a bad payload gets
+ * -EINVAL, an unknown type -ENOSYS.
+ */
+#ifndef HV_STUB_PROTO_H
+#define HV_STUB_PROTO_H
+
+#include <stdint.h>
+
+#include <splitdrv/evtchn.h>
+#include <splitdrv/grant.h>
+
+#define HVP_MAGIC 0x50535648u /* "HVSP" */
+#define HVP_MAX_MSG 65536u
+#define HVP_MAX_FDS 16u /* per message */
+#define HVP_NAME_MAX 32u
+
+struct hvp_hdr {
+	uint32_t magic;
+	uint16_t type; /* HVP_* */
+	uint16_t reserved;
+	uint32_t seq; /* echoed in the reply */
+	int32_t status; /* reply: 0 or -errno */
+	uint32_t len; /* payload bytes after this header */
+	uint32_t reserved2;
+};
+
+enum hvp_type {
+	/* from a process domain */
+	HVP_ATTACH = 1, /* hvp_attach -> hvp_attach_reply + fds [memory, upcall] */
+	HVP_SHUTDOWN = 2, /* clean end: the domain is destroyed */
+	HVP_GRANT_MAP = 3, /* hvp_map_op[n] -> hvp_map_op[n] + hvp_memfds */
+	HVP_GRANT_UNMAP = 4, /* hvp_map_op[n] (handle) -> status per op */
+	HVP_GRANT_COPY = 5, /* sdrv_gnttab_copy[n] -> same, status per seg */
+	HVP_EVTCHN_OP = 6, /* hvp_evtchn_op -> same */
+	/* from a toolstack (peer uid 0 or hv-stub's own) */
+	HVP_CREATE = 16, /* hvp_create */
+	HVP_DESTROY = 17, /* hvp_domid */
+	HVP_LIST = 18, /* -> text */
+	HVP_SHOW = 19, /* hvp_domid -> text */
+};
+
+struct hvp_domid {
+	uint32_t domid;
+};
+
+struct hvp_attach {
+	uint32_t domid;
+};
+
+struct hvp_attach_reply {
+	uint32_t domid;
+	uint32_t nr_frames;
+	uint32_t privileged;
+};
+
+/* Largest batch in one message (grant ops). */
+#define HVP_MAX_MAP_OPS 1024u
+#define HVP_MAX_COPY_SEGS 1024u
+
+struct hvp_map_op {
+	uint32_t granter; /* IN */
+	uint32_t ref; /* IN */
+	uint32_t readonly; /* IN */
+	int32_t status; /* OUT: SDRV_GNTST_* */
+	uint32_t handle; /* OUT of map, IN to unmap */
+	uint32_t frame; /* OUT: the pinned frame of the granter's memory */
+	uint64_t generation; /* OUT: the granter's, names its memfd */
+};
+
+/* Follows the ops of a map reply: whose memory each passed fd is. */
+struct hvp_memfds {
+	uint32_t nr;
+	uint32_t domid[HVP_MAX_FDS];
+	uint64_t generation[HVP_MAX_FDS];
+};
+
+struct hvp_evtchn_op {
+	int32_t cmd; /* SDRV_EVTCHNOP_* */
+	uint32_t pad;
+	union {
+		struct sdrv_evtchn_alloc_unbound alloc_unbound;
+		struct sdrv_evtchn_bind_interdomain bind_interdomain;
+		struct sdrv_evtchn_send send;
+		struct sdrv_evtchn_close close;
+		struct sdrv_evtchn_status status;
+	} u;
+};
+
+#define HVP_ON_CRASH_DEFAULT 0u /* hv-stub's --on-crash */
+#define HVP_ON_CRASH_DESTROY 1u
+#define HVP_ON_CRASH_PRESERVE 2u
+
+struct hvp_create {
+	uint32_t domid;
+	char name[HVP_NAME_MAX]; /* NUL-terminated */
+	uint32_t nr_frames;
+	uint32_t privileged;
+	uint32_t owner_uid; /* who may attach (root always may) */
+	uint32_t max_ports; /* 0: the default */
+	uint32_t on_crash; /* HVP_ON_CRASH_* */
+};
+
+#endif /* HV_STUB_PROTO_H */
+

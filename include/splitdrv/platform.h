@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * splitdrv/platform.h - one domain's view of its hypervisor.
+ *
+ * A driver needs a handful of things from the hypervisor: sharing pages
+ * (grant access, map, unmap, copy), waking its peer (event channels), memory
+ * it can share, and later a XenStore connection.  struct sdrv_platform is
+ * that seam.  Everything a domain can do by itself on its own memory (the
+ * granting side of the grant table, masking and scanning event bits, page
+ * allocation) is common code here; only the hypercalls go through the
+ * environment's table of operations, one source file per environment:
+ *
+ *   platform/inproc.c   domains are threads of one process; hypercalls are
+ *                       calls into the hv-stub core, with all its checks.
+ *   platform/hvstub.c   the process is domain N of a running hv-stub daemon;
+ *                       hypercalls are messages on its socket.
+ *
+ * Memory layout of every domain (frames of 4 KiB):
+ *   0 .. 3   the grant table (v1 entries), read by the hypervisor
+ *   4        the shared-info page (event bitmaps, Xen's layout)
+ *   5 ..     free pages, handed out by sdrv_page_alloc()
+ *
+ * Thread safety: every call may be made from any thread, except that one
+ * thread at a time waits for events (sdrv_evtchn_wait()).
+ * Errors are negative errno values; grant operations report SDRV_GNTST_*
+ * per operation, as Xen's do.
+ */
+#ifndef SPLITDRV_PLATFORM_H
+#define SPLITDRV_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <splitdrv/common.h>
+#include <splitdrv/evtchn.h>
+#include <splitdrv/grant.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SDRV_PLATFORM_GNTTAB_FRAMES 4u
+#define SDRV_PLATFORM_SHINFO_FRAME 4u
+#define SDRV_PLATFORM_FIRST_FREE_FRAME 5u
+
+/* Event channel hypercall numbers (Xen's EVTCHNOP_*). */
+#define SDRV_EVTCHNOP_bind_interdomain 0
+#define SDRV_EVTCHNOP_close 3
+#define SDRV_EVTCHNOP_send 4
+#define SDRV_EVTCHNOP_status 5
+#define SDRV_EVTCHNOP_alloc_unbound 6
+
+struct sdrv_platform;
+
+/* One grant map (or unmap) operation of a batch. */
+struct sdrv_grant_map {
+	sdrv_domid_t granter; /* IN */
+	sdrv_grant_ref_t ref; /* IN */
+	bool readonly; /* IN */
+	int16_t status; /* OUT: SDRV_GNTST_* */
+	sdrv_grant_handle_t handle; /* OUT of map, IN to unmap */
+	void *addr; /* OUT of map: the page; IN to unmap */
+};
+
+/* What an environment provides: the hypercalls.  Each gets untrusted-input
+ * checking on the hypervisor's side; the environment only carries them. */
+struct sdrv_platform_ops {
+	const char *name;
+	/* Map @n grants; each op gets its status.  Return: failed ops. */
+	unsigned (*grant_map)(struct sdrv_platform *p, struct sdrv_grant_map *ops,
+			      unsigned n);
+	/* Unmap; each op gets its status.  Return: failed ops. */
+	unsigned (*grant_unmap)(struct sdrv_platform *p,
+				struct sdrv_grant_map *ops, unsigned n);
+	/* Copy segments; each gets its status.  Return: failed segments. */
+	unsigned (*grant_copy)(struct sdrv_platform *p,
+			       struct sdrv_gnttab_copy *segs, unsigned n);
+	/* SDRV_EVTCHNOP_* with its Xen struct.  Return: 0 or -errno. */
+	int (*evtchn_op)(struct sdrv_platform *p, int cmd, void *arg);
+	/* Release the environment's resources (the domain lives on). */
+	void (*detach)(struct sdrv_platform *p);
+};
+
+/* ---- attaching ------------------------------------------------------- */
+
+/**
+ * sdrv_hvstub_attach() - become domain @domid of the hv-stub daemon listening
+ * on @socket_path (NULL: $HVSTUB_SOCKET, else SDRV_HVSTUB_SOCKET_DEFAULT).
+ * hv-stub checks that this process may (the domain's owner uid, and no other
+ * process attached) and passes the domain's memory and upcall eventfd.
+ * Return: 0 or -errno (-ENOENT no such domain, -EACCES not allowed,
+ * -EBUSY attached elsewhere, -ECONNREFUSED no daemon).
+ */
+#define SDRV_HVSTUB_SOCKET_DEFAULT "/run/hv-stub/hv-stub.sock"
+SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
+				   struct sdrv_platform **out);
+
+/* In-process environment: a hypervisor in this process; domains are
+ * whatever threads use their handle. */
+struct sdrv_inproc_hv;
+SDRV_PUBLIC int sdrv_inproc_hv_create(struct sdrv_inproc_hv **out);
+/* Destroys every domain; detach the handles first. */
+SDRV_PUBLIC void sdrv_inproc_hv_destroy(struct sdrv_inproc_hv *hv);
+SDRV_PUBLIC int sdrv_inproc_domain_create(struct sdrv_inproc_hv *hv,
+					  sdrv_domid_t domid, const char *name,
+					  uint32_t nr_frames, bool privileged);
+SDRV_PUBLIC int sdrv_inproc_domain_destroy(struct sdrv_inproc_hv *hv,
+					   sdrv_domid_t domid);
+SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *hv,
+				   sdrv_domid_t domid,
+				   struct sdrv_platform **out);
+
+/* Unmaps what the handle still maps and frees it; the domain lives on. */
+SDRV_PUBLIC void sdrv_platform_detach(struct sdrv_platform *p);
+
+SDRV_PUBLIC sdrv_domid_t sdrv_platform_domid(const struct sdrv_platform *p);
+SDRV_PUBLIC const char *sdrv_platform_name(const struct sdrv_platform *p);
+
+/* The XenStore connection of this domain, kept here for the drivers. */
+SDRV_PUBLIC void **sdrv_platform_xenstore_slot(struct sdrv_platform *p);
+
+/* ---- memory ---------------------------------------------------------- */
+
+/* A zeroed page of this domain's memory, or NULL when none is free. */
+SDRV_PUBLIC void *sdrv_page_alloc(struct sdrv_platform *p);
+SDRV_PUBLIC void sdrv_page_free(struct sdrv_platform *p, void *page);
+/* The frame number of @page of our memory, or -SDRV_EINVAL. */
+SDRV_PUBLIC int64_t sdrv_page_frame(const struct sdrv_platform *p,
+				    const void *page);
+/* Our own page @frame (as a peer's grant copy names it), or NULL. */
+SDRV_PUBLIC void *sdrv_frame_page(const struct sdrv_platform *p, uint32_t frame);
+
+/* ---- grants ---------------------------------------------------------- */
+
+/* Let @domid map or copy @page (ours).  Return: the ref or -errno. */
+SDRV_PUBLIC int64_t sdrv_grant_access(struct sdrv_platform *p,
+				      sdrv_domid_t domid, const void *page,
+				      bool readonly);
+/* Withdraw @ref.  Return: 0, -EBUSY while mapped, -EINVAL. */
+SDRV_PUBLIC int sdrv_grant_end_access(struct sdrv_platform *p,
+				      sdrv_grant_ref_t ref);
+SDRV_PUBLIC unsigned sdrv_grant_map(struct sdrv_platform *p,
+				    struct sdrv_grant_map *ops, unsigned n);
+SDRV_PUBLIC unsigned sdrv_grant_unmap(struct sdrv_platform *p,
+				      struct sdrv_grant_map *ops, unsigned n);
+SDRV_PUBLIC unsigned sdrv_grant_copy(struct sdrv_platform *p,
+				     struct sdrv_gnttab_copy *segs, unsigned n);
+
+/* ---- event channels -------------------------------------------------- */
+
+SDRV_PUBLIC int sdrv_evtchn_alloc_unbound(struct sdrv_platform *p,
+					  sdrv_domid_t remote,
+					  sdrv_evtchn_port_t *port);
+SDRV_PUBLIC int sdrv_evtchn_bind_interdomain(struct sdrv_platform *p,
+					     sdrv_domid_t remote,
+					     sdrv_evtchn_port_t remote_port,
+					     sdrv_evtchn_port_t *local_port);
+/* Wake the peer of @port.  Return: 0 or -EINVAL (not our open port). */
+SDRV_PUBLIC int sdrv_evtchn_notify(struct sdrv_platform *p,
+				   sdrv_evtchn_port_t port);
+SDRV_PUBLIC int sdrv_evtchn_close(struct sdrv_platform *p,
+				  sdrv_evtchn_port_t port);
+/* @st->port of this domain (st->dom ignored).  Return: 0 or -errno. */
+SDRV_PUBLIC int sdrv_evtchn_status(struct sdrv_platform *p,
+				   struct sdrv_evtchn_status *st);
+SDRV_PUBLIC void sdrv_evtchn_mask(struct sdrv_platform *p,
+				  sdrv_evtchn_port_t port);
+SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
+				    sdrv_evtchn_port_t port);
+/* The upcall eventfd: readable when sdrv_evtchn_wait() has ports for us. */
+SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p);
+
+/**
+ * sdrv_evtchn_wait() - collect up to @max ports with events, waiting up to
+ * @timeout_ms (0: do not wait, -1: forever) for the first.  Their pending
+ * bits are cleared; an event arriving later marks them again.
+ * Return: the number of ports (0 on timeout) or -errno.
+ */
+SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
+				 sdrv_evtchn_port_t *ports, unsigned max,
+				 int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPLITDRV_PLATFORM_H */

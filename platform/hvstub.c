@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform/hvstub.c - the process environment: this process is domain N of
+ * a running hv-stub daemon.  Hypercalls are messages on its socket
+ * (hv-stub/proto.h), answered in order; one call at a time per domain.
+ *
+ * Mapping: hv-stub pins the grant and, for a privileged domain, passes the
+ * granter's memory fd once per granter incarnation; the page is then mapped
+ * from it.  This is the trust Xen gives dom0 through privcmd.  An
+ * unprivileged domain gets SDRV_GNTST_permission_denied and uses grant copy.
+ */
+#include "platform_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "msg.h"
+
+/* Matches hv-stub's maptrack: a handle indexes this table. */
+#define MAX_MAPS 4096u
+#define MAX_DOMAINS 64u
+
+struct hvstub {
+	struct sdrv_platform p;
+	int sock;
+	pthread_mutex_t call_lock; /* one request in flight */
+	uint32_t seq;
+	_Alignas(8) unsigned char buf[HVP_MAX_MSG]; /* under call_lock */
+	struct {
+		int fd; /* -1: none */
+		uint64_t generation;
+	} memfd[MAX_DOMAINS]; /* under call_lock */
+	void *maps[MAX_MAPS]; /* by handle; under call_lock */
+};
+
+static struct hvstub *to_hvstub(struct sdrv_platform *p)
+{
+	return (struct hvstub *)p;
+}
+
+/*
+ * One request and its reply: @req/@len out, the reply's payload in h->buf
+ * (returned length in *@rlen), fds into @fds.  Call lock held.
+ * Return: the reply's status, or -errno if the exchange itself failed.
+ */
+static int call(struct hvstub *h, uint16_t type, const void *req, size_t len,
+		size_t *rlen, int *fds, unsigned *nfds)
+{
+	struct hvp_hdr hdr = { .type = type, .seq = ++h->seq }, rep;
+	long n;
+	int err = hvp_send(h->sock, &hdr, req, len, NULL, 0);
+
+	if (err)
+		return err;
+	n = hvp_recv(h->sock, h->buf, sizeof(h->buf), fds, nfds, 0);
+	if (n < 0)
+		return (int)n;
+	memcpy(&rep, h->buf, sizeof(rep));
+	if (rep.type != type || rep.seq != hdr.seq) {
+		hvp_close_fds(fds, nfds ? *nfds : 0);
+		return -EPROTO;
+	}
+	if (rlen)
+		*rlen = (size_t)n;
+	return rep.status;
+}
+
+static void *payload(struct hvstub *h)
+{
+	return h->buf + sizeof(struct hvp_hdr);
+}
+
+/* Keep the memfds a map reply passed; replaces an older incarnation's. */
+static void take_memfds(struct hvstub *h, const struct hvp_memfds *m,
+			int *fds, unsigned nfds)
+{
+	for (unsigned i = 0; i < nfds; i++) {
+		uint32_t d = i < m->nr ? m->domid[i] : MAX_DOMAINS;
+
+		if (d >= MAX_DOMAINS) {
+			close(fds[i]);
+			continue;
+		}
+		if (h->memfd[d].fd >= 0)
+			close(h->memfd[d].fd);
+		h->memfd[d].fd = fds[i];
+		h->memfd[d].generation = m->generation[i];
+	}
+}
+
+static unsigned hvstub_grant_map(struct sdrv_platform *p,
+				 struct sdrv_grant_map *ops, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+	struct hvp_map_op req[64];
+	unsigned failed = 0;
+
+	for (unsigned base = 0; base < n; base += 64) {
+		unsigned k = n - base < 64 ? n - base : 64, nfds = HVP_MAX_FDS;
+		int fds[HVP_MAX_FDS];
+		struct hvp_memfds memfds;
+		size_t rlen;
+		int st;
+
+		for (unsigned i = 0; i < k; i++)
+			req[i] = (struct hvp_map_op){
+				.granter = ops[base + i].granter,
+				.ref = ops[base + i].ref,
+				.readonly = ops[base + i].readonly };
+		pthread_mutex_lock(&h->call_lock);
+		st = call(h, HVP_GRANT_MAP, req, k * sizeof(*req), &rlen, fds,
+			  &nfds);
+		if (st == 0 && rlen != k * sizeof(*req) + sizeof(struct hvp_memfds))
+			st = -EPROTO;
+		if (st == 0) {
+			/* Keep the reply: a give-back below reuses the buffer. */
+			memcpy(req, payload(h), k * sizeof(*req));
+			memcpy(&memfds, (char *)payload(h) + k * sizeof(*req),
+			       sizeof(memfds));
+			take_memfds(h, &memfds, fds, nfds);
+		} else {
+			hvp_close_fds(fds, nfds);
+		}
+		for (unsigned i = 0; i < k; i++) {
+			struct sdrv_grant_map *op = &ops[base + i];
+			struct hvp_map_op *rep = &req[i];
+			void *addr = MAP_FAILED;
+
+			op->addr = NULL;
+			op->status = st ? SDRV_GNTST_general_error
+					: (int16_t)rep->status;
+			if (op->status != SDRV_GNTST_okay) {
+				failed++;
+				continue;
+			}
+			if (rep->granter < MAX_DOMAINS && rep->handle < MAX_MAPS &&
+			    !h->maps[rep->handle] && h->memfd[rep->granter].fd >= 0 &&
+			    h->memfd[rep->granter].generation == rep->generation)
+				addr = mmap(NULL, SDRV_PAGE_SIZE,
+					    PROT_READ | (op->readonly ? 0 : PROT_WRITE),
+					    MAP_SHARED, h->memfd[rep->granter].fd,
+					    (off_t)rep->frame * SDRV_PAGE_SIZE);
+			if (addr == MAP_FAILED) {
+				/* Pinned but not mappable here: give it back. */
+				call(h, HVP_GRANT_UNMAP, rep, sizeof(*rep), NULL,
+				     NULL, NULL);
+				op->status = SDRV_GNTST_general_error;
+				failed++;
+				continue;
+			}
+			op->handle = rep->handle;
+			op->addr = addr;
+			h->maps[rep->handle] = addr;
+		}
+		pthread_mutex_unlock(&h->call_lock);
+	}
+	return failed;
+}
+
+static unsigned hvstub_grant_unmap(struct sdrv_platform *p,
+				   struct sdrv_grant_map *ops, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+	struct hvp_map_op req[64];
+	unsigned failed = 0;
+
+	for (unsigned base = 0; base < n; base += 64) {
+		unsigned k = n - base < 64 ? n - base : 64;
+		size_t rlen;
+		int st;
+
+		pthread_mutex_lock(&h->call_lock);
+		for (unsigned i = 0; i < k; i++) {
+			sdrv_grant_handle_t hd = ops[base + i].handle;
+
+			/* Our page goes before the pin: the granter may reuse
+			 * the frame the moment hv-stub lets go. */
+			if (hd < MAX_MAPS && h->maps[hd]) {
+				munmap(h->maps[hd], SDRV_PAGE_SIZE);
+				h->maps[hd] = NULL;
+			}
+			req[i] = (struct hvp_map_op){ .handle = hd };
+		}
+		st = call(h, HVP_GRANT_UNMAP, req, k * sizeof(*req), &rlen,
+			  NULL, NULL);
+		if (st == 0 && rlen != k * sizeof(*req))
+			st = -EPROTO;
+		for (unsigned i = 0; i < k; i++) {
+			struct hvp_map_op *rep = (struct hvp_map_op *)payload(h) + i;
+
+			ops[base + i].status = st ? SDRV_GNTST_general_error
+						  : (int16_t)rep->status;
+			if (ops[base + i].status != SDRV_GNTST_okay)
+				failed++;
+		}
+		pthread_mutex_unlock(&h->call_lock);
+	}
+	return failed;
+}
+
+static unsigned hvstub_grant_copy(struct sdrv_platform *p,
+				  struct sdrv_gnttab_copy *segs, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+	unsigned failed = 0;
+
+	for (unsigned base = 0; base < n; base += HVP_MAX_COPY_SEGS) {
+		unsigned k = n - base < HVP_MAX_COPY_SEGS ? n - base
+							  : HVP_MAX_COPY_SEGS;
+		size_t rlen, bytes = k * sizeof(*segs);
+		int st;
+
+		pthread_mutex_lock(&h->call_lock);
+		st = call(h, HVP_GRANT_COPY, segs + base, bytes, &rlen, NULL, NULL);
+		if (st == 0 && rlen != bytes)
+			st = -EPROTO;
+		for (unsigned i = 0; i < k; i++) {
+			struct sdrv_gnttab_copy *rep =
+				(struct sdrv_gnttab_copy *)payload(h) + i;
+
+			segs[base + i].status = st ? SDRV_GNTST_general_error
+						   : rep->status;
+			if (segs[base + i].status != SDRV_GNTST_okay)
+				failed++;
+		}
+		pthread_mutex_unlock(&h->call_lock);
+	}
+	return failed;
+}
+
+static size_t evtchn_arg_size(int cmd)
+{
+	switch (cmd) {
+	case SDRV_EVTCHNOP_alloc_unbound:
+		return sizeof(struct sdrv_evtchn_alloc_unbound);
+	case SDRV_EVTCHNOP_bind_interdomain:
+		return sizeof(struct sdrv_evtchn_bind_interdomain);
+	case SDRV_EVTCHNOP_send:
+		return sizeof(struct sdrv_evtchn_send);
+	case SDRV_EVTCHNOP_close:
+		return sizeof(struct sdrv_evtchn_close);
+	case SDRV_EVTCHNOP_status:
+		return sizeof(struct sdrv_evtchn_status);
+	default:
+		return 0;
+	}
+}
+
+static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
+{
+	struct hvstub *h = to_hvstub(p);
+	struct hvp_evtchn_op req = { .cmd = cmd };
+	size_t size = evtchn_arg_size(cmd), rlen;
+	int st;
+
+	if (!size)
+		return -ENOSYS;
+	memcpy(&req.u, arg, size);
+	pthread_mutex_lock(&h->call_lock);
+	st = call(h, HVP_EVTCHN_OP, &req, sizeof(req), &rlen, NULL, NULL);
+	if (st == 0 && rlen != sizeof(req))
+		st = -EPROTO;
+	if (st == 0)
+		memcpy(arg, &((struct hvp_evtchn_op *)payload(h))->u, size);
+	pthread_mutex_unlock(&h->call_lock);
+	return st;
+}
+
+static void hvstub_free(struct hvstub *h)
+{
+	for (unsigned i = 0; i < MAX_MAPS; i++)
+		if (h->maps[i])
+			munmap(h->maps[i], SDRV_PAGE_SIZE);
+	for (unsigned d = 0; d < MAX_DOMAINS; d++)
+		if (h->memfd[d].fd >= 0)
+			close(h->memfd[d].fd);
+	sdrv_platform_fini_common(&h->p);
+	if (h->p.mem)
+		munmap(h->p.mem, (size_t)h->p.nr_frames * SDRV_PAGE_SIZE);
+	if (h->p.upcall_fd >= 0)
+		close(h->p.upcall_fd);
+	if (h->sock >= 0)
+		close(h->sock);
+	pthread_mutex_destroy(&h->call_lock);
+	free(h);
+}
+
+static void hvstub_detach(struct sdrv_platform *p)
+{
+	struct hvstub *h = to_hvstub(p);
+
+	/* A clean shutdown: hv-stub destroys the domain (revoking what it
+	 * still maps) instead of treating the closed socket as a crash. */
+	pthread_mutex_lock(&h->call_lock);
+	call(h, HVP_SHUTDOWN, NULL, 0, NULL, NULL, NULL);
+	pthread_mutex_unlock(&h->call_lock);
+	hvstub_free(h);
+}
+
+static const struct sdrv_platform_ops hvstub_ops = {
+	.name = "hv-stub process",
+	.grant_map = hvstub_grant_map,
+	.grant_unmap = hvstub_grant_unmap,
+	.grant_copy = hvstub_grant_copy,
+	.evtchn_op = hvstub_evtchn_op,
+	.detach = hvstub_detach,
+};
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
+				   struct sdrv_platform **out)
+{
+	struct hvstub *h = calloc(1, sizeof(*h));
+	struct hvp_attach req = { .domid = domid };
+	struct hvp_attach_reply rep;
+	int fds[2] = { -1, -1 }, st;
+	unsigned nfds = 2;
+	size_t rlen;
+
+	if (!h)
+		return -ENOMEM;
+	h->sock = -1;
+	h->p.upcall_fd = -1;
+	h->p.ops = &hvstub_ops;
+	h->p.domid = domid;
+	pthread_mutex_init(&h->call_lock, NULL);
+	for (unsigned d = 0; d < MAX_DOMAINS; d++)
+		h->memfd[d].fd = -1;
+	if (!socket_path)
+		socket_path = getenv("HVSTUB_SOCKET");
+	if (!socket_path || !*socket_path)
+		socket_path = SDRV_HVSTUB_SOCKET_DEFAULT;
+	h->sock = connect_to(socket_path);
+	st = h->sock < 0 ? h->sock
+			 : call(h, HVP_ATTACH, &req, sizeof(req), &rlen, fds, &nfds);
+	if (st == 0 && (rlen != sizeof(rep) || nfds != 2))
+		st = -EPROTO;
+	if (st) {
+		hvp_close_fds(fds, nfds);
+		hvstub_free(h);
+		return st;
+	}
+	memcpy(&rep, payload(h), sizeof(rep));
+	h->p.upcall_fd = fds[1];
+	h->p.nr_frames = rep.nr_frames;
+	h->p.mem = mmap(NULL, (size_t)rep.nr_frames * SDRV_PAGE_SIZE,
+			PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
+	close(fds[0]);
+	if (h->p.mem == MAP_FAILED) {
+		st = -errno;
+		h->p.mem = NULL;
+	} else {
+		st = sdrv_platform_init_common(&h->p);
+	}
+	if (st) {
+		hvstub_free(h);
+		return st;
+	}
+	*out = &h->p;
+	return 0;
+}

@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform/platform.c - what a domain does on its own memory, the same in
+ * every environment: the granting side of its grant table, its event
+ * bitmaps, page allocation; and the thin wrappers over the hypercalls.
+ */
+#define _GNU_SOURCE
+#include "platform_internal.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NR_GNTTAB_ENTRIES \
+	(SDRV_PLATFORM_GNTTAB_FRAMES * SDRV_GRANT_ENTRIES_PER_FRAME)
+
+int sdrv_platform_init_common(struct sdrv_platform *p)
+{
+	uint32_t words = (p->nr_frames + 63) / 64;
+	int err;
+
+	if (p->nr_frames <= SDRV_PLATFORM_FIRST_FREE_FRAME)
+		return -EINVAL;
+	pthread_mutex_init(&p->lock, NULL);
+	p->gnttab_next = calloc(NR_GNTTAB_ENTRIES, sizeof(*p->gnttab_next));
+	p->free_pages = calloc(words, sizeof(*p->free_pages));
+	if (!p->gnttab_next || !p->free_pages) {
+		sdrv_platform_fini_common(p);
+		return -ENOMEM;
+	}
+	err = sdrv_gnttab_init(&p->gnttab,
+			       (struct sdrv_grant_entry_v1 *)(void *)p->mem,
+			       p->gnttab_next, NR_GNTTAB_ENTRIES);
+	if (err) {
+		sdrv_platform_fini_common(p);
+		return err;
+	}
+	for (uint32_t f = SDRV_PLATFORM_FIRST_FREE_FRAME; f < p->nr_frames; f++)
+		p->free_pages[f / 64] |= 1ull << (f % 64);
+	p->shinfo = (struct sdrv_shared_info *)(void *)(p->mem +
+		(size_t)SDRV_PLATFORM_SHINFO_FRAME * SDRV_PAGE_SIZE);
+	sdrv_evtchn_scanner_init(&p->scanner, p->shinfo);
+	return 0;
+}
+
+void sdrv_platform_fini_common(struct sdrv_platform *p)
+{
+	if (p->gnttab_next || p->free_pages)
+		pthread_mutex_destroy(&p->lock);
+	free(p->gnttab_next);
+	free(p->free_pages);
+	p->gnttab_next = NULL;
+	p->free_pages = NULL;
+}
+
+SDRV_PUBLIC void sdrv_platform_detach(struct sdrv_platform *p)
+{
+	if (!p)
+		return;
+	/* The environment unmaps, closes and frees, common parts included. */
+	p->ops->detach(p);
+}
+
+SDRV_PUBLIC sdrv_domid_t sdrv_platform_domid(const struct sdrv_platform *p)
+{
+	return p->domid;
+}
+
+SDRV_PUBLIC const char *sdrv_platform_name(const struct sdrv_platform *p)
+{
+	return p->ops->name;
+}
+
+SDRV_PUBLIC void **sdrv_platform_xenstore_slot(struct sdrv_platform *p)
+{
+	return &p->xenstore;
+}
+
+/* ---- memory ---------------------------------------------------------- */
+
+SDRV_PUBLIC void *sdrv_page_alloc(struct sdrv_platform *p)
+{
+	uint32_t words = (p->nr_frames + 63) / 64;
+	void *page = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t i = 0; i < words; i++) {
+		uint32_t w = (p->page_hint + i) % words;
+
+		if (p->free_pages[w]) {
+			uint32_t b = (uint32_t)__builtin_ctzll(p->free_pages[w]);
+
+			p->free_pages[w] &= p->free_pages[w] - 1;
+			p->page_hint = w;
+			page = p->mem + ((size_t)w * 64 + b) * SDRV_PAGE_SIZE;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (page)
+		memset(page, 0, SDRV_PAGE_SIZE);
+	return page;
+}
+
+SDRV_PUBLIC int64_t sdrv_page_frame(const struct sdrv_platform *p,
+				    const void *page)
+{
+	uintptr_t off = (uintptr_t)page - (uintptr_t)p->mem;
+
+	if ((uintptr_t)page < (uintptr_t)p->mem || off % SDRV_PAGE_SIZE ||
+	    off / SDRV_PAGE_SIZE >= p->nr_frames)
+		return -EINVAL;
+	return (int64_t)(off / SDRV_PAGE_SIZE);
+}
+
+SDRV_PUBLIC void *sdrv_frame_page(const struct sdrv_platform *p, uint32_t frame)
+{
+	if (frame < SDRV_PLATFORM_FIRST_FREE_FRAME || frame >= p->nr_frames)
+		return NULL;
+	return p->mem + (size_t)frame * SDRV_PAGE_SIZE;
+}
+
+SDRV_PUBLIC void sdrv_page_free(struct sdrv_platform *p, void *page)
+{
+	int64_t f = sdrv_page_frame(p, page);
+
+	if (f < SDRV_PLATFORM_FIRST_FREE_FRAME)
+		return; /* not a page sdrv_page_alloc() gave out */
+	pthread_mutex_lock(&p->lock);
+	p->free_pages[f / 64] |= 1ull << (f % 64);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- grants ---------------------------------------------------------- */
+
+SDRV_PUBLIC int64_t sdrv_grant_access(struct sdrv_platform *p,
+				      sdrv_domid_t domid, const void *page,
+				      bool readonly)
+{
+	int64_t frame = sdrv_page_frame(p, page), ref;
+
+	if (frame < SDRV_PLATFORM_FIRST_FREE_FRAME)
+		return -EINVAL;
+	pthread_mutex_lock(&p->lock);
+	ref = sdrv_gnttab_grant_access(&p->gnttab, domid, (uint32_t)frame,
+				       readonly);
+	pthread_mutex_unlock(&p->lock);
+	return ref;
+}
+
+SDRV_PUBLIC int sdrv_grant_end_access(struct sdrv_platform *p,
+				      sdrv_grant_ref_t ref)
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = sdrv_gnttab_end_access(&p->gnttab, ref);
+	pthread_mutex_unlock(&p->lock);
+	return err;
+}
+
+SDRV_PUBLIC unsigned sdrv_grant_map(struct sdrv_platform *p,
+				    struct sdrv_grant_map *ops, unsigned n)
+{
+	return p->ops->grant_map(p, ops, n);
+}
+
+SDRV_PUBLIC unsigned sdrv_grant_unmap(struct sdrv_platform *p,
+				      struct sdrv_grant_map *ops, unsigned n)
+{
+	return p->ops->grant_unmap(p, ops, n);
+}
+
+SDRV_PUBLIC unsigned sdrv_grant_copy(struct sdrv_platform *p,
+				     struct sdrv_gnttab_copy *segs, unsigned n)
+{
+	return p->ops->grant_copy(p, segs, n);
+}
+
+/* ---- event channels -------------------------------------------------- */
+
+SDRV_PUBLIC int sdrv_evtchn_alloc_unbound(struct sdrv_platform *p,
+					  sdrv_domid_t remote,
+					  sdrv_evtchn_port_t *port)
+{
+	struct sdrv_evtchn_alloc_unbound op = { .dom = SDRV_DOMID_SELF,
+						.remote_dom = remote };
+	int err = p->ops->evtchn_op(p, SDRV_EVTCHNOP_alloc_unbound, &op);
+
+	if (!err)
+		*port = op.port;
+	return err;
+}
+
+SDRV_PUBLIC int sdrv_evtchn_bind_interdomain(struct sdrv_platform *p,
+					     sdrv_domid_t remote,
+					     sdrv_evtchn_port_t remote_port,
+					     sdrv_evtchn_port_t *local_port)
+{
+	struct sdrv_evtchn_bind_interdomain op = { .remote_dom = remote,
+						   .remote_port = remote_port };
+	int err = p->ops->evtchn_op(p, SDRV_EVTCHNOP_bind_interdomain, &op);
+
+	if (!err)
+		*local_port = op.local_port;
+	return err;
+}
+
+SDRV_PUBLIC int sdrv_evtchn_notify(struct sdrv_platform *p,
+				   sdrv_evtchn_port_t port)
+{
+	struct sdrv_evtchn_send op = { .port = port };
+
+	return p->ops->evtchn_op(p, SDRV_EVTCHNOP_send, &op);
+}
+
+SDRV_PUBLIC int sdrv_evtchn_close(struct sdrv_platform *p,
+				  sdrv_evtchn_port_t port)
+{
+	struct sdrv_evtchn_close op = { .port = port };
+
+	return p->ops->evtchn_op(p, SDRV_EVTCHNOP_close, &op);
+}
+
+SDRV_PUBLIC int sdrv_evtchn_status(struct sdrv_platform *p,
+				   struct sdrv_evtchn_status *st)
+{
+	st->dom = SDRV_DOMID_SELF;
+	return p->ops->evtchn_op(p, SDRV_EVTCHNOP_status, st);
+}
+
+SDRV_PUBLIC void sdrv_evtchn_mask(struct sdrv_platform *p,
+				  sdrv_evtchn_port_t port)
+{
+	sdrv_evtchn_2l_mask(p->shinfo, port);
+}
+
+/* Raise our own upcall, as the hypervisor would have. */
+static void self_kick(struct sdrv_platform *p)
+{
+	uint64_t one = 1;
+
+	if (write(p->upcall_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return;
+}
+
+SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
+				    sdrv_evtchn_port_t port)
+{
+	if (sdrv_evtchn_2l_unmask(p->shinfo, port))
+		self_kick(p);
+}
+
+SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p)
+{
+	return p->upcall_fd;
+}
+
+SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
+				 sdrv_evtchn_port_t *ports, unsigned max,
+				 int timeout_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
+		uint64_t count;
+		unsigned n = sdrv_evtchn_scan(&p->scanner, ports, max);
+		int r;
+
+		if (n)
+			return (int)n;
+		/* The scan cleared upcall_pending: any event from here on
+		 * writes the eventfd, so sleeping on it loses nothing. */
+		r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == 0)
+			return 0;
+		if (read(p->upcall_fd, &count, sizeof(count)) < 0 &&
+		    errno != EAGAIN)
+			return -errno;
+		if (timeout_ms == 0)
+			return (int)sdrv_evtchn_scan(&p->scanner, ports, max);
+	}
+}

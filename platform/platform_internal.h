@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* platform/platform_internal.h - what the environments share with the common
+ * code: the handle, filled by each environment's attach. */
+#ifndef SDRV_PLATFORM_INTERNAL_H
+#define SDRV_PLATFORM_INTERNAL_H
+
+#include <pthread.h>
+
+#include <splitdrv/platform.h>
+
+struct sdrv_platform {
+	const struct sdrv_platform_ops *ops;
+	sdrv_domid_t domid;
+	unsigned char *mem; /* our memory, nr_frames pages */
+	uint32_t nr_frames;
+	int upcall_fd; /* eventfd the hypervisor writes for an upcall */
+	void *xenstore; /* slot for the XenStore connection */
+
+	pthread_mutex_t lock; /* the grant free list and the page allocator */
+	struct sdrv_gnttab gnttab;
+	uint32_t *gnttab_next;
+	uint64_t *free_pages; /* bit set: frame free */
+	uint32_t page_hint; /* where the next search starts (a word index) */
+
+	struct sdrv_shared_info *shinfo;
+	struct sdrv_evtchn_scanner scanner;
+};
+
+/**
+ * sdrv_platform_init_common() - set up the parts every environment shares
+ * once @p->ops, domid, mem, nr_frames and upcall_fd are filled: the grant
+ * table, the shared-info page and the page allocator.  The memory must be
+ * fresh (the grant table is reset).  Return: 0 or -errno.
+ */
+int sdrv_platform_init_common(struct sdrv_platform *p);
+/* Undo sdrv_platform_init_common(). */
+void sdrv_platform_fini_common(struct sdrv_platform *p);
+
+#endif
