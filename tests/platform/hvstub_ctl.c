@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/platform/hvstub_ctl.c - see hvstub_ctl.h. */
+#include "hvstub_ctl.h"
+#include "msg.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[64], sock[96];
+static pid_t daemon_pid;
+
+const char *hvstub_socket(void)
+{
+	return sock;
+}
+
+pid_t hvstub_pid(void)
+{
+	return daemon_pid;
+}
+
+bool hvstub_alive(void)
+{
+	return daemon_pid > 0 && waitpid(daemon_pid, NULL, WNOHANG) == 0;
+}
+
+int hvstub_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+void hvstub_start(const char *const *extra_args)
+{
+	const char *argv[16] = { HV_STUB_PATH, "--socket", sock, "--dom0-mem", "1M" };
+	unsigned argc = 5;
+	char log[128];
+
+	snprintf(dir, sizeof(dir), "/tmp/hvstub-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sock, sizeof(sock), "%s/hv-stub.sock", dir);
+	snprintf(log, sizeof(log), "%s/hv-stub.log", dir);
+	for (; extra_args && *extra_args && argc < 15; extra_args++)
+		argv[argc++] = *extra_args;
+	daemon_pid = fork();
+	cr_assert_geq(daemon_pid, 0);
+	if (daemon_pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd >= 0)
+			dup2(fd, 2);
+		execv(HV_STUB_PATH, (char *const *)argv);
+		_exit(127);
+	}
+	/* Ready when it accepts a connection (up to 10 s on a slow host). */
+	for (int i = 0; i < 1000; i++) {
+		int s = hvstub_connect();
+
+		if (s >= 0) {
+			close(s);
+			return;
+		}
+		cr_assert(hvstub_alive(), "hv-stub exited at start; see %s", log);
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	cr_assert_fail("hv-stub did not listen on %s within 10 s", sock);
+}
+
+void hvstub_stop(void)
+{
+	char cmd[128];
+	int status;
+
+	if (daemon_pid <= 0)
+		return;
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, &status, 0);
+	daemon_pid = 0;
+	/* A clean exit, sanitizers included (a leak report exits non-zero). */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		snprintf(cmd, sizeof(cmd), "cat %s/hv-stub.log >&2", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "no hv-stub log in %s\n", dir);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "hv-stub did not exit cleanly (status %#x): log above", status);
+}
+
+/* One request on a fresh connection; reply payload into @out. */
+static int request(uint16_t type, const void *req, size_t len, void *out,
+		   size_t cap, size_t *olen)
+{
+	static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
+	struct hvp_hdr hdr = { .type = type, .seq = 7 }, rep;
+	int s = hvstub_connect();
+	long n;
+
+	if (s < 0)
+		return s;
+	n = hvp_send(s, &hdr, req, len, NULL, 0);
+	if (n == 0)
+		n = hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0);
+	close(s);
+	if (n < 0)
+		return (int)n;
+	memcpy(&rep, buf, sizeof(rep));
+	if (out) {
+		size_t k = (size_t)n < cap ? (size_t)n : cap;
+
+		memcpy(out, buf + sizeof(rep), k);
+		*olen = k;
+	}
+	return rep.status;
+}
+
+int hvstub_create(uint32_t domid, uint32_t frames, bool privileged,
+		  uint32_t owner, uint32_t on_crash)
+{
+	struct hvp_create req = { .domid = domid, .nr_frames = frames,
+				  .privileged = privileged, .owner_uid = owner,
+				  .on_crash = on_crash };
+
+	snprintf(req.name, sizeof(req.name), "dom%u", domid);
+	return request(HVP_CREATE, &req, sizeof(req), NULL, 0, NULL);
+}
+
+int hvstub_control(uint16_t type, uint32_t domid)
+{
+	struct hvp_domid req = { .domid = domid };
+	char text[4096];
+	size_t len;
+
+	return request(type, &req, sizeof(req), text, sizeof(text), &len);
+}
+
+int hvstub_list(char *buf, size_t cap)
+{
+	size_t len = 0;
+	int st = request(HVP_LIST, NULL, 0, buf, cap - 1, &len);
+
+	buf[len] = '\0';
+	return st;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/platform/hvstub_ctl.h - run the built hv-stub daemon for a test and
+ * speak its control protocol directly (what hvctl does), so tests can also
+ * send it what hvctl never would.
+ */
+#ifndef TESTS_PLATFORM_HVSTUB_CTL_H
+#define TESTS_PLATFORM_HVSTUB_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+/* Start hv-stub on a socket in a fresh directory; @extra_arg (or NULL) is
+ * passed on (e.g. "--on-crash=..." is not supported: use create's). */
+void hvstub_start(const char *const *extra_args);
+void hvstub_stop(void);
+const char *hvstub_socket(void);
+pid_t hvstub_pid(void);
+/* Whether the daemon process is still running. */
+bool hvstub_alive(void);
+/* A fresh connection to the control socket (blocking), or -errno. */
+int hvstub_connect(void);
+/* HVP_CREATE; owner uid 0 when @owner is 0.  Return: the reply status. */
+int hvstub_create(uint32_t domid, uint32_t frames, bool privileged,
+		  uint32_t owner, uint32_t on_crash);
+/* HVP_DESTROY / HVP_SHOW of @domid.  Return: the reply status. */
+int hvstub_control(uint16_t type, uint32_t domid);
+/* HVP_LIST text into @buf (NUL-terminated).  Return: the reply status. */
+int hvstub_list(char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hv-stub's own hostile cases, beyond the shared platform bodies: what only
+ * a daemon with a socket and process domains can meet.  Garbage on the
+ * control socket, a process killed with -9 in the middle of sharing, the
+ * wrong user attaching, a second process claiming an attached domain, an
+ * unprivileged domain asking to map.  Each time: that call (or that one
+ * connection or domain) fails, hv-stub and everyone else carry on.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "env.h"
+#include "hvstub_ctl.h"
+#include "msg.h"
+
+static struct sdrv_platform *dom0;
+
+static void setup(void)
+{
+	hvstub_start(NULL);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
+}
+
+static void teardown(void)
+{
+	sdrv_platform_detach(dom0);
+	hvstub_stop();
+}
+
+TestSuite(hvstub, .init = setup, .fini = teardown, .timeout = 60);
+
+/* hv-stub answers a toolstack and domain 0 still works. */
+static void assert_hvstub_fine(void)
+{
+	char list[4096];
+	sdrv_evtchn_port_t p;
+
+	cr_assert(hvstub_alive(), "hv-stub died");
+	cr_assert_eq(hvstub_list(list, sizeof(list)), 0);
+	cr_assert_not_null(strstr(list, "Domain-0"));
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(dom0, 0, &p), 0);
+	cr_assert_eq(sdrv_evtchn_close(dom0, p), 0);
+}
+
+/* Whether hv-stub closed @s (a read returns end of file). */
+static bool closed_by_peer(int s)
+{
+	char buf[64];
+	struct timeval tv = { .tv_sec = 10 };
+
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return recv(s, buf, sizeof(buf), 0) == 0;
+}
+
+Test(hvstub, garbage_on_the_control_socket)
+{
+	static const unsigned char junk[] = "GET / HTTP/1.1\r\n\r\n";
+	struct hvp_hdr hdr = { .magic = HVP_MAGIC, .type = HVP_LIST, .len = 1000 };
+	int s;
+
+	/* bytes that are no message at all */
+	s = hvstub_connect();
+	cr_assert_geq(s, 0);
+	cr_assert_eq(send(s, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
+	cr_assert(closed_by_peer(s));
+	close(s);
+	/* a header whose length lies */
+	s = hvstub_connect();
+	cr_assert_eq(send(s, &hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	cr_assert(closed_by_peer(s));
+	close(s);
+	/* a short header */
+	s = hvstub_connect();
+	cr_assert_eq(send(s, &hdr, 5, 0), 5);
+	cr_assert(closed_by_peer(s));
+	close(s);
+	assert_hvstub_fine();
+}
+
+/* One well-formed message on a fresh connection; the reply status. */
+static int raw_request(int s, uint16_t type, const void *payload, size_t len)
+{
+	static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
+	struct hvp_hdr hdr = { .type = type, .seq = 3 }, rep;
+
+	cr_assert_eq(hvp_send(s, &hdr, payload, len, NULL, 0), 0);
+	cr_assert_geq(hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0), 0);
+	memcpy(&rep, buf, sizeof(rep));
+	return rep.status;
+}
+
+Test(hvstub, well_formed_nonsense_gets_an_error_each)
+{
+	uint32_t four = 4;
+	int s = hvstub_connect();
+
+	cr_assert_eq(raw_request(s, 999, NULL, 0), -ENOSYS);
+	/* hypercalls before attaching */
+	cr_assert_eq(raw_request(s, HVP_GRANT_COPY, &four, sizeof(four)), -ENOTCONN);
+	/* sizes that do not fit the type */
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &four, 2), -EINVAL);
+	cr_assert_eq(raw_request(s, HVP_CREATE, &four, sizeof(four)), -EINVAL);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 4000 }, 4), -ENOENT);
+	/* the connection is still good */
+	cr_assert_eq(raw_request(s, HVP_LIST, NULL, 0), 0);
+	close(s);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, an_attached_domain_sending_garbage_is_torn_down_alone)
+{
+	struct sdrv_platform *u;
+	int s;
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(hvstub_create(2, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &u), 0);
+	s = hvstub_connect();
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(send(s, "garbage", 7, 0), 7);
+	cr_assert(closed_by_peer(s));
+	close(s);
+	/* domain 1 went with its connection; domain 2 did not */
+	cr_assert_eq(hvstub_control(HVP_SHOW, 1), -ENOENT);
+	cr_assert_eq(hvstub_control(HVP_SHOW, 2), 0);
+	cr_assert(sdrv_page_alloc(u) != NULL);
+	sdrv_evtchn_port_t p;
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(u, 0, &p), 0);
+	sdrv_platform_detach(u);
+	assert_hvstub_fine();
+}
+
+/* The guest child: attach as @id, grant a page and offer a port to dom0,
+ * report them on @fd, then wait to be killed. */
+static void guest_child(sdrv_domid_t id, int fd)
+{
+	struct sdrv_platform *g;
+	uint32_t msg[2];
+	unsigned char *page;
+
+	if (sdrv_hvstub_attach(hvstub_socket(), id, &g))
+		_exit(2);
+	page = sdrv_page_alloc(g);
+	page[0] = 77;
+	msg[0] = (uint32_t)sdrv_grant_access(g, 0, page, false);
+	if (sdrv_evtchn_alloc_unbound(g, 0, &msg[1]) ||
+	    write(fd, msg, sizeof(msg)) != sizeof(msg))
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+static pid_t start_guest(sdrv_domid_t id, uint32_t *ref, uint32_t *port)
+{
+	int fds[2];
+	uint32_t msg[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		guest_child(id, fds[1]);
+	}
+	close(fds[1]);
+	cr_assert_eq(read(fds[0], msg, sizeof(msg)), (ssize_t)sizeof(msg),
+		     "guest %u did not start", id);
+	close(fds[0]);
+	*ref = msg[0];
+	*port = msg[1];
+	return pid;
+}
+
+Test(hvstub, a_process_killed_mid_operation_is_noticed)
+{
+	uint32_t ref, port;
+	sdrv_evtchn_port_t p0;
+	struct sdrv_grant_map op;
+	struct sdrv_evtchn_status st = { 0 };
+	pid_t pid;
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	pid = start_guest(1, &ref, &port);
+	op = (struct sdrv_grant_map){ .granter = 1, .ref = ref };
+	cr_assert_eq(sdrv_grant_map(dom0, &op, 1), 0);
+	cr_assert_eq(((unsigned char *)op.addr)[0], 77);
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, port, &p0), 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	/* hv-stub sees the hang-up and destroys domain 1: its port closes */
+	for (int i = 0; i < 1000; i++) {
+		sdrv_evtchn_port_t got[4];
+
+		st.port = p0;
+		cr_assert_eq(sdrv_evtchn_status(dom0, &st), 0);
+		if (st.status == SDRV_EVTCHNSTAT_unbound)
+			break;
+		sdrv_evtchn_wait(dom0, got, 4, 10);
+	}
+	cr_assert_eq(st.status, SDRV_EVTCHNSTAT_unbound);
+	cr_assert_eq(hvstub_control(HVP_SHOW, 1), -ENOENT);
+	/* dom0's mapping outlives the guest until dom0 lets go */
+	cr_assert_eq(((unsigned char *)op.addr)[0], 77);
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, a_crashed_domain_can_be_kept_for_inspection)
+{
+	uint32_t ref, port;
+	char list[4096];
+	struct sdrv_platform *again;
+	pid_t pid;
+
+	cr_assert_eq(hvstub_create(3, 32, false, 0, HVP_ON_CRASH_PRESERVE), 0);
+	pid = start_guest(3, &ref, &port);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	for (int i = 0; i < 1000 && !strstr(list, "crashed"); i++) {
+		cr_assert_eq(hvstub_list(list, sizeof(list)), 0);
+		usleep(10000);
+	}
+	cr_assert_not_null(strstr(list, "crashed"), "%s", list);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 3, &again), -ESHUTDOWN);
+	cr_assert_eq(hvstub_control(HVP_DESTROY, 3), 0);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, attaching_is_checked)
+{
+	struct sdrv_platform *p;
+	pid_t pid;
+	int status;
+
+	cr_assert_eq(hvstub_create(4, 32, false, 12345, HVP_ON_CRASH_DEFAULT), 0);
+	/* a domain attached by one process cannot be claimed by another */
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &p), -EBUSY);
+	pid = fork();
+	if (pid == 0) {
+		/* a user who does not own domain 4, and is no administrator */
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		if (sdrv_hvstub_attach(hvstub_socket(), 4, &p) != -EACCES)
+			_exit(11);
+		if (hvstub_create(5, 32, false, 65534, 0) != -EACCES)
+			_exit(12);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFEXITED(status));
+	cr_assert_eq(WEXITSTATUS(status), 0, "step %d", WEXITSTATUS(status));
+	assert_hvstub_fine();
+}
+
+Test(hvstub, an_unprivileged_domain_copies_instead_of_mapping)
+{
+	struct sdrv_platform *u;
+	unsigned char *page = sdrv_page_alloc(dom0);
+	int64_t ref = sdrv_grant_access(dom0, 1, page, false);
+	struct sdrv_grant_map op = { .granter = 0, .ref = (sdrv_grant_ref_t)ref };
+	struct sdrv_gnttab_copy seg;
+	unsigned char *mine;
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &u), 0);
+	cr_assert_eq(sdrv_grant_map(u, &op, 1), 1);
+	cr_assert_eq(op.status, SDRV_GNTST_permission_denied);
+	page[9] = 99;
+	mine = sdrv_page_alloc(u);
+	seg = (struct sdrv_gnttab_copy){
+		.source = { .u.ref = (sdrv_grant_ref_t)ref, .domid = 0 },
+		.dest = { .u.gmfn = (uint32_t)sdrv_page_frame(u, mine),
+			  .domid = SDRV_DOMID_SELF },
+		.len = 10, .flags = SDRV_GNTCOPY_source_gref };
+	cr_assert_eq(sdrv_grant_copy(u, &seg, 1), 0);
+	cr_assert_eq(mine[9], 99);
+	sdrv_platform_detach(u);
+}

@@ -1,0 +1,462 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform seam's tests: one set of bodies, built once per environment
+ * (env-inproc.c: hv-stub's core in this process; env-hvstub.c: a real
+ * hv-stub daemon, this process attached as each domain).  Domain 0 is the
+ * privileged backend side, domain 1 a guest ("U"), domain 2 another guest
+ * ("V") that must stay unaffected by whatever U does.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "env.h"
+
+static struct sdrv_platform *dom0, *domu, *domv;
+
+static void setup(void)
+{
+	env_start();
+	cr_assert_eq(env_create(1, 64, false), 0);
+	cr_assert_eq(env_create(2, 64, false), 0);
+	cr_assert_eq(env_attach(0, &dom0), 0);
+	cr_assert_eq(env_attach(1, &domu), 0);
+	cr_assert_eq(env_attach(2, &domv), 0);
+}
+
+static void teardown(void)
+{
+	sdrv_platform_detach(domv);
+	sdrv_platform_detach(domu);
+	sdrv_platform_detach(dom0);
+	env_stop();
+}
+
+TestSuite(platform, .init = setup, .fini = teardown, .timeout = 60);
+
+/* A page of @from granted to @to; its ref in *@ref. */
+static unsigned char *granted_page(struct sdrv_platform *from, sdrv_domid_t to,
+				   bool readonly, sdrv_grant_ref_t *ref)
+{
+	unsigned char *page = sdrv_page_alloc(from);
+	int64_t r;
+
+	cr_assert_not_null(page);
+	r = sdrv_grant_access(from, to, page, readonly);
+	cr_assert_geq(r, 0);
+	*ref = (sdrv_grant_ref_t)r;
+	return page;
+}
+
+static struct sdrv_grant_map map_one(struct sdrv_platform *p, sdrv_domid_t granter,
+				     sdrv_grant_ref_t ref, bool readonly)
+{
+	struct sdrv_grant_map op = { .granter = granter, .ref = ref,
+				     .readonly = readonly };
+
+	sdrv_grant_map(p, &op, 1);
+	return op;
+}
+
+/* Wait (up to 10 s) until @port of @p has an event; other ports are
+ * consumed and ignored.  Return: whether it came. */
+static bool wait_for(struct sdrv_platform *p, sdrv_evtchn_port_t port)
+{
+	sdrv_evtchn_port_t got[16];
+
+	for (int tries = 0; tries < 1000; tries++) {
+		int n = sdrv_evtchn_wait(p, got, 16, 10);
+
+		cr_assert_geq(n, 0);
+		for (int i = 0; i < n; i++)
+			if (got[i] == port)
+				return true;
+	}
+	return false;
+}
+
+/* An interdomain channel: @a offers, @b binds.  Ports out. */
+static void connect_pair(struct sdrv_platform *a, struct sdrv_platform *b,
+			 sdrv_evtchn_port_t *pa, sdrv_evtchn_port_t *pb)
+{
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(a, sdrv_platform_domid(b), pa), 0);
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(b, sdrv_platform_domid(a), *pa, pb),
+		     0);
+	/* binding marks the binder's port pending once, as Xen does */
+	cr_assert(wait_for(b, *pb));
+}
+
+/* ---- grants ---------------------------------------------------------- */
+
+Test(platform, grant_map_shares_the_page)
+{
+	sdrv_grant_ref_t ref;
+	unsigned char *page = granted_page(domu, 0, false, &ref);
+	struct sdrv_grant_map op;
+
+	memcpy(page, "from the guest", 15);
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_okay, "%s: map: %d", env_name, op.status);
+	cr_assert_str_eq(op.addr, "from the guest");
+	memcpy(op.addr, "from dom0", 10);
+	cr_assert_str_eq((char *)page, "from dom0");
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+	cr_assert_eq(sdrv_grant_end_access(domu, ref), 0);
+}
+
+Test(platform, writes_through_readonly_grant_are_refused)
+{
+	sdrv_grant_ref_t ref;
+	struct sdrv_grant_map op;
+
+	granted_page(domu, 0, true, &ref);
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_permission_denied);
+	op = map_one(dom0, 1, ref, true);
+	cr_assert_eq(op.status, SDRV_GNTST_okay);
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+}
+
+Test(platform, map_ref_beyond_table)
+{
+	struct sdrv_grant_map op = map_one(dom0, 1, 1u << 30, false);
+
+	cr_assert_eq(op.status, SDRV_GNTST_bad_gntref);
+	op = map_one(dom0, 1, SDRV_PLATFORM_GNTTAB_FRAMES *
+				      SDRV_GRANT_ENTRIES_PER_FRAME, false);
+	cr_assert_eq(op.status, SDRV_GNTST_bad_gntref);
+}
+
+Test(platform, map_grant_meant_for_another_domain)
+{
+	sdrv_grant_ref_t ref;
+	struct sdrv_grant_map op;
+
+	granted_page(domu, 2, false, &ref);
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_general_error);
+	op = map_one(dom0, 60, ref, false); /* no such granter */
+	cr_assert_eq(op.status, SDRV_GNTST_bad_domain);
+}
+
+Test(platform, end_access_while_mapped)
+{
+	sdrv_grant_ref_t ref;
+	struct sdrv_grant_map op;
+
+	granted_page(domu, 0, false, &ref);
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_okay);
+	cr_assert_eq(sdrv_grant_end_access(domu, ref), -EBUSY);
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+	cr_assert_eq(sdrv_grant_end_access(domu, ref), 0);
+}
+
+Test(platform, unmap_what_is_not_mapped)
+{
+	struct sdrv_grant_map op = { .handle = 17 };
+
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 1);
+	cr_assert_eq(op.status, SDRV_GNTST_bad_handle);
+	op.handle = 0xffffffffu;
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 1);
+	cr_assert_eq(op.status, SDRV_GNTST_bad_handle);
+}
+
+Test(platform, batched_map_and_unmap)
+{
+	struct sdrv_grant_map ops[40];
+	unsigned char *pages[40];
+
+	for (unsigned i = 0; i < 40; i++) {
+		sdrv_grant_ref_t ref;
+
+		pages[i] = granted_page(domu, 0, i % 2, &ref);
+		pages[i][0] = (unsigned char)i;
+		ops[i] = (struct sdrv_grant_map){ .granter = 1, .ref = ref,
+						  .readonly = i % 2 };
+	}
+	cr_assert_eq(sdrv_grant_map(dom0, ops, 40), 0);
+	for (unsigned i = 0; i < 40; i++)
+		cr_assert_eq(((unsigned char *)ops[i].addr)[0], i);
+	cr_assert_eq(sdrv_grant_unmap(dom0, ops, 40), 0);
+}
+
+/* A copy segment: @len bytes from our @page at @soff to grant @ref at @doff. */
+static struct sdrv_gnttab_copy seg_to_gref(struct sdrv_platform *p, void *page,
+					   uint16_t soff, sdrv_domid_t granter,
+					   sdrv_grant_ref_t ref, uint16_t doff,
+					   uint16_t len)
+{
+	return (struct sdrv_gnttab_copy){
+		.source = { .u.gmfn = (uint32_t)sdrv_page_frame(p, page),
+			    .domid = SDRV_DOMID_SELF, .offset = soff },
+		.dest = { .u.ref = ref, .domid = granter, .offset = doff },
+		.len = len,
+		.flags = SDRV_GNTCOPY_dest_gref,
+	};
+}
+
+Test(platform, grant_copy_both_directions)
+{
+	sdrv_grant_ref_t ref;
+	unsigned char *guest = granted_page(domu, 0, false, &ref);
+	unsigned char *mine = sdrv_page_alloc(dom0);
+	struct sdrv_gnttab_copy seg;
+
+	memset(mine, 0xab, SDRV_PAGE_SIZE);
+	seg = seg_to_gref(dom0, mine, 0, 1, ref, 0, SDRV_PAGE_SIZE);
+	cr_assert_eq(sdrv_grant_copy(dom0, &seg, 1), 0);
+	cr_assert_eq(guest[4095], 0xab);
+	/* and back, from the grant into our page */
+	memset(guest, 0x11, 100);
+	seg = (struct sdrv_gnttab_copy){
+		.source = { .u.ref = ref, .domid = 1, .offset = 0 },
+		.dest = { .u.gmfn = (uint32_t)sdrv_page_frame(dom0, mine),
+			  .domid = SDRV_DOMID_SELF, .offset = 8 },
+		.len = 100, .flags = SDRV_GNTCOPY_source_gref };
+	cr_assert_eq(sdrv_grant_copy(dom0, &seg, 1), 0);
+	cr_assert_eq(mine[8], 0x11);
+	cr_assert_eq(mine[107], 0x11);
+	cr_assert_eq(mine[108], 0xab);
+}
+
+Test(platform, copies_across_a_page_or_with_bad_offsets)
+{
+	sdrv_grant_ref_t ref;
+	unsigned char *guest = granted_page(domu, 0, false, &ref);
+	unsigned char *mine = sdrv_page_alloc(dom0);
+	struct sdrv_gnttab_copy segs[4];
+
+	segs[0] = seg_to_gref(dom0, mine, 4000, 1, ref, 0, 200); /* source crosses */
+	segs[1] = seg_to_gref(dom0, mine, 0, 1, ref, 0xffff, 1); /* offset past page */
+	segs[2] = seg_to_gref(dom0, mine, 0, 1, ref, 4095, 0xffff); /* length wraps */
+	mine[0] = 0x5a;
+	segs[3] = seg_to_gref(dom0, mine, 0, 1, ref, 0, 1); /* good */
+	cr_assert_eq(sdrv_grant_copy(dom0, segs, 4), 3);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(segs[i].status, SDRV_GNTST_bad_copy_arg, "segment %d", i);
+	cr_assert_eq(segs[3].status, SDRV_GNTST_okay);
+	cr_assert_eq(guest[0], 0x5a);
+}
+
+/* ---- event channels -------------------------------------------------- */
+
+Test(platform, notify_wakes_the_peer_both_ways)
+{
+	sdrv_evtchn_port_t pu, p0;
+	sdrv_evtchn_port_t got[4];
+	struct sdrv_evtchn_status st = { 0 };
+
+	connect_pair(domu, dom0, &pu, &p0);
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 4, 0), 0, "nothing else pending");
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+	cr_assert(wait_for(dom0, p0));
+	cr_assert_eq(sdrv_evtchn_notify(dom0, p0), 0);
+	cr_assert(wait_for(domu, pu));
+	st.port = p0;
+	cr_assert_eq(sdrv_evtchn_status(dom0, &st), 0);
+	cr_assert_eq(st.status, SDRV_EVTCHNSTAT_interdomain);
+	cr_assert_eq(st.u.interdomain.dom, 1);
+	cr_assert_eq(st.u.interdomain.port, pu);
+	cr_assert_geq(sdrv_evtchn_fd(dom0), 0);
+}
+
+Test(platform, bind_to_a_port_not_offered)
+{
+	sdrv_evtchn_port_t pu, p;
+
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(domu, 0, &pu), 0);
+	/* V was not offered U's port */
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(domv, 1, pu, &p), -EINVAL);
+	/* ports that are not there, closed, or past the 2-level space */
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, pu + 1, &p), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, 0, &p), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, 1u << 31, &p), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 63, 1, &p), -ESRCH);
+	/* sending on, or closing, a port that is not ours */
+	cr_assert_eq(sdrv_evtchn_notify(domv, pu), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_close(domv, pu), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_notify(domv, 5000), -EINVAL);
+	/* the real peer still binds */
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, pu, &p), 0);
+}
+
+Test(platform, exhausting_ports_hits_the_limit_alone)
+{
+	static sdrv_evtchn_port_t ports[SDRV_EVTCHN_2L_NR_PORTS];
+	unsigned n = 0;
+	int err;
+
+	while ((err = sdrv_evtchn_alloc_unbound(domu, 0, &ports[n])) == 0)
+		cr_assert_lt(++n, SDRV_EVTCHN_2L_NR_PORTS);
+	cr_assert_eq(err, -ENOSPC);
+	cr_assert_eq(n, 1023, "ports 1..1023 under the default limit");
+	/* the others are not affected */
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(domv, 0, &ports[n]), 0);
+	/* a closed port is reusable */
+	cr_assert_eq(sdrv_evtchn_close(domu, ports[10]), 0);
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(domu, 0, &ports[10]), 0);
+}
+
+Test(platform, a_flood_of_events_costs_one_wakeup)
+{
+	sdrv_evtchn_port_t pu, p0, got[8];
+
+	connect_pair(domu, dom0, &pu, &p0);
+	for (int i = 0; i < 20000; i++)
+		cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+	/* 20000 events, one pending bit: one port to handle */
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 8, 1000), 1);
+	cr_assert_eq(got[0], p0);
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 8, 0), 0);
+}
+
+struct flood {
+	struct sdrv_platform *p;
+	sdrv_evtchn_port_t port;
+	atomic_bool stop, failed;
+	atomic_long sent;
+};
+
+static void *flooder(void *arg)
+{
+	struct flood *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		/* no assertion off the test's thread: record, stop */
+		if (sdrv_evtchn_notify(f->p, f->port)) {
+			atomic_store(&f->failed, true);
+			break;
+		}
+		atomic_fetch_add(&f->sent, 1);
+	}
+	return NULL;
+}
+
+Test(platform, a_flooding_domain_does_not_starve_others)
+{
+	struct flood f = { .p = domu };
+	sdrv_evtchn_port_t p0u, pv, p0v;
+	pthread_t t;
+	long before;
+	bool ok = true;
+	int rounds = 0;
+
+	connect_pair(domu, dom0, &f.port, &p0u);
+	connect_pair(domv, dom0, &pv, &p0v);
+	pthread_create(&t, NULL, flooder, &f);
+	while (atomic_load(&f.sent) < 1000 && !atomic_load(&f.failed))
+		sched_yield();
+	before = atomic_load(&f.sent);
+	/* V and dom0 keep talking while U floods dom0: 200 round trips at
+	 * least, and until the flood has gone on meanwhile (so the two did
+	 * overlap, whatever the scheduler did). */
+	for (int i = 0; ok && !atomic_load(&f.failed) &&
+			(i < 200 || atomic_load(&f.sent) < before + 1000);
+	     i++) {
+		ok = sdrv_evtchn_notify(domv, pv) == 0 && wait_for(dom0, p0v) &&
+		     sdrv_evtchn_notify(dom0, p0v) == 0 && wait_for(domv, pv);
+		rounds = i + 1;
+	}
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	cr_assert(!atomic_load(&f.failed), "the flooder's notify failed");
+	cr_assert(ok, "round %d starved by the flood", rounds);
+}
+
+Test(platform, masked_port_keeps_its_event_until_unmasked)
+{
+	sdrv_evtchn_port_t pu, p0, got[4];
+
+	connect_pair(domu, dom0, &pu, &p0);
+	sdrv_evtchn_mask(dom0, p0);
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 4, 50), 0);
+	sdrv_evtchn_unmask(dom0, p0);
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 4, 1000), 1);
+	cr_assert_eq(got[0], p0);
+}
+
+Test(platform, close_is_seen_by_the_peer)
+{
+	sdrv_evtchn_port_t pu, p0;
+	struct sdrv_evtchn_status st = { 0 };
+
+	connect_pair(domu, dom0, &pu, &p0);
+	cr_assert_eq(sdrv_evtchn_close(domu, pu), 0);
+	cr_assert(wait_for(dom0, p0));
+	st.port = p0;
+	cr_assert_eq(sdrv_evtchn_status(dom0, &st), 0);
+	cr_assert_eq(st.status, SDRV_EVTCHNSTAT_unbound);
+	cr_assert_eq(st.u.unbound.dom, 1);
+	cr_assert_eq(sdrv_evtchn_notify(dom0, p0), 0, "sending to no one is dropped");
+}
+
+/* ---- domains coming and going ---------------------------------------- */
+
+Test(platform, a_domain_disappearing_mid_operation)
+{
+	sdrv_grant_ref_t ref;
+	sdrv_evtchn_port_t pu, p0, pv, p0v;
+	struct sdrv_evtchn_status st = { 0 };
+	struct sdrv_grant_map op;
+	unsigned char *page = granted_page(domu, 0, false, &ref);
+
+	page[0] = 42;
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_okay);
+	connect_pair(domu, dom0, &pu, &p0);
+	env_kill(1, &domu);
+	/* dom0 sees the channel close; its mapping stays valid until unmapped */
+	cr_assert(wait_for(dom0, p0));
+	st.port = p0;
+	cr_assert_eq(sdrv_evtchn_status(dom0, &st), 0);
+	cr_assert_eq(st.status, SDRV_EVTCHNSTAT_unbound);
+	cr_assert_eq(((unsigned char *)op.addr)[0], 42);
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+	/* new operations on the dead domain fail; V goes on */
+	op = map_one(dom0, 1, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_bad_domain);
+	connect_pair(domv, dom0, &pv, &p0v);
+	cr_assert_eq(sdrv_evtchn_notify(domv, pv), 0);
+	cr_assert(wait_for(dom0, p0v));
+}
+
+/* One guest's whole life: created, attached, shares and signals, gone. */
+static void guest_lifecycle(sdrv_domid_t id)
+{
+	struct sdrv_platform *g;
+	sdrv_grant_ref_t ref;
+	sdrv_evtchn_port_t pg, p0;
+	struct sdrv_grant_map op;
+
+	cr_assert_eq(env_create(id, 32, false), 0);
+	cr_assert_eq(env_attach(id, &g), 0);
+	granted_page(g, 0, false, &ref);
+	op = map_one(dom0, id, ref, false);
+	cr_assert_eq(op.status, SDRV_GNTST_okay);
+	connect_pair(g, dom0, &pg, &p0);
+	cr_assert_eq(sdrv_evtchn_notify(g, pg), 0);
+	cr_assert(wait_for(dom0, p0));
+	cr_assert_eq(sdrv_grant_unmap(dom0, &op, 1), 0);
+	env_kill(id, &g);
+	cr_assert(wait_for(dom0, p0));
+	cr_assert_eq(sdrv_evtchn_close(dom0, p0), 0);
+}
+
+Test(platform, nothing_leaks_across_domain_lifetimes)
+{
+	long before;
+
+	guest_lifecycle(5); /* first use may set up lasting things (caches) */
+	before = env_resources();
+	cr_assert_gt(before, 0);
+	for (int i = 0; i < 5; i++)
+		guest_lifecycle(5);
+	cr_assert_eq(env_resources(), before, "%s: fds+mappings %ld -> %ld",
+		     env_name, before, env_resources());
+}
