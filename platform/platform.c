@@ -266,19 +266,23 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
 		uint64_t count;
 		unsigned n = sdrv_evtchn_scan(&p->scanner, ports, max);
-		int r;
+		int r = 1;
 
 		if (n)
 			return (int)n;
 		/* The scan cleared upcall_pending: any event from here on
-		 * writes the eventfd, so sleeping on it loses nothing. */
-		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r == 0)
-			return 0;
-		if (read(p->upcall_fd, &count, sizeof(count)) < 0 &&
-		    errno != EAGAIN)
+		 * writes the eventfd, so sleeping on it loses nothing.  With
+		 * no timeout, sleep in read() itself: one system call per
+		 * wake-up, as a raw eventfd user would. */
+		if (timeout_ms >= 0) {
+			r = poll(&pfd, 1, timeout_ms);
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			if (r == 0)
+				return 0;
+		}
+		if (r > 0 && read(p->upcall_fd, &count, sizeof(count)) < 0 &&
+		    errno != EINTR)
 			return -errno;
 		if (timeout_ms == 0)
 			return (int)sdrv_evtchn_scan(&p->scanner, ports, max);

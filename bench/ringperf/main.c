@@ -26,7 +26,7 @@
 #include "timing.h"
 
 #define MAX_ROWS 64
-#define MAX_REPS 15
+#define MAX_REPS REPORT_MAX_REPS
 
 struct config {
 	bool quick;
@@ -53,42 +53,6 @@ static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt,
 	exit(1);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/*
- * Fill a row from @n interleaved repetitions: the median of each side, and
- * the ratio as the median of the per-repetition ratios.  Each pair ran back
- * to back, so a pair sees one period of the host; the medians of the two
- * sides alone can come from different periods when the host moves the
- * vCPUs mid-row (a 2.6x "win" was once printed that way).
- */
-static void settle_row(struct row *r, double *ours, double *theirs, int n)
-{
-	double ratios[MAX_REPS];
-
-	for (int i = 0; i < n; i++) {
-		struct row one = *r;
-
-		one.ours = ours[i];
-		one.theirs = theirs[i];
-		one.ratio = 0;
-		ratios[i] = row_ratio(&one);
-	}
-	r->ratio = median(ratios, n);
-	r->ours = median(ours, n);
-	r->theirs = median(theirs, n);
-}
 
 static struct row *new_row(const char *section, const char *metric,
 			   const char *peer, bool lower_is_better,

@@ -17,6 +17,7 @@
 int hv_init(struct hv *hv)
 {
 	memset(hv, 0, sizeof(*hv));
+	pthread_rwlock_init(&hv->kick_lock, NULL);
 	return -pthread_mutex_init(&hv->lock, NULL);
 }
 
@@ -28,16 +29,22 @@ void hv_fini(struct hv *hv)
 	/* Domains others still had pinned were kept as zombies; with every
 	 * domain gone no pins remain, so none is left. */
 	pthread_mutex_destroy(&hv->lock);
+	pthread_rwlock_destroy(&hv->kick_lock);
 }
 
-static void domain_free(struct hv_domain *d)
+/* Frees @d; closing its upcall fd waits for sends kicking it. */
+static void domain_free(struct hv *hv, struct hv_domain *d)
 {
 	if (d->mem)
 		munmap(d->mem, (size_t)d->nr_frames * SDRV_PAGE_SIZE);
 	if (d->mem_fd >= 0)
 		close(d->mem_fd);
-	if (d->upcall_fd >= 0)
+	if (d->upcall_fd >= 0) {
+		/* not while a send kicks it outside the lock */
+		pthread_rwlock_wrlock(&hv->kick_lock);
 		close(d->upcall_fd);
+		pthread_rwlock_unlock(&hv->kick_lock);
+	}
 	free(d->ports);
 	free(d->active);
 	free(d->maptrack);
@@ -65,7 +72,9 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	d->gnttab_frames = HV_GNTTAB_FRAMES;
 	d->max_ports = HV_EVTCHN_DEFAULT_MAX;
 	d->mem_fd = memfd_create(d->name, MFD_CLOEXEC);
-	d->upcall_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* Blocking, so a waiter can sleep in read() alone; a write never
+	 * blocks in practice: one per upcall, the counter cannot fill. */
+	d->upcall_fd = eventfd(0, EFD_CLOEXEC);
 	d->active = calloc(hv_nr_grant_entries(d), sizeof(*d->active));
 	d->maptrack = calloc(HV_MAPTRACK_MAX, sizeof(*d->maptrack));
 	d->ports = calloc(SDRV_EVTCHN_2L_NR_PORTS, sizeof(*d->ports));
@@ -83,7 +92,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	if (!err && (!d->active || !d->maptrack || !d->ports))
 		err = -ENOMEM;
 	if (err) {
-		domain_free(d);
+		domain_free(hv, d);
 		return err;
 	}
 	pthread_mutex_lock(&hv->lock);
@@ -95,7 +104,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	}
 	pthread_mutex_unlock(&hv->lock);
 	if (err)
-		domain_free(d);
+		domain_free(hv, d);
 	return err;
 }
 
@@ -113,7 +122,7 @@ void hv_zombie_check(struct hv *hv, struct hv_domain *d)
 {
 	if (d->dying && pins_of(d) == 0) {
 		hv->domains[d->id] = NULL;
-		domain_free(d);
+		domain_free(hv, d);
 	}
 }
 

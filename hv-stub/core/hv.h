@@ -89,6 +89,9 @@ struct hv_domain {
 
 struct hv {
 	pthread_mutex_t lock;
+	/* Read-held by a send while it kicks an upcall eventfd after
+	 * dropping the lock; write-held to close one. */
+	pthread_rwlock_t kick_lock;
 	uint64_t generations;
 	struct hv_domain *domains[HV_MAX_DOMAINS]; /* indexed by id */
 };

@@ -17,7 +17,7 @@ double row_ratio(const struct row *r)
 void report_header(void)
 {
 	printf("%-11s %-30s %-10s %10s %12s %10s %8s %7s\n", "section",
-	       "workload", "metric", "libring", "peer", "peer val", "ratio",
+	       "workload", "metric", "splitdrv", "peer", "peer val", "ratio",
 	       "xcore");
 	printf("%-11s %-30s %-10s %10s %12s %10s %8s %7s\n", "-------",
 	       "--------", "------", "-------", "----", "--------", "-----",
@@ -38,7 +38,7 @@ int report_write_csv(const char *path, const struct row *rows, int n)
 
 	if (!f)
 		return -1;
-	fprintf(f, "section,workload,metric,libring,peer,peer_value,ratio,"
+	fprintf(f, "section,workload,metric,splitdrv,peer,peer_value,ratio,"
 		   "lower_is_better,xcore_ns\n");
 	for (int i = 0; i < n; i++)
 		fprintf(f, "%s,%s,%s,%.4f,%s,%.4f,%.4f,%d,%.2f\n",
@@ -56,7 +56,7 @@ int report_plot(const char *csv, const char *svg, const char *title)
 	int status;
 
 	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
-		fprintf(stderr, "ringperf: no plot: gnuplot is not installed "
+		fprintf(stderr, "bench: no plot: gnuplot is not installed "
 				"(apt-get install gnuplot-nox)\n");
 		return -1;
 	}
@@ -64,7 +64,7 @@ int report_plot(const char *csv, const char *svg, const char *title)
 	if (!gp)
 		return -1;
 	/* One bar per row, from 1 to the ratio on a log scale: right of the
-	 * red line libring wins, left of it the peer does. */
+	 * red line splitdrv wins, left of it the peer does. */
 	if (asprintf(&script,
 		     "set terminal svg size 1100,%d dynamic font 'sans,10' noenhanced background rgb 'white'\n"
 		     "set output '%s'\n"
@@ -72,7 +72,7 @@ int report_plot(const char *csv, const char *svg, const char *title)
 		     "set datafile separator ','\n"
 		     "set style fill solid 0.8\n"
 		     "set xlabel 'ratio against the peer measured in the same run "
-		     "(log scale; > 1: libring better)'\n"
+		     "(log scale; > 1: splitdrv better)'\n"
 		     "set logscale x\n"
 		     "set xrange [0.1:1000]\n"
 		     "set grid xtics\n"
@@ -92,8 +92,38 @@ int report_plot(const char *csv, const char *svg, const char *title)
 	free(script);
 	status = pclose(gp);
 	if (status != 0) {
-		fprintf(stderr, "ringperf: gnuplot failed (status %d)\n", status);
+		fprintf(stderr, "bench: gnuplot failed (status %d)\n", status);
 		return -1;
 	}
 	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+void settle_row(struct row *r, double *ours, double *theirs, int n)
+{
+	double ratios[REPORT_MAX_REPS];
+
+	for (int i = 0; i < n; i++) {
+		struct row one = *r;
+
+		one.ours = ours[i];
+		one.theirs = theirs[i];
+		one.ratio = 0;
+		ratios[i] = row_ratio(&one);
+	}
+	r->ratio = median(ratios, n);
+	r->ours = median(ours, n);
+	r->theirs = median(theirs, n);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* bench/ringperf/timing.h - clocks and the cross-core transfer probe. */
-#ifndef RINGPERF_TIMING_H
-#define RINGPERF_TIMING_H
+/* bench/common/timing.h - clocks and the cross-core transfer probe. */
+#ifndef BENCH_TIMING_H
+#define BENCH_TIMING_H
 
 #include <stdint.h>
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench/ringperf/report.h - benchmark rows: the table on stdout, a CSV file,
+ * bench/common/report.h - benchmark rows: the table on stdout, a CSV file,
  * and a gnuplot SVG of the ratios.
  */
-#ifndef RINGPERF_REPORT_H
-#define RINGPERF_REPORT_H
+#ifndef BENCH_REPORT_H
+#define BENCH_REPORT_H
 
 #include <stdbool.h>
 
@@ -22,6 +22,21 @@ struct row {
 /* r->ratio if set, else ours/theirs inverted for lower-is-better metrics:
  * > 1 means we win. */
 double row_ratio(const struct row *r);
+
+/* Repetitions a row may have. */
+#define REPORT_MAX_REPS 15
+
+/* The median of @v[0..n) (sorts @v). */
+double median(double *v, int n);
+
+/*
+ * Fill a row from @n interleaved repetitions: the median of each side, and
+ * the ratio as the median of the per-repetition ratios.  Each pair ran back
+ * to back, so a pair sees one period of the host; the medians of the two
+ * sides alone can come from different periods when the host moves the
+ * vCPUs mid-row (a 2.6x "win" was once printed that way).
+ */
+void settle_row(struct row *r, double *ours, double *theirs, int n);
 
 void report_header(void);
 void report_print(const struct row *r);
