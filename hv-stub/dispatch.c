@@ -296,6 +296,12 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 	int st;
 
 	switch (hdr->type) {
+	case HVP_EVTCHN_SEND:
+		/* one-way: a bad one is dropped, as a send to nowhere is */
+		if (c->domid >= 0 && len == sizeof(struct sdrv_evtchn_send))
+			hv_evtchn_send(&d->hv, (sdrv_domid_t)c->domid,
+				       ((const struct sdrv_evtchn_send *)in_payload(d))->port);
+		return;
 	case HVP_ATTACH:
 		st = do_attach(d, c, len, fds);
 		if (st == 0) {

@@ -43,6 +43,10 @@ enum hvp_type {
 	HVP_GRANT_UNMAP = 4, /* hvp_map_op[n] (handle) -> status per op */
 	HVP_GRANT_COPY = 5, /* sdrv_gnttab_copy[n] -> same, status per seg */
 	HVP_EVTCHN_OP = 6, /* hvp_evtchn_op -> same */
+	/* sdrv_evtchn_send, one-way: no reply.  The domain itself knows which
+	 * of its ports are open (only it opens and closes them), so it checks
+	 * the port and does not wait for hv-stub. */
+	HVP_EVTCHN_SEND = 7,
 	/* from a toolstack (peer uid 0 or hv-stub's own) */
 	HVP_CREATE = 16, /* hvp_create */
 	HVP_DESTROY = 17, /* hvp_domid */

@@ -36,6 +36,9 @@ struct hvstub {
 		uint64_t generation;
 	} memfd[MAX_DOMAINS]; /* under call_lock */
 	void *maps[MAX_MAPS]; /* by handle; under call_lock */
+	/* Our open ports (only we open and close them): lets a send go
+	 * one-way.  Under call_lock. */
+	uint64_t open_ports[SDRV_EVTCHN_2L_NR_PORTS / 64];
 };
 
 static struct hvstub *to_hvstub(struct sdrv_platform *p)
@@ -251,6 +254,28 @@ static size_t evtchn_arg_size(int cmd)
 	}
 }
 
+static void port_set_open(struct hvstub *h, sdrv_evtchn_port_t port, bool open)
+{
+	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return;
+	if (open)
+		h->open_ports[port / 64] |= 1ull << (port % 64);
+	else
+		h->open_ports[port / 64] &= ~(1ull << (port % 64));
+}
+
+/* A send without waiting: one message, no reply.  Call lock held. */
+static int send_one_way(struct hvstub *h, sdrv_evtchn_port_t port)
+{
+	struct hvp_hdr hdr = { .type = HVP_EVTCHN_SEND, .seq = ++h->seq };
+	struct sdrv_evtchn_send op = { .port = port };
+
+	if (port == 0 || port >= SDRV_EVTCHN_2L_NR_PORTS ||
+	    !(h->open_ports[port / 64] & (1ull << (port % 64))))
+		return -EINVAL;
+	return hvp_send(h->sock, &hdr, &op, sizeof(op), NULL, 0);
+}
+
 static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 {
 	struct hvstub *h = to_hvstub(p);
@@ -260,13 +285,30 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 
 	if (!size)
 		return -ENOSYS;
-	memcpy(&req.u, arg, size);
 	pthread_mutex_lock(&h->call_lock);
+	if (cmd == SDRV_EVTCHNOP_send) {
+		st = send_one_way(h, ((struct sdrv_evtchn_send *)arg)->port);
+		pthread_mutex_unlock(&h->call_lock);
+		return st;
+	}
+	memcpy(&req.u, arg, size);
 	st = call(h, HVP_EVTCHN_OP, &req, sizeof(req), &rlen, NULL, NULL);
 	if (st == 0 && rlen != sizeof(req))
 		st = -EPROTO;
-	if (st == 0)
+	if (st == 0) {
 		memcpy(arg, &((struct hvp_evtchn_op *)payload(h))->u, size);
+		if (cmd == SDRV_EVTCHNOP_alloc_unbound)
+			port_set_open(h, req.u.alloc_unbound.dom == SDRV_DOMID_SELF ||
+						 req.u.alloc_unbound.dom == p->domid
+					 ? ((struct sdrv_evtchn_alloc_unbound *)arg)->port
+					 : 0,
+				      true);
+		else if (cmd == SDRV_EVTCHNOP_bind_interdomain)
+			port_set_open(h, ((struct sdrv_evtchn_bind_interdomain *)arg)->local_port,
+				      true);
+		else if (cmd == SDRV_EVTCHNOP_close)
+			port_set_open(h, req.u.close.port, false);
+	}
 	pthread_mutex_unlock(&h->call_lock);
 	return st;
 }
