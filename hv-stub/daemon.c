@@ -65,28 +65,38 @@ void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why)
 			d->conns[i]->sent_generation[id] = 0;
 }
 
+void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, bool clean)
+{
+	sdrv_domid_t id = (sdrv_domid_t)c->domid;
+	struct hvd_domain *dd = &d->doms[id];
+	char why[112];
+
+	if (id == 0) {
+		hv_domain_reset(&d->hv, 0);
+		hvd_log("domain 0: process %d %s; its channels and mappings released, domain 0 stays",
+			(int)c->pid, clean ? "shut down" : "went away");
+		dd->conn = NULL;
+		c->domid = -1;
+	} else if (!clean && dd->on_crash == HVP_ON_CRASH_PRESERVE) {
+		hvd_log("domain %u: process %d went away without shutting down; kept as crashed",
+			id, (int)c->pid);
+		dd->crashed = true;
+		dd->conn = NULL;
+		c->domid = -1;
+	} else {
+		snprintf(why, sizeof(why), clean ? "shut down by process %d"
+				: "process %d went away without shutting down; destroyed",
+			 (int)c->pid);
+		hvd_domain_destroy(d, id, why);
+	}
+}
+
 static void conn_close(struct hvd *d, unsigned slot)
 {
 	struct hvd_conn *c = d->conns[slot];
 
-	if (c->domid >= 0) {
-		sdrv_domid_t id = (sdrv_domid_t)c->domid;
-		struct hvd_domain *dd = &d->doms[id];
-
-		if (dd->on_crash == HVP_ON_CRASH_PRESERVE) {
-			hvd_log("domain %u: process %d went away without shutting down; kept as crashed",
-				id, (int)c->pid);
-			dd->crashed = true;
-			dd->conn = NULL;
-		} else {
-			char why[96];
-
-			snprintf(why, sizeof(why),
-				 "process %d went away without shutting down; destroyed",
-				 (int)c->pid);
-			hvd_domain_destroy(d, id, why);
-		}
-	}
+	if (c->domid >= 0)
+		hvd_domain_detach(d, c, false);
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c);

@@ -55,6 +55,11 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
 /* A domain ends: destroy it in the core and forget its process. */
 void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why);
 
+/* Domain @id's process went away (@how: "shut down", "went away"): a guest
+ * is destroyed (or kept as crashed, per its on_crash); domain 0 stays, its
+ * channels and mappings released, ready for its next process. */
+void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, bool clean);
+
 /* Mark @c to be closed after this turn of the loop. */
 void hvd_conn_close_later(struct hvd_conn *c);
 

@@ -320,7 +320,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 		}
 		if (hdr->type == HVP_SHUTDOWN) {
 			reply(d, c, 0, 0, NULL, 0);
-			hvd_domain_destroy(d, (sdrv_domid_t)c->domid, "shut down");
+			hvd_domain_detach(d, c, true);
 			return;
 		}
 		st = hdr->type == HVP_GRANT_MAP

@@ -126,6 +126,28 @@ void hv_zombie_check(struct hv *hv, struct hv_domain *d)
 	}
 }
 
+/* Close @d's channels and revoke its mappings of others' grants; lock held. */
+static void release_domain_resources(struct hv *hv, struct hv_domain *d)
+{
+	/* Peers see its channels close while it is still a domain. */
+	hv_evtchn_close_all(hv, d);
+	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)
+		if (d->maptrack[h].in_use)
+			hv_unmap_locked(hv, d, h);
+}
+
+int hv_domain_reset(struct hv *hv, sdrv_domid_t id)
+{
+	struct hv_domain *d;
+
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, id);
+	if (d)
+		release_domain_resources(hv, d);
+	pthread_mutex_unlock(&hv->lock);
+	return d ? 0 : -ENOENT;
+}
+
 int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
 {
 	struct hv_domain *d;
@@ -136,13 +158,8 @@ int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
 		pthread_mutex_unlock(&hv->lock);
 		return -ENOENT;
 	}
-	/* Peers see its channels close while it is still a domain. */
-	hv_evtchn_close_all(hv, d);
+	release_domain_resources(hv, d);
 	d->dying = true;
-	/* Revoke its mappings of others' grants. */
-	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)
-		if (d->maptrack[h].in_use)
-			hv_unmap_locked(hv, d, h);
 	/* Its own memory goes once nobody maps its grants any more. */
 	hv_zombie_check(hv, d);
 	pthread_mutex_unlock(&hv->lock);

@@ -118,6 +118,13 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
  */
 int hv_domain_destroy(struct hv *hv, sdrv_domid_t id);
 
+/**
+ * hv_domain_reset() - the domain stays but its user went away (dom0's
+ * backend process restarting): revoke its mappings of others' grants and
+ * close its event channels (peers see it).  Return: 0 or -ENOENT.
+ */
+int hv_domain_reset(struct hv *hv, sdrv_domid_t id);
+
 /* The domain's memory as the hypervisor sees it (tests, in-process). */
 unsigned char *hv_domain_memory(struct hv *hv, sdrv_domid_t id,
 				uint32_t *nr_frames);

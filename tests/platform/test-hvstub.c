@@ -283,3 +283,53 @@ Test(hvstub, an_unprivileged_domain_copies_instead_of_mapping)
 	cr_assert_eq(mine[9], 99);
 	sdrv_platform_detach(u);
 }
+
+Test(hvstub, domain0s_process_can_die_and_come_back)
+{
+	struct sdrv_platform *u;
+	unsigned char *page;
+	int64_t ref;
+	sdrv_evtchn_port_t pu;
+	struct sdrv_evtchn_status st = { 0 };
+	int status;
+	pid_t pid;
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &u), 0);
+	page = sdrv_page_alloc(u);
+	ref = sdrv_grant_access(u, 0, page, false);
+	cr_assert_eq(sdrv_evtchn_alloc_unbound(u, 0, &pu), 0);
+	/* a clean detach of domain 0 leaves domain 0 in place */
+	sdrv_platform_detach(dom0);
+	dom0 = NULL;
+	pid = fork();
+	if (pid == 0) {
+		/* the next dom0 process maps and binds, then is killed */
+		struct sdrv_platform *d0;
+		struct sdrv_grant_map op = { .granter = 1, .ref = (sdrv_grant_ref_t)ref };
+		sdrv_evtchn_port_t p0;
+
+		if (sdrv_hvstub_attach(hvstub_socket(), 0, &d0) ||
+		    sdrv_grant_map(d0, &op, 1) ||
+		    sdrv_evtchn_bind_interdomain(d0, 1, pu, &p0))
+			_exit(1);
+		raise(SIGKILL);
+	}
+	waitpid(pid, &status, 0);
+	cr_assert(WIFSIGNALED(status), "the dom0 child failed before its kill");
+	/* hv-stub released what the dead dom0 held: the guest sees its
+	 * channel close and may end access to its page */
+	for (int i = 0; i < 1000; i++) {
+		st.port = pu;
+		cr_assert_eq(sdrv_evtchn_status(u, &st), 0);
+		if (st.status == SDRV_EVTCHNSTAT_unbound)
+			break;
+		usleep(10000);
+	}
+	cr_assert_eq(st.status, SDRV_EVTCHNSTAT_unbound);
+	cr_assert_eq(sdrv_grant_end_access(u, (sdrv_grant_ref_t)ref), 0);
+	/* and domain 0 takes a new process */
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
+	sdrv_platform_detach(u);
+	assert_hvstub_fine();
+}
