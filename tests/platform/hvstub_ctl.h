@@ -13,8 +13,8 @@
 
 #include "proto.h"
 
-/* Start hv-stub on a socket in a fresh directory; @extra_arg (or NULL) is
- * passed on (e.g. "--on-crash=..." is not supported: use create's). */
+/* Start hv-stub on a socket in a fresh directory, with @extra_args (a
+ * NULL-terminated list, or NULL) added to its command line. */
 void hvstub_start(const char *const *extra_args);
 void hvstub_stop(void);
 const char *hvstub_socket(void);
