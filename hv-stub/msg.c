@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int hvp_send(int sock, struct hvp_hdr *hdr, const void *payload, size_t len,
@@ -107,4 +108,40 @@ bad:
 	if (nfds)
 		*nfds = 0;
 	return -EPROTO;
+}
+
+int hvp_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int s;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = -errno;
+
+		close(s);
+		return err;
+	}
+	return s;
+}
+
+long hvp_request_once(const char *path, uint16_t type, const void *payload,
+		      size_t len, void *buf, size_t cap)
+{
+	struct hvp_hdr hdr = { .type = type, .seq = 1 };
+	int s = hvp_connect(path);
+	long n;
+
+	if (s < 0)
+		return s;
+	n = hvp_send(s, &hdr, payload, len, NULL, 0);
+	if (n == 0)
+		n = hvp_recv(s, buf, cap, NULL, NULL, 0);
+	close(s);
+	return n;
 }

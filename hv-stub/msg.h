@@ -23,6 +23,18 @@ int hvp_send(int sock, struct hvp_hdr *hdr, const void *payload, size_t len,
 long hvp_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds,
 	      int flags);
 
+/* A blocking connection to hv-stub's socket at @path, or -errno. */
+int hvp_connect(const char *path);
+
+/**
+ * hvp_request_once() - one request (@type, @payload) on a fresh connection
+ * to @path, for toolstack requests that need no attached domain.  The reply,
+ * header first, lands in @buf (@cap bytes).
+ * Return: the reply's payload length, or -errno if the exchange failed.
+ */
+long hvp_request_once(const char *path, uint16_t type, const void *payload,
+		      size_t len, void *buf, size_t cap);
+
 /* Close every fd in @fds[0..n). */
 void hvp_close_fds(int *fds, unsigned n);
 

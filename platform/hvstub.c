@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "msg.h"
@@ -353,26 +351,6 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.detach = hvstub_detach,
 };
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int s;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -errno;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(s);
-		return err;
-	}
-	return s;
-}
-
 SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 				   struct sdrv_platform **out)
 {
@@ -396,7 +374,7 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 		socket_path = getenv("HVSTUB_SOCKET");
 	if (!socket_path || !*socket_path)
 		socket_path = SDRV_HVSTUB_SOCKET_DEFAULT;
-	h->sock = connect_to(socket_path);
+	h->sock = hvp_connect(socket_path);
 	st = h->sock < 0 ? h->sock
 			 : call(h, HVP_ATTACH, &req, sizeof(req), &rlen, fds, &nfds);
 	if (st == 0 && (rlen != sizeof(rep) || nfds != 2))

@@ -173,7 +173,8 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 {
 	struct inproc *ip;
 	struct sdrv_platform *p;
-	int err = 0, fd;
+	struct hv_domain info;
+	int err = 0;
 
 	ip = calloc(1, sizeof(*ip));
 	if (!ip)
@@ -183,12 +184,13 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 	p->domid = domid;
 	p->upcall_fd = -1;
 	ip->ih = ih;
-	p->mem = hv_domain_memory(&ih->hv, domid, &p->nr_frames);
-	fd = hv_domain_upcall_fd(&ih->hv, domid);
-	if (!p->mem || fd < 0) {
+	if (hv_domain_info(&ih->hv, domid, &info)) {
 		free(ip);
 		return -ENOENT;
 	}
+	/* the core keeps both for the domain's life: ours to use */
+	p->mem = info.mem;
+	p->nr_frames = info.nr_frames;
 	pthread_mutex_lock(&ih->hv.lock);
 	if (ih->attached[domid])
 		err = -EBUSY;
@@ -199,7 +201,7 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 		free(ip);
 		return err;
 	}
-	p->upcall_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	p->upcall_fd = fcntl(info.upcall_fd, F_DUPFD_CLOEXEC, 0);
 	err = p->upcall_fd < 0 ? -errno : sdrv_platform_init_common(p);
 	if (err) {
 		inproc_detach(p);

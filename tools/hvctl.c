@@ -16,8 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <splitdrv/platform.h>
@@ -43,23 +41,14 @@ static int die(const char *fmt, ...)
 /* One request; returns the reply status, its payload in buf. */
 static int request(uint16_t type, const void *payload, size_t len, size_t *rlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct hvp_hdr hdr = { .type = type, .seq = 1 }, rep;
-	long n;
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	struct hvp_hdr rep;
+	long n = hvp_request_once(sock_path, type, payload, len, buf, sizeof(buf));
 
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		die("socket %s: path too long", sock_path);
-	strcpy(sa.sun_path, sock_path);
-	if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+	if (n == -ENOENT || n == -ECONNREFUSED)
 		die("hv-stub at %s: %s (is hv-stub running? set -s or HVSTUB_SOCKET)",
-		    sock_path, strerror(errno));
-	n = hvp_send(s, &hdr, payload, len, NULL, 0);
-	if (n == 0)
-		n = hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0);
+		    sock_path, strerror((int)-n));
 	if (n < 0)
 		die("hv-stub at %s: %s", sock_path, strerror((int)-n));
-	close(s);
 	memcpy(&rep, buf, sizeof(rep));
 	if (rlen)
 		*rlen = (size_t)n;

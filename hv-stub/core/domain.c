@@ -208,19 +208,6 @@ int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out)
 	return d ? 0 : -ENOENT;
 }
 
-int hv_domain_upcall_fd(struct hv *hv, sdrv_domid_t id)
-{
-	struct hv_domain *d;
-	int fd = -1;
-
-	pthread_mutex_lock(&hv->lock);
-	d = hv_live_domain(hv, id);
-	if (d)
-		fd = d->upcall_fd;
-	pthread_mutex_unlock(&hv->lock);
-	return fd;
-}
-
 int hv_domain_set_max_ports(struct hv *hv, sdrv_domid_t id, uint32_t max)
 {
 	struct hv_domain *d;

@@ -131,12 +131,10 @@ unsigned char *hv_domain_memory(struct hv *hv, sdrv_domid_t id,
 /* Maps the domain holds now (leak checks). */
 uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id);
 
-/* A copy of the domain's record as it is now (the pointers in it are not for
- * use: bookkeeping may move).  Return: 0 or -ENOENT. */
+/* A copy of the domain's record as it is now.  Its memory (mem, mem_fd) and
+ * upcall_fd stay for the domain's life (dup the fds to keep them); the
+ * bookkeeping pointers may move.  Return: 0 or -ENOENT. */
 int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out);
-
-/* The domain's upcall eventfd (owned by the core: dup it to keep it), or -1. */
-int hv_domain_upcall_fd(struct hv *hv, sdrv_domid_t id);
 
 /* Change the port limit (1 < @max <= SDRV_EVTCHN_2L_NR_PORTS); ports at or
  * above it that are in use stay.  Return: 0, -ENOENT or -EINVAL. */

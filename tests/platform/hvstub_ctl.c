@@ -10,8 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,19 +34,7 @@ bool hvstub_alive(void)
 
 int hvstub_connect(void)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
-	if (s < 0)
-		return -errno;
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
-
-		close(s);
-		return err;
-	}
-	return s;
+	return hvp_connect(sock);
 }
 
 void hvstub_start(const char *const *extra_args)
@@ -115,16 +101,9 @@ static int request(uint16_t type, const void *req, size_t len, void *out,
 		   size_t cap, size_t *olen)
 {
 	static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
-	struct hvp_hdr hdr = { .type = type, .seq = 7 }, rep;
-	int s = hvstub_connect();
-	long n;
+	struct hvp_hdr rep;
+	long n = hvp_request_once(sock, type, req, len, buf, sizeof(buf));
 
-	if (s < 0)
-		return s;
-	n = hvp_send(s, &hdr, req, len, NULL, 0);
-	if (n == 0)
-		n = hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0);
-	close(s);
 	if (n < 0)
 		return (int)n;
 	memcpy(&rep, buf, sizeof(rep));
