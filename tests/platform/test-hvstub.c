@@ -136,6 +136,36 @@ Test(hvstub, an_attached_domain_sending_garbage_is_torn_down_alone)
 	assert_hvstub_fine();
 }
 
+Test(hvstub, an_attached_domains_malformed_hypercalls_fail_alone)
+{
+	struct hvp_map_op ops[2] = { { .granter = 0, .ref = 8 },
+				     { .granter = 999, .ref = 1u << 31 } };
+	struct hvp_evtchn_op ev = { .cmd = 99 };
+	struct hvp_create create = { .domid = 9, .nr_frames = 32 };
+	static struct hvp_map_op too_many[HVP_MAX_MAP_OPS + 1];
+	int s = hvstub_connect();
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	/* batches whose size is no whole number of ops, empty, or too long */
+	cr_assert_eq(raw_request(s, HVP_GRANT_MAP, ops, sizeof(ops[0]) - 1), -EINVAL);
+	cr_assert_eq(raw_request(s, HVP_GRANT_MAP, NULL, 0), -EINVAL);
+	cr_assert_eq(raw_request(s, HVP_GRANT_UNMAP, too_many, sizeof(too_many)),
+		     -EINVAL);
+	cr_assert_eq(raw_request(s, HVP_GRANT_COPY, ops, 3), -EINVAL);
+	/* well-sized but meaningless: each op gets its own refusal */
+	cr_assert_eq(raw_request(s, HVP_GRANT_MAP, ops, sizeof(ops)), 0);
+	cr_assert_eq(raw_request(s, HVP_EVTCHN_OP, &ev, sizeof(ev)), -ENOSYS);
+	cr_assert_eq(raw_request(s, HVP_EVTCHN_OP, &ev, sizeof(ev) - 4), -EINVAL);
+	/* a name with no terminating NUL */
+	memset(create.name, 'x', sizeof(create.name));
+	cr_assert_eq(raw_request(s, HVP_CREATE, &create, sizeof(create)), -EINVAL);
+	/* the domain is still attached and working */
+	cr_assert_eq(raw_request(s, HVP_SHOW, &(uint32_t){ 1 }, 4), 0);
+	close(s);
+	assert_hvstub_fine();
+}
+
 /* The guest child: attach as @id, grant a page and offer a port to dom0,
  * report them on @fd, then wait to be killed. */
 static void guest_child(sdrv_domid_t id, int fd)

@@ -396,6 +396,29 @@ Test(platform, close_is_seen_by_the_peer)
 	cr_assert_eq(sdrv_evtchn_notify(dom0, p0), 0, "sending to no one is dropped");
 }
 
+Test(platform, a_guest_scribbling_on_its_event_bitmaps_hurts_only_itself)
+{
+	sdrv_evtchn_port_t pu, p0, pv, p0v, got[16];
+	/* the shared-info page: the guest's own memory, frame 4 */
+	unsigned char *shinfo = (unsigned char *)sdrv_frame_page(domu,
+		SDRV_PLATFORM_FIRST_FREE_FRAME) - SDRV_PAGE_SIZE;
+	int n;
+
+	connect_pair(domu, dom0, &pu, &p0);
+	connect_pair(domv, dom0, &pv, &p0v);
+	memset(shinfo, 0xff, SDRV_PAGE_SIZE); /* every bit: pending, masked, all */
+	cr_assert_eq(sdrv_evtchn_notify(domv, pv), 0);
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0); /* sends still checked */
+	cr_assert(wait_for(dom0, p0v));
+	/* its own scans return garbage ports, but a bounded number of them */
+	n = sdrv_evtchn_wait(domu, got, 16, 0);
+	cr_assert_geq(n, 0);
+	cr_assert_leq(n, 16);
+	memset(shinfo, 0, SDRV_PAGE_SIZE);
+	cr_assert_eq(sdrv_evtchn_notify(dom0, p0), 0);
+	cr_assert(wait_for(domu, pu), "the guest recovers once its page is sane");
+}
+
 /* ---- domains coming and going ---------------------------------------- */
 
 Test(platform, a_domain_disappearing_mid_operation)
