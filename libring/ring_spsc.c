@@ -52,8 +52,12 @@ SDRV_PUBLIC int sdrv_ring_spsc_init(struct sdrv_ring_spsc_shared *shared,
 static int read_indices(struct sdrv_ring_spsc_shared *shared, uint32_t nr_elems,
 			uint32_t *head, uint32_t *tail)
 {
-	*head = atomic_load_explicit(&shared->head, memory_order_relaxed);
-	*tail = atomic_load_explicit(&shared->tail, memory_order_relaxed);
+	/* Acquire: a side attaching while its peer already runs goes on to
+	 * use the slots these indices cover (the consumer reads up to head,
+	 * the producer writes behind tail) without loading them again.
+	 * Relaxed here was a data race, caught by ThreadSanitizer. */
+	*head = atomic_load_explicit(&shared->head, memory_order_acquire);
+	*tail = atomic_load_explicit(&shared->tail, memory_order_acquire);
 	return (uint32_t)(*head - *tail) <= nr_elems ? 0 : -SDRV_EPROTO;
 }
 
