@@ -25,13 +25,18 @@ extern "C" {
 #define SDRV_EBUSY 16
 #define SDRV_EEXIST 17
 #define SDRV_EINVAL 22
+#define SDRV_EISDIR 21
 #define SDRV_ENOSPC 28
+#define SDRV_EROFS 30
 #define SDRV_ERANGE 34
 #define SDRV_ENOSYS 38
+#define SDRV_ENOTEMPTY 39
 #define SDRV_EPROTO 71
 #define SDRV_EOVERFLOW 75
+#define SDRV_EISCONN 106
 #define SDRV_ENOTCONN 107
 #define SDRV_ESHUTDOWN 108
+#define SDRV_ETIMEDOUT 110
 
 #ifdef __cplusplus
 }

@@ -167,7 +167,10 @@ _Static_assert(SDRV_EPERM == EPERM && SDRV_ENOENT == ENOENT &&
 		       SDRV_ENOSPC == ENOSPC && SDRV_ERANGE == ERANGE &&
 		       SDRV_ENOSYS == ENOSYS && SDRV_EPROTO == EPROTO &&
 		       SDRV_EOVERFLOW == EOVERFLOW &&
-		       SDRV_ENOTCONN == ENOTCONN && SDRV_ESHUTDOWN == ESHUTDOWN,
+		       SDRV_ENOTCONN == ENOTCONN && SDRV_ESHUTDOWN == ESHUTDOWN &&
+		       SDRV_EISDIR == EISDIR && SDRV_EROFS == EROFS &&
+		       SDRV_ENOTEMPTY == ENOTEMPTY && SDRV_EISCONN == EISCONN &&
+		       SDRV_ETIMEDOUT == ETIMEDOUT,
 	       "errno values");
 
 /* Run time: the runtime sizing function agrees with Xen's RING_SIZE() on an

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connections: framing the byte stream into messages (both transports),
+ * the output queue with its bounds, and the socket's reads and writes.
+ *
+ * Bounds: a connection with quota.outstanding replies or
+ * quota.output_bytes queued is not read from until its client catches up,
+ * so a client that never reads costs at most one more reply plus the watch
+ * events up to twice the byte bound; events beyond that are dropped and
+ * replaced by one event per watch once the queue drains (the protocol
+ * allows spurious events, not lost ones).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "xsd_internal.h"
+
+void xsd_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("sdrv-xenstored: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->d = d;
+	c->fd = fd;
+	c->domid = domid;
+	c->privileged = privileged;
+	c->out_tail = &c->out_head;
+	c->next = d->conns;
+	d->conns = c;
+	d->stats.connections++;
+	return c;
+}
+
+static void drop_output(struct conn *c)
+{
+	while (c->out_head) {
+		struct outmsg *m = c->out_head;
+
+		c->out_head = m->next;
+		free(m);
+	}
+	c->out_tail = &c->out_head;
+	c->out_bytes = 0;
+	c->out_off = 0;
+	c->out_replies = 0;
+}
+
+void conn_free(struct conn *c)
+{
+	struct xsd *d = c->d;
+
+	for (struct conn **pp = &d->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	watch_remove_all(c);
+	while (c->txns) {
+		struct txn *t = c->txns;
+
+		c->txns = t->next;
+		xs_tx_free(t->tx);
+		free(t);
+		d->stats.transactions--;
+	}
+	drop_output(c);
+	if (c->fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+		close(c->fd);
+	}
+	if (c->domain)
+		c->domain->conn = NULL;
+	d->stats.connections--;
+	free(c);
+}
+
+void conn_kill(struct conn *c, const char *why)
+{
+	if (c->dead)
+		return;
+	if (c->fd >= 0 || c->d->cfg.verbose)
+		XSD_LOG(c->d, "connection of domain %u (fd %d) closed: %s",
+			c->domid, c->fd, why);
+	c->dead = true;
+	c->d->stats.conns_killed++;
+}
+
+int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+	      const void *payload, size_t len, bool reply)
+{
+	struct outmsg *m;
+	struct sdrv_xs_msg h = { .type = type, .req_id = req_id,
+				 .tx_id = tx_id, .len = (uint32_t)len };
+
+	if (c->dead)
+		return 0;
+	m = malloc(sizeof(*m) + sizeof(h) + len);
+	if (!m)
+		return -ENOMEM;
+	m->next = NULL;
+	m->len = sizeof(h) + len;
+	m->reply = reply;
+	memcpy(m->data, &h, sizeof(h));
+	if (len)
+		memcpy(m->data + sizeof(h), payload, len);
+	*c->out_tail = m;
+	c->out_tail = &m->next;
+	c->out_bytes += m->len;
+	c->out_replies += reply;
+	c->d->stats.output_bytes += m->len;
+	return 0;
+}
+
+bool conn_can_read(const struct conn *c)
+{
+	return !c->dead && c->out_replies < c->d->cfg.quota.outstanding &&
+	       c->out_bytes < c->d->cfg.quota.output_bytes;
+}
+
+size_t conn_feed(struct conn *c, const char *buf, size_t len)
+{
+	size_t used = 0;
+
+	while (used < len && conn_can_read(c)) {
+		size_t want, n;
+
+		if (c->in_got < sizeof(c->in_hdr)) {
+			want = sizeof(c->in_hdr) - c->in_got;
+			n = len - used < want ? len - used : want;
+			memcpy((char *)&c->in_hdr + c->in_got, buf + used, n);
+			c->in_got += n;
+			used += n;
+			if (c->in_got < sizeof(c->in_hdr))
+				break;
+			/* The protocol: a client exceeding the payload
+			 * limit is disconnected. */
+			if (c->in_hdr.len > SDRV_XS_PAYLOAD_MAX) {
+				conn_kill(c, "payload over 4096 bytes");
+				return used;
+			}
+		}
+		want = sizeof(c->in_hdr) + c->in_hdr.len - c->in_got;
+		n = len - used < want ? len - used : want;
+		memcpy(c->in_buf + (c->in_got - sizeof(c->in_hdr)), buf + used,
+		       n);
+		c->in_got += n;
+		used += n;
+		if (c->in_got < sizeof(c->in_hdr) + c->in_hdr.len)
+			break;
+		c->in_buf[c->in_hdr.len] = '\0';
+		c->in_got = 0;
+		ops_handle(c, &c->in_hdr, c->in_buf);
+	}
+	return used;
+}
+
+void conn_update_epoll(struct conn *c)
+{
+	/* Level-triggered: ask for input only while we would take it. */
+	uint32_t events = (conn_can_read(c) ? EPOLLIN : 0) |
+			  (c->out_head ? EPOLLOUT : 0) | EPOLLRDHUP;
+	struct epoll_event ev = { .events = events, .data.ptr = c };
+
+	if (c->fd < 0 || c->dead || c->epoll_events == events)
+		return;
+	c->epoll_events = events;
+	epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+void conn_socket_in(struct conn *c)
+{
+	/* Read only what we may handle: a message at a time while the
+	 * output is bounded, the kernel buffer holds the rest. */
+	char buf[16384];
+	ssize_t n;
+
+	if (!conn_can_read(c))
+		return;
+	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+	if (n == 0) {
+		conn_kill(c, "hung up");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_kill(c, "read error");
+		return;
+	}
+	n = (ssize_t)conn_feed(c, buf, (size_t)n);
+	/* Consume exactly what was handled. */
+	if (n > 0 && recv(c->fd, buf, (size_t)n, MSG_DONTWAIT) != n)
+		conn_kill(c, "read error");
+}
+
+void conn_socket_out(struct conn *c)
+{
+	while (c->out_head) {
+		struct outmsg *m = c->out_head;
+		ssize_t n = send(c->fd, m->data + c->out_off,
+				 m->len - c->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				break;
+			conn_kill(c, "write error");
+			return;
+		}
+		c->out_off += (size_t)n;
+		if (c->out_off < m->len)
+			break;
+		c->out_off = 0;
+		c->out_head = m->next;
+		if (!c->out_head)
+			c->out_tail = &c->out_head;
+		c->out_bytes -= m->len;
+		c->out_replies -= m->reply;
+		c->d->stats.output_bytes -= m->len;
+		free(m);
+	}
+	if (!c->out_head)
+		conn_output_drained(c);
+}
+
+void conn_output_drained(struct conn *c)
+{
+	if (!c->events_lost || c->out_bytes > c->d->cfg.quota.output_bytes / 2)
+		return;
+	c->events_lost = false;
+	for (struct watch *w = c->watches; w; w = w->next)
+		watch_send(c, w, w->path);
+}

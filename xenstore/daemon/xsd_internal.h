@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's internal objects: connections, their watches and
+ * transactions, introduced domains.  Owned by the loop thread.
+ */
+#ifndef XSD_INTERNAL_H
+#define XSD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <splitdrv/platform.h>
+#include <splitdrv/xs.h>
+
+#include "store.h"
+#include "xsd.h"
+
+#define XSD_DOMID_MAX 0x7FEF /* below Xen's DOMID_FIRST_RESERVED */
+
+struct watch {
+	struct watch *next;
+	size_t path_len;
+	size_t rel_off; /* bytes to strip for a relative watch, else 0 */
+	char *path; /* canonical: "/..." or "@..." */
+	char *token;
+};
+
+struct txn {
+	struct txn *next;
+	uint32_t id;
+	bool overflow; /* outgrew quota.tx_bytes: every use fails */
+	struct xs_tx *tx; /* NULL once overflowed */
+};
+
+/* One queued message to send. */
+struct outmsg {
+	struct outmsg *next;
+	size_t len; /* header + payload */
+	bool reply; /* counts as an outstanding reply */
+	unsigned char data[];
+};
+
+struct domain;
+
+struct conn {
+	struct conn *next;
+	struct xsd *d;
+	int fd; /* socket, or -1 for a guest's ring */
+	struct domain *domain; /* ring connections */
+	uint16_t domid;
+	bool privileged;
+	bool dead; /* to be freed by the loop */
+	uint16_t target; /* SET_TARGET: acts for this domain too */
+	bool has_target;
+
+	/* Input: the header, then the payload. */
+	struct sdrv_xs_msg in_hdr;
+	size_t in_got;
+	char in_buf[SDRV_XS_PAYLOAD_MAX + 1];
+
+	/* Output queue. */
+	struct outmsg *out_head, **out_tail;
+	size_t out_off; /* bytes of the head already sent */
+	size_t out_bytes;
+	uint32_t out_replies;
+	bool events_lost; /* resend each watch once the queue drains */
+	uint32_t epoll_events; /* what epoll watches for (sockets) */
+
+	struct watch *watches;
+	uint32_t nr_watches;
+	struct txn *txns;
+	uint32_t nr_txns;
+	uint32_t next_tx_id;
+};
+
+/* A domain introduced over its ring page. */
+struct domain {
+	struct domain *next;
+	uint16_t domid;
+	uint64_t frame; /* as INTRODUCE named it */
+	sdrv_evtchn_port_t remote_port, local_port;
+	struct sdrv_grant_map map;
+	struct sdrv_xs_ring_page *page;
+	struct conn *conn;
+	/* Our own copies of the indices we produce and consume: the guest
+	 * can scribble on the page's, never on these. */
+	uint32_t req_cons, rsp_prod;
+};
+
+struct xsd {
+	struct xsd_config cfg;
+	struct xs_store store;
+	struct conn *conns;
+	struct domain *domains;
+	int epfd, listen_fd, stop_fd, evtchn_fd;
+	char *socket_path;
+	struct xsd_stats stats;
+};
+
+/* ---- conn.c: connections and their bytes ---- */
+struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged);
+/* Tear down now: watches, transactions, queue.  Unlinks and frees. */
+void conn_free(struct conn *c);
+/* Mark for teardown (with a reason for the log). */
+void conn_kill(struct conn *c, const char *why);
+/* Queue a message.  Return: 0 or -ENOMEM. */
+int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
+	      const void *payload, size_t len, bool reply);
+/* Whether the connection may take another request now. */
+bool conn_can_read(const struct conn *c);
+/* Feed received bytes: complete messages are handled.  Return: bytes
+ * consumed (stops early when the connection may not read more). */
+size_t conn_feed(struct conn *c, const char *buf, size_t len);
+/* Socket I/O when epoll says so. */
+void conn_socket_in(struct conn *c);
+void conn_socket_out(struct conn *c);
+/* After the queue drained: resend lost watch events. */
+void conn_output_drained(struct conn *c);
+/* Match epoll's interest to what the connection can do now. */
+void conn_update_epoll(struct conn *c);
+
+/* ---- ops.c: one request ---- */
+void ops_handle(struct conn *c, const struct sdrv_xs_msg *hdr, char *payload);
+
+/* ---- watch.c ---- */
+int watch_add(struct conn *c, const char *path, const char *token,
+	      size_t rel_off);
+int watch_remove(struct conn *c, const char *path, const char *token);
+void watch_remove_all(struct conn *c);
+/* A change at @path; @recursive: the subtree went away.  @perms: the
+ * node's (before a removal) for who may see the event. */
+void watch_fire(struct xsd *d, const char *path, bool recursive,
+		const struct sdrv_xs_perm *perms, size_t nr_perms);
+/* Send one watch event to @c (dropping it if @c is over its bound). */
+void watch_send(struct conn *c, const struct watch *w, const char *path);
+
+/* ---- perms.c: paths and permissions ---- */
+/* Canonical absolute path of @in (relative ones under the domain's home)
+ * into @out (SDRV_XS_ABS_PATH_MAX + 1 bytes).  @special: "@..." allowed.
+ * Return: its length, or -EINVAL.  *@rel_off: the prefix a relative
+ * path gained. */
+int path_canonical(const struct conn *c, const char *in, bool special,
+		   char *out, size_t *rel_off);
+/* The parent of @path: its length ("/" for a top-level node). */
+size_t path_parent_len(const char *path, size_t len);
+/* What @c may do with a node of these permissions. */
+unsigned perm_for(const struct conn *c, const struct sdrv_xs_perm *perms,
+		  size_t nr);
+bool perm_is_owner(const struct conn *c, const struct sdrv_xs_perm *perms,
+		   size_t nr);
+
+/* ---- domain.c: guests over their ring pages ---- */
+int domain_introduce(struct xsd *d, uint16_t domid, uint64_t frame,
+		     uint32_t port);
+struct domain *domain_find(struct xsd *d, uint16_t domid);
+/* Drop the connection, the node accounting stays; fires @releaseDomain. */
+void domain_release(struct xsd *d, struct domain *dom);
+/* Drain every introduced ring (called on an event channel upcall). */
+void domain_poll_all(struct xsd *d);
+/* Push queued output of a ring connection into its page. */
+void domain_flush(struct domain *dom);
+
+#define XSD_LOG(d, ...)                                                        \
+	do {                                                                   \
+		if ((d)->cfg.verbose)                                          \
+			xsd_log(__VA_ARGS__);                                  \
+	} while (0)
+void xsd_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
