@@ -27,12 +27,12 @@ SDRV_PUBLIC int sdrv_gnttab_init(struct sdrv_gnttab *gt,
 	gt->nr_free = 0;
 	gt->free_head = SDRV_GNTTAB_NONE;
 	/* Lowest refs first out: push in reverse. */
-	for (uint32_t ref = nr_entries; ref-- > 0;) {
+	for (uint32_t ref = nr_entries; ref-- > SDRV_GRANT_NR_RESERVED;) {
+		/* The reserved entries are the toolstack's (the XenStore
+		 * and console pages): left as they are. */
 		__atomic_store_n(&entries[ref].flags, 0, __ATOMIC_RELAXED);
 		entries[ref].domid = 0;
 		entries[ref].frame = 0;
-		if (ref < SDRV_GRANT_NR_RESERVED)
-			continue;
 		next[ref] = gt->free_head;
 		gt->free_head = ref;
 		gt->nr_free++;

@@ -72,7 +72,8 @@ static int do_attach(struct hvd *d, struct hvd_conn *c, size_t len,
 	c->domid = (int)req->domid;
 	*rep = (struct hvp_attach_reply){ .domid = req->domid,
 					  .nr_frames = info.nr_frames,
-					  .privileged = info.privileged };
+					  .privileged = info.privileged,
+					  .xenstore_port = info.xs_port };
 	fds[0] = info.mem_fd;
 	fds[1] = info.upcall_fd;
 	hvd_log("domain %u (%s): attached by pid %d uid %u", req->domid,

@@ -66,6 +66,7 @@ struct hvp_attach_reply {
 	uint32_t domid;
 	uint32_t nr_frames;
 	uint32_t privileged;
+	uint32_t xenstore_port; /* 0: the domain has no XenStore */
 };
 
 /* Largest batch in one message (grant ops). */

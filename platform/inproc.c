@@ -191,6 +191,7 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 	/* the core keeps both for the domain's life: ours to use */
 	p->mem = info.mem;
 	p->nr_frames = info.nr_frames;
+	p->xs_port = info.xs_port;
 	pthread_mutex_lock(&ih->hv.lock);
 	if (ih->attached[domid])
 		err = -EBUSY;
@@ -209,4 +210,11 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 	}
 	*out = p;
 	return 0;
+}
+
+SDRV_PUBLIC int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *ih,
+					    sdrv_domid_t domid,
+					    sdrv_domid_t xs_domid)
+{
+	return hv_domain_xenstore_setup(&ih->hv, domid, xs_domid);
 }

@@ -78,6 +78,16 @@ SDRV_PUBLIC void **sdrv_platform_xenstore_slot(struct sdrv_platform *p)
 	return &p->xenstore;
 }
 
+SDRV_PUBLIC int sdrv_platform_xenstore(struct sdrv_platform *p, void **page,
+				       sdrv_evtchn_port_t *port)
+{
+	if (!p->xs_port)
+		return -ENOENT;
+	*page = p->mem + (size_t)SDRV_PLATFORM_XENSTORE_FRAME * SDRV_PAGE_SIZE;
+	*port = p->xs_port;
+	return 0;
+}
+
 /* ---- memory ---------------------------------------------------------- */
 
 SDRV_PUBLIC void *sdrv_page_alloc(struct sdrv_platform *p)
@@ -286,5 +296,44 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 			return -errno;
 		if (timeout_ms == 0)
 			return (int)sdrv_evtchn_scan(&p->scanner, ports, max);
+	}
+}
+
+SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
+				      sdrv_evtchn_port_t port, int timeout_ms)
+{
+	struct sdrv_vcpu_info *v = &p->shinfo->vcpu_info[0];
+	uint64_t *word, bit = 1ull << (port % 64);
+
+	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return -EINVAL;
+	word = &p->shinfo->evtchn_pending[port / 64];
+	for (;;) {
+		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
+		uint64_t count;
+		int r;
+
+		/* From here on an event writes the eventfd again (the
+		 * hypervisor writes it when upcall_pending goes 0 -> 1).
+		 * Other ports' bits stay set for sdrv_evtchn_wait(). */
+		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		if (__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit) {
+			/* Leave the upcall due for the ports we did not
+			 * take, so the next sdrv_evtchn_wait() looks. */
+			__atomic_store_n(&v->evtchn_upcall_pending, 1,
+					 __ATOMIC_SEQ_CST);
+			return 1;
+		}
+		r = poll(&pfd, 1, timeout_ms);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r == 0) {
+			__atomic_store_n(&v->evtchn_upcall_pending, 1,
+					 __ATOMIC_SEQ_CST);
+			return 0;
+		}
+		if (r > 0 && read(p->upcall_fd, &count, sizeof(count)) < 0 &&
+		    errno != EINTR && errno != EAGAIN)
+			return -errno;
 	}
 }

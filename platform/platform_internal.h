@@ -15,6 +15,7 @@ struct sdrv_platform {
 	uint32_t nr_frames;
 	int upcall_fd; /* eventfd the hypervisor writes for an upcall */
 	void *xenstore; /* slot for the XenStore connection */
+	sdrv_evtchn_port_t xs_port; /* 0: no XenStore */
 
 	pthread_mutex_t lock; /* the grant free list and the page allocator */
 	struct sdrv_gnttab gnttab;

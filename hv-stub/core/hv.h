@@ -85,6 +85,10 @@ struct hv_domain {
 	uint32_t nr_ports; /* in use */
 	int upcall_fd; /* eventfd: written when an upcall becomes due */
 	uint64_t events, upcalls; /* sends delivered, eventfd writes */
+	/* XenStore: the port of the domain's ring (0: none); the ring page is
+	 * frame SDRV_PLATFORM_XENSTORE_FRAME, offered at grant
+	 * SDRV_XS_RESERVED_GREF. */
+	sdrv_evtchn_port_t xs_port;
 };
 
 struct hv {
@@ -135,6 +139,16 @@ uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id);
  * upcall_fd stay for the domain's life (dup the fds to keep them); the
  * bookkeeping pointers may move.  Return: 0 or -ENOENT. */
 int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out);
+
+/**
+ * hv_domain_xenstore_setup() - what Xen's domain builder does for XenStore:
+ * offer the domain's ring page (frame SDRV_PLATFORM_XENSTORE_FRAME) to
+ * @xs_domid at grant SDRV_XS_RESERVED_GREF and allocate an unbound port
+ * @xs_domid may bind.  The domain learns the port when it attaches.
+ * Return: the port, or -ENOENT, -EEXIST (done before), -ENOSPC.
+ */
+int hv_domain_xenstore_setup(struct hv *hv, sdrv_domid_t id,
+			     sdrv_domid_t xs_domid);
 
 /* Change the port limit (1 < @max <= SDRV_EVTCHN_2L_NR_PORTS); ports at or
  * above it that are in use stay.  Return: 0, -ENOENT or -EINVAL. */

@@ -18,7 +18,9 @@
  * Memory layout of every domain (frames of 4 KiB):
  *   0 .. 3   the grant table (v1 entries), read by the hypervisor
  *   4        the shared-info page (event bitmaps, Xen's layout)
- *   5 ..     free pages, handed out by sdrv_page_alloc()
+ *   5        the XenStore ring page (struct sdrv_xs_ring_page), offered
+ *            to the XenStore daemon's domain at grant 1 by the toolstack
+ *   6 ..     free pages, handed out by sdrv_page_alloc()
  *
  * Thread safety: every call may be made from any thread, except that one
  * thread at a time waits for events (sdrv_evtchn_wait()).
@@ -41,7 +43,8 @@ extern "C" {
 
 #define SDRV_PLATFORM_GNTTAB_FRAMES 4u
 #define SDRV_PLATFORM_SHINFO_FRAME 4u
-#define SDRV_PLATFORM_FIRST_FREE_FRAME 5u
+#define SDRV_PLATFORM_XENSTORE_FRAME 5u
+#define SDRV_PLATFORM_FIRST_FREE_FRAME 6u
 
 /* Event channel hypercall numbers (Xen's EVTCHNOP_*). */
 #define SDRV_EVTCHNOP_bind_interdomain 0
@@ -119,6 +122,24 @@ SDRV_PUBLIC const char *sdrv_platform_name(const struct sdrv_platform *p);
 /* The XenStore connection of this domain, kept here for the drivers. */
 SDRV_PUBLIC void **sdrv_platform_xenstore_slot(struct sdrv_platform *p);
 
+/**
+ * sdrv_platform_xenstore() - this domain's XenStore ring page and the event
+ * channel to the daemon, as the toolstack set them up (Xen's store_mfn and
+ * store_evtchn).  Return: 0, or -ENOENT when the domain has no XenStore.
+ */
+SDRV_PUBLIC int sdrv_platform_xenstore(struct sdrv_platform *p, void **page,
+				       sdrv_evtchn_port_t *port);
+
+/**
+ * sdrv_inproc_domain_xenstore() - the toolstack's step for XenStore in the
+ * in-process environment: offer domain @domid's ring page to @xs_domid
+ * (the daemon's domain) and allocate the port it binds.
+ * Return: the port, or -ENOENT, -EEXIST, -ENOSPC.
+ */
+SDRV_PUBLIC int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *hv,
+					    sdrv_domid_t domid,
+					    sdrv_domid_t xs_domid);
+
 /* ---- memory ---------------------------------------------------------- */
 
 /* A zeroed page of this domain's memory, or NULL when none is free. */
@@ -179,6 +200,16 @@ SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p);
 SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 				 sdrv_evtchn_port_t *ports, unsigned max,
 				 int timeout_ms);
+
+/**
+ * sdrv_evtchn_wait_port() - wait up to @timeout_ms (-1: forever) for an
+ * event on @port alone, clearing only its pending bit: other ports' events
+ * stay for the next sdrv_evtchn_wait().  For a library (the XenStore
+ * client) blocking inside a call.  Same one-waiter rule.
+ * Return: 1, 0 on timeout, or -errno.
+ */
+SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
+				      sdrv_evtchn_port_t port, int timeout_ms);
 
 #ifdef __cplusplus
 }

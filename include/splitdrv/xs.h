@@ -240,20 +240,20 @@ SDRV_PUBLIC int sdrv_xs_write_uint(struct sdrv_xs *xs, uint32_t tx,
  * sdrv_xs_next_event().  @token must be unique per connection (the daemon
  * refuses a duplicate path+token with -SDRV_EEXIST).
  */
+#define SDRV_XS_TOKEN_MAX 64 /* bytes of a token, NUL included */
 SDRV_PUBLIC int sdrv_xs_watch(struct sdrv_xs *xs, const char *path,
 			      const char *token, sdrv_xs_watch_fn fn,
 			      void *arg);
 SDRV_PUBLIC int sdrv_xs_unwatch(struct sdrv_xs *xs, const char *path,
 				const char *token);
 /* Read whatever has arrived without blocking; run callbacks.
- * Return: events delivered, or -errno. */
+ * Return: events handled (called back or queued), or -errno. */
 SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs);
 /* Take one queued event of a callback-less watch, waiting up to
- * @timeout_ns (0: don't wait, UINT64_MAX: forever).
+ * @timeout_ms (0: don't wait, -1: forever).
  * Return: 1 and *@ev, 0 on timeout, -errno. */
 SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
-				   struct sdrv_xs_event *ev,
-				   uint64_t timeout_ns);
+				   struct sdrv_xs_event *ev, int timeout_ms);
 
 /* Transactions.  Every request in one sees a consistent snapshot; _end
  * commits (or with @abort discards) and returns -SDRV_EAGAIN when another

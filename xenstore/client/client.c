@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore client: requests and replies, watch events, transactions.
+ * Freestanding: the transport does the I/O and provides memory.
+ *
+ * The daemon is a peer we check: a reply must be a whole message of at most
+ * SDRV_XS_PAYLOAD_MAX bytes answering the request in flight; a watch event
+ * must hold two NUL-terminated strings.  Anything else breaks the
+ * connection (-SDRV_EPROTO, then -SDRV_ESHUTDOWN).
+ */
+#include <splitdrv/xs.h>
+
+#include "../wire.h"
+#include "client_internal.h"
+
+void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,
+		    char *rx, char *evq)
+{
+	xs->t = t;
+	xs->rx = rx;
+	xs->evq = evq;
+	xs->next_req_id = 1;
+	xs->fd = -1;
+}
+
+static size_t str_len(const char *s)
+{
+	return xs_strnlen(s, (size_t)-1);
+}
+
+static void copy_bytes(void *dst, const void *src, size_t len)
+{
+	sdrv_copy(dst, src, len);
+}
+
+static int fail(struct sdrv_xs *xs, int err)
+{
+	xs->broken = true;
+	return err;
+}
+
+/* ---- events ---- */
+
+static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
+{
+	for (unsigned i = 0; i < XS_MAX_WATCHES; i++) {
+		struct xs_watch *w = xs->watches[i];
+
+		if (w && xs_strnlen(w->token, SDRV_XS_TOKEN_MAX) ==
+				 str_len(token) &&
+		    !__builtin_memcmp(w->token, token, str_len(token)))
+			return w;
+	}
+	return NULL;
+}
+
+static uint32_t evq_used(const struct sdrv_xs *xs)
+{
+	return xs->evq_tail - xs->evq_head;
+}
+
+static void evq_put_bytes(struct sdrv_xs *xs, const void *src, uint32_t len)
+{
+	const char *s = src;
+
+	for (uint32_t i = 0; i < len; i++)
+		xs->evq[(xs->evq_tail++) % XS_EVQ_SIZE] = s[i];
+}
+
+static void evq_push(struct sdrv_xs *xs, const char *payload, uint32_t len)
+{
+	uint16_t l = (uint16_t)len;
+
+	if (evq_used(xs) + 2 + len > XS_EVQ_SIZE) {
+		xs->evq_lost = true;
+		return;
+	}
+	evq_put_bytes(xs, &l, 2);
+	evq_put_bytes(xs, payload, len);
+}
+
+/* A WATCH_EVENT in rx: hand it to its watch's callback or the queue. */
+static int deliver_event(struct sdrv_xs *xs)
+{
+	uint32_t len = xs->hdr.len;
+	size_t plen = xs_strnlen(xs->rx, len);
+	size_t tlen;
+	struct xs_watch *w;
+
+	if (plen >= len)
+		return fail(xs, -SDRV_EPROTO);
+	tlen = xs_strnlen(xs->rx + plen + 1, len - plen - 1);
+	if (plen + 1 + tlen >= len || plen > SDRV_XS_ABS_PATH_MAX ||
+	    tlen >= SDRV_XS_TOKEN_MAX)
+		return fail(xs, -SDRV_EPROTO);
+	w = watch_by_token(xs, xs->rx + plen + 1);
+	if (!w)
+		return 0; /* an event racing an unwatch */
+	if (w->fn) {
+		copy_bytes(xs->ev_path, xs->rx, plen + 1);
+		copy_bytes(xs->ev_token, xs->rx + plen + 1, tlen + 1);
+		w->fn(w->arg, xs->ev_path, xs->ev_token);
+	} else {
+		evq_push(xs, xs->rx, (uint32_t)(plen + 1 + tlen + 1));
+	}
+	return 1;
+}
+
+/* Receive until one whole message is in: 1, 0 on timeout, -errno. */
+static int recv_message(struct sdrv_xs *xs, int timeout_ms)
+{
+	for (;;) {
+		char *dst;
+		size_t want;
+		int n;
+
+		if (xs->got < sizeof(xs->hdr)) {
+			dst = (char *)&xs->hdr + xs->got;
+			want = sizeof(xs->hdr) - xs->got;
+		} else {
+			dst = xs->rx + (xs->got - sizeof(xs->hdr));
+			want = sizeof(xs->hdr) + xs->hdr.len - xs->got;
+		}
+		if (want) {
+			n = xs->t->recv(xs, dst, want, timeout_ms);
+			if (n < 0)
+				return fail(xs, n);
+			if (n == 0)
+				return 0;
+			xs->got += (size_t)n;
+		}
+		if (xs->got == sizeof(xs->hdr) &&
+		    xs->hdr.len > SDRV_XS_PAYLOAD_MAX)
+			return fail(xs, -SDRV_EPROTO);
+		if (xs->got >= sizeof(xs->hdr) &&
+		    xs->got == sizeof(xs->hdr) + xs->hdr.len) {
+			xs->got = 0;
+			return 1;
+		}
+	}
+}
+
+/* Handle one received message; replies are left in rx. */
+static int handle_message(struct sdrv_xs *xs, uint32_t want_req_id)
+{
+	if (xs->hdr.type == SDRV_XS_WATCH_EVENT)
+		return deliver_event(xs);
+	if (!want_req_id || xs->hdr.req_id != want_req_id)
+		return fail(xs, -SDRV_EPROTO); /* a reply to nothing */
+	xs->reply_ready = true;
+	return 0;
+}
+
+SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs)
+{
+	int handled = 0;
+
+	if (xs->broken)
+		return -SDRV_ESHUTDOWN;
+	for (;;) {
+		int r = recv_message(xs, 0);
+
+		if (r <= 0)
+			return r < 0 ? r : handled;
+		r = handle_message(xs, 0);
+		if (r < 0)
+			return r;
+		handled += r;
+	}
+}
+
+SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
+				   struct sdrv_xs_event *ev, int timeout_ms)
+{
+	for (;;) {
+		int r;
+
+		if (evq_used(xs)) {
+			uint16_t len;
+			char *p = (char *)&len;
+			size_t plen;
+
+			for (int i = 0; i < 2; i++)
+				p[i] = xs->evq[(xs->evq_head++) % XS_EVQ_SIZE];
+			for (uint16_t i = 0; i < len; i++) {
+				char ch = xs->evq[(xs->evq_head++) % XS_EVQ_SIZE];
+
+				if (i < sizeof(xs->ev_path))
+					xs->ev_path[i] = ch;
+			}
+			plen = str_len(xs->ev_path);
+			copy_bytes(xs->ev_token, xs->ev_path + plen + 1,
+				   str_len(xs->ev_path + plen + 1) + 1);
+			ev->path = xs->ev_path;
+			ev->token = xs->ev_token;
+			return 1;
+		}
+		if (xs->evq_lost) {
+			/* Lost events: one spurious event per queued watch
+			 * on its own path says "look again". */
+			xs->evq_lost = false;
+			for (unsigned i = 0; i < XS_MAX_WATCHES; i++) {
+				struct xs_watch *w = xs->watches[i];
+				size_t pl, tl;
+
+				if (!w || w->fn)
+					continue;
+				pl = str_len(w->path);
+				tl = str_len(w->token);
+				copy_bytes(xs->rx, w->path, pl + 1);
+				copy_bytes(xs->rx + pl + 1, w->token, tl + 1);
+				evq_push(xs, xs->rx, (uint32_t)(pl + tl + 2));
+			}
+			continue;
+		}
+		if (xs->broken)
+			return -SDRV_ESHUTDOWN;
+		r = recv_message(xs, timeout_ms);
+		if (r <= 0)
+			return r;
+		r = handle_message(xs, 0);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* ---- requests ---- */
+
+SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+				const void *payload, size_t len, void *reply,
+				size_t reply_len)
+{
+	struct sdrv_xs_msg h = { .type = type, .tx_id = tx };
+	int err;
+
+	if (xs->broken)
+		return -SDRV_ESHUTDOWN;
+	if (len > SDRV_XS_PAYLOAD_MAX)
+		return -SDRV_E2BIG;
+	h.req_id = xs->next_req_id++;
+	if (xs->next_req_id == 0)
+		xs->next_req_id = 1;
+	h.len = (uint32_t)len;
+	err = xs->t->send(xs, &h, sizeof(h));
+	if (!err && len)
+		err = xs->t->send(xs, payload, len);
+	if (err)
+		return fail(xs, err);
+	xs->reply_ready = false;
+	while (!xs->reply_ready) {
+		int r = recv_message(xs, -1);
+
+		if (r == 0)
+			continue;
+		if (r < 0)
+			return r;
+		r = handle_message(xs, h.req_id);
+		if (r < 0)
+			return r;
+	}
+	xs->reply_ready = false;
+	if (xs->hdr.type == SDRV_XS_ERROR)
+		return sdrv_xs_errno(xs->rx, xs->hdr.len);
+	if (xs->hdr.type != type || xs->hdr.tx_id != tx)
+		return fail(xs, -SDRV_EPROTO);
+	if (reply && reply_len)
+		copy_bytes(reply, xs->rx,
+			   xs->hdr.len < reply_len ? xs->hdr.len : reply_len);
+	return (int)xs->hdr.len;
+}
+
+/* Build "a\0b\0..." from @argc strings into rx-sized @buf. */
+static int join(char *buf, const char *const *argv, unsigned argc,
+		size_t *len)
+{
+	size_t off = 0;
+
+	for (unsigned i = 0; i < argc; i++) {
+		size_t l = str_len(argv[i]) + 1;
+
+		if (off + l > SDRV_XS_PAYLOAD_MAX)
+			return -SDRV_E2BIG;
+		copy_bytes(buf + off, argv[i], l);
+		off += l;
+	}
+	*len = off;
+	return 0;
+}
+
+/* A request whose payload is @argc strings and whose reply is "OK". */
+static int simple(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+		  const char *const *argv, unsigned argc)
+{
+	char buf[SDRV_XS_PAYLOAD_MAX];
+	size_t len;
+	int r = join(buf, argv, argc, &len);
+
+	if (r)
+		return r;
+	r = sdrv_xs_request(xs, type, tx, buf, len, NULL, 0);
+	return r < 0 ? r : 0;
+}
+
+SDRV_PUBLIC int sdrv_xs_read(struct sdrv_xs *xs, uint32_t tx, const char *path,
+			     char *buf, size_t len)
+{
+	int r = sdrv_xs_request(xs, SDRV_XS_READ, tx, path, str_len(path) + 1,
+				buf, len);
+
+	if (r >= 0 && (size_t)r < len)
+		buf[r] = '\0';
+	return r;
+}
+
+SDRV_PUBLIC int sdrv_xs_write(struct sdrv_xs *xs, uint32_t tx,
+			      const char *path, const void *value, size_t len)
+{
+	char buf[SDRV_XS_PAYLOAD_MAX];
+	size_t plen = str_len(path) + 1;
+	int r;
+
+	if (plen + len > SDRV_XS_PAYLOAD_MAX)
+		return -SDRV_E2BIG;
+	copy_bytes(buf, path, plen);
+	copy_bytes(buf + plen, value, len);
+	r = sdrv_xs_request(xs, SDRV_XS_WRITE, tx, buf, plen + len, NULL, 0);
+	return r < 0 ? r : 0;
+}
+
+SDRV_PUBLIC int sdrv_xs_write_str(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, const char *value)
+{
+	return sdrv_xs_write(xs, tx, path, value, str_len(value));
+}
+
+SDRV_PUBLIC int sdrv_xs_mkdir(struct sdrv_xs *xs, uint32_t tx,
+			      const char *path)
+{
+	return simple(xs, SDRV_XS_MKDIR, tx, &path, 1);
+}
+
+SDRV_PUBLIC int sdrv_xs_rm(struct sdrv_xs *xs, uint32_t tx, const char *path)
+{
+	return simple(xs, SDRV_XS_RM, tx, &path, 1);
+}
+
+static int count_names(const char *buf, size_t len)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += buf[i] == '\0';
+	return n;
+}
+
+SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, char *buf, size_t len)
+{
+	char req[SDRV_XS_ABS_PATH_MAX + 32], gen[24];
+	size_t plen = str_len(path) + 1, total = 0;
+	int r = sdrv_xs_request(xs, SDRV_XS_DIRECTORY, tx, path, plen, buf,
+				len);
+
+	if (r != -SDRV_E2BIG) {
+		if (r >= 0 && (size_t)r > len)
+			return -SDRV_ERANGE;
+		return r < 0 ? r : count_names(buf, (size_t)r);
+	}
+	/* Too many for one message: DIRECTORY_PART from offset 0 on; the
+	 * node's generation must not change between the parts. */
+	if (plen > SDRV_XS_ABS_PATH_MAX + 1)
+		return -SDRV_EINVAL;
+	gen[0] = '\0';
+	for (;;) {
+		size_t glen, part;
+		const char *rx = xs->rx;
+
+		copy_bytes(req, path, plen);
+		r = sdrv_xs_request(xs, SDRV_XS_DIRECTORY_PART, tx, req,
+				    plen + xs_format_uint(total, req + plen) + 1,
+				    NULL, 0);
+		if (r < 0)
+			return r;
+		glen = xs_strnlen(rx, (size_t)r);
+		if (glen >= (size_t)r || glen >= sizeof(gen))
+			return fail(xs, -SDRV_EPROTO);
+		if (total == 0) {
+			copy_bytes(gen, rx, glen + 1);
+		} else if (xs_strnlen(gen, sizeof(gen)) != glen ||
+			   __builtin_memcmp(gen, rx, glen)) {
+			total = 0; /* changed meanwhile: start over */
+			gen[0] = '\0';
+			continue;
+		}
+		part = (size_t)r - glen - 1;
+		/* The last part ends with an extra NUL. */
+		if (part && rx[glen + 1 + part - 1] != '\0')
+			return fail(xs, -SDRV_EPROTO);
+		if (part == 1 || (part >= 2 && rx[glen + part - 1] == '\0' &&
+				  rx[glen + part] == '\0')) {
+			part--;
+			if (total + part > len)
+				return -SDRV_ERANGE;
+			copy_bytes(buf + total, rx + glen + 1, part);
+			total += part;
+			return count_names(buf, total);
+		}
+		if (part == 0)
+			return fail(xs, -SDRV_EPROTO);
+		if (total + part > len)
+			return -SDRV_ERANGE;
+		copy_bytes(buf + total, rx + glen + 1, part);
+		total += part;
+	}
+}
+
+SDRV_PUBLIC int sdrv_xs_get_perms(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, struct sdrv_xs_perm *perms,
+				  unsigned max)
+{
+	int r = sdrv_xs_request(xs, SDRV_XS_GET_PERMS, tx, path,
+				str_len(path) + 1, NULL, 0);
+	size_t off = 0;
+	int n = 0;
+
+	if (r < 0)
+		return r;
+	while (off < (size_t)r) {
+		size_t l = xs_strnlen(xs->rx + off, (size_t)r - off);
+		struct sdrv_xs_perm p;
+
+		if (off + l == (size_t)r || sdrv_xs_perm_parse(xs->rx + off, l, &p))
+			return fail(xs, -SDRV_EPROTO);
+		if ((unsigned)n < max)
+			perms[n] = p;
+		n++;
+		off += l + 1;
+	}
+	return n;
+}
+
+SDRV_PUBLIC int sdrv_xs_set_perms(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path,
+				  const struct sdrv_xs_perm *perms,
+				  unsigned nr_perms)
+{
+	char buf[SDRV_XS_PAYLOAD_MAX];
+	size_t off = str_len(path) + 1;
+	int r;
+
+	if (off > SDRV_XS_PAYLOAD_MAX)
+		return -SDRV_E2BIG;
+	copy_bytes(buf, path, off);
+	for (unsigned i = 0; i < nr_perms; i++) {
+		if (off + 8 > SDRV_XS_PAYLOAD_MAX)
+			return -SDRV_E2BIG;
+		off += sdrv_xs_perm_format(perms[i], buf + off) + 1;
+	}
+	r = sdrv_xs_request(xs, SDRV_XS_SET_PERMS, tx, buf, off, NULL, 0);
+	return r < 0 ? r : 0;
+}
+
+SDRV_PUBLIC int sdrv_xs_read_uint(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, uint64_t *value)
+{
+	char buf[24];
+	int r = sdrv_xs_read(xs, tx, path, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if ((size_t)r >= sizeof(buf))
+		return -SDRV_EINVAL;
+	return xs_parse_uint(buf, (size_t)r, UINT64_MAX, value);
+}
+
+SDRV_PUBLIC int sdrv_xs_write_uint(struct sdrv_xs *xs, uint32_t tx,
+				   const char *path, uint64_t value)
+{
+	char buf[24];
+	size_t len = xs_format_uint(value, buf);
+
+	return sdrv_xs_write(xs, tx, path, buf, len);
+}
+
+/* ---- watches ---- */
+
+SDRV_PUBLIC int sdrv_xs_watch(struct sdrv_xs *xs, const char *path,
+			      const char *token, sdrv_xs_watch_fn fn, void *arg)
+{
+	const char *argv[2] = { path, token };
+	size_t plen = str_len(path), tlen = str_len(token);
+	struct xs_watch *w;
+	unsigned slot;
+	int r;
+
+	if (tlen + 1 > SDRV_XS_TOKEN_MAX || plen > SDRV_XS_ABS_PATH_MAX)
+		return -SDRV_EINVAL;
+	if (watch_by_token(xs, token))
+		return -SDRV_EEXIST;
+	for (slot = 0; slot < XS_MAX_WATCHES && xs->watches[slot]; slot++)
+		;
+	if (slot == XS_MAX_WATCHES)
+		return -SDRV_ENOSPC;
+	w = xs->t->alloc(xs);
+	if (!w)
+		return -SDRV_ENOMEM;
+	w->fn = fn;
+	w->arg = arg;
+	copy_bytes(w->token, token, tlen + 1);
+	copy_bytes(w->path, path, plen + 1);
+	/* Registered first: the daemon's first event may arrive with the
+	 * reply. */
+	xs->watches[slot] = w;
+	r = simple(xs, SDRV_XS_WATCH, 0, argv, 2);
+	if (r) {
+		xs->watches[slot] = NULL;
+		xs->t->free(xs, w);
+	}
+	return r;
+}
+
+SDRV_PUBLIC int sdrv_xs_unwatch(struct sdrv_xs *xs, const char *path,
+				const char *token)
+{
+	const char *argv[2] = { path, token };
+	int r = simple(xs, SDRV_XS_UNWATCH, 0, argv, 2);
+
+	for (unsigned i = 0; i < XS_MAX_WATCHES; i++) {
+		struct xs_watch *w = xs->watches[i];
+
+		if (w && w == watch_by_token(xs, token)) {
+			xs->watches[i] = NULL;
+			xs->t->free(xs, w);
+		}
+	}
+	return r;
+}
+
+SDRV_PUBLIC int sdrv_xs_reset_watches(struct sdrv_xs *xs)
+{
+	int r = sdrv_xs_request(xs, SDRV_XS_RESET_WATCHES, 0, "", 1, NULL, 0);
+
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < XS_MAX_WATCHES; i++)
+		if (xs->watches[i]) {
+			xs->t->free(xs, xs->watches[i]);
+			xs->watches[i] = NULL;
+		}
+	xs->evq_head = xs->evq_tail = 0;
+	xs->evq_lost = false;
+	return 0;
+}
+
+/* ---- transactions ---- */
+
+SDRV_PUBLIC int sdrv_xs_transaction_start(struct sdrv_xs *xs, uint32_t *tx)
+{
+	char buf[16];
+	uint64_t id;
+	int r = sdrv_xs_request(xs, SDRV_XS_TRANSACTION_START, 0, "", 1, buf,
+				sizeof(buf));
+
+	if (r < 0)
+		return r;
+	if (r < 2 || (size_t)r > sizeof(buf) || buf[r - 1] != '\0' ||
+	    xs_parse_uint(buf, (size_t)r - 1, UINT32_MAX, &id) || id == 0)
+		return fail(xs, -SDRV_EPROTO);
+	*tx = (uint32_t)id;
+	return 0;
+}
+
+SDRV_PUBLIC int sdrv_xs_transaction_end(struct sdrv_xs *xs, uint32_t tx,
+					bool abort)
+{
+	const char *arg = abort ? "F" : "T";
+
+	return simple(xs, SDRV_XS_TRANSACTION_END, tx, &arg, 1);
+}
+
+SDRV_PUBLIC int sdrv_xs_transaction_run(struct sdrv_xs *xs, sdrv_xs_tx_fn body,
+					void *arg, unsigned max_tries)
+{
+	for (unsigned i = 0; i < max_tries; i++) {
+		uint32_t tx;
+		int r = sdrv_xs_transaction_start(xs, &tx), e;
+
+		if (r)
+			return r;
+		r = body(xs, tx, arg);
+		if (r < 0) {
+			sdrv_xs_transaction_end(xs, tx, true);
+			return r;
+		}
+		e = sdrv_xs_transaction_end(xs, tx, false);
+		if (e == 0)
+			return r;
+		if (e != -SDRV_EAGAIN)
+			return e;
+	}
+	return -SDRV_EAGAIN;
+}
+
+/* ---- toolstack ---- */
+
+static int domid_arg(char *buf, sdrv_domid_t domid)
+{
+	return (int)xs_format_uint(domid, buf) + 1;
+}
+
+SDRV_PUBLIC int sdrv_xs_introduce(struct sdrv_xs *xs, sdrv_domid_t domid,
+				  uint64_t frame, sdrv_evtchn_port_t port)
+{
+	char a[24], b[24], c[24];
+	const char *argv[3] = { a, b, c };
+
+	domid_arg(a, domid);
+	xs_format_uint(frame, b);
+	xs_format_uint(port, c);
+	return simple(xs, SDRV_XS_INTRODUCE, 0, argv, 3);
+}
+
+SDRV_PUBLIC int sdrv_xs_release(struct sdrv_xs *xs, sdrv_domid_t domid)
+{
+	char a[24];
+	const char *argv[1] = { a };
+
+	domid_arg(a, domid);
+	return simple(xs, SDRV_XS_RELEASE, 0, argv, 1);
+}
+
+SDRV_PUBLIC int sdrv_xs_is_domain_introduced(struct sdrv_xs *xs,
+					     sdrv_domid_t domid)
+{
+	char a[24], out[4];
+	int r = sdrv_xs_request(xs, SDRV_XS_IS_DOMAIN_INTRODUCED, 0, a,
+				(size_t)domid_arg(a, domid), out, sizeof(out));
+
+	if (r < 0)
+		return r;
+	if (r != 2 || out[1] != '\0' || (out[0] != 'T' && out[0] != 'F'))
+		return fail(xs, -SDRV_EPROTO);
+	return out[0] == 'T';
+}
+
+SDRV_PUBLIC int sdrv_xs_get_domain_path(struct sdrv_xs *xs,
+					sdrv_domid_t domid, char *buf,
+					size_t len)
+{
+	char a[24];
+	int r = sdrv_xs_request(xs, SDRV_XS_GET_DOMAIN_PATH, 0, a,
+				(size_t)domid_arg(a, domid), buf, len);
+
+	if (r >= 0 && (size_t)r > len)
+		return -SDRV_ERANGE;
+	return r;
+}
+
+SDRV_PUBLIC int sdrv_xs_control(struct sdrv_xs *xs, const char *const *argv,
+				unsigned argc, char *buf, size_t len)
+{
+	char req[SDRV_XS_PAYLOAD_MAX];
+	size_t rlen;
+	int r = join(req, argv, argc, &rlen);
+
+	if (r)
+		return r;
+	return sdrv_xs_request(xs, SDRV_XS_CONTROL, 0, req, rlen, buf, len);
+}
+
+SDRV_PUBLIC bool sdrv_xs_broken(const struct sdrv_xs *xs)
+{
+	return xs->broken;
+}
+
+SDRV_PUBLIC int sdrv_xs_fd(struct sdrv_xs *xs)
+{
+	return xs->t->fd(xs);
+}
+
+SDRV_PUBLIC void sdrv_xs_close(struct sdrv_xs *xs)
+{
+	if (!xs)
+		return;
+	for (unsigned i = 0; i < XS_MAX_WATCHES; i++)
+		if (xs->watches[i])
+			xs->t->free(xs, xs->watches[i]);
+	xs->t->close(xs);
+}

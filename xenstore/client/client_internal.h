@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore client's connection object and what a transport provides.
+ * client.c is the protocol (freestanding); ring.c and socket.c are the
+ * transports.
+ */
+#ifndef XS_CLIENT_INTERNAL_H
+#define XS_CLIENT_INTERNAL_H
+
+#include <splitdrv/xs.h>
+
+struct xs_transport {
+	/* Send all @len bytes (blocking).  Return: 0 or -errno. */
+	int (*send)(struct sdrv_xs *xs, const void *buf, size_t len);
+	/* Receive up to @len bytes, waiting up to @timeout_ms (-1 forever,
+	 * 0 not at all).  Return: bytes, 0 on timeout, -errno
+	 * (-SDRV_ESHUTDOWN when the daemon went away). */
+	int (*recv)(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms);
+	int (*fd)(struct sdrv_xs *xs);
+	/* Release the transport and the connection's memory. */
+	void (*close)(struct sdrv_xs *xs);
+	/* Memory for watches (<= one page). */
+	void *(*alloc)(struct sdrv_xs *xs);
+	void (*free)(struct sdrv_xs *xs, void *mem);
+};
+
+#define XS_MAX_WATCHES 64
+#define XS_EVQ_SIZE 4096u
+
+struct xs_watch {
+	sdrv_xs_watch_fn fn; /* NULL: queue */
+	void *arg;
+	char token[SDRV_XS_TOKEN_MAX];
+	char path[SDRV_XS_ABS_PATH_MAX + 1];
+};
+
+/*
+ * One connection.  The transports put it (and the two buffers) in memory of
+ * their kind: malloc for the socket, platform pages for the ring.
+ */
+struct sdrv_xs {
+	const struct xs_transport *t;
+	struct sdrv_platform *plat; /* ring */
+	struct sdrv_xs_ring_page *page; /* ring */
+	sdrv_evtchn_port_t port; /* ring */
+	uint32_t req_prod, rsp_cons; /* ring: ours, published to the page */
+	int fd; /* socket */
+
+	bool broken;
+	uint32_t next_req_id;
+
+	/* The message being received. */
+	struct sdrv_xs_msg hdr;
+	size_t got;
+	char *rx; /* SDRV_XS_PAYLOAD_MAX bytes */
+	bool reply_ready; /* rx holds the reply to the request in flight */
+
+	/* Queued events of callback-less watches: records of u16 length +
+	 * "path\0token\0" in a byte ring. */
+	char *evq; /* XS_EVQ_SIZE bytes */
+	uint32_t evq_head, evq_tail;
+	bool evq_lost; /* overflowed: resend each queued watch */
+	char ev_path[SDRV_XS_ABS_PATH_MAX + 1]; /* the event handed out */
+	char ev_token[SDRV_XS_TOKEN_MAX];
+
+	struct xs_watch *watches[XS_MAX_WATCHES];
+};
+
+/* Set up the parts every transport shares. */
+void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,
+		    char *rx, char *evq);
+
+#endif

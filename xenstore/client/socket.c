@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XenStore client's socket transport (hosted): a Unix stream socket to
+ * the daemon, as dom0 tools use.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+
+struct xs_socket {
+	struct sdrv_xs xs;
+	char rx[SDRV_XS_PAYLOAD_MAX];
+	char evq[XS_EVQ_SIZE];
+};
+
+static int sock_send(struct sdrv_xs *xs, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = send(xs->fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EPIPE ? -ESHUTDOWN : -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int sock_recv(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = xs->fd, .events = POLLIN };
+		ssize_t n;
+		int r = poll(&pfd, 1, timeout_ms);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return 0;
+		n = recv(xs->fd, buf, len, MSG_DONTWAIT);
+		if (n > 0)
+			return (int)n;
+		if (n == 0)
+			return -ESHUTDOWN;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+	}
+}
+
+static int sock_fd(struct sdrv_xs *xs)
+{
+	return xs->fd;
+}
+
+static void sock_close(struct sdrv_xs *xs)
+{
+	close(xs->fd);
+	free(xs);
+}
+
+static void *sock_alloc(struct sdrv_xs *xs)
+{
+	return malloc(sizeof(struct xs_watch));
+}
+
+static void sock_free(struct sdrv_xs *xs, void *mem)
+{
+	free(mem);
+}
+
+static const struct xs_transport socket_transport = {
+	.send = sock_send,
+	.recv = sock_recv,
+	.fd = sock_fd,
+	.close = sock_close,
+	.alloc = sock_alloc,
+	.free = sock_free,
+};
+
+SDRV_PUBLIC int sdrv_xs_open_socket(const char *path, struct sdrv_xs **out)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct xs_socket *s;
+	int fd, err;
+
+	if (!path)
+		path = getenv("XENSTORED_PATH");
+	if (!path || !*path)
+		path = SDRV_XS_SOCKET_DEFAULT;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return -ENOMEM;
+	}
+	xs_client_init(&s->xs, &socket_transport, s->rx, s->evq);
+	s->xs.fd = fd;
+	*out = &s->xs;
+	return 0;
+}
