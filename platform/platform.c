@@ -303,7 +303,8 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 				      sdrv_evtchn_port_t port, int timeout_ms)
 {
 	struct sdrv_vcpu_info *v = &p->shinfo->vcpu_info[0];
-	uint64_t *word, bit = 1ull << (port % 64);
+	uint64_t *word, bit = 1ull << (port % 64), taken_sel = 0;
+	int r;
 
 	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
 		return -EINVAL;
@@ -311,29 +312,36 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 	for (;;) {
 		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
 		uint64_t count;
-		int r;
 
-		/* From here on an event writes the eventfd again (the
-		 * hypervisor writes it when upcall_pending goes 0 -> 1).
-		 * Other ports' bits stay set for sdrv_evtchn_wait(). */
+		/* Clear the upcall and the word selector as a scan would,
+		 * so the next event on any port writes the eventfd again
+		 * (the hypervisor only does when both were clear).  The
+		 * selector bits are kept aside and put back on the way
+		 * out: other ports' events wait for sdrv_evtchn_wait(). */
 		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+		taken_sel |= __atomic_exchange_n(&v->evtchn_pending_sel, 0,
+						 __ATOMIC_SEQ_CST);
 		if (__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit) {
-			/* Leave the upcall due for the ports we did not
-			 * take, so the next sdrv_evtchn_wait() looks. */
-			__atomic_store_n(&v->evtchn_upcall_pending, 1,
-					 __ATOMIC_SEQ_CST);
-			return 1;
+			r = 1;
+			break;
 		}
 		r = poll(&pfd, 1, timeout_ms);
-		if (r < 0 && errno != EINTR)
-			return -errno;
-		if (r == 0) {
-			__atomic_store_n(&v->evtchn_upcall_pending, 1,
-					 __ATOMIC_SEQ_CST);
-			return 0;
+		if (r < 0 && errno != EINTR) {
+			r = -errno;
+			break;
 		}
+		if (r == 0)
+			break;
 		if (r > 0 && read(p->upcall_fd, &count, sizeof(count)) < 0 &&
-		    errno != EINTR && errno != EAGAIN)
-			return -errno;
+		    errno != EINTR && errno != EAGAIN) {
+			r = -errno;
+			break;
+		}
 	}
+	if (taken_sel) {
+		__atomic_fetch_or(&v->evtchn_pending_sel, taken_sel,
+				  __ATOMIC_SEQ_CST);
+		__atomic_store_n(&v->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	}
+	return r;
 }

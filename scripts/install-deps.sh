@@ -10,6 +10,8 @@ packages=(
 	libdpdk-dev        # rte_ring peer; netback-dpdk
 	liburing-dev       # blkback
 	gnuplot-nox        # benchmark plots
+	xenstore-utils     # real XenStore clients against sdrv-xenstored
+	xen-utils-4.17     # Xen's test-xenstore and C xenstored (the peer)
 )
 
 missing=()

@@ -241,8 +241,12 @@ SDRV_PUBLIC int sdrv_xenbus_attach(struct sdrv_xenbus_dev *dev,
 
 	if (tlen == 0 || tlen >= sizeof(dev->type))
 		return -SDRV_EINVAL;
-	*dev = (struct sdrv_xenbus_dev){ .xs = xs, .backend = backend,
-					 .devid = devid };
+	/* Field by field: a struct assignment may become a memset call,
+	 * which a freestanding guest need not have. */
+	dev->xs = xs;
+	dev->backend = backend;
+	dev->devid = devid;
+	dev->own[0] = dev->peer[0] = dev->watch_token[0] = '\0';
 	sdrv_copy(dev->type, type, tlen + 1);
 	if (backend) {
 		dev->backend_domid = self;

@@ -34,8 +34,10 @@
 #define HV_GNTTAB_FRAMES SDRV_PLATFORM_GNTTAB_FRAMES
 /* The shared-info page (event bitmaps) follows the grant table. */
 #define HV_SHINFO_FRAME SDRV_PLATFORM_SHINFO_FRAME
-/* Frames the hypervisor owns the meaning of: never granted. */
-#define HV_RESERVED_FRAMES SDRV_PLATFORM_FIRST_FREE_FRAME
+/* Frames the hypervisor owns the meaning of (grant table, shared info):
+ * never granted.  The XenStore ring page after them is a domain page like
+ * any other, offered by the toolstack's grant. */
+#define HV_RESERVED_FRAMES SDRV_PLATFORM_XENSTORE_FRAME
 /* Event channel ports a domain may hold by default (Xen's default for a
  * guest is 1023 usable); hv_domain_set_max_ports() changes it. */
 #define HV_EVTCHN_DEFAULT_MAX 1024u

@@ -37,6 +37,30 @@ for cc in "$@"; do
 			fail=$((fail + 1))
 			continue
 		fi
+		# The XenStore client's ring transport and XenBus: freestanding
+		# objects whose only outside symbols are the platform's.
+		objs=""
+		for src in xenstore/wire.c xenstore/client/client.c \
+			xenstore/client/ring.c xenstore/xenbus.c; do
+			obj="$tmp/$(basename "$src" .c)-$cc$opt.o"
+			if ! "$cc" -std=c11 -ffreestanding -fno-stack-protector \
+				-fno-pie -mgeneral-regs-only $opt -Wall -Wextra -Werror \
+				-I"$root/include" -c "$root/$src" -o "$obj" 2> "$tmp/err"; then
+				echo "FAIL: $what: $src does not build freestanding:"
+				cat "$tmp/err"
+				fail=$((fail + 1))
+				continue 2
+			fi
+			objs="$objs $obj"
+		done
+		ld -r -o "$tmp/xs-$cc$opt.o" $objs
+		foreign=$(nm -u "$tmp/xs-$cc$opt.o" | awk '{print $2}' |
+			grep -v -E '^sdrv_(page_alloc|page_free|evtchn_notify|evtchn_wait_port|evtchn_fd|platform_xenstore)$' || true)
+		if [ -n "$foreign" ]; then
+			echo "FAIL: $what: the XenStore ring client needs: $foreign"
+			fail=$((fail + 1))
+			continue
+		fi
 		pass=$((pass + 1))
 	done
 done

@@ -33,6 +33,14 @@ static void copy_bytes(void *dst, const void *src, size_t len)
 	sdrv_copy(dst, src, len);
 }
 
+static bool same_bytes(const char *a, const char *b, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 static int fail(struct sdrv_xs *xs, int err)
 {
 	xs->broken = true;
@@ -48,7 +56,7 @@ static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
 
 		if (w && xs_strnlen(w->token, SDRV_XS_TOKEN_MAX) ==
 				 str_len(token) &&
-		    !__builtin_memcmp(w->token, token, str_len(token)))
+		    same_bytes(w->token, token, str_len(token)))
 			return w;
 	}
 	return NULL;
@@ -230,13 +238,15 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 				const void *payload, size_t len, void *reply,
 				size_t reply_len)
 {
-	struct sdrv_xs_msg h = { .type = type, .tx_id = tx };
+	struct sdrv_xs_msg h;
 	int err;
 
 	if (xs->broken)
 		return -SDRV_ESHUTDOWN;
 	if (len > SDRV_XS_PAYLOAD_MAX)
 		return -SDRV_E2BIG;
+	h.type = type;
+	h.tx_id = tx;
 	h.req_id = xs->next_req_id++;
 	if (xs->next_req_id == 0)
 		xs->next_req_id = 1;
@@ -387,7 +397,7 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 		if (total == 0) {
 			copy_bytes(gen, rx, glen + 1);
 		} else if (xs_strnlen(gen, sizeof(gen)) != glen ||
-			   __builtin_memcmp(gen, rx, glen)) {
+			   !same_bytes(gen, rx, glen)) {
 			total = 0; /* changed meanwhile: start over */
 			gen[0] = '\0';
 			continue;
