@@ -31,6 +31,26 @@ build/tools/hvctl destroy 1
 kill $hvpid
 wait $hvpid || true
 echo "hv-stub's log:"; sed 's/^/  /' "$hvdir/log"
+echo
+echo "== sdrv-xenstored: Debian's xenstore-utils and Xen's test-xenstore against our daemon"
+xsdir=$(mktemp -d)
+build/xenstore/daemon/sdrv-xenstored --socket "$xsdir/socket" &
+xspid=$!
+trap 'kill $hvpid $xspid 2>/dev/null || true; rm -rf "$hvdir" "$xsdir"' EXIT
+export XENSTORED_PATH="$xsdir/socket"
+for _ in $(seq 100); do xenstore-exists / 2>/dev/null && break; sleep 0.05; done
+xenstore-write /local/domain/0/backend/vif/1/0/state 4 /local/domain/1/device/vif/0/state 4
+xenstore-chmod /local/domain/1/device/vif/0 n1 r0
+xenstore-ls -fp /local
+/usr/lib/xen-4.17/bin/test-xenstore
+kill $xspid
+wait $xspid || true
+unset XENSTORED_PATH
+if [ -x build/bench/xsperf ]; then
+	echo
+	echo "== xsperf --quick: sdrv-xenstored against Xen's C xenstored"
+	build/bench/xsperf --quick --out build/bench-results || echo "xsperf: skipped (see above)"
+fi
 if [ -x build/bench/hvperf ]; then
 	echo
 	echo "== hvperf --quick: grant copy, map and event channels in both environments"

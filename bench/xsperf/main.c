@@ -209,6 +209,8 @@ static int start_theirs(struct daemon *d, const char *xsref, const char *dir)
 	FILE *f;
 
 	d->name = "C xenstored";
+	/* The C daemon takes its socket path from XENSTORED_PATH too. */
+	unsetenv("XENSTORED_PATH");
 	snprintf(d->ref_dir, sizeof(d->ref_dir), "%s/ref", dir);
 	snprintf(cmd, sizeof(cmd), "%s/xsref.sh start c %s", xsref, d->ref_dir);
 	f = popen(cmd, "r");
