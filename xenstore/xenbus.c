@@ -23,44 +23,62 @@ SDRV_PUBLIC const char *sdrv_xenbus_state_name(int state)
 	return names[state];
 }
 
-/* Append @s to @buf at *@off; -SDRV_ERANGE when it does not fit. */
-static int append(char *buf, size_t len, size_t *off, const char *s)
-{
-	size_t l = xs_strnlen(s, len);
+/* A string built piece by piece into a caller's buffer; the first piece
+ * that does not fit makes the whole -SDRV_ERANGE and the rest no-ops. */
+struct strbuf {
+	char *buf;
+	size_t len, off;
+	int err;
+};
 
-	if (*off + l + 1 > len)
-		return -SDRV_ERANGE;
-	sdrv_copy(buf + *off, s, l + 1);
-	*off += l;
-	return 0;
+static struct strbuf strbuf_at(char *buf, size_t len)
+{
+	struct strbuf b = { buf, len, 0, 0 };
+
+	return b;
 }
 
-static int append_uint(char *buf, size_t len, size_t *off, uint64_t v)
+static void put_str(struct strbuf *b, const char *s)
+{
+	size_t l = xs_strnlen(s, b->len);
+
+	if (b->err)
+		return;
+	if (b->off + l + 1 > b->len) {
+		b->err = -SDRV_ERANGE;
+		return;
+	}
+	sdrv_copy(b->buf + b->off, s, l + 1);
+	b->off += l;
+}
+
+static void put_uint(struct strbuf *b, uint64_t v)
 {
 	char num[24];
 
 	xs_format_uint(v, num);
-	return append(buf, len, off, num);
+	put_str(b, num);
+}
+
+/* Return: the length, or -SDRV_ERANGE. */
+static int strbuf_done(const struct strbuf *b)
+{
+	return b->err ? b->err : (int)b->off;
 }
 
 SDRV_PUBLIC int sdrv_xenbus_frontend_path(char *buf, size_t len,
 					  sdrv_domid_t frontend,
 					  const char *type, uint32_t devid)
 {
-	size_t off = 0;
-	int err = append(buf, len, &off, "/local/domain/");
+	struct strbuf b = strbuf_at(buf, len);
 
-	if (!err)
-		err = append_uint(buf, len, &off, frontend);
-	if (!err)
-		err = append(buf, len, &off, "/device/");
-	if (!err)
-		err = append(buf, len, &off, type);
-	if (!err)
-		err = append(buf, len, &off, "/");
-	if (!err)
-		err = append_uint(buf, len, &off, devid);
-	return err ? err : (int)off;
+	put_str(&b, "/local/domain/");
+	put_uint(&b, frontend);
+	put_str(&b, "/device/");
+	put_str(&b, type);
+	put_str(&b, "/");
+	put_uint(&b, devid);
+	return strbuf_done(&b);
 }
 
 SDRV_PUBLIC int sdrv_xenbus_backend_path(char *buf, size_t len,
@@ -68,37 +86,42 @@ SDRV_PUBLIC int sdrv_xenbus_backend_path(char *buf, size_t len,
 					 sdrv_domid_t frontend,
 					 const char *type, uint32_t devid)
 {
-	size_t off = 0;
-	int err = append(buf, len, &off, "/local/domain/");
+	struct strbuf b = strbuf_at(buf, len);
 
-	if (!err)
-		err = append_uint(buf, len, &off, backend);
-	if (!err)
-		err = append(buf, len, &off, "/backend/");
-	if (!err)
-		err = append(buf, len, &off, type);
-	if (!err)
-		err = append(buf, len, &off, "/");
-	if (!err)
-		err = append_uint(buf, len, &off, frontend);
-	if (!err)
-		err = append(buf, len, &off, "/");
-	if (!err)
-		err = append_uint(buf, len, &off, devid);
-	return err ? err : (int)off;
+	put_str(&b, "/local/domain/");
+	put_uint(&b, backend);
+	put_str(&b, "/backend/");
+	put_str(&b, type);
+	put_str(&b, "/");
+	put_uint(&b, frontend);
+	put_str(&b, "/");
+	put_uint(&b, devid);
+	return strbuf_done(&b);
 }
 
-/* @dir + "/" + @key into @buf. */
+/* @dir + "/" + @key into @buf.  Return: 0 or -SDRV_ERANGE. */
 static int key_path(char *buf, size_t len, const char *dir, const char *key)
 {
-	size_t off = 0;
-	int err = append(buf, len, &off, dir);
+	struct strbuf b = strbuf_at(buf, len);
 
-	if (!err)
-		err = append(buf, len, &off, "/");
-	if (!err)
-		err = append(buf, len, &off, key);
-	return err;
+	put_str(&b, dir);
+	put_str(&b, "/");
+	put_str(&b, key);
+	return b.err;
+}
+
+/* Both directories of a device (SDRV_XENBUS_PATH_MAX bytes each). */
+static int device_paths(char *front, char *back, sdrv_domid_t backend,
+			sdrv_domid_t frontend, const char *type,
+			uint32_t devid)
+{
+	int err = sdrv_xenbus_frontend_path(front, SDRV_XENBUS_PATH_MAX,
+					    frontend, type, devid);
+
+	if (err >= 0)
+		err = sdrv_xenbus_backend_path(back, SDRV_XENBUS_PATH_MAX,
+					       backend, frontend, type, devid);
+	return err < 0 ? err : 0;
 }
 
 struct create_args {
@@ -197,13 +220,9 @@ SDRV_PUBLIC int sdrv_xenbus_device_create(struct sdrv_xs *xs,
 {
 	char front[SDRV_XENBUS_PATH_MAX], back[SDRV_XENBUS_PATH_MAX];
 	struct create_args a = { front, back, backend, frontend };
-	int err = sdrv_xenbus_frontend_path(front, sizeof(front), frontend,
-					    type, devid);
+	int err = device_paths(front, back, backend, frontend, type, devid);
 
-	if (err >= 0)
-		err = sdrv_xenbus_backend_path(back, sizeof(back), backend,
-					       frontend, type, devid);
-	if (err < 0)
+	if (err)
 		return err;
 	err = sdrv_xs_transaction_run(xs, create_body, &a, 16);
 	return err < 0 ? err : 0;
@@ -215,13 +234,9 @@ SDRV_PUBLIC int sdrv_xenbus_device_destroy(struct sdrv_xs *xs,
 					   const char *type, uint32_t devid)
 {
 	char front[SDRV_XENBUS_PATH_MAX], back[SDRV_XENBUS_PATH_MAX];
-	int err = sdrv_xenbus_frontend_path(front, sizeof(front), frontend,
-					    type, devid);
+	int err = device_paths(front, back, backend, frontend, type, devid);
 
-	if (err >= 0)
-		err = sdrv_xenbus_backend_path(back, sizeof(back), backend,
-					       frontend, type, devid);
-	if (err < 0)
+	if (err)
 		return err;
 	err = sdrv_xs_rm(xs, 0, front);
 	if (!err || err == -SDRV_ENOENT)
@@ -282,12 +297,11 @@ SDRV_PUBLIC int sdrv_xenbus_attach(struct sdrv_xenbus_dev *dev,
 		dev->backend_domid = (sdrv_domid_t)id;
 	/* Watch the peer's state; the token names the device. */
 	{
-		size_t off = 0;
+		struct strbuf b = strbuf_at(dev->watch_token,
+					    sizeof(dev->watch_token));
 
-		append(dev->watch_token, sizeof(dev->watch_token), &off,
-		       backend ? "xb-back-" : "xb-front-");
-		append_uint(dev->watch_token, sizeof(dev->watch_token), &off,
-			    devid);
+		put_str(&b, backend ? "xb-back-" : "xb-front-");
+		put_uint(&b, devid);
 	}
 	r = key_path(key, sizeof(key), dev->peer, "state");
 	if (!r)

@@ -210,6 +210,23 @@ void conn_socket_in(struct conn *c)
 		conn_kill(c, "read error");
 }
 
+void conn_sent(struct conn *c, size_t n)
+{
+	struct outmsg *m = c->out_head;
+
+	c->out_off += n;
+	if (c->out_off < m->len)
+		return;
+	c->out_off = 0;
+	c->out_head = m->next;
+	if (!c->out_head)
+		c->out_tail = &c->out_head;
+	c->out_bytes -= m->len;
+	c->out_replies -= m->reply;
+	c->d->stats.output_bytes -= m->len;
+	free(m);
+}
+
 void conn_socket_out(struct conn *c)
 {
 	while (c->out_head) {
@@ -224,17 +241,7 @@ void conn_socket_out(struct conn *c)
 			conn_kill(c, "write error");
 			return;
 		}
-		c->out_off += (size_t)n;
-		if (c->out_off < m->len)
-			break;
-		c->out_off = 0;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = &c->out_head;
-		c->out_bytes -= m->len;
-		c->out_replies -= m->reply;
-		c->d->stats.output_bytes -= m->len;
-		free(m);
+		conn_sent(c, (size_t)n);
 	}
 	if (!c->out_head)
 		conn_output_drained(c);

@@ -139,34 +139,20 @@ void domain_flush(struct domain *dom)
 		domain_fail(dom, SDRV_XS_ERROR_RINGIDX, "response index out of range");
 		return;
 	}
-	while (c->out_head) {
+	while (c->out_head && dom->rsp_prod - cons < SDRV_XS_RING_SIZE) {
 		struct outmsg *m = c->out_head;
 		uint32_t space = SDRV_XS_RING_SIZE - (dom->rsp_prod - cons);
+		uint32_t at = SDRV_XS_RING_MASK(dom->rsp_prod);
+		uint32_t n = SDRV_XS_RING_SIZE - at;
 
-		while (space && c->out_off < m->len) {
-			uint32_t at = SDRV_XS_RING_MASK(dom->rsp_prod);
-			uint32_t n = SDRV_XS_RING_SIZE - at;
-
-			if (n > space)
-				n = space;
-			if (n > m->len - c->out_off)
-				n = (uint32_t)(m->len - c->out_off);
-			memcpy(pg->rsp + at, m->data + c->out_off, n);
-			c->out_off += n;
-			dom->rsp_prod += n;
-			space -= n;
-			sent = true;
-		}
-		if (c->out_off < m->len)
-			break;
-		c->out_off = 0;
-		c->out_head = m->next;
-		if (!c->out_head)
-			c->out_tail = &c->out_head;
-		c->out_bytes -= m->len;
-		c->out_replies -= m->reply;
-		c->d->stats.output_bytes -= m->len;
-		free(m);
+		if (n > space)
+			n = space;
+		if (n > m->len - c->out_off)
+			n = (uint32_t)(m->len - c->out_off);
+		memcpy(pg->rsp + at, m->data + c->out_off, n);
+		dom->rsp_prod += n;
+		sent = true;
+		conn_sent(c, n);
 	}
 	if (sent) {
 		/* pairs with the guest's acquire of rsp_prod */

@@ -138,11 +138,28 @@ static int node_checked(struct req *r, unsigned need,
 	return -ENOENT;
 }
 
-static int check_node_size(const struct conn *c, const struct xs_node *n)
+/* Store @n (just built, NULL if that ran out of memory) in the request's
+ * view if it is within the node-size quota; @n is consumed either way. */
+static int put_checked(struct req *r, struct xs_node *n)
 {
-	if (quota_applies(c) && xs_node_size(n) > c->d->cfg.quota.node_size)
+	const struct conn *c = r->c;
+
+	if (!n)
+		return -ENOMEM;
+	if (quota_applies(c) && xs_node_size(n) > c->d->cfg.quota.node_size) {
+		xs_node_free(n);
 		return -ENOSPC;
-	return 0;
+	}
+	return xs_put(r->view, n);
+}
+
+/* The node a read-type request names, if @c may read it. */
+static int readable_node(struct req *r, const char *path, bool special,
+			 const struct xs_node **n)
+{
+	int err = canonical(r, path, special);
+
+	return err ? err : node_checked(r, SDRV_XS_PERM_READ, n);
 }
 
 /* Remember a change: fired now, or at commit for a transaction. */
@@ -168,7 +185,6 @@ static int create_node(struct req *r, const void *value, size_t value_len)
 	unsigned depth = 0;
 	size_t len = r->path_len;
 	const struct xs_node *anc;
-	struct xs_node *n;
 	int err;
 
 	/* Walk up to the closest existing ancestor. */
@@ -198,34 +214,20 @@ static int create_node(struct req *r, const void *value, size_t value_len)
 			xs_get(r->view, r->path, parent_len);
 		struct sdrv_xs_perm perms[64];
 		size_t nr = parent->nr_perms;
-		struct xs_node *p2;
 
 		if (nr > 64)
 			nr = 64;
 		memcpy(perms, parent->perms, nr * sizeof(perms[0]));
 		if (!c->privileged && nr)
 			perms[0].domid = c->domid;
-		p2 = xs_node_with_child(parent, r->path + name_off,
-					end - name_off);
-		if (!p2)
-			return -ENOMEM;
-		err = check_node_size(c, p2);
-		if (err) {
-			xs_node_free(p2);
-			return err;
-		}
-		err = xs_put(r->view, p2);
-		if (err)
-			return err;
-		n = xs_node_build(r->path, end, depth ? NULL : value,
-				  depth ? 0 : value_len, perms, nr, NULL, 0);
-		if (!n)
-			return -ENOMEM;
-		err = check_node_size(c, n);
+		err = put_checked(r, xs_node_with_child(parent,
+							r->path + name_off,
+							end - name_off));
 		if (!err)
-			err = xs_put(r->view, n);
-		else
-			xs_node_free(n);
+			err = put_checked(r, xs_node_build(r->path, end,
+							   depth ? NULL : value,
+							   depth ? 0 : value_len,
+							   perms, nr, NULL, 0));
 		if (err)
 			return err;
 	}
@@ -237,10 +239,8 @@ static int create_node(struct req *r, const void *value, size_t value_len)
 static int do_read(struct req *r, struct args *a)
 {
 	const struct xs_node *n;
-	int err = canonical(r, a->s[0], false);
+	int err = readable_node(r, a->s[0], false, &n);
 
-	if (!err)
-		err = node_checked(r, SDRV_XS_PERM_READ, &n);
 	if (err)
 		return err;
 	reply(r->c, r->h, n->value, n->value_len);
@@ -250,7 +250,6 @@ static int do_read(struct req *r, struct args *a)
 static int do_write(struct req *r, struct args *a)
 {
 	const struct xs_node *n;
-	struct xs_node *nn;
 	int err = canonical(r, a->s[0], false);
 
 	if (err)
@@ -262,15 +261,7 @@ static int do_write(struct req *r, struct args *a)
 		err = create_node(r, a->rest, a->rest_len);
 		n = NULL;
 	} else if (!err) {
-		nn = xs_node_with_value(n, a->rest, a->rest_len);
-		if (!nn)
-			return -ENOMEM;
-		err = check_node_size(r->c, nn);
-		if (err) {
-			xs_node_free(nn);
-			return err;
-		}
-		err = xs_put(r->view, nn);
+		err = put_checked(r, xs_node_with_value(n, a->rest, a->rest_len));
 	}
 	if (err)
 		return err;
@@ -395,11 +386,10 @@ out:
 static int do_rm(struct req *r, struct args *a)
 {
 	const struct xs_node *n, *parent;
-	struct xs_node *p2;
-	size_t plen;
+	struct xs_node *p2, removed = { 0 };
+	size_t plen, name_off;
 	int err = canonical(r, a->s[0], false);
 	struct sdrv_xs_perm perms[64];
-	size_t nr_perms;
 
 	if (err)
 		return err;
@@ -416,13 +406,17 @@ static int do_rm(struct req *r, struct args *a)
 	}
 	if (err)
 		return err;
-	nr_perms = n->nr_perms < 64 ? n->nr_perms : 64;
-	memcpy(perms, n->perms, nr_perms * sizeof(perms[0]));
+	/* Who may see the removal: the node's permissions, kept past its
+	 * freeing. */
+	removed.nr_perms = n->nr_perms < 64 ? n->nr_perms : 64;
+	removed.perms = perms;
+	memcpy(perms, n->perms, removed.nr_perms * sizeof(perms[0]));
 	parent = xs_get(r->view, r->path, plen);
 	if (!parent)
 		return -EIO;
-	p2 = xs_node_without_child(parent, r->path + (plen == 1 ? 1 : plen + 1),
-				   r->path_len - (plen == 1 ? 1 : plen + 1));
+	name_off = plen == 1 ? 1 : plen + 1;
+	p2 = xs_node_without_child(parent, r->path + name_off,
+				   r->path_len - name_off);
 	if (!p2)
 		return -ENOMEM;
 	err = remove_subtree(r);
@@ -431,16 +425,8 @@ static int do_rm(struct req *r, struct args *a)
 		return err;
 	}
 	err = xs_put(r->view, p2);
-	if (err)
-		return err;
-	if (r->view.tx) {
-		struct xs_node tmp = { .perms = perms,
-				       .nr_perms = (uint32_t)nr_perms };
-
-		err = xs_tx_add_event(r->view.tx, r->path, true, &tmp);
-	} else {
-		watch_fire(r->c->d, r->path, true, perms, nr_perms);
-	}
+	if (!err)
+		err = changed(r, r->path, true, &removed);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
@@ -450,10 +436,8 @@ static int do_rm(struct req *r, struct args *a)
 static int do_directory(struct req *r, struct args *a)
 {
 	const struct xs_node *n;
-	int err = canonical(r, a->s[0], false);
+	int err = readable_node(r, a->s[0], false, &n);
 
-	if (!err)
-		err = node_checked(r, SDRV_XS_PERM_READ, &n);
 	if (err)
 		return err;
 	if (n->children_len > SDRV_XS_PAYLOAD_MAX)
@@ -470,13 +454,11 @@ static int do_directory_part(struct req *r, struct args *a)
 	char out[SDRV_XS_PAYLOAD_MAX];
 	uint64_t off;
 	size_t gen_len, end;
-	int err = canonical(r, a->s[0], false);
+	int err;
 
-	if (err)
-		return err;
 	if (xs_parse_uint(a->s[1], a->len[1], UINT32_MAX, &off))
 		return -EINVAL;
-	err = node_checked(r, 1, &n);
+	err = readable_node(r, a->s[0], false, &n);
 	if (err)
 		return err;
 	if (off > n->children_len)
@@ -503,10 +485,8 @@ static int do_get_perms(struct req *r, struct args *a)
 	const struct xs_node *n;
 	char out[SDRV_XS_PAYLOAD_MAX];
 	size_t len = 0;
-	int err = canonical(r, a->s[0], true);
+	int err = readable_node(r, a->s[0], true, &n);
 
-	if (!err)
-		err = node_checked(r, SDRV_XS_PERM_READ, &n);
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < n->nr_perms && len + 8 <= sizeof(out); i++)
@@ -520,7 +500,6 @@ static int do_set_perms(struct req *r, struct args *a)
 	struct sdrv_xs_perm perms[256];
 	size_t nr = 0, off = 0;
 	const struct xs_node *n;
-	struct xs_node *nn;
 	int err = canonical(r, a->s[0], true);
 
 	if (err)
@@ -550,15 +529,7 @@ static int do_set_perms(struct req *r, struct args *a)
 	if (!r->c->privileged && perms[0].domid != r->c->domid &&
 	    !(r->c->has_target && perms[0].domid == r->c->target))
 		return -EPERM;
-	nn = xs_node_with_perms(n, perms, nr);
-	if (!nn)
-		return -ENOMEM;
-	err = check_node_size(r->c, nn);
-	if (err) {
-		xs_node_free(nn);
-		return err;
-	}
-	err = xs_put(r->view, nn);
+	err = put_checked(r, xs_node_with_perms(n, perms, nr));
 	if (!err)
 		err = changed(r, r->path, false,
 			      xs_get(r->view, r->path, r->path_len));

@@ -90,7 +90,7 @@ static void save_node(const struct xs_node *n, void *arg)
 		put(b, &n->perms[i].domid, 2);
 		put(b, &n->perms[i].perm, 1);
 	}
-	put_bytes(b, n->path, n->path_len);
+	put_bytes(b, n->key.path, n->key.path_len);
 	put_bytes(b, n->value, n->value_len);
 	put_bytes(b, n->children, n->children_len);
 	rec_end(b, body);

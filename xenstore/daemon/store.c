@@ -39,18 +39,18 @@ struct xs_node *xs_node_build(const char *path, size_t path_len,
 
 	if (!n)
 		return NULL;
-	n->hash = path_hash(path, path_len);
-	n->path_len = (uint32_t)path_len;
+	n->key.hash = path_hash(path, path_len);
+	n->key.path_len = (uint32_t)path_len;
 	n->value_len = (uint32_t)value_len;
 	n->children_len = (uint32_t)children_len;
 	n->nr_perms = (uint32_t)nr_perms;
 	n->gen = 0;
-	n->next = NULL;
+	n->key.next = NULL;
 	n->perms = (struct sdrv_xs_perm *)(n + 1);
 	if (nr_perms)
 		memcpy(n->perms, perms, nr_perms * sizeof(*perms));
 	p = (char *)(n->perms + nr_perms);
-	n->path = p;
+	n->key.path = p;
 	memcpy(p, path, path_len);
 	p[path_len] = '\0';
 	p += path_len + 1;
@@ -68,14 +68,14 @@ struct xs_node *xs_node_build(const char *path, size_t path_len,
 struct xs_node *xs_node_with_value(const struct xs_node *n, const void *value,
 				   size_t len)
 {
-	return xs_node_build(n->path, n->path_len, value, len, n->perms,
+	return xs_node_build(n->key.path, n->key.path_len, value, len, n->perms,
 			     n->nr_perms, n->children, n->children_len);
 }
 
 struct xs_node *xs_node_with_perms(const struct xs_node *n,
 				   const struct sdrv_xs_perm *perms, size_t nr)
 {
-	return xs_node_build(n->path, n->path_len, n->value, n->value_len,
+	return xs_node_build(n->key.path, n->key.path_len, n->value, n->value_len,
 			     perms, nr, n->children, n->children_len);
 }
 
@@ -83,7 +83,7 @@ struct xs_node *xs_node_with_child(const struct xs_node *n, const char *name,
 				   size_t len)
 {
 	size_t total = n->children_len + len + 1;
-	struct xs_node *c = xs_node_build(n->path, n->path_len, n->value,
+	struct xs_node *c = xs_node_build(n->key.path, n->key.path_len, n->value,
 					  n->value_len, n->perms, n->nr_perms,
 					  NULL, total);
 
@@ -106,7 +106,7 @@ struct xs_node *xs_node_without_child(const struct xs_node *n,
 
 		if (l == len && memcmp(n->children + off, name, len) == 0) {
 			struct xs_node *c = xs_node_build(
-				n->path, n->path_len, n->value, n->value_len,
+				n->key.path, n->key.path_len, n->value, n->value_len,
 				n->perms, n->nr_perms, NULL,
 				n->children_len - len - 1);
 
@@ -120,7 +120,7 @@ struct xs_node *xs_node_without_child(const struct xs_node *n,
 		}
 		off += l + 1;
 	}
-	return xs_node_build(n->path, n->path_len, n->value, n->value_len,
+	return xs_node_build(n->key.path, n->key.path_len, n->value, n->value_len,
 			     n->perms, n->nr_perms, n->children,
 			     n->children_len);
 }
@@ -132,10 +132,10 @@ void xs_node_free(struct xs_node *n)
 
 /* ---- the table ---- */
 
-static struct xs_node **table_slot(struct xs_table *t, const char *path,
-				   size_t len, uint32_t hash)
+static struct xs_key **table_slot(struct xs_table *t, const char *path,
+				  size_t len, uint32_t hash)
 {
-	struct xs_node **pp = &t->buckets[hash & (t->nr_buckets - 1)];
+	struct xs_key **pp = &t->buckets[hash & (t->nr_buckets - 1)];
 
 	for (; *pp; pp = &(*pp)->next)
 		if ((*pp)->hash == hash && (*pp)->path_len == len &&
@@ -147,17 +147,17 @@ static struct xs_node **table_slot(struct xs_table *t, const char *path,
 static int table_grow(struct xs_table *t)
 {
 	size_t nr = t->nr_buckets * 2;
-	struct xs_node **b = calloc(nr, sizeof(*b));
+	struct xs_key **b = calloc(nr, sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->nr_buckets; i++) {
-		struct xs_node *n = t->buckets[i], *next;
+		struct xs_key *k = t->buckets[i], *next;
 
-		for (; n; n = next) {
-			next = n->next;
-			n->next = b[n->hash & (nr - 1)];
-			b[n->hash & (nr - 1)] = n;
+		for (; k; k = next) {
+			next = k->next;
+			k->next = b[k->hash & (nr - 1)];
+			b[k->hash & (nr - 1)] = k;
 		}
 	}
 	free(t->buckets);
@@ -170,22 +170,34 @@ static int table_init(struct xs_table *t, size_t nr)
 {
 	t->buckets = calloc(nr, sizeof(*t->buckets));
 	t->nr_buckets = nr;
-	t->nr_nodes = 0;
+	t->nr = 0;
 	return t->buckets ? 0 : -ENOMEM;
 }
 
-static void table_fini(struct xs_table *t)
+/* Free every entry with @free_entry, then the buckets. */
+static void table_fini(struct xs_table *t, void (*free_entry)(struct xs_key *))
 {
 	for (size_t i = 0; t->buckets && i < t->nr_buckets; i++) {
-		struct xs_node *n = t->buckets[i], *next;
+		struct xs_key *k = t->buckets[i], *next;
 
-		for (; n; n = next) {
-			next = n->next;
-			xs_node_free(n);
+		for (; k; k = next) {
+			next = k->next;
+			free_entry(k);
 		}
 	}
 	free(t->buckets);
 	t->buckets = NULL;
+}
+
+/* The entry types begin with their key. */
+static struct xs_node *node_of(struct xs_key *k)
+{
+	return (struct xs_node *)(void *)k;
+}
+
+static void free_node_key(struct xs_key *k)
+{
+	xs_node_free(node_of(k));
 }
 
 /* ---- the store ---- */
@@ -199,7 +211,7 @@ int xs_store_init(struct xs_store *s)
 
 void xs_store_fini(struct xs_store *s)
 {
-	table_fini(&s->nodes);
+	table_fini(&s->nodes, free_node_key);
 	free(s->owned);
 	s->owned = NULL;
 }
@@ -234,44 +246,44 @@ static uint16_t owner(const struct xs_node *n)
 static const struct xs_node *store_get(struct xs_store *s, const char *path,
 				       size_t len)
 {
-	return *table_slot(&s->nodes, path, len, path_hash(path, len));
+	return node_of(*table_slot(&s->nodes, path, len, path_hash(path, len)));
 }
 
 static int store_put(struct xs_store *s, struct xs_node *n)
 {
-	struct xs_node **pp;
+	struct xs_key **pp;
 
-	if (s->nodes.nr_nodes >= s->nodes.nr_buckets && table_grow(&s->nodes))
+	if (s->nodes.nr >= s->nodes.nr_buckets && table_grow(&s->nodes))
 		return -ENOMEM;
-	pp = table_slot(&s->nodes, n->path, n->path_len, n->hash);
+	pp = table_slot(&s->nodes, n->key.path, n->key.path_len, n->key.hash);
 	if (owned_add(s, owner(n), 1))
 		return -ENOMEM;
 	n->gen = s->next_gen++;
 	if (*pp) {
-		struct xs_node *old = *pp;
+		struct xs_node *old = node_of(*pp);
 
 		s->owned[owner(old)]--;
-		n->next = old->next;
+		n->key.next = old->key.next;
 		xs_node_free(old);
 	} else {
-		n->next = NULL;
-		s->nodes.nr_nodes++;
+		n->key.next = NULL;
+		s->nodes.nr++;
 	}
-	*pp = n;
+	*pp = &n->key;
 	return 0;
 }
 
 static void store_del(struct xs_store *s, const char *path, size_t len)
 {
-	struct xs_node **pp =
+	struct xs_key **pp =
 		table_slot(&s->nodes, path, len, path_hash(path, len));
-	struct xs_node *old = *pp;
+	struct xs_node *old = node_of(*pp);
 
 	if (!old)
 		return;
-	*pp = old->next;
+	*pp = old->key.next;
 	s->owned[owner(old)]--;
-	s->nodes.nr_nodes--;
+	s->nodes.nr--;
 	s->next_gen++;
 	xs_node_free(old);
 }
@@ -280,16 +292,14 @@ void xs_store_foreach(struct xs_store *s,
 		      void (*fn)(const struct xs_node *n, void *arg), void *arg)
 {
 	for (size_t i = 0; i < s->nodes.nr_buckets; i++)
-		for (struct xs_node *n = s->nodes.buckets[i]; n; n = n->next)
-			fn(n, arg);
+		for (struct xs_key *k = s->nodes.buckets[i]; k; k = k->next)
+			fn(node_of(k), arg);
 }
 
 /* ---- transactions ---- */
 
 struct tx_entry {
-	struct tx_entry *next;
-	uint32_t hash;
-	uint32_t path_len;
+	struct xs_key key; /* first: the table hands back keys */
 	bool written; /* applied at commit */
 	uint64_t gen_seen; /* 0: absent when first touched */
 	/* The transaction's view: a copy of the node as first touched, or
@@ -303,8 +313,7 @@ struct xs_tx {
 	uint16_t domid;
 	int64_t owned_delta;
 	size_t bytes;
-	struct tx_entry **buckets;
-	size_t nr_buckets, nr_entries;
+	struct xs_table entries;
 	struct xs_tx_event *events, **events_tail;
 };
 
@@ -314,9 +323,7 @@ struct xs_tx *xs_tx_new(struct xs_store *s, uint16_t domid)
 
 	if (!tx)
 		return NULL;
-	tx->nr_buckets = 64;
-	tx->buckets = calloc(tx->nr_buckets, sizeof(*tx->buckets));
-	if (!tx->buckets) {
+	if (table_init(&tx->entries, 64)) {
 		free(tx);
 		return NULL;
 	}
@@ -336,38 +343,17 @@ size_t xs_tx_bytes(const struct xs_tx *tx)
 	return tx->bytes;
 }
 
-static struct tx_entry **tx_slot(struct xs_tx *tx, const char *path,
-				 size_t len, uint32_t hash)
+static struct tx_entry *entry_of(struct xs_key *k)
 {
-	struct tx_entry **pp = &tx->buckets[hash & (tx->nr_buckets - 1)];
-
-	for (; *pp; pp = &(*pp)->next)
-		if ((*pp)->hash == hash && (*pp)->path_len == len &&
-		    memcmp((*pp)->path, path, len) == 0)
-			break;
-	return pp;
+	return (struct tx_entry *)(void *)k;
 }
 
-static int tx_grow(struct xs_tx *tx)
+static void free_tx_entry(struct xs_key *k)
 {
-	size_t nr = tx->nr_buckets * 2;
-	struct tx_entry **b = calloc(nr, sizeof(*b));
+	struct tx_entry *e = entry_of(k);
 
-	if (!b)
-		return -ENOMEM;
-	for (size_t i = 0; i < tx->nr_buckets; i++) {
-		struct tx_entry *e = tx->buckets[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			e->next = b[e->hash & (nr - 1)];
-			b[e->hash & (nr - 1)] = e;
-		}
-	}
-	free(tx->buckets);
-	tx->buckets = b;
-	tx->nr_buckets = nr;
-	return 0;
+	xs_node_free(e->node);
+	free(e);
 }
 
 /* The transaction's entry for @path, created (recording the store's
@@ -376,28 +362,30 @@ static struct tx_entry *tx_entry(struct xs_tx *tx, const char *path,
 				 size_t len)
 {
 	uint32_t hash = path_hash(path, len);
-	struct tx_entry **pp = tx_slot(tx, path, len, hash), *e;
+	struct xs_key **pp = table_slot(&tx->entries, path, len, hash);
 	const struct xs_node *cur;
+	struct tx_entry *e;
 
 	if (*pp)
-		return *pp;
-	if (tx->nr_entries >= tx->nr_buckets) {
-		if (tx_grow(tx))
+		return entry_of(*pp);
+	if (tx->entries.nr >= tx->entries.nr_buckets) {
+		if (table_grow(&tx->entries))
 			return NULL;
-		pp = tx_slot(tx, path, len, hash);
+		pp = table_slot(&tx->entries, path, len, hash);
 	}
 	e = malloc(sizeof(*e) + len + 1);
 	if (!e)
 		return NULL;
 	cur = store_get(tx->store, path, len);
-	e->next = NULL;
-	e->hash = hash;
-	e->path_len = (uint32_t)len;
+	e->key.next = NULL;
+	e->key.hash = hash;
+	e->key.path_len = (uint32_t)len;
+	e->key.path = e->path;
 	e->written = false;
 	e->gen_seen = cur ? cur->gen : 0;
 	/* A snapshot: later reads in the transaction see this copy even if
 	 * the store moves on (and then the commit fails). */
-	e->node = cur ? xs_node_build(cur->path, cur->path_len, cur->value,
+	e->node = cur ? xs_node_build(cur->key.path, cur->key.path_len, cur->value,
 				      cur->value_len, cur->perms,
 				      cur->nr_perms, cur->children,
 				      cur->children_len)
@@ -409,8 +397,8 @@ static struct tx_entry *tx_entry(struct xs_tx *tx, const char *path,
 	memcpy(e->path, path, len);
 	e->path[len] = '\0';
 	tx->bytes += sizeof(*e) + len + 1 + (e->node ? xs_node_size(e->node) : 0);
-	tx->nr_entries++;
-	*pp = e;
+	tx->entries.nr++;
+	*pp = &e->key;
 	return e;
 }
 
@@ -452,7 +440,7 @@ int xs_put(struct xs_view v, struct xs_node *n)
 			xs_node_free(n);
 		return err;
 	}
-	e = tx_entry(v.tx, n->path, n->path_len);
+	e = tx_entry(v.tx, n->key.path, n->key.path_len);
 	if (!e) {
 		xs_node_free(n);
 		return -ENOMEM;
@@ -505,44 +493,43 @@ struct xs_tx_event *xs_tx_events(struct xs_tx *tx)
 	return tx->events;
 }
 
+/* Every entry of @tx, as @e. */
+#define for_each_entry(tx, e)                                                  \
+	for (size_t i_ = 0; i_ < (tx)->entries.nr_buckets; i_++)               \
+		for (struct xs_key *k_ = (tx)->entries.buckets[i_];            \
+		     k_ && ((e) = entry_of(k_)); k_ = k_->next)
+
 int xs_tx_commit(struct xs_tx *tx)
 {
 	struct xs_store *s = tx->store;
+	struct tx_entry *e;
 
-	for (size_t i = 0; i < tx->nr_buckets; i++)
-		for (struct tx_entry *e = tx->buckets[i]; e; e = e->next) {
-			const struct xs_node *cur =
-				store_get(s, e->path, e->path_len);
+	for_each_entry(tx, e) {
+		const struct xs_node *cur =
+			store_get(s, e->key.path, e->key.path_len);
 
-			if ((cur ? cur->gen : 0) != e->gen_seen)
-				return -EAGAIN;
-		}
+		if ((cur ? cur->gen : 0) != e->gen_seen)
+			return -EAGAIN;
+	}
 	/* Make room first, so the apply below cannot fail half-way. */
-	while (s->nodes.nr_nodes + tx->nr_entries >= s->nodes.nr_buckets)
+	while (s->nodes.nr + tx->entries.nr >= s->nodes.nr_buckets)
 		if (table_grow(&s->nodes))
 			return -ENOMEM;
-	for (size_t i = 0; i < tx->nr_buckets; i++)
-		for (struct tx_entry *e = tx->buckets[i]; e; e = e->next) {
-			if (!e->written)
-				continue;
-			if (e->node) {
-				if (owned_add(s, owner(e->node), 0))
-					return -ENOMEM;
-			}
+	for_each_entry(tx, e)
+		if (e->written && e->node && owned_add(s, owner(e->node), 0))
+			return -ENOMEM;
+	for_each_entry(tx, e) {
+		if (!e->written)
+			continue;
+		if (e->node) {
+			/* Cannot fail: room and counters exist. */
+			store_put(s, e->node);
+			e->node = NULL;
+		} else {
+			store_del(s, e->key.path, e->key.path_len);
 		}
-	for (size_t i = 0; i < tx->nr_buckets; i++)
-		for (struct tx_entry *e = tx->buckets[i]; e; e = e->next) {
-			if (!e->written)
-				continue;
-			if (e->node) {
-				/* Cannot fail: room and counters exist. */
-				store_put(s, e->node);
-				e->node = NULL;
-			} else {
-				store_del(s, e->path, e->path_len);
-			}
-			e->written = false;
-		}
+		e->written = false;
+	}
 	return 0;
 }
 
@@ -550,21 +537,12 @@ void xs_tx_free(struct xs_tx *tx)
 {
 	if (!tx)
 		return;
-	for (size_t i = 0; i < tx->nr_buckets; i++) {
-		struct tx_entry *e = tx->buckets[i], *next;
-
-		for (; e; e = next) {
-			next = e->next;
-			xs_node_free(e->node);
-			free(e);
-		}
-	}
+	table_fini(&tx->entries, free_tx_entry);
 	while (tx->events) {
 		struct xs_tx_event *ev = tx->events;
 
 		tx->events = ev->next;
 		free(ev);
 	}
-	free(tx->buckets);
 	free(tx);
 }

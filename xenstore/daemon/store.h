@@ -23,16 +23,22 @@
 
 #include <splitdrv/xs.h>
 
-struct xs_node {
+/* What a chained hash table keyed by path holds: the store's nodes and a
+ * transaction's entries both begin with one, and share the table code. */
+struct xs_key {
+	struct xs_key *next; /* hash chain */
 	uint32_t hash;
 	uint32_t path_len;
+	char *path; /* NUL-terminated */
+};
+
+struct xs_node {
+	struct xs_key key; /* first: the table hands back keys */
 	uint32_t value_len;
 	uint32_t children_len; /* bytes of NUL-terminated names */
 	uint32_t nr_perms;
 	uint64_t gen;
-	struct xs_node *next; /* hash chain */
 	struct sdrv_xs_perm *perms;
-	char *path; /* NUL-terminated */
 	char *value; /* NUL-terminated for convenience, not on the wire */
 	char *children;
 };
@@ -58,9 +64,9 @@ struct xs_node *xs_node_without_child(const struct xs_node *n,
 void xs_node_free(struct xs_node *n);
 
 struct xs_table {
-	struct xs_node **buckets;
+	struct xs_key **buckets;
 	size_t nr_buckets; /* power of two */
-	size_t nr_nodes;
+	size_t nr; /* entries */
 };
 
 struct xs_tx;

@@ -285,5 +285,5 @@ int xsd_run(struct xsd *d)
 void xsd_stats(struct xsd *d, struct xsd_stats *st)
 {
 	*st = d->stats;
-	st->nodes = d->store.nodes.nr_nodes;
+	st->nodes = d->store.nodes.nr;
 }

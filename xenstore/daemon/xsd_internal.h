@@ -112,6 +112,8 @@ bool conn_can_read(const struct conn *c);
 /* Feed received bytes: complete messages are handled.  Return: bytes
  * consumed (stops early when the connection may not read more). */
 size_t conn_feed(struct conn *c, const char *buf, size_t len);
+/* @n more bytes of the head message went out; a finished one is freed. */
+void conn_sent(struct conn *c, size_t n);
 /* Socket I/O when epoll says so. */
 void conn_socket_in(struct conn *c);
 void conn_socket_out(struct conn *c);
