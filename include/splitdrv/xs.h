@@ -215,7 +215,8 @@ SDRV_PUBLIC int sdrv_xs_mkdir(struct sdrv_xs *xs, uint32_t tx,
 SDRV_PUBLIC int sdrv_xs_rm(struct sdrv_xs *xs, uint32_t tx, const char *path);
 /* The children of @path as consecutive NUL-terminated names in @buf.
  * Uses DIRECTORY_PART when the list exceeds one message.
- * Return: the number of children, -SDRV_ERANGE if @buf is too small. */
+ * Return: the number of children, -SDRV_ERANGE if @buf is too small,
+ * -SDRV_EAGAIN if the list kept changing between its parts. */
 SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 				  const char *path, char *buf, size_t len);
 /* Return: the number of entries (may exceed @max: truncated). */

@@ -363,11 +363,14 @@ static int count_names(const char *buf, size_t len)
 	return n;
 }
 
+#define XS_DIRECTORY_RESTARTS 16
+
 SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 				  const char *path, char *buf, size_t len)
 {
 	char req[SDRV_XS_ABS_PATH_MAX + 32], gen[24];
 	size_t plen = str_len(path) + 1, total = 0;
+	unsigned restarts = 0;
 	int r = sdrv_xs_request(xs, SDRV_XS_DIRECTORY, tx, path, plen, buf,
 				len);
 
@@ -398,7 +401,11 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 			copy_bytes(gen, rx, glen + 1);
 		} else if (xs_strnlen(gen, sizeof(gen)) != glen ||
 			   !same_bytes(gen, rx, glen)) {
-			total = 0; /* changed meanwhile: start over */
+			/* Changed meanwhile: start over, a bounded number of
+			 * times (a daemon could change it forever). */
+			if (++restarts == XS_DIRECTORY_RESTARTS)
+				return -SDRV_EAGAIN;
+			total = 0;
 			gen[0] = '\0';
 			continue;
 		}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsplitdrv's XenStore client against a lying daemon: a socket server
+ * that answers each request with bytes chosen by the test.  Each case must
+ * end in a clear error (-EPROTO, then -ESHUTDOWN: the connection is broken),
+ * never a crash, an overflow or an endless loop (ASan/UBSan, timeout).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <splitdrv/xs.h>
+
+struct liar {
+	char dir[64], sock[128];
+	int listen_fd;
+	pthread_t thread;
+	/* The answer to every request: a header and a payload; req_id 0
+	 * means "echo the request's". */
+	struct sdrv_xs_msg hdr;
+	char payload[8192];
+	size_t payload_len;
+	bool hang_up_after; /* close after the first answer */
+	bool bump_gen; /* DIRECTORY_PART: a new generation every time */
+};
+
+static bool read_all(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n <= 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+static void *serve(void *arg)
+{
+	struct liar *l = arg;
+	int fd = accept(l->listen_fd, NULL, NULL);
+	unsigned gen = 0;
+
+	for (;;) {
+		struct sdrv_xs_msg req, rep;
+		char in[4096];
+
+		if (fd < 0 || !read_all(fd, &req, sizeof(req)) ||
+		    req.len > sizeof(in) || !read_all(fd, in, req.len))
+			break;
+		rep = l->hdr;
+		if (!rep.req_id)
+			rep.req_id = req.req_id;
+		if (l->bump_gen && req.type == SDRV_XS_DIRECTORY) {
+			rep = (struct sdrv_xs_msg){ .type = SDRV_XS_ERROR,
+						    .req_id = req.req_id,
+						    .len = 6 };
+			if (write(fd, &rep, sizeof(rep)) != sizeof(rep) ||
+			    write(fd, "E2BIG", 6) != 6)
+				break;
+			continue;
+		}
+		if (l->bump_gen) {
+			l->payload_len = (size_t)snprintf(l->payload,
+							  sizeof(l->payload),
+							  "%u", gen++) + 1;
+			memcpy(l->payload + l->payload_len, "a\0", 2);
+			l->payload_len += 2;
+			rep.len = (uint32_t)l->payload_len;
+		}
+		if (write(fd, &rep, sizeof(rep)) != sizeof(rep) ||
+		    write(fd, l->payload, l->payload_len) !=
+			    (ssize_t)l->payload_len)
+			break;
+		if (l->hang_up_after)
+			break;
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+static struct liar liar;
+
+static void start(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(liar.dir, sizeof(liar.dir), "/tmp/xs-liar-XXXXXX");
+	cr_assert_not_null(mkdtemp(liar.dir));
+	snprintf(liar.sock, sizeof(liar.sock), "%s/socket", liar.dir);
+	strcpy(sa.sun_path, liar.sock);
+	liar.listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_eq(bind(liar.listen_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(liar.listen_fd, 1), 0);
+	cr_assert_eq(pthread_create(&liar.thread, NULL, serve, &liar), 0);
+}
+
+static struct sdrv_xs *connect_to_liar(void)
+{
+	struct sdrv_xs *xs;
+
+	start();
+	cr_assert_eq(sdrv_xs_open_socket(liar.sock, &xs), 0);
+	return xs;
+}
+
+static void stop(void)
+{
+	close(liar.listen_fd);
+	pthread_join(liar.thread, NULL);
+	unlink(liar.sock);
+	rmdir(liar.dir);
+	memset(&liar, 0, sizeof(liar));
+}
+
+TestSuite(xs_client_hostile, .fini = stop, .timeout = 30);
+
+/* A READ answered as scripted: the error, and the connection broken. */
+static void expect_broken(int want)
+{
+	struct sdrv_xs *xs = connect_to_liar();
+	char buf[64];
+
+	cr_assert_eq(sdrv_xs_read(xs, 0, "/x", buf, sizeof(buf)), want);
+	cr_assert(sdrv_xs_broken(xs));
+	cr_assert_eq(sdrv_xs_read(xs, 0, "/x", buf, sizeof(buf)), -ESHUTDOWN,
+		     "a broken connection stays broken");
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, reply_longer_than_the_payload_limit)
+{
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_READ, .len = 5000 };
+	liar.payload_len = 5000;
+	expect_broken(-EPROTO);
+}
+
+Test(xs_client_hostile, reply_to_another_request)
+{
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_READ, .req_id = 4242,
+					 .len = 2 };
+	memcpy(liar.payload, "v", 2);
+	liar.payload_len = 2;
+	expect_broken(-EPROTO);
+}
+
+Test(xs_client_hostile, reply_of_another_type)
+{
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_WRITE, .len = 3 };
+	memcpy(liar.payload, "OK", 3);
+	liar.payload_len = 3;
+	expect_broken(-EPROTO);
+}
+
+Test(xs_client_hostile, watch_event_without_terminators)
+{
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_WATCH_EVENT, .len = 8 };
+	memcpy(liar.payload, "/pathtok", 8);
+	liar.payload_len = 8;
+	expect_broken(-EPROTO);
+}
+
+Test(xs_client_hostile, truncated_reply_then_hang_up)
+{
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_READ, .len = 100 };
+	memcpy(liar.payload, "short", 5);
+	liar.payload_len = 5;
+	liar.hang_up_after = true;
+	expect_broken(-ESHUTDOWN);
+}
+
+Test(xs_client_hostile, error_reply_with_garbage_name)
+{
+	struct sdrv_xs *xs;
+	char buf[8];
+
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_ERROR, .len = 6 };
+	memcpy(liar.payload, "\xff\xfeZZ\0\0", 6);
+	liar.payload_len = 6;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_read(xs, 0, "/x", buf, sizeof(buf)), -EINVAL,
+		     "an unknown error name reads as EINVAL, as in Xen");
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, transaction_id_that_is_not_a_number)
+{
+	struct sdrv_xs *xs;
+	uint32_t tx;
+
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_TRANSACTION_START,
+					 .len = 4 };
+	memcpy(liar.payload, "1x2", 4);
+	liar.payload_len = 4;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_transaction_start(xs, &tx), -EPROTO);
+	cr_assert(sdrv_xs_broken(xs));
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, directory_generation_that_never_settles)
+{
+	struct sdrv_xs *xs;
+	static char buf[8192];
+
+	/* DIRECTORY says E2BIG; every DIRECTORY_PART then carries a new
+	 * generation and never the end of the list: the client must give
+	 * up, not loop. */
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_DIRECTORY_PART };
+	liar.bump_gen = true;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_directory(xs, 0, "/", buf, sizeof(buf)), -EAGAIN);
+	sdrv_xs_close(xs);
+}
