@@ -4,6 +4,7 @@
  * one event loop.
  *
  *   hv-stub [--socket PATH] [--dom0-mem SIZE] [--on-crash destroy|preserve]
+ *           [--xenstored PROGRAM] [--xenstore SOCKET] [--xenstore-domid N]
  *
  * A process becomes a domain by attaching on the socket; hv-stub notices its
  * death at once (the socket hangs up, kill -9 included) and destroys the
@@ -59,6 +60,7 @@ void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why)
 		dd->conn = NULL;
 	}
 	hv_domain_destroy(&d->hv, id);
+	hvd_xs_domain_destroyed(d, id);
 	*dd = (struct hvd_domain){ 0 };
 	for (unsigned i = 0; i < HVD_MAX_CONNS; i++)
 		if (d->conns[i])
@@ -71,10 +73,10 @@ void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, bool clean)
 	struct hvd_domain *dd = &d->doms[id];
 	char why[112];
 
-	if (id == 0) {
-		hv_domain_reset(&d->hv, 0);
-		hvd_log("domain 0: process %d %s; its channels and mappings released, domain 0 stays",
-			(int)c->pid, clean ? "shut down" : "went away");
+	if (id == 0 || hvd_xs_is_service_domain(d, id)) {
+		hv_domain_reset(&d->hv, id);
+		hvd_log("domain %u: process %d %s; its channels and mappings released, the domain stays",
+			id, (int)c->pid, clean ? "shut down" : "went away");
 		dd->conn = NULL;
 		c->domid = -1;
 	} else if (!clean && dd->on_crash == HVP_ON_CRASH_PRESERVE) {
@@ -224,11 +226,17 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: hv-stub [--socket PATH] [--dom0-mem SIZE] [--on-crash destroy|preserve]\n"
+		"               [--xenstored PROGRAM] [--xenstore SOCKET] [--xenstore-domid N]\n"
 		"  --socket    control socket (default: $HVSTUB_SOCKET or %s)\n"
 		"  --dom0-mem  memory of domain 0, e.g. 64M (default 64M)\n"
 		"  --on-crash  what happens to a domain whose process dies without\n"
-		"              shutting down, for domains created without a choice\n",
-		SDRV_HVSTUB_SOCKET_DEFAULT);
+		"              shutting down, for domains created without a choice\n"
+		"  --xenstored PROGRAM  run XenStore (sdrv-xenstored) in its own domain\n"
+		"  --xenstore SOCKET    XenStore's socket (default %s);\n"
+		"                       alone: introduce domains to a daemon started later\n"
+		"  --xenstore-domid N   XenStore's privileged domain (default %u)\n",
+		SDRV_HVSTUB_SOCKET_DEFAULT, SDRV_XS_SOCKET_DEFAULT,
+		HVD_XS_DEFAULT_STUBDOM);
 }
 
 static int setup(struct hvd *d, int argc, char **argv)
@@ -241,8 +249,13 @@ static int setup(struct hvd *d, int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		int taken = val ? hvd_xs_option(&d->xs, arg, val) : 0;
 
-		if (!strcmp(arg, "--socket") && val) {
+		if (taken < 0)
+			return -1;
+		if (taken) {
+			/* --xenstore* */
+		} else if (!strcmp(arg, "--socket") && val) {
 			path = val;
 		} else if (!strcmp(arg, "--dom0-mem") && val) {
 			dom0_bytes = parse_size(val);
@@ -289,13 +302,13 @@ static int setup(struct hvd *d, int argc, char **argv)
 	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->listen_fd < 0 || d->signal_fd < 0 || d->epoll_fd < 0)
 		return -1;
-	ev.data.u32 = HVD_MAX_CONNS;
+	ev.data.u32 = HVD_SLOT_LISTEN;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->listen_fd, &ev);
-	ev.data.u32 = HVD_MAX_CONNS + 1;
+	ev.data.u32 = HVD_SLOT_SIGNAL;
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->signal_fd, &ev);
 	hvd_log("listening on %s (domain 0: %llu KiB)", d->socket_path,
 		(unsigned long long)(dom0_bytes / 1024));
-	return 0;
+	return hvd_xs_start(d);
 }
 
 int main(int argc, char **argv)
@@ -307,7 +320,7 @@ int main(int argc, char **argv)
 	if (setup(&d, argc, argv))
 		return 1;
 	while (running) {
-		int n = epoll_wait(d.epoll_fd, evs, 64, -1);
+		int n = epoll_wait(d.epoll_fd, evs, 64, hvd_xs_tick(&d));
 
 		if (n < 0 && errno != EINTR) {
 			hvd_log("epoll_wait: %s", strerror(errno));
@@ -316,20 +329,24 @@ int main(int argc, char **argv)
 		for (int i = 0; i < n; i++) {
 			uint32_t slot = evs[i].data.u32;
 
-			if (slot == HVD_MAX_CONNS)
+			if (slot == HVD_SLOT_LISTEN)
 				conn_accept(&d);
-			else if (slot == HVD_MAX_CONNS + 1)
+			else if (slot == HVD_SLOT_SIGNAL)
 				running = false;
+			else if (slot == HVD_SLOT_XS || slot == HVD_SLOT_XS_READY)
+				hvd_xs_event(&d, slot, evs[i].events);
 			else if (d.conns[slot])
 				conn_serve(&d, slot, evs[i].events);
 		}
 	}
 	hvd_log("shutting down");
+	hvd_xs_stop(&d);
 	for (unsigned i = 0; i < HVD_MAX_CONNS; i++)
 		if (d.conns[i]) {
 			d.conns[i]->domid = -1; /* not a crash */
 			conn_close(&d, i);
 		}
+	hvd_xs_reap(&d);
 	hv_fini(&d.hv);
 	unlink(d.socket_path);
 	return 0;

@@ -12,11 +12,18 @@
 
 #include "hv.h"
 #include "proto.h"
+#include "xenstore.h"
 
 #define HVD_MAX_CONNS 256u
 /* Messages taken from one connection per turn of the loop: a domain that
  * floods hypercalls waits its turn behind every other connection. */
 #define HVD_BUDGET 16u
+
+/* epoll slots: connections are 0..HVD_MAX_CONNS-1, then these. */
+#define HVD_SLOT_LISTEN HVD_MAX_CONNS
+#define HVD_SLOT_SIGNAL (HVD_MAX_CONNS + 1)
+#define HVD_SLOT_XS (HVD_MAX_CONNS + 2)
+#define HVD_SLOT_XS_READY (HVD_MAX_CONNS + 3)
 
 struct hvd_conn {
 	int fd;
@@ -44,6 +51,7 @@ struct hvd {
 	uint32_t default_on_crash;
 	struct hvd_conn *conns[HVD_MAX_CONNS];
 	struct hvd_domain doms[HV_MAX_DOMAINS];
+	struct hvd_xs xs;
 	_Alignas(8) unsigned char in[HVP_MAX_MSG];
 	_Alignas(8) unsigned char out[HVP_MAX_MSG];
 };

@@ -226,6 +226,7 @@ static int do_create(struct hvd *d, size_t len)
 	hvd_log("domain %u (%s): created, %u frames%s, owner uid %u",
 		req.domid, req.name, req.nr_frames,
 		req.privileged ? ", privileged" : "", req.owner_uid);
+	hvd_xs_domain_created(d, (sdrv_domid_t)req.domid);
 	return 0;
 }
 

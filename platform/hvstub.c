@@ -388,6 +388,9 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 	h->p.upcall_fd = fds[1];
 	h->p.nr_frames = rep.nr_frames;
 	h->p.xs_port = rep.xenstore_port;
+	/* The toolstack opened that port for us: ours to send on. */
+	if (rep.xenstore_port)
+		port_set_open(h, rep.xenstore_port, true);
 	h->p.mem = mmap(NULL, (size_t)rep.nr_frames * SDRV_PAGE_SIZE,
 			PROT_READ | PROT_WRITE, MAP_SHARED, fds[0], 0);
 	close(fds[0]);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: install what is missing, build (release), and show data moving
 # through the split-driver ring: the interop demo (Xen's own ring macros
-# against libring, in two processes), hv-stub running a guest domain, then
-# the quick runs of ringperf and hvperf.  Idempotent.
+# against libring, in two processes), hv-stub running XenStore and guest
+# domains that talk to it over their rings, sdrv-xenstored under Xen's own
+# clients, then the quick runs of the benchmarks.  Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -17,19 +18,43 @@ meson compile -C build >/dev/null
 echo "== Interop: Xen's ring.h macros and libring, front and back in two processes"
 build/tools/ring-demo 2000000
 echo
-echo "== hv-stub: a guest domain created, inspected and destroyed with hvctl"
+echo "== hv-stub: guest domains created with hvctl, introduced to XenStore (run by hv-stub),"
+echo "   talking to it over their ring pages, then destroyed and released"
 hvdir=$(mktemp -d)
-build/hv-stub/hv-stub --socket "$hvdir/hv-stub.sock" --dom0-mem 16M 2> "$hvdir/log" &
+build/hv-stub/hv-stub --socket "$hvdir/hv-stub.sock" --dom0-mem 16M \
+	--xenstored build/xenstore/daemon/sdrv-xenstored --xenstore "$hvdir/xenstored.sock" \
+	2> "$hvdir/log" &
 hvpid=$!
 trap 'kill $hvpid 2>/dev/null || true; rm -rf "$hvdir"' EXIT
-for _ in $(seq 100); do [ -S "$hvdir/hv-stub.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET="$hvdir/hv-stub.sock"
+for _ in $(seq 200); do [ -S "$hvdir/xenstored.sock" ] && break; sleep 0.05; done
+export HVSTUB_SOCKET="$hvdir/hv-stub.sock" XENSTORED_PATH="$hvdir/xenstored.sock"
 build/tools/hvctl create guest1 --id 1 --mem 8M
+build/tools/hvctl create guest2 --id 2 --mem 8M
+xenstore-watch -n 2 /local/domain/1/data > "$hvdir/watch" &
+watchpid=$!
+sleep 0.3
+echo "domain 1, over its ring: writes, reads back, lists; may not write domain 2's home:"
+build/tools/xs-guest 2 watch /local/domain/2/ready 2 read /local/domain/2/ready \
+	read /local/domain/1/data/greeting > "$hvdir/guest2" 2>&1 &
+guest2=$!
+sleep 0.3
+build/tools/xs-guest 1 write data/greeting "hello from domain 1" read data/greeting ls data \
+	write /local/domain/2/ready yes || true
+xenstore-write /local/domain/2/ready "from dom0"
+wait $guest2 || true
+echo "domain 2, over its ring: waited for its key (set by dom0); may not read domain 1's home:"; sed 's/^/  /' "$hvdir/guest2"
+wait $watchpid; echo "dom0 watched /local/domain/1/data over the socket:"; sed 's/^/  /' "$hvdir/watch"
+build/tools/hvctl create guest3 --id 3 --mem 8M
 build/tools/hvctl list
-build/tools/hvctl show 1
-build/tools/hvctl destroy 1
+echo "domain 3's home, made by hv-stub as libxl would, and its ring grant and port:"
+xenstore-ls -fp /local/domain/3
+build/tools/hvctl show 3
+build/tools/hvctl destroy 3
+echo "after destroy 3 (domains 1 and 2 shut down as their processes exited):"
+xenstore-ls -f /local/domain
 kill $hvpid
 wait $hvpid || true
+unset XENSTORED_PATH
 echo "hv-stub's log:"; sed 's/^/  /' "$hvdir/log"
 echo
 echo "== sdrv-xenstored: Debian's xenstore-utils and Xen's test-xenstore against our daemon"

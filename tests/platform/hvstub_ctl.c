@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,11 @@ static pid_t daemon_pid;
 const char *hvstub_socket(void)
 {
 	return sock;
+}
+
+const char *hvstub_dir(void)
+{
+	return dir;
 }
 
 pid_t hvstub_pid(void)
@@ -53,6 +59,9 @@ void hvstub_start(const char *const *extra_args)
 	cr_assert_geq(daemon_pid, 0);
 	if (daemon_pid == 0) {
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		/* A test killed by its timeout leaves no daemon behind. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 
 		if (fd >= 0)
 			dup2(fd, 2);

@@ -18,6 +18,8 @@
 void hvstub_start(const char *const *extra_args);
 void hvstub_stop(void);
 const char *hvstub_socket(void);
+/* Its directory, where hv-stub.log is (removed by hvstub_stop()). */
+const char *hvstub_dir(void);
 pid_t hvstub_pid(void);
 /* Whether the daemon process is still running. */
 bool hvstub_alive(void);

@@ -34,13 +34,13 @@ static int ring_send(struct sdrv_xs *xs, const void *buf, size_t len)
 		/* pairs with the daemon's release of req_cons */
 		uint32_t cons = __atomic_load_n(&pg->req_cons, __ATOMIC_ACQUIRE);
 		uint32_t used = xs->req_prod - cons, space, at, n;
+		int r;
 
 		if (used > SDRV_XS_RING_SIZE)
 			return -SDRV_EPROTO;
 		space = SDRV_XS_RING_SIZE - used;
 		if (!space) {
-			int r = wait_event(xs, -1);
-
+			r = wait_event(xs, -1);
 			if (r < 0)
 				return r;
 			continue;
@@ -57,7 +57,11 @@ static int ring_send(struct sdrv_xs *xs, const void *buf, size_t len)
 		len -= n;
 		/* pairs with the daemon's acquire of req_prod */
 		__atomic_store_n(&pg->req_prod, xs->req_prod, __ATOMIC_RELEASE);
-		sdrv_evtchn_notify(xs->plat, xs->port);
+		/* A kick that cannot be sent would leave us waiting forever
+		 * for a reply: say so instead. */
+		r = sdrv_evtchn_notify(xs->plat, xs->port);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
