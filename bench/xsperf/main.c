@@ -2,13 +2,21 @@
 /*
  * bench/xsperf - sdrv-xenstored against Xen's own C xenstored (Debian's
  * xen-utils-4.17, run on a private socket by ../shared/tools/xenstored-ref),
- * both driven by Xen's own client library, libxenstore, so that only the
- * daemon differs:
+ * both driven by the same clients, so that only the daemon differs.
  *
- *   write+read    pairs/s, 1 client and 4 clients (threads, own handles)
- *   transaction   start, read, write, commit per second, 1 and 4 clients
- *   watch event   latency from a write to the watcher's xs_read_watch(),
- *                 1 watcher and 8 watchers (until the last has it)
+ * Most rows use a bare wire client (raw.c: one write per batch, replies
+ * read in bulk, no threads), so the daemon is what is measured:
+ *   write+read    pairs/s: 1 client one at a time, 1 and 4 clients with 32
+ *                 pairs in flight each; and the daemon's own CPU time per
+ *                 pair (from /proc/PID/schedstat) in the 1-client batched run
+ *   transaction   start, then read + write + commit sent together, per
+ *                 second, 1 and 4 clients; the daemon's CPU time per one
+ *   watch event   latency from sending a write to the last watcher reading
+ *                 its event, 1 and 8 watchers
+ * Two rows use Xen's libxenstore, as Xen's tools do: a pair and a watch
+ * event, 1 client.  Its reader thread hands each reply to the caller; that
+ * costs more than either daemon's work, so these rows show what tools see,
+ * not the daemons.
  *
  * Each row alternates ours and the peer for --reps repetitions; the ratio is
  * the median of the per-repetition ratios (> 1: splitdrv better).  Writes a
@@ -29,16 +37,18 @@
 #include <unistd.h>
 #include <xenstore.h>
 
+#include "raw.h"
 #include "report.h"
 #include "timing.h"
 
-#define MAX_ROWS 8
+#define MAX_ROWS 16
 #define MAX_CLIENTS 8
+#define WINDOW 32 /* pairs in flight per batched client */
 
 struct daemon {
 	const char *name;
 	char socket[256];
-	pid_t pid; /* ours */
+	pid_t pid; /* the daemon process */
 	char ref_dir[128]; /* theirs */
 };
 
@@ -68,68 +78,160 @@ static struct xs_handle *open_at(const struct daemon *d)
 
 /* ---- the workloads ---- */
 
+enum kind {
+	PAIRS, /* raw, @window pairs in flight per client */
+	CPU, /* raw, 1 client batched: the daemon's CPU ns per pair */
+	TX, /* raw */
+	CPU_TX, /* raw, 1 client: the daemon's CPU ns per transaction */
+	WATCH, /* raw */
+	LIB_PAIRS, /* libxenstore */
+	LIB_WATCH, /* libxenstore */
+};
+
 struct worker {
 	const struct daemon *d;
-	int id, ops;
-	bool tx;
+	enum kind k;
+	int id, ops, window;
 	pthread_barrier_t *start;
-	int failed;
+	int failed; /* libxenstore: operations that failed */
 };
+
+static void raw_pairs(struct raw *r, const char *path, int ops, int window)
+{
+	const char *reply;
+	char val[16];
+
+	for (int done = 0; done < ops;) {
+		int n = ops - done < window ? ops - done : window;
+
+		for (int i = 0; i < n; i++) {
+			int len = snprintf(val, sizeof(val), "%d", done + i);
+
+			raw_put(r, SDRV_XS_WRITE, 0, path, val, (size_t)len);
+			raw_put(r, SDRV_XS_READ, 0, path, NULL, 0);
+		}
+		raw_flush(r);
+		for (int i = 0; i < n; i++) {
+			raw_expect(r, SDRV_XS_WRITE, &reply);
+			raw_expect(r, SDRV_XS_READ, &reply);
+		}
+		done += n;
+	}
+}
+
+/* Start, then read + write + commit in one batch: a toolstack's
+ * read-modify-write.  Each client has its own key: no conflicts. */
+static void raw_transactions(struct raw *r, const char *path, int ops)
+{
+	const char *reply;
+	char val[16];
+
+	for (int i = 0; i < ops; i++) {
+		uint32_t tx;
+		int len = snprintf(val, sizeof(val), "%d", i);
+
+		raw_put(r, SDRV_XS_TRANSACTION_START, 0, "", NULL, 0);
+		raw_flush(r);
+		raw_expect(r, SDRV_XS_TRANSACTION_START, &reply);
+		tx = (uint32_t)strtoul(reply, NULL, 10);
+		raw_put(r, SDRV_XS_READ, tx, path, NULL, 0);
+		raw_put(r, SDRV_XS_WRITE, tx, path, val, (size_t)len);
+		raw_put(r, SDRV_XS_TRANSACTION_END, tx, "T", NULL, 0);
+		raw_flush(r);
+		raw_expect(r, SDRV_XS_READ, &reply);
+		raw_expect(r, SDRV_XS_WRITE, &reply);
+		raw_expect(r, SDRV_XS_TRANSACTION_END, &reply);
+	}
+}
+
+static void lib_ops(struct worker *w, struct xs_handle *h, const char *path)
+{
+	char val[32];
+	unsigned len;
+
+	for (int i = 0; i < w->ops; i++) {
+		int n = snprintf(val, sizeof(val), "%d", i);
+		char *r = xs_read(h, XBT_NULL, path, &len);
+
+		free(r);
+		if (!r || !xs_write(h, XBT_NULL, path, val, (unsigned)n))
+			w->failed++;
+	}
+}
 
 static void *work(void *arg)
 {
 	struct worker *w = arg;
-	struct xs_handle *h = open_at(w->d);
-	char path[64], val[32];
-	unsigned len;
+	struct raw r;
+	struct xs_handle *h = NULL;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/bench/c%d/key", w->id);
-	xs_write(h, XBT_NULL, path, "0", 1);
-	pthread_barrier_wait(w->start);
-	for (int i = 0; i < w->ops; i++) {
-		xs_transaction_t t = XBT_NULL;
-		char *r;
-		int n = snprintf(val, sizeof(val), "%d", i);
+	if (w->k == LIB_PAIRS) {
+		h = open_at(w->d);
+		xs_write(h, XBT_NULL, path, "0", 1);
+	} else {
+		const char *reply;
 
-		if (w->tx) {
-			t = xs_transaction_start(h);
-			if (t == XBT_NULL) {
-				w->failed++;
-				continue;
-			}
-		}
-		r = xs_read(h, t, path, &len);
-		free(r);
-		if (!xs_write(h, t, path, val, (unsigned)n))
-			w->failed++;
-		if (w->tx && !xs_transaction_end(h, t, false))
-			w->failed++; /* no conflicts: each client its own key */
-		if (!w->tx && !r)
-			w->failed++;
+		raw_open(&r, w->d->name, w->d->socket);
+		raw_put(&r, SDRV_XS_WRITE, 0, path, "0", 1);
+		raw_flush(&r);
+		raw_expect(&r, SDRV_XS_WRITE, &reply);
 	}
 	pthread_barrier_wait(w->start);
-	xs_close(h);
+	if (w->k == LIB_PAIRS)
+		lib_ops(w, h, path);
+	else if (w->k == TX)
+		raw_transactions(&r, path, w->ops);
+	else
+		raw_pairs(&r, path, w->ops, w->window);
+	pthread_barrier_wait(w->start);
+	if (h)
+		xs_close(h);
+	else
+		raw_close(&r);
 	return NULL;
 }
 
-/* Operations per second over @clients threads. */
-static double ops_per_s(const struct daemon *d, int clients, int ops, bool tx)
+/* The daemon's CPU time so far, in ns (the scheduler's own account). */
+static uint64_t daemon_cpu_ns(const struct daemon *d)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)d->pid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &ns) != 1) {
+		fprintf(stderr, "xsperf: %s: cannot read %s\n", d->name, path);
+		exit(1);
+	}
+	fclose(f);
+	return ns;
+}
+
+/* Operations per second over @clients threads; with @cpu_ns, the daemon's
+ * CPU time per operation instead. */
+static double ops_per_s(const struct daemon *d, enum kind k, int clients,
+			int ops, int window, double *cpu_ns)
 {
 	pthread_t th[MAX_CLIENTS];
 	struct worker w[MAX_CLIENTS];
 	pthread_barrier_t start;
-	uint64_t t0, t1;
+	uint64_t t0, t1, c0, c1;
 	int failed = 0;
 
 	pthread_barrier_init(&start, NULL, (unsigned)clients + 1);
 	for (int i = 0; i < clients; i++) {
-		w[i] = (struct worker){ d, i, ops, tx, &start, 0 };
+		w[i] = (struct worker){ d, k, i, ops, window, &start, 0 };
 		pthread_create(&th[i], NULL, work, &w[i]);
 	}
 	pthread_barrier_wait(&start);
+	c0 = daemon_cpu_ns(d);
 	t0 = now_ns();
 	pthread_barrier_wait(&start);
 	t1 = now_ns();
+	c1 = daemon_cpu_ns(d);
 	for (int i = 0; i < clients; i++) {
 		pthread_join(th[i], NULL);
 		failed += w[i].failed;
@@ -140,39 +242,92 @@ static double ops_per_s(const struct daemon *d, int clients, int ops, bool tx)
 			failed);
 		exit(1);
 	}
+	if (cpu_ns)
+		*cpu_ns = (double)(c1 - c0) / ((double)clients * ops);
 	return (double)clients * ops / ((double)(t1 - t0) / 1e9);
 }
 
-/* Median microseconds from a write to the last of @watchers seeing it. */
-static double watch_latency_us(const struct daemon *d, int watchers,
-			       int events)
+/* The watch's reply and its registration event, in whichever order. */
+static void raw_watch(struct raw *r, const char *path)
 {
-	struct xs_handle *w[MAX_CLIENTS], *writer = open_at(d);
+	struct sdrv_xs_msg h;
+	const char *payload;
+	bool replied = false, fired = false;
+
+	raw_put(r, SDRV_XS_WATCH, 0, path, "tok", 4);
+	raw_flush(r);
+	while (!replied || !fired) {
+		raw_next(r, &h, &payload);
+		if (h.type == SDRV_XS_WATCH_EVENT)
+			fired = true;
+		else if (h.type == SDRV_XS_WATCH)
+			replied = true;
+		else
+			raw_expect(r, SDRV_XS_WATCH, &payload); /* says why */
+	}
+}
+
+/* Median microseconds from sending a write to the last of @watchers
+ * reading its event. */
+static double watch_latency_us(const struct daemon *d, int watchers,
+			       int events, bool lib)
+{
+	static struct raw rw[MAX_CLIENTS], writer;
+	struct xs_handle *lw[MAX_CLIENTS], *lwriter = NULL;
+	const char *payload;
 	double lat[256];
 	unsigned n;
 
 	if (events > 256)
 		events = 256;
-	xs_write(writer, XBT_NULL, "/bench/watched", "0", 1);
+	if (lib) {
+		lwriter = open_at(d);
+		xs_write(lwriter, XBT_NULL, "/bench/watched", "0", 1);
+	} else {
+		raw_open(&writer, d->name, d->socket);
+		raw_put(&writer, SDRV_XS_WRITE, 0, "/bench/watched", "0", 1);
+		raw_flush(&writer);
+		raw_expect(&writer, SDRV_XS_WRITE, &payload);
+	}
 	for (int i = 0; i < watchers; i++) {
-		char **ev;
-
-		w[i] = open_at(d);
-		xs_watch(w[i], "/bench/watched", "tok");
-		ev = xs_read_watch(w[i], &n); /* the registration event */
-		free(ev);
+		if (lib) {
+			lw[i] = open_at(d);
+			xs_watch(lw[i], "/bench/watched", "tok");
+			free(xs_read_watch(lw[i], &n)); /* registration */
+		} else {
+			raw_open(&rw[i], d->name, d->socket);
+			raw_watch(&rw[i], "/bench/watched");
+		}
 	}
 	for (int e = 0; e < events; e++) {
 		uint64_t t0 = now_ns();
 
-		xs_write(writer, XBT_NULL, "/bench/watched", "1", 1);
-		for (int i = 0; i < watchers; i++)
-			free(xs_read_watch(w[i], &n));
+		if (lib) {
+			xs_write(lwriter, XBT_NULL, "/bench/watched", "1", 1);
+			for (int i = 0; i < watchers; i++)
+				free(xs_read_watch(lw[i], &n));
+		} else {
+			raw_put(&writer, SDRV_XS_WRITE, 0, "/bench/watched",
+				"1", 1);
+			raw_flush(&writer);
+			for (int i = 0; i < watchers; i++)
+				raw_expect(&rw[i], SDRV_XS_WATCH_EVENT,
+					   &payload);
+		}
 		lat[e] = (double)(now_ns() - t0) / 1e3;
+		if (!lib)
+			raw_expect(&writer, SDRV_XS_WRITE, &payload);
 	}
-	for (int i = 0; i < watchers; i++)
-		xs_close(w[i]);
-	xs_close(writer);
+	for (int i = 0; i < watchers; i++) {
+		if (lib)
+			xs_close(lw[i]);
+		else
+			raw_close(&rw[i]);
+	}
+	if (lib)
+		xs_close(lwriter);
+	else
+		raw_close(&writer);
 	return median(lat, events);
 }
 
@@ -220,7 +375,17 @@ static int start_theirs(struct daemon *d, const char *xsref, const char *dir)
 		return -1;
 	}
 	d->socket[strcspn(d->socket, "\n")] = '\0';
-	return pclose(f) == 0 ? 0 : -1;
+	if (pclose(f) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd), "%s/daemon.pid", d->ref_dir);
+	f = fopen(cmd, "r");
+	if (!f || fscanf(f, "%d", &d->pid) != 1) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
 }
 
 static void stop_all(struct daemon *ours, struct daemon *theirs,
@@ -239,44 +404,108 @@ static void stop_all(struct daemon *ours, struct daemon *theirs,
 
 /* ---- rows ---- */
 
-enum kind { PAIRS, TX, WATCH };
+struct spec {
+	enum kind k;
+	int clients, window;
+};
 
 static double run_one(const struct config *c, const struct daemon *d,
-		      enum kind k, int clients)
+		      const struct spec *sp)
 {
-	switch (k) {
+	double cpu;
+
+	switch (sp->k) {
 	case PAIRS:
-		return ops_per_s(d, clients, c->ops, false) / 1e3;
+		return ops_per_s(d, PAIRS, sp->clients, c->ops, sp->window,
+				 NULL) / 1e3;
+	case CPU:
+		ops_per_s(d, PAIRS, 1, c->ops, WINDOW, &cpu);
+		return cpu / 1e3;
 	case TX:
-		return ops_per_s(d, clients, c->ops / 2, true) / 1e3;
+		return ops_per_s(d, TX, sp->clients, c->ops / 4, 1, NULL) / 1e3;
+	case CPU_TX:
+		ops_per_s(d, TX, 1, c->ops / 4, 1, &cpu);
+		return cpu / 1e3;
+	case LIB_PAIRS:
+		return ops_per_s(d, LIB_PAIRS, sp->clients, c->ops / 4, 1,
+				 NULL) / 1e3;
 	default:
-		return watch_latency_us(d, clients, c->events);
+		return watch_latency_us(d, sp->clients, c->events,
+					sp->k == LIB_WATCH);
+	}
+}
+
+static void describe(struct row *r, const struct spec *sp)
+{
+	const char *who = sp->clients > 1 ? "clients" : "client";
+
+	switch (sp->k) {
+	case PAIRS:
+		snprintf(r->section, sizeof(r->section), "write+read");
+		if (sp->window > 1)
+			snprintf(r->workload, sizeof(r->workload),
+				 "%d %s, %d in flight", sp->clients, who,
+				 sp->window);
+		else
+			snprintf(r->workload, sizeof(r->workload),
+				 "%d %s, one at a time", sp->clients, who);
+		snprintf(r->metric, sizeof(r->metric), "K/s");
+		break;
+	case CPU:
+		snprintf(r->section, sizeof(r->section), "write+read");
+		snprintf(r->workload, sizeof(r->workload),
+			 "daemon CPU per pair");
+		snprintf(r->metric, sizeof(r->metric), "us");
+		r->lower_is_better = true;
+		break;
+	case CPU_TX:
+		snprintf(r->section, sizeof(r->section), "transaction");
+		snprintf(r->workload, sizeof(r->workload),
+			 "daemon CPU per transaction");
+		snprintf(r->metric, sizeof(r->metric), "us");
+		r->lower_is_better = true;
+		break;
+	case TX:
+		snprintf(r->section, sizeof(r->section), "transaction");
+		snprintf(r->workload, sizeof(r->workload), "%d %s",
+			 sp->clients, who);
+		snprintf(r->metric, sizeof(r->metric), "K/s");
+		break;
+	case WATCH:
+	case LIB_WATCH:
+		snprintf(r->section, sizeof(r->section), "%s",
+			 sp->k == WATCH ? "watch" : "libxenstore");
+		snprintf(r->workload, sizeof(r->workload), "%s%d %s",
+			 sp->k == WATCH ? "" : "watch, ", sp->clients,
+			 sp->clients > 1 ? "watchers" : "watcher");
+		snprintf(r->metric, sizeof(r->metric), "median us");
+		r->lower_is_better = true;
+		break;
+	case LIB_PAIRS:
+		snprintf(r->section, sizeof(r->section), "libxenstore");
+		snprintf(r->workload, sizeof(r->workload),
+			 "write+read, %d %s", sp->clients, who);
+		snprintf(r->metric, sizeof(r->metric), "K/s");
+		break;
 	}
 }
 
 static void measure(const struct config *c, const struct daemon *ours,
-		    const struct daemon *theirs, enum kind k, int clients)
+		    const struct daemon *theirs, struct spec sp)
 {
 	double o[REPORT_MAX_REPS], t[REPORT_MAX_REPS];
 	struct row *r = &rows[nr_rows++];
 
 	memset(r, 0, sizeof(*r));
-	snprintf(r->section, sizeof(r->section), "%s",
-		 k == PAIRS ? "write+read" : k == TX ? "transaction" : "watch");
-	snprintf(r->workload, sizeof(r->workload), "%d %s", clients,
-		 k == WATCH ? (clients > 1 ? "watchers" : "watcher")
-			    : (clients > 1 ? "clients" : "client"));
-	snprintf(r->metric, sizeof(r->metric), "%s",
-		 k == WATCH ? "median us" : "K/s");
+	describe(r, &sp);
 	snprintf(r->peer, sizeof(r->peer), "C xenstored");
-	r->lower_is_better = k == WATCH;
 	for (int i = 0; i < c->reps; i++) {
 		if (i % 2) {
-			t[i] = run_one(c, theirs, k, clients);
-			o[i] = run_one(c, ours, k, clients);
+			t[i] = run_one(c, theirs, &sp);
+			o[i] = run_one(c, ours, &sp);
 		} else {
-			o[i] = run_one(c, ours, k, clients);
-			t[i] = run_one(c, theirs, k, clients);
+			o[i] = run_one(c, ours, &sp);
+			t[i] = run_one(c, theirs, &sp);
 		}
 	}
 	settle_row(r, o, t, c->reps);
@@ -292,7 +521,7 @@ int main(int argc, char **argv)
 		{ "xsref", required_argument, NULL, 'x' },
 		{ 0 },
 	};
-	struct config c = { .reps = 5, .ops = 4000, .events = 200,
+	struct config c = { .reps = 5, .ops = 20000, .events = 200,
 			    .out = "bench/results", .xsref = XSREF_DIR };
 	struct daemon ours = { 0 }, theirs = { 0 };
 	char dir[] = "/tmp/xsperf-XXXXXX", csv[512], svg[512];
@@ -301,7 +530,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (o == 'q') {
 			c.reps = 3;
-			c.ops = 1000;
+			c.ops = 4000;
 			c.events = 50;
 		} else if (o == 'o') {
 			c.out = optarg;
@@ -334,15 +563,21 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("xsperf: %d repetitions per row, ours and the peer alternating;\n"
-	       "both daemons driven by Xen's libxenstore\n\n",
+	       "both daemons driven by the same clients (a bare wire client;\n"
+	       "the libxenstore rows by Xen's own library)\n\n",
 	       c.reps);
 	report_header();
-	measure(&c, &ours, &theirs, PAIRS, 1);
-	measure(&c, &ours, &theirs, PAIRS, 4);
-	measure(&c, &ours, &theirs, TX, 1);
-	measure(&c, &ours, &theirs, TX, 4);
-	measure(&c, &ours, &theirs, WATCH, 1);
-	measure(&c, &ours, &theirs, WATCH, 8);
+	measure(&c, &ours, &theirs, (struct spec){ PAIRS, 1, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ PAIRS, 1, WINDOW });
+	measure(&c, &ours, &theirs, (struct spec){ PAIRS, 4, WINDOW });
+	measure(&c, &ours, &theirs, (struct spec){ CPU, 1, WINDOW });
+	measure(&c, &ours, &theirs, (struct spec){ TX, 1, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ TX, 4, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ CPU_TX, 1, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ WATCH, 1, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ WATCH, 8, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ LIB_PAIRS, 1, 1 });
+	measure(&c, &ours, &theirs, (struct spec){ LIB_WATCH, 1, 1 });
 	stop_all(&ours, &theirs, c.xsref);
 
 	mkdir(c.out, 0755);

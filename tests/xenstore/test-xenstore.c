@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <splitdrv/xenbus.h>
@@ -51,6 +52,42 @@ Test(xs, write_read_directory_rm)
 	cr_assert_eq(sdrv_xs_mkdir(xs, 0, "/m/n"), 0);
 	cr_assert_eq(sdrv_xs_mkdir(xs, 0, "/m/n"), 0, "mkdir of an existing node");
 	sdrv_xs_close(xs);
+}
+
+/* Many requests in one write, far past the outstanding-reply bound: the
+ * daemon keeps what it read but may not handle yet, and answers all of
+ * them, in order, as the client reads (no later read announces them). */
+Test(xs, pipelined_requests_past_the_reply_bound_are_all_answered)
+{
+	enum { N = 300 };
+	static char out[N * 48];
+	size_t len = 0;
+	int fd = xs_raw_connect(&env);
+
+	for (uint32_t i = 0; i < N; i++) {
+		char payload[32];
+		int n = snprintf(payload, sizeof(payload), "/pipe/%u", i) + 1;
+		struct sdrv_xs_msg h = { .type = SDRV_XS_WRITE, .req_id = i,
+					 .len = (uint32_t)n + 1 };
+
+		memcpy(out + len, &h, sizeof(h));
+		memcpy(out + len + sizeof(h), payload, (size_t)n);
+		out[len + sizeof(h) + (size_t)n] = 'v';
+		len += sizeof(h) + h.len;
+	}
+	cr_assert_eq(write(fd, out, len), (ssize_t)len);
+	for (uint32_t i = 0; i < N; i++) {
+		struct sdrv_xs_msg h;
+		char buf[8];
+
+		cr_assert_eq(recv(fd, &h, sizeof(h), MSG_WAITALL),
+			     (ssize_t)sizeof(h), "reply %u missing", i);
+		cr_assert_eq(h.req_id, i);
+		cr_assert_eq(h.type, SDRV_XS_WRITE);
+		cr_assert_eq(h.len, 3u);
+		cr_assert_eq(recv(fd, buf, 3, MSG_WAITALL), 3);
+	}
+	close(fd);
 }
 
 Test(xs, directory_part_serves_long_lists)

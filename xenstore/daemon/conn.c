@@ -8,7 +8,12 @@
  * so a client that never reads costs at most one more reply plus the watch
  * events up to twice the byte bound; events beyond that are dropped and
  * replaced by one event per watch once the queue drains (the protocol
- * allows spurious events, not lost ones).
+ * allows spurious events, not lost ones).  Bytes a socket read brought
+ * past that point wait in the connection's stash: at most one read's
+ * worth (16 KiB), the kernel buffer holds the rest.
+ *
+ * Cost: one recv() per wake-up however many requests it brings, one
+ * sendmsg() per batch of replies.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -17,6 +22,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "xsd_internal.h"
@@ -82,6 +88,7 @@ void conn_free(struct conn *c)
 		d->stats.transactions--;
 	}
 	drop_output(c);
+	free(c->stash);
 	if (c->fd >= 0) {
 		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
@@ -185,16 +192,29 @@ void conn_update_epoll(struct conn *c)
 	epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-void conn_socket_in(struct conn *c)
+bool conn_feed_stash(struct conn *c)
 {
-	/* Read only what we may handle: a message at a time while the
-	 * output is bounded, the kernel buffer holds the rest. */
-	char buf[16384];
-	ssize_t n;
-
+	if (!c->stash)
+		return true;
 	if (!conn_can_read(c))
-		return;
-	n = recv(c->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		return false;
+	c->stash_off += conn_feed(c, c->stash + c->stash_off,
+				  c->stash_len - c->stash_off);
+	if (c->stash_off < c->stash_len)
+		return false;
+	free(c->stash);
+	c->stash = NULL;
+	return true;
+}
+
+/* One recv() into the shared buffer, fed; the rest of a batch the
+ * connection may not take yet goes to its stash. */
+static void read_and_feed(struct conn *c)
+{
+	char *buf = c->d->rx;
+	ssize_t n = recv(c->fd, buf, sizeof(c->d->rx), MSG_DONTWAIT);
+	size_t used;
+
 	if (n == 0) {
 		conn_kill(c, "hung up");
 		return;
@@ -204,10 +224,27 @@ void conn_socket_in(struct conn *c)
 			conn_kill(c, "read error");
 		return;
 	}
-	n = (ssize_t)conn_feed(c, buf, (size_t)n);
-	/* Consume exactly what was handled. */
-	if (n > 0 && recv(c->fd, buf, (size_t)n, MSG_DONTWAIT) != n)
-		conn_kill(c, "read error");
+	used = conn_feed(c, buf, (size_t)n);
+	if (used == (size_t)n || c->dead)
+		return;
+	c->stash = malloc((size_t)n - used);
+	if (!c->stash) {
+		conn_kill(c, "out of memory");
+		return;
+	}
+	memcpy(c->stash, buf + used, (size_t)n - used);
+	c->stash_len = (size_t)n - used;
+	c->stash_off = 0;
+}
+
+void conn_socket_in(struct conn *c)
+{
+	/* One read per wake-up, into a buffer shared by all connections;
+	 * whatever the connection cannot take yet (its output is at the
+	 * bound) is kept in its stash, at most one buffer's worth, and the
+	 * kernel holds the rest. */
+	if (conn_can_read(c) && conn_feed_stash(c) && conn_can_read(c))
+		read_and_feed(c);
 }
 
 void conn_sent(struct conn *c, size_t n)
@@ -230,18 +267,35 @@ void conn_sent(struct conn *c, size_t n)
 void conn_socket_out(struct conn *c)
 {
 	while (c->out_head) {
-		struct outmsg *m = c->out_head;
-		ssize_t n = send(c->fd, m->data + c->out_off,
-				 m->len - c->out_off,
-				 MSG_DONTWAIT | MSG_NOSIGNAL);
+		/* One system call for up to a batch of queued messages. */
+		struct iovec iov[XSD_OUT_BATCH];
+		struct msghdr mh = { .msg_iov = iov };
+		size_t off = c->out_off;
+		ssize_t n;
 
+		for (struct outmsg *m = c->out_head;
+		     m && mh.msg_iovlen < XSD_OUT_BATCH; m = m->next) {
+			iov[mh.msg_iovlen].iov_base = m->data + off;
+			iov[mh.msg_iovlen++].iov_len = m->len - off;
+			off = 0;
+		}
+		n = sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				break;
 			conn_kill(c, "write error");
 			return;
 		}
-		conn_sent(c, (size_t)n);
+		/* Pop what went, message by message. */
+		while (n > 0) {
+			size_t left = c->out_head->len - c->out_off;
+			size_t take = (size_t)n < left ? (size_t)n : left;
+
+			conn_sent(c, take);
+			n -= (ssize_t)take;
+		}
+		if (c->out_head && c->out_off)
+			break; /* the socket is full */
 	}
 	if (!c->out_head)
 		conn_output_drained(c);

@@ -214,6 +214,16 @@ static void settle(struct xsd *d)
 {
 	for (struct conn *c = d->conns, *next; c; c = next) {
 		next = c->next;
+		/* Bytes stashed at the output bound are fed as the output
+		 * drains, until none are left or the socket is full (then
+		 * EPOLLOUT brings us back): no read will announce them. */
+		while (!c->dead && c->stash) {
+			if (c->out_head)
+				conn_socket_out(c);
+			if (c->dead || !conn_can_read(c))
+				break;
+			conn_feed_stash(c);
+		}
 		if (!c->dead) {
 			if (c->fd >= 0 && c->out_head)
 				conn_socket_out(c);

@@ -58,6 +58,10 @@ struct conn {
 	struct sdrv_xs_msg in_hdr;
 	size_t in_got;
 	char in_buf[SDRV_XS_PAYLOAD_MAX + 1];
+	/* Socket bytes read but not yet taken (the connection hit its output
+	 * bound mid-batch): fed before anything new is read. */
+	char *stash;
+	size_t stash_len, stash_off;
 
 	/* Output queue. */
 	struct outmsg *out_head, **out_tail;
@@ -96,7 +100,11 @@ struct xsd {
 	int epfd, listen_fd, stop_fd, evtchn_fd;
 	char *socket_path;
 	struct xsd_stats stats;
+	char rx[16384]; /* socket reads land here (conn_socket_in) */
 };
+
+/* Queued messages one sendmsg() takes at most. */
+#define XSD_OUT_BATCH 64
 
 /* ---- conn.c: connections and their bytes ---- */
 struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged);
@@ -116,6 +124,10 @@ size_t conn_feed(struct conn *c, const char *buf, size_t len);
 void conn_sent(struct conn *c, size_t n);
 /* Socket I/O when epoll says so. */
 void conn_socket_in(struct conn *c);
+/* Feed bytes stashed by an earlier read, if the connection may take them
+ * now (after its output drained: epoll will not say so again).  Return:
+ * whether nothing is left stashed. */
+bool conn_feed_stash(struct conn *c);
 void conn_socket_out(struct conn *c);
 /* After the queue drained: resend lost watch events. */
 void conn_output_drained(struct conn *c);
