@@ -221,6 +221,42 @@ Test(xs_hostile, watch_flood_hits_the_quota)
 	xs_guest_stop(&env, &g);
 }
 
+/* A 4000-byte token with a 3000-byte path makes an event over the 4096-byte
+ * payload: it cannot be sent, so it is dropped and counted, and the
+ * watcher's smaller events still arrive. */
+Test(xs_hostile, watch_event_over_the_payload_limit_is_counted)
+{
+	static char token[4000], path[3000];
+	struct sdrv_xs *dom0 = xs_env_dom0(&env);
+	int fd = xs_raw_connect(&env);
+	char payload[SDRV_XS_PAYLOAD_MAX], reply[64];
+	size_t plen;
+	long long before;
+
+	memset(token, 't', sizeof(token) - 1);
+	plen = (size_t)snprintf(payload, sizeof(payload), "/big") + 1;
+	memcpy(payload + plen, token, sizeof(token));
+	/* registration fires on "/big": it fits */
+	cr_assert_eq(xs_raw_request(fd, SDRV_XS_WATCH, 0, payload,
+				    plen + sizeof(token), reply, sizeof(reply)),
+		     SDRV_XS_WATCH);
+	before = xs_env_stat(dom0, "events-oversized ");
+	path[0] = '/';
+	memcpy(path + 1, "big/", 4);
+	memset(path + 5, 'p', sizeof(path) - 6);
+	cr_assert_eq(sdrv_xs_write_str(dom0, 0, path, "v"), 0);
+	cr_assert_eq(xs_env_stat(dom0, "events-oversized "), before + 1);
+	/* the connection still works and still gets events that fit */
+	cr_assert_eq(xs_raw_request(fd, SDRV_XS_WATCH, 0, "/small\0s", 9,
+				    reply, sizeof(reply)),
+		     SDRV_XS_WATCH);
+	cr_assert_eq(xs_raw_request(fd, SDRV_XS_READ, 0, "/big", 5, reply,
+				    sizeof(reply)),
+		     SDRV_XS_READ);
+	close(fd);
+	sdrv_xs_close(dom0);
+}
+
 Test(xs_hostile, transaction_flood_hits_the_quota)
 {
 	struct xs_guest g;

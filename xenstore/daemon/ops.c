@@ -802,11 +802,13 @@ static int do_control(struct req *r, struct args *a)
 			       "\nwatches %" PRIu64 "\ntransactions %" PRIu64
 			       "\nrequests %" PRIu64 "\nerrors %" PRIu64
 			       "\nevents-dropped %" PRIu64
+			       "\nevents-oversized %" PRIu64
 			       "\nconnections-killed %" PRIu64
 			       "\noutput-bytes %zu\n",
 			       st.nodes, st.connections, st.watches,
 			       st.transactions, st.requests, st.errors,
-			       st.events_dropped, st.conns_killed,
+			       st.events_dropped, st.events_oversized,
+			       st.conns_killed,
 			       st.output_bytes);
 	} else if (!strcmp(a->s[0], "save") && a->n == 2) {
 		int err = xsd_save(d, a->s[1]);

@@ -69,11 +69,13 @@ void watch_remove_all(struct conn *c)
 }
 
 /* Events beyond twice the output bound are dropped; the connection then
- * gets one event per watch once it has read its backlog. */
+ * gets one event per watch once it has read its backlog.  An event over
+ * the protocol's payload limit (a long path with a long token) cannot be
+ * sent at all: it is dropped and counted. */
 void watch_send(struct conn *c, const struct watch *w, const char *path)
 {
 	size_t plen = strlen(path);
-	char buf[SDRV_XS_ABS_PATH_MAX + 1 + 1024];
+	char buf[SDRV_XS_PAYLOAD_MAX];
 	size_t tlen = strlen(w->token), off = 0;
 
 	if (c->dead)
@@ -88,8 +90,13 @@ void watch_send(struct conn *c, const struct watch *w, const char *path)
 		path += w->rel_off;
 		plen -= w->rel_off;
 	}
-	if (plen + 1 + tlen + 1 > sizeof(buf))
-		return; /* cannot be: both were checked on the way in */
+	if (plen + 1 + tlen + 1 > sizeof(buf)) {
+		c->d->stats.events_dropped++;
+		c->d->stats.events_oversized++;
+		XSD_LOG(c->d, "domain %u: watch event for a %zu-byte path with a %zu-byte token is over %u bytes; dropped",
+			c->domid, plen, tlen, SDRV_XS_PAYLOAD_MAX);
+		return;
+	}
 	memcpy(buf, path, plen + 1);
 	off = plen + 1;
 	memcpy(buf + off, w->token, tlen + 1);

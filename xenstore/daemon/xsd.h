@@ -71,6 +71,7 @@ struct xsd_stats {
 	uint64_t requests;
 	uint64_t errors;
 	uint64_t events_dropped;
+	uint64_t events_oversized; /* of those: over the payload limit */
 	uint64_t conns_killed;
 	size_t output_bytes;
 };
