@@ -32,7 +32,7 @@ size_t xs_strnlen(const char *s, size_t max)
 	return n;
 }
 
-static bool bytes_equal(const char *a, const char *b, size_t len)
+bool xs_bytes_equal(const char *a, const char *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (a[i] != b[i])
@@ -48,7 +48,7 @@ SDRV_PUBLIC int sdrv_xs_errno(const char *name, size_t len)
 	for (size_t i = 0; i < NR_ERROR_NAMES; i++) {
 		const char *n = error_names[i].name;
 
-		if (xs_strnlen(n, 16) == len && bytes_equal(n, name, len))
+		if (xs_strnlen(n, 16) == len && xs_bytes_equal(n, name, len))
 			return -error_names[i].err;
 	}
 	return -SDRV_EINVAL;

@@ -6,11 +6,14 @@
 #ifndef XENSTORE_WIRE_H
 #define XENSTORE_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Length of @s, looking at no more than @max bytes. */
 size_t xs_strnlen(const char *s, size_t max);
+/* Whether @a and @b agree in their first @len bytes. */
+bool xs_bytes_equal(const char *a, const char *b, size_t len);
 /* Unsigned decimal of exactly @len digits, <= @max.  Return: 0 or
  * -SDRV_EINVAL. */
 int xs_parse_uint(const char *s, size_t len, uint64_t max, uint64_t *out);

@@ -28,19 +28,6 @@ static size_t str_len(const char *s)
 	return xs_strnlen(s, (size_t)-1);
 }
 
-static void copy_bytes(void *dst, const void *src, size_t len)
-{
-	sdrv_copy(dst, src, len);
-}
-
-static bool same_bytes(const char *a, const char *b, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (a[i] != b[i])
-			return false;
-	return true;
-}
-
 static int fail(struct sdrv_xs *xs, int err)
 {
 	xs->broken = true;
@@ -56,7 +43,7 @@ static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
 
 		if (w && xs_strnlen(w->token, SDRV_XS_TOKEN_MAX) ==
 				 str_len(token) &&
-		    same_bytes(w->token, token, str_len(token)))
+		    xs_bytes_equal(w->token, token, str_len(token)))
 			return w;
 	}
 	return NULL;
@@ -105,8 +92,8 @@ static int deliver_event(struct sdrv_xs *xs)
 	if (!w)
 		return 0; /* an event racing an unwatch */
 	if (w->fn) {
-		copy_bytes(xs->ev_path, xs->rx, plen + 1);
-		copy_bytes(xs->ev_token, xs->rx + plen + 1, tlen + 1);
+		sdrv_copy(xs->ev_path, xs->rx, plen + 1);
+		sdrv_copy(xs->ev_token, xs->rx + plen + 1, tlen + 1);
 		w->fn(w->arg, xs->ev_path, xs->ev_token);
 	} else {
 		evq_push(xs, xs->rx, (uint32_t)(plen + 1 + tlen + 1));
@@ -197,7 +184,7 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 					xs->ev_path[i] = ch;
 			}
 			plen = str_len(xs->ev_path);
-			copy_bytes(xs->ev_token, xs->ev_path + plen + 1,
+			sdrv_copy(xs->ev_token, xs->ev_path + plen + 1,
 				   str_len(xs->ev_path + plen + 1) + 1);
 			ev->path = xs->ev_path;
 			ev->token = xs->ev_token;
@@ -215,8 +202,8 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 					continue;
 				pl = str_len(w->path);
 				tl = str_len(w->token);
-				copy_bytes(xs->rx, w->path, pl + 1);
-				copy_bytes(xs->rx + pl + 1, w->token, tl + 1);
+				sdrv_copy(xs->rx, w->path, pl + 1);
+				sdrv_copy(xs->rx + pl + 1, w->token, tl + 1);
 				evq_push(xs, xs->rx, (uint32_t)(pl + tl + 2));
 			}
 			continue;
@@ -274,7 +261,7 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 	if (xs->hdr.type != type || xs->hdr.tx_id != tx)
 		return fail(xs, -SDRV_EPROTO);
 	if (reply && reply_len)
-		copy_bytes(reply, xs->rx,
+		sdrv_copy(reply, xs->rx,
 			   xs->hdr.len < reply_len ? xs->hdr.len : reply_len);
 	return (int)xs->hdr.len;
 }
@@ -290,7 +277,7 @@ static int join(char *buf, const char *const *argv, unsigned argc,
 
 		if (off + l > SDRV_XS_PAYLOAD_MAX)
 			return -SDRV_E2BIG;
-		copy_bytes(buf + off, argv[i], l);
+		sdrv_copy(buf + off, argv[i], l);
 		off += l;
 	}
 	*len = off;
@@ -331,8 +318,8 @@ SDRV_PUBLIC int sdrv_xs_write(struct sdrv_xs *xs, uint32_t tx,
 
 	if (plen + len > SDRV_XS_PAYLOAD_MAX)
 		return -SDRV_E2BIG;
-	copy_bytes(buf, path, plen);
-	copy_bytes(buf + plen, value, len);
+	sdrv_copy(buf, path, plen);
+	sdrv_copy(buf + plen, value, len);
 	r = sdrv_xs_request(xs, SDRV_XS_WRITE, tx, buf, plen + len, NULL, 0);
 	return r < 0 ? r : 0;
 }
@@ -388,7 +375,7 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 		size_t glen, part;
 		const char *rx = xs->rx;
 
-		copy_bytes(req, path, plen);
+		sdrv_copy(req, path, plen);
 		r = sdrv_xs_request(xs, SDRV_XS_DIRECTORY_PART, tx, req,
 				    plen + xs_format_uint(total, req + plen) + 1,
 				    NULL, 0);
@@ -398,9 +385,9 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 		if (glen >= (size_t)r || glen >= sizeof(gen))
 			return fail(xs, -SDRV_EPROTO);
 		if (total == 0) {
-			copy_bytes(gen, rx, glen + 1);
+			sdrv_copy(gen, rx, glen + 1);
 		} else if (xs_strnlen(gen, sizeof(gen)) != glen ||
-			   !same_bytes(gen, rx, glen)) {
+			   !xs_bytes_equal(gen, rx, glen)) {
 			/* Changed meanwhile: start over, a bounded number of
 			 * times (a daemon could change it forever). */
 			if (++restarts == XS_DIRECTORY_RESTARTS)
@@ -418,7 +405,7 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 			part--;
 			if (total + part > len)
 				return -SDRV_ERANGE;
-			copy_bytes(buf + total, rx + glen + 1, part);
+			sdrv_copy(buf + total, rx + glen + 1, part);
 			total += part;
 			return count_names(buf, total);
 		}
@@ -426,7 +413,7 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 			return fail(xs, -SDRV_EPROTO);
 		if (total + part > len)
 			return -SDRV_ERANGE;
-		copy_bytes(buf + total, rx + glen + 1, part);
+		sdrv_copy(buf + total, rx + glen + 1, part);
 		total += part;
 	}
 }
@@ -467,7 +454,7 @@ SDRV_PUBLIC int sdrv_xs_set_perms(struct sdrv_xs *xs, uint32_t tx,
 
 	if (off > SDRV_XS_PAYLOAD_MAX)
 		return -SDRV_E2BIG;
-	copy_bytes(buf, path, off);
+	sdrv_copy(buf, path, off);
 	for (unsigned i = 0; i < nr_perms; i++) {
 		if (off + 8 > SDRV_XS_PAYLOAD_MAX)
 			return -SDRV_E2BIG;
@@ -523,8 +510,8 @@ SDRV_PUBLIC int sdrv_xs_watch(struct sdrv_xs *xs, const char *path,
 		return -SDRV_ENOMEM;
 	w->fn = fn;
 	w->arg = arg;
-	copy_bytes(w->token, token, tlen + 1);
-	copy_bytes(w->path, path, plen + 1);
+	sdrv_copy(w->token, token, tlen + 1);
+	sdrv_copy(w->path, path, plen + 1);
 	/* Registered first: the daemon's first event may arrive with the
 	 * reply. */
 	xs->watches[slot] = w;

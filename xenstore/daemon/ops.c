@@ -539,14 +539,17 @@ static int do_set_perms(struct req *r, struct args *a)
 	return 0;
 }
 
+/* WATCH and UNWATCH: a path (canonicalised into @r) and a token; WATCH may
+ * carry a third, reserved string (Xen's clients do not). */
+static int watch_args(struct req *r, const struct args *a)
+{
+	return a->n < 2 ? -EINVAL : canonical(r, a->s[0], true);
+}
+
 static int do_watch(struct req *r, struct args *a)
 {
-	int err;
+	int err = watch_args(r, a);
 
-	/* WATCH may carry a third, reserved string (Xen's clients do not). */
-	if (a->n < 2)
-		return -EINVAL;
-	err = canonical(r, a->s[0], true);
 	if (err)
 		return err;
 	if (quota_applies(r->c) &&
@@ -563,14 +566,10 @@ static int do_watch(struct req *r, struct args *a)
 
 static int do_unwatch(struct req *r, struct args *a)
 {
-	int err;
+	int err = watch_args(r, a);
 
-	if (a->n < 2)
-		return -EINVAL;
-	err = canonical(r, a->s[0], true);
-	if (err)
-		return err;
-	err = watch_remove(r->c, r->path, a->s[1]);
+	if (!err)
+		err = watch_remove(r->c, r->path, a->s[1]);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
