@@ -13,10 +13,12 @@
  * starve the others.
  */
 #define _GNU_SOURCE
+#include "cli.h"
 #include "daemon.h"
 #include "msg.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,16 +69,23 @@ void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why)
 			d->conns[i]->sent_generation[id] = 0;
 }
 
-void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, bool clean)
+void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, enum hvd_detach how)
 {
+	static const char *const how_name[] = {
+		[HVD_DETACH_RELEASE] = "detached",
+		[HVD_DETACH_SHUTDOWN] = "shut down",
+		[HVD_DETACH_CRASH] = "went away",
+	};
 	sdrv_domid_t id = (sdrv_domid_t)c->domid;
 	struct hvd_domain *dd = &d->doms[id];
+	bool clean = how != HVD_DETACH_CRASH;
 	char why[112];
 
-	if (id == 0 || hvd_xs_is_service_domain(d, id)) {
+	if (how == HVD_DETACH_RELEASE || id == 0 ||
+	    hvd_xs_is_service_domain(d, id)) {
 		hv_domain_reset(&d->hv, id);
 		hvd_log("domain %u: process %d %s; its channels and mappings released, the domain stays",
-			id, (int)c->pid, clean ? "shut down" : "went away");
+			id, (int)c->pid, how_name[how]);
 		dd->conn = NULL;
 		c->domid = -1;
 	} else if (!clean && dd->on_crash == HVP_ON_CRASH_PRESERVE) {
@@ -98,7 +107,7 @@ static void conn_close(struct hvd *d, unsigned slot)
 	struct hvd_conn *c = d->conns[slot];
 
 	if (c->domid >= 0)
-		hvd_domain_detach(d, c, false);
+		hvd_domain_detach(d, c, HVD_DETACH_CRASH);
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	free(c);
@@ -207,77 +216,108 @@ fail:
 	return -1;
 }
 
-static uint64_t parse_size(const char *s)
+static void usage(FILE *out)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-
-	switch (*end) {
-	case 'G': case 'g': v <<= 10; /* fall through */
-	case 'M': case 'm': v <<= 10; /* fall through */
-	case 'K': case 'k': v <<= 10; end++; break;
-	case '\0': break;
-	default: return 0;
-	}
-	return *end ? 0 : v;
+	fprintf(out,
+		"Usage: hv-stub [OPTION]...\n"
+		"Run the reference hypervisor: domains are processes (and their memory\n"
+		"memfds); grant tables, event channels and XenStore are served to them\n"
+		"through a control socket.  Domain 0 exists from the start.\n"
+		"\n"
+		"  --socket PATH          control socket (default: $HVSTUB_SOCKET or\n"
+		"                         %s)\n"
+		"  --dom0-mem SIZE        memory of domain 0, from 24K to 1G in whole\n"
+		"                         4 KiB pages (default 64M)\n"
+		"  --on-crash ACTION      destroy or preserve: what happens to a domain\n"
+		"                         whose process dies without shutting down, for\n"
+		"                         domains created without a choice (default destroy)\n"
+		"  --xenstored PROGRAM    run XenStore (sdrv-xenstored) in its own\n"
+		"                         privileged domain\n"
+		"  --xenstore SOCKET      XenStore's socket (default %s);\n"
+		"                         alone: introduce domains to a daemon started\n"
+		"                         by hand\n"
+		"  --xenstore-domid N     XenStore's domain, 0 to %u (default %u; 0 runs\n"
+		"                         it in domain 0)\n"
+		"  -h, --help             show this help and exit\n"
+		"      --version          show the version and exit\n"
+		"\n"
+		"Domain ids are 0 to %u; a domain has 24 KiB to 1 GiB of memory.\n"
+		"Stop with SIGTERM or SIGINT: every domain is destroyed.\n",
+		SDRV_HVSTUB_SOCKET_DEFAULT, SDRV_XS_SOCKET_DEFAULT,
+		HVP_MAX_DOMID, HVD_XS_DEFAULT_STUBDOM, HVP_MAX_DOMID);
 }
 
-static void usage(void)
+/* The command line into @d; exits with a usage error on a wrong word. */
+static uint64_t parse_options(struct hvd *d, int argc, char **argv,
+			      const char **path)
 {
-	fprintf(stderr,
-		"usage: hv-stub [--socket PATH] [--dom0-mem SIZE] [--on-crash destroy|preserve]\n"
-		"               [--xenstored PROGRAM] [--xenstore SOCKET] [--xenstore-domid N]\n"
-		"  --socket    control socket (default: $HVSTUB_SOCKET or %s)\n"
-		"  --dom0-mem  memory of domain 0, e.g. 64M (default 64M)\n"
-		"  --on-crash  what happens to a domain whose process dies without\n"
-		"              shutting down, for domains created without a choice\n"
-		"  --xenstored PROGRAM  run XenStore (sdrv-xenstored) in its own domain\n"
-		"  --xenstore SOCKET    XenStore's socket (default %s);\n"
-		"                       alone: introduce domains to a daemon started later\n"
-		"  --xenstore-domid N   XenStore's privileged domain (default %u)\n",
-		SDRV_HVSTUB_SOCKET_DEFAULT, SDRV_XS_SOCKET_DEFAULT,
-		HVD_XS_DEFAULT_STUBDOM);
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "dom0-mem", required_argument, NULL, 'm' },
+		{ "on-crash", required_argument, NULL, 'c' },
+		{ "xenstored", required_argument, NULL, 'X' },
+		{ "xenstore", required_argument, NULL, 'x' },
+		{ "xenstore-domid", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	uint64_t dom0_bytes = (uint64_t)DOM0_DEFAULT_FRAMES * SDRV_PAGE_SIZE;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			*path = optarg;
+			break;
+		case 'm':
+			dom0_bytes = cli_size("--dom0-mem", optarg,
+					      HVP_MIN_DOMAIN_BYTES,
+					      HVP_MAX_DOMAIN_BYTES,
+					      SDRV_PAGE_SIZE);
+			break;
+		case 'c':
+			if (!strcmp(optarg, "destroy"))
+				d->default_on_crash = HVP_ON_CRASH_DESTROY;
+			else if (!strcmp(optarg, "preserve"))
+				d->default_on_crash = HVP_ON_CRASH_PRESERVE;
+			else
+				cli_usage_error("--on-crash '%s': expected destroy or preserve",
+						optarg);
+			break;
+		case 'X':
+			hvd_xs_option(&d->xs, "--xenstored", optarg);
+			break;
+		case 'x':
+			hvd_xs_option(&d->xs, "--xenstore", optarg);
+			break;
+		case 'D':
+			hvd_xs_option(&d->xs, "--xenstore-domid", optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			cli_print_version();
+			exit(0);
+		default:
+			cli_getopt_error(opt, argv);
+		}
+	}
+	cli_no_operands(argc, argv, optind);
+	return dom0_bytes;
 }
 
 static int setup(struct hvd *d, int argc, char **argv)
 {
 	const char *path = getenv("HVSTUB_SOCKET");
-	uint64_t dom0_bytes = (uint64_t)DOM0_DEFAULT_FRAMES * SDRV_PAGE_SIZE;
+	uint64_t dom0_bytes;
 	struct epoll_event ev = { .events = EPOLLIN };
 	sigset_t sigs;
 	int err;
 
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-		int taken = val ? hvd_xs_option(&d->xs, arg, val) : 0;
-
-		if (taken < 0)
-			return -1;
-		if (taken) {
-			/* --xenstore* */
-		} else if (!strcmp(arg, "--socket") && val) {
-			path = val;
-		} else if (!strcmp(arg, "--dom0-mem") && val) {
-			dom0_bytes = parse_size(val);
-			if (!dom0_bytes || dom0_bytes % SDRV_PAGE_SIZE) {
-				fprintf(stderr, "hv-stub: --dom0-mem %s: not a size in whole pages\n", val);
-				return -1;
-			}
-		} else if (!strcmp(arg, "--on-crash") && val) {
-			if (!strcmp(val, "destroy"))
-				d->default_on_crash = HVP_ON_CRASH_DESTROY;
-			else if (!strcmp(val, "preserve"))
-				d->default_on_crash = HVP_ON_CRASH_PRESERVE;
-			else {
-				fprintf(stderr, "hv-stub: --on-crash %s: expected destroy or preserve\n", val);
-				return -1;
-			}
-		} else {
-			usage();
-			return -1;
-		}
-		i++;
-	}
+	dom0_bytes = parse_options(d, argc, argv, &path);
 	d->socket_path = path && *path ? path : SDRV_HVSTUB_SOCKET_DEFAULT;
 	if (!d->default_on_crash)
 		d->default_on_crash = HVP_ON_CRASH_DESTROY;
@@ -295,6 +335,7 @@ static int setup(struct hvd *d, int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGCHLD); /* the XenStore daemon we run exited */
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->signal_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
@@ -316,10 +357,12 @@ int main(int argc, char **argv)
 	static struct hvd d; /* two 64 KiB message buffers: not on the stack */
 	struct epoll_event evs[64];
 	bool running = true;
+	struct signalfd_siginfo si;
 
+	cli_init(argv[0]);
 	if (setup(&d, argc, argv))
 		return 1;
-	while (running) {
+	while (running && !d.failed) {
 		int n = epoll_wait(d.epoll_fd, evs, 64, hvd_xs_tick(&d));
 
 		if (n < 0 && errno != EINTR) {
@@ -331,9 +374,14 @@ int main(int argc, char **argv)
 
 			if (slot == HVD_SLOT_LISTEN)
 				conn_accept(&d);
-			else if (slot == HVD_SLOT_SIGNAL)
-				running = false;
-			else if (slot == HVD_SLOT_XS || slot == HVD_SLOT_XS_READY)
+			else if (slot == HVD_SLOT_SIGNAL) {
+				if (read(d.signal_fd, &si, sizeof(si)) !=
+					    sizeof(si) ||
+				    si.ssi_signo != SIGCHLD)
+					running = false;
+				else
+					hvd_xs_child_exited(&d);
+			} else if (slot == HVD_SLOT_XS || slot == HVD_SLOT_XS_READY)
 				hvd_xs_event(&d, slot, evs[i].events);
 			else if (d.conns[slot])
 				conn_serve(&d, slot, evs[i].events);
@@ -349,5 +397,5 @@ int main(int argc, char **argv)
 	hvd_xs_reap(&d);
 	hv_fini(&d.hv);
 	unlink(d.socket_path);
-	return 0;
+	return d.failed ? 1 : 0;
 }

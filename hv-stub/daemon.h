@@ -49,6 +49,7 @@ struct hvd {
 	int listen_fd, epoll_fd, signal_fd;
 	const char *socket_path;
 	uint32_t default_on_crash;
+	bool failed; /* stop the loop and exit non-zero (XenStore failed) */
 	struct hvd_conn *conns[HVD_MAX_CONNS];
 	struct hvd_domain doms[HV_MAX_DOMAINS];
 	struct hvd_xs xs;
@@ -63,10 +64,19 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
 /* A domain ends: destroy it in the core and forget its process. */
 void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why);
 
-/* Domain @id's process went away (@how: "shut down", "went away"): a guest
- * is destroyed (or kept as crashed, per its on_crash); domain 0 stays, its
- * channels and mappings released, ready for its next process. */
-void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, bool clean);
+/* How a domain's process lets go of it. */
+enum hvd_detach {
+	HVD_DETACH_RELEASE, /* sdrv_platform_detach(): the domain lives on */
+	HVD_DETACH_SHUTDOWN, /* sdrv_platform_shutdown(): the domain ends */
+	HVD_DETACH_CRASH, /* the process went away without either */
+};
+
+/* Domain @c->domid's process lets go of it (@how).  Released: its channels
+ * (but XenStore's) and mappings go, the domain stays for its next process.
+ * Shut down: destroyed.  Crashed: destroyed, or kept as crashed per its
+ * on_crash.  Domain 0 and XenStore's domain are never destroyed this way:
+ * they are released. */
+void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, enum hvd_detach how);
 
 /* Mark @c to be closed after this turn of the loop. */
 void hvd_conn_close_later(struct hvd_conn *c);

@@ -206,6 +206,8 @@ static int do_create(struct hvd *d, size_t len)
 	if (len != sizeof(req))
 		return -EINVAL;
 	memcpy(&req, in_payload(d), sizeof(req));
+	if (hvd_xs_down(d))
+		return -EHOSTDOWN; /* a guest would wait for XenStore forever */
 	if (memchr(req.name, '\0', sizeof(req.name)) == NULL ||
 	    req.domid >= HV_MAX_DOMAINS ||
 	    req.on_crash > HVP_ON_CRASH_PRESERVE)
@@ -241,6 +243,9 @@ static int do_destroy(struct hvd *d, size_t len)
 		return -ENOENT;
 	if (req.domid == 0)
 		return -EPERM; /* as in Xen: dom0 is not destroyed */
+	if (hvd_xs_is_service_domain(d, (sdrv_domid_t)req.domid) &&
+	    hvd_xs_dependents(d) > 0)
+		return -EBUSY; /* guests would lose XenStore */
 	hvd_domain_destroy(d, (sdrv_domid_t)req.domid, "destroyed by toolstack");
 	return 0;
 }
@@ -312,6 +317,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 		}
 		break;
 	case HVP_SHUTDOWN:
+	case HVP_DETACH:
 	case HVP_GRANT_MAP:
 	case HVP_GRANT_UNMAP:
 	case HVP_GRANT_COPY:
@@ -320,9 +326,11 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 			st = -ENOTCONN;
 			break;
 		}
-		if (hdr->type == HVP_SHUTDOWN) {
+		if (hdr->type == HVP_SHUTDOWN || hdr->type == HVP_DETACH) {
 			reply(d, c, 0, 0, NULL, 0);
-			hvd_domain_detach(d, c, true);
+			hvd_domain_detach(d, c, hdr->type == HVP_SHUTDOWN
+						     ? HVD_DETACH_SHUTDOWN
+						     : HVD_DETACH_RELEASE);
 			return;
 		}
 		st = hdr->type == HVP_GRANT_MAP

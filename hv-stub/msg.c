@@ -122,7 +122,9 @@ int hvp_connect(const char *path)
 	if (s < 0)
 		return -errno;
 	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = -errno;
+		/* No socket file is no daemon, as a stale file is: callers
+		 * keep -ENOENT for "no such domain". */
+		int err = errno == ENOENT ? -ECONNREFUSED : -errno;
 
 		close(s);
 		return err;

@@ -23,6 +23,11 @@
 #define HVP_MAGIC 0x50535648u /* "HVSP" */
 #define HVP_MAX_MSG 65536u
 #define HVP_MAX_FDS 16u /* per message */
+/* What a domain may be (hv-stub's core checks these; hvctl and hv-stub's
+ * usage state them). */
+#define HVP_MAX_DOMID 63u /* ids 0 .. 63 */
+#define HVP_MIN_DOMAIN_BYTES (6u * 4096u) /* the reserved frames + 1 */
+#define HVP_MAX_DOMAIN_BYTES (1u << 30)
 #define HVP_NAME_MAX 32u
 
 struct hvp_hdr {
@@ -38,7 +43,7 @@ struct hvp_hdr {
 enum hvp_type {
 	/* from a process domain */
 	HVP_ATTACH = 1, /* hvp_attach -> hvp_attach_reply + fds [memory, upcall] */
-	HVP_SHUTDOWN = 2, /* clean end: the domain is destroyed */
+	HVP_SHUTDOWN = 2, /* the domain ends on purpose: it is destroyed */
 	HVP_GRANT_MAP = 3, /* hvp_map_op[n] -> hvp_map_op[n] + hvp_memfds */
 	HVP_GRANT_UNMAP = 4, /* hvp_map_op[n] (handle) -> status per op */
 	HVP_GRANT_COPY = 5, /* sdrv_gnttab_copy[n] -> same, status per seg */
@@ -47,6 +52,11 @@ enum hvp_type {
 	 * of its ports are open (only it opens and closes them), so it checks
 	 * the port and does not wait for hv-stub. */
 	HVP_EVTCHN_SEND = 7,
+	/* The process lets go of its domain, which lives on (Xen's model: a
+	 * domain ends when destroyed or shut down): its mappings and
+	 * channels are released, except the toolstack's XenStore channel,
+	 * and another process may attach. */
+	HVP_DETACH = 8,
 	/* from a toolstack (peer uid 0 or hv-stub's own) */
 	HVP_CREATE = 16, /* hvp_create */
 	HVP_DESTROY = 17, /* hvp_domid */

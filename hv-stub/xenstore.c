@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "xenstore.h"
+#include "cli.h"
 #include "daemon.h"
 
 #include <ctype.h>
@@ -64,30 +65,18 @@ static const char *type_name(uint32_t type)
 	}
 }
 
-int hvd_xs_option(struct hvd_xs *xs, const char *arg, const char *val)
+void hvd_xs_option(struct hvd_xs *xs, const char *arg, const char *val)
 {
-	char *end;
-	unsigned long v;
-
-	if (!strcmp(arg, "--xenstore")) {
+	if (!strcmp(arg, "--xenstore"))
 		xs->socket_path = val;
-	} else if (!strcmp(arg, "--xenstored")) {
+	else if (!strcmp(arg, "--xenstored"))
 		xs->program = val;
-	} else if (!strcmp(arg, "--xenstore-domid")) {
-		errno = 0;
-		v = strtoul(val, &end, 10);
-		if (errno || *end || end == val || v >= HV_MAX_DOMAINS) {
-			fprintf(stderr, "hv-stub: --xenstore-domid %s: expected a domain id below %u\n",
-				val, HV_MAX_DOMAINS);
-			return -1;
-		}
-		xs->domid = (sdrv_domid_t)v;
+	else {
+		xs->domid = (sdrv_domid_t)cli_number("--xenstore-domid", val,
+						     0, HV_MAX_DOMAINS - 1);
 		xs->domid_given = true;
-	} else {
-		return 0;
 	}
 	xs->enabled = true;
-	return 1;
 }
 
 static void epoll_set(struct hvd *d, int fd, uint32_t slot, uint32_t events,
@@ -127,6 +116,34 @@ static void reap_child(struct hvd_xs *xs, bool wait)
 		hvd_log("XenStore daemon (pid %d) killed by signal %d",
 			(int)xs->child, WTERMSIG(status));
 	xs->child = 0;
+	xs->child_gone = true;
+	if (!wait) /* not stopped by us: it died under its guests */
+		hvd_log("XenStore is down: hvctl create fails until hv-stub is restarted");
+}
+
+bool hvd_xs_down(const struct hvd *d)
+{
+	return d->xs.enabled && d->xs.child_gone;
+}
+
+unsigned hvd_xs_dependents(const struct hvd *d)
+{
+	unsigned n = 0;
+
+	for (sdrv_domid_t id = 1; id < HV_MAX_DOMAINS; id++)
+		if (d->doms[id].exists && !hvd_xs_is_service_domain(d, id))
+			n++;
+	return n;
+}
+
+void hvd_xs_child_exited(struct hvd *d)
+{
+	struct hvd_xs *xs = &d->xs;
+
+	/* Before it was ready, ready() sees its pipe close and stops us. */
+	if (xs->child <= 0 || xs->ready_fd >= 0)
+		return;
+	reap_child(xs, false);
 }
 
 static void disconnect(struct hvd *d, const char *why)
@@ -401,9 +418,10 @@ static void ready(struct hvd *d)
 	close(xs->ready_fd);
 	xs->ready_fd = -1;
 	if (n <= 0) {
-		hvd_log("XenStore daemon %s exited before it was ready (its messages are above)",
+		hvd_log("XenStore daemon %s exited before it was ready (its messages are above); stopping",
 			xs->program);
 		reap_child(xs, true);
+		d->failed = true;
 		return;
 	}
 	hvd_log("XenStore daemon (pid %d) ready on %s", (int)xs->child,

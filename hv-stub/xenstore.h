@@ -49,6 +49,7 @@ struct hvd_xs {
 	sdrv_domid_t domid; /* the domain XenStore runs in */
 	bool domid_given;
 	pid_t child; /* the daemon we run, or 0 */
+	bool child_gone; /* the daemon we ran has exited */
 	int fd; /* connection to the daemon, or -1 */
 	int ready_fd; /* the child's --ready-fd pipe, or -1 */
 	bool waiting_logged; /* "not reachable" said once per outage */
@@ -63,9 +64,19 @@ struct hvd_xs {
 	size_t in_len;
 };
 
-/* Parse one of --xenstore, --xenstored, --xenstore-domid (@arg, @val).
- * Return: 1 taken (with its value), 0 not ours, -1 bad value (said). */
-int hvd_xs_option(struct hvd_xs *xs, const char *arg, const char *val);
+/* Record one of --xenstore, --xenstored, --xenstore-domid (@arg) with its
+ * value; a bad value is a usage error (the program exits, saying why). */
+void hvd_xs_option(struct hvd_xs *xs, const char *arg, const char *val);
+
+/* True when hv-stub ran the daemon and it has exited: creating a guest
+ * would leave it waiting on XenStore forever. */
+bool hvd_xs_down(const struct hvd *d);
+
+/* Domains that use XenStore: all but domain 0 and XenStore's own. */
+unsigned hvd_xs_dependents(const struct hvd *d);
+
+/* SIGCHLD: reap the daemon we run if it exited, and say so. */
+void hvd_xs_child_exited(struct hvd *d);
 
 /* After domain 0 exists and the loop's fds are open: create XenStore's
  * domain and start the daemon if asked.  Return: 0 or -1 (said). */

@@ -34,10 +34,10 @@ SDRV_PUBLIC int sdrv_ring_sring_init(void *shared, size_t ring_bytes)
 		return -SDRV_EINVAL;
 	/* Nobody else looks at the ring yet: relaxed stores suffice; granting
 	 * the page to the peer publishes them. */
-	atomic_store_explicit(&sring->req_prod, 0, memory_order_relaxed);
-	atomic_store_explicit(&sring->rsp_prod, 0, memory_order_relaxed);
-	atomic_store_explicit(&sring->req_event, 1, memory_order_relaxed);
-	atomic_store_explicit(&sring->rsp_event, 1, memory_order_relaxed);
+	__atomic_store_n(&sring->req_prod, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sring->rsp_prod, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&sring->req_event, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&sring->rsp_event, 1, __ATOMIC_RELAXED);
 	for (size_t i = 0; i < sizeof(sring->pvt); i++)
 		sring->pvt[i] = 0;
 	for (size_t i = 0; i < sizeof(sring->pad); i++)

@@ -37,8 +37,8 @@ SDRV_PUBLIC int sdrv_ring_spsc_init(struct sdrv_ring_spsc_shared *shared,
 {
 	if (!shared_ok(shared) || !geometry_ok(nr_elems, elem_size))
 		return -SDRV_EINVAL;
-	atomic_store_explicit(&shared->head, 0, memory_order_relaxed);
-	atomic_store_explicit(&shared->tail, 0, memory_order_relaxed);
+	__atomic_store_n(&shared->head, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&shared->tail, 0, __ATOMIC_RELAXED);
 	/* The caller hands the memory over (thread start, fork, mapping),
 	 * which orders these stores before either side's first read. */
 	return 0;
@@ -56,8 +56,8 @@ static int read_indices(struct sdrv_ring_spsc_shared *shared, uint32_t nr_elems,
 	 * use the slots these indices cover (the consumer reads up to head,
 	 * the producer writes behind tail) without loading them again.
 	 * Relaxed here was a data race, caught by ThreadSanitizer. */
-	*head = atomic_load_explicit(&shared->head, memory_order_acquire);
-	*tail = atomic_load_explicit(&shared->tail, memory_order_acquire);
+	*head = __atomic_load_n(&shared->head, __ATOMIC_ACQUIRE);
+	*tail = __atomic_load_n(&shared->tail, __ATOMIC_ACQUIRE);
 	return (uint32_t)(*head - *tail) <= nr_elems ? 0 : -SDRV_EPROTO;
 }
 
@@ -76,7 +76,7 @@ sdrv_ring_spsc_prod_attach(struct sdrv_ring_spsc_prod *prod,
 		return err;
 	/* Field by field: no memcpy in a freestanding guest. */
 	prod->shared = shared;
-	prod->elems = shared->elems;
+	prod->elems = (unsigned char *)shared + SDRV_RING_SPSC_HEADER_SIZE;
 	prod->mask = nr_elems - 1;
 	prod->elem_size = elem_size;
 	prod->head = head;
@@ -100,7 +100,7 @@ sdrv_ring_spsc_cons_attach(struct sdrv_ring_spsc_cons *cons,
 	if (err)
 		return err;
 	cons->shared = shared;
-	cons->elems = shared->elems;
+	cons->elems = (unsigned char *)shared + SDRV_RING_SPSC_HEADER_SIZE;
 	cons->mask = nr_elems - 1;
 	cons->elem_size = elem_size;
 	cons->tail = tail;

@@ -330,14 +330,15 @@ static void hvstub_free(struct hvstub *h)
 	free(h);
 }
 
-static void hvstub_detach(struct sdrv_platform *p)
+static void hvstub_detach(struct sdrv_platform *p, bool shutdown)
 {
 	struct hvstub *h = to_hvstub(p);
 
-	/* A clean shutdown: hv-stub destroys the domain (revoking what it
-	 * still maps) instead of treating the closed socket as a crash. */
+	/* Said before the socket closes, which alone would be a crash:
+	 * hv-stub releases the domain (it lives on) or destroys it. */
 	pthread_mutex_lock(&h->call_lock);
-	call(h, HVP_SHUTDOWN, NULL, 0, NULL, NULL, NULL);
+	call(h, shutdown ? HVP_SHUTDOWN : HVP_DETACH, NULL, 0, NULL, NULL,
+	     NULL);
 	pthread_mutex_unlock(&h->call_lock);
 	hvstub_free(h);
 }

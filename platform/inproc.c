@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "inproc.h"
 
 struct sdrv_inproc_hv {
 	struct hv hv;
@@ -108,7 +109,8 @@ static int inproc_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 	}
 }
 
-static void inproc_detach(struct sdrv_platform *p)
+/* Free the handle; the domain is untouched. */
+static void inproc_free(struct sdrv_platform *p)
 {
 	struct inproc *ip = to_inproc(p);
 
@@ -121,6 +123,18 @@ static void inproc_detach(struct sdrv_platform *p)
 	free(ip);
 }
 
+static void inproc_detach(struct sdrv_platform *p, bool shutdown)
+{
+	struct hv *hv = hv_of(p);
+	sdrv_domid_t domid = p->domid;
+
+	inproc_free(p);
+	if (shutdown)
+		hv_domain_destroy(hv, domid);
+	else
+		hv_domain_reset(hv, domid);
+}
+
 static const struct sdrv_platform_ops inproc_ops = {
 	.name = "in-process",
 	.grant_map = inproc_grant_map,
@@ -130,7 +144,7 @@ static const struct sdrv_platform_ops inproc_ops = {
 	.detach = inproc_detach,
 };
 
-SDRV_PUBLIC int sdrv_inproc_hv_create(struct sdrv_inproc_hv **out)
+int sdrv_inproc_hv_create(struct sdrv_inproc_hv **out)
 {
 	struct sdrv_inproc_hv *ih = calloc(1, sizeof(*ih));
 	int err;
@@ -146,7 +160,7 @@ SDRV_PUBLIC int sdrv_inproc_hv_create(struct sdrv_inproc_hv **out)
 	return 0;
 }
 
-SDRV_PUBLIC void sdrv_inproc_hv_destroy(struct sdrv_inproc_hv *ih)
+void sdrv_inproc_hv_destroy(struct sdrv_inproc_hv *ih)
 {
 	if (!ih)
 		return;
@@ -154,20 +168,20 @@ SDRV_PUBLIC void sdrv_inproc_hv_destroy(struct sdrv_inproc_hv *ih)
 	free(ih);
 }
 
-SDRV_PUBLIC int sdrv_inproc_domain_create(struct sdrv_inproc_hv *ih,
+int sdrv_inproc_domain_create(struct sdrv_inproc_hv *ih,
 					  sdrv_domid_t domid, const char *name,
 					  uint32_t nr_frames, bool privileged)
 {
 	return hv_domain_create(&ih->hv, domid, name, nr_frames, privileged);
 }
 
-SDRV_PUBLIC int sdrv_inproc_domain_destroy(struct sdrv_inproc_hv *ih,
+int sdrv_inproc_domain_destroy(struct sdrv_inproc_hv *ih,
 					   sdrv_domid_t domid)
 {
 	return hv_domain_destroy(&ih->hv, domid);
 }
 
-SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
+int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 				   sdrv_domid_t domid,
 				   struct sdrv_platform **out)
 {
@@ -205,14 +219,14 @@ SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *ih,
 	p->upcall_fd = fcntl(info.upcall_fd, F_DUPFD_CLOEXEC, 0);
 	err = p->upcall_fd < 0 ? -errno : sdrv_platform_init_common(p);
 	if (err) {
-		inproc_detach(p);
+		inproc_free(p);
 		return err;
 	}
 	*out = p;
 	return 0;
 }
 
-SDRV_PUBLIC int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *ih,
+int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *ih,
 					    sdrv_domid_t domid,
 					    sdrv_domid_t xs_domid)
 {

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NR_GNTTAB_ENTRIES \
@@ -60,7 +61,14 @@ SDRV_PUBLIC void sdrv_platform_detach(struct sdrv_platform *p)
 	if (!p)
 		return;
 	/* The environment unmaps, closes and frees, common parts included. */
-	p->ops->detach(p);
+	p->ops->detach(p, false);
+}
+
+SDRV_PUBLIC void sdrv_platform_shutdown(struct sdrv_platform *p)
+{
+	if (!p)
+		return;
+	p->ops->detach(p, true);
 }
 
 SDRV_PUBLIC sdrv_domid_t sdrv_platform_domid(const struct sdrv_platform *p)
@@ -268,10 +276,34 @@ SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p)
 	return p->upcall_fd;
 }
 
+SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p)
+{
+	struct timespec ts;
+
+	(void)p;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A timeout is a deadline: what is left of @timeout_ms (-1: forever) that
+ * started at @start_ms. */
+static int time_left(const struct sdrv_platform *p, uint64_t start_ms,
+		     int timeout_ms)
+{
+	uint64_t spent;
+
+	if (timeout_ms < 0)
+		return -1;
+	spent = sdrv_platform_clock_ms(p) - start_ms;
+	return spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
+}
+
 SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 				 sdrv_evtchn_port_t *ports, unsigned max,
 				 int timeout_ms)
 {
+	uint64_t start = timeout_ms > 0 ? sdrv_platform_clock_ms(p) : 0;
+
 	for (;;) {
 		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
 		uint64_t count;
@@ -285,7 +317,9 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 		 * no timeout, sleep in read() itself: one system call per
 		 * wake-up, as a raw eventfd user would. */
 		if (timeout_ms >= 0) {
-			r = poll(&pfd, 1, timeout_ms);
+			/* an event for another waiter woke us: the rest of
+			 * the time, not all of it again */
+			r = poll(&pfd, 1, time_left(p, start, timeout_ms));
 			if (r < 0 && errno != EINTR)
 				return -errno;
 			if (r == 0)
@@ -304,6 +338,7 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 {
 	struct sdrv_vcpu_info *v = &p->shinfo->vcpu_info[0];
 	uint64_t *word, bit = 1ull << (port % 64), taken_sel = 0;
+	uint64_t start = timeout_ms > 0 ? sdrv_platform_clock_ms(p) : 0;
 	int r;
 
 	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
@@ -325,7 +360,7 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 			r = 1;
 			break;
 		}
-		r = poll(&pfd, 1, timeout_ms);
+		r = poll(&pfd, 1, time_left(p, start, timeout_ms));
 		if (r < 0 && errno != EINTR) {
 			r = -errno;
 			break;

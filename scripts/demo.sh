@@ -50,7 +50,13 @@ echo "domain 3's home, made by hv-stub as libxl would, and its ring grant and po
 xenstore-ls -fp /local/domain/3
 build/tools/hvctl show 3
 build/tools/hvctl destroy 3
-echo "after destroy 3 (domains 1 and 2 shut down as their processes exited):"
+echo "after destroy 3: domains 1 and 2 live on after their processes let go (Xen's model);"
+echo "a new process picks domain 1 up where the last one left it, then shuts it down:"
+xenstore-ls -f /local/domain
+build/tools/xs-guest --shutdown 1 read data/greeting
+build/tools/hvctl destroy 2
+echo "after domain 1 shut down and domain 2 was destroyed:"
+build/tools/hvctl list
 xenstore-ls -f /local/domain
 kill $hvpid
 wait $hvpid || true

@@ -8,8 +8,16 @@ import sys
 
 SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| Crashing: (\d+)")
 passed = failed = skipped = 0
+PLAIN = re.compile(r"^\w+: (\d+) passed, (\d+) failed$")
 for path in sys.argv[1:]:
     with open(path) as f:
+        if not path.endswith(".json"):  # a script's own closing line
+            for line in f:
+                m = PLAIN.match(line.strip())
+                if m:
+                    passed += int(m.group(1))
+                    failed += int(m.group(2))
+            continue
         for line in f:
             t = json.loads(line)
             m = SYNTH.search(t.get("stdout", "") + t.get("stderr", ""))

@@ -5,6 +5,8 @@
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer, -Werror:
 #                every test suite
 #   build-tsan/  ThreadSanitizer: the concurrent suites (libring on both sides)
+#   build-install/  a plain build installed into build-install/prefix; the
+#                examples built against it through pkg-config, and run
 #
 # Ends with one line "tests: N passed, N failed, N skipped".
 set -euo pipefail
@@ -34,6 +36,17 @@ setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dwerror=true -Dbench=disa
 meson compile -C build-tsan
 meson test -C build-tsan --suite tsan --print-errorlogs || status=1
 
+# The package as a user gets it: install into a fresh prefix, then build
+# and run the examples against it through pkg-config alone.
+rm -rf build-install
+meson setup build-install --prefix "$PWD/build-install/prefix" \
+	-Dcriterion=disabled -Dbench=disabled >/dev/null
+meson compile -C build-install >/dev/null
+meson install -C build-install >/dev/null
+tests/package/check-installed.sh "$PWD" "$PWD/build-install/prefix" \
+	> build-install/package.log 2>&1 || status=1
+cat build-install/package.log
+
 python3 scripts/test-summary.py build-asan/meson-logs/testlog.json \
-	build-tsan/meson-logs/testlog.json
+	build-tsan/meson-logs/testlog.json build-install/package.log
 exit $status

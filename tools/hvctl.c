@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,23 +19,11 @@
 
 #include <splitdrv/platform.h>
 
+#include "cli.h"
 #include "msg.h"
 
 static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
 static const char *sock_path;
-
-static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("hvctl: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
 
 /* One request; returns the reply status, its payload in buf. */
 static int request(uint16_t type, const void *payload, size_t len, size_t *rlen)
@@ -45,43 +32,23 @@ static int request(uint16_t type, const void *payload, size_t len, size_t *rlen)
 	long n = hvp_request_once(sock_path, type, payload, len, buf, sizeof(buf));
 
 	if (n == -ENOENT || n == -ECONNREFUSED)
-		die("hv-stub at %s: %s (is hv-stub running? set -s or HVSTUB_SOCKET)",
+		cli_fail("hv-stub at %s: %s (is hv-stub running? set -s or HVSTUB_SOCKET)",
 		    sock_path, strerror((int)-n));
 	if (n < 0)
-		die("hv-stub at %s: %s", sock_path, strerror((int)-n));
+		cli_fail("hv-stub at %s: %s", sock_path, strerror((int)-n));
 	memcpy(&rep, buf, sizeof(rep));
 	if (rlen)
 		*rlen = (size_t)n;
 	return rep.status;
 }
 
-static unsigned long number(const char *what, const char *s, unsigned long max)
+static uint32_t on_crash_arg(const char *v)
 {
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || v > max)
-		die("%s '%s': not a number from 0 to %lu", what, s, max);
-	return v;
-}
-
-static uint64_t size_arg(const char *s)
-{
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	int shift = 0;
-
-	switch (*end) {
-	case 'G': case 'g': shift = 30; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'K': case 'k': shift = 10; end++; break;
-	default: break;
-	}
-	if (end == s || *end || v == 0 || v > (1ull << (40 - shift)))
-		die("--mem '%s': not a size such as 16M", s);
-	return v << shift;
+	if (!strcmp(v, "destroy"))
+		return HVP_ON_CRASH_DESTROY;
+	if (!strcmp(v, "preserve"))
+		return HVP_ON_CRASH_PRESERVE;
+	cli_usage_error("--on-crash '%s': expected destroy or preserve", v);
 }
 
 static int cmd_create(int argc, char **argv)
@@ -92,11 +59,11 @@ static int cmd_create(int argc, char **argv)
 	int st;
 
 	if (argc < 2)
-		die("create: expected a domain name");
+		cli_usage_error("create: expected a domain name");
 	name = argv[1];
 	if (!*name || strlen(name) >= sizeof(req.name))
-		die("create: domain name '%s': 1 to %zu characters", name,
-		    sizeof(req.name) - 1);
+		cli_usage_error("create: domain name '%s': 1 to %zu characters",
+				name, sizeof(req.name) - 1);
 	strcpy(req.name, name);
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -107,38 +74,41 @@ static int cmd_create(int argc, char **argv)
 			continue;
 		}
 		if (!v)
-			die("create %s: option %s needs a value", name, a);
+			cli_usage_error("create %s: option '%s' needs a value",
+					name, a);
 		if (!strcmp(a, "--id"))
-			req.domid = (uint32_t)number("--id", v, 63);
+			req.domid = (uint32_t)cli_number("--id", v, 0,
+							 HVP_MAX_DOMID);
 		else if (!strcmp(a, "--mem"))
-			mem = size_arg(v);
+			mem = cli_size("--mem", v, HVP_MIN_DOMAIN_BYTES,
+				       HVP_MAX_DOMAIN_BYTES, SDRV_PAGE_SIZE);
 		else if (!strcmp(a, "--owner"))
-			req.owner_uid = (uint32_t)number("--owner", v, UINT32_MAX);
+			req.owner_uid = (uint32_t)cli_number("--owner", v, 0,
+							     UINT32_MAX);
 		else if (!strcmp(a, "--max-ports"))
-			req.max_ports = (uint32_t)number("--max-ports", v,
-							 SDRV_EVTCHN_2L_NR_PORTS);
+			req.max_ports = (uint32_t)cli_number(
+				"--max-ports", v, 2, SDRV_EVTCHN_2L_NR_PORTS);
 		else if (!strcmp(a, "--on-crash"))
-			req.on_crash = !strcmp(v, "destroy")	 ? HVP_ON_CRASH_DESTROY
-				       : !strcmp(v, "preserve") ? HVP_ON_CRASH_PRESERVE
-								 : (die("create %s: --on-crash '%s': expected destroy or preserve",
-									name, v), 0);
+			req.on_crash = on_crash_arg(v);
 		else
-			die("create %s: unknown option %s", name, a);
+			cli_usage_error("create %s: unknown option '%s'", name,
+					a);
 		i++;
 	}
 	if (req.domid == UINT32_MAX)
-		die("create %s: --id N is required", name);
-	if (mem % SDRV_PAGE_SIZE)
-		die("create %s: --mem must be whole 4 KiB pages", name);
+		cli_usage_error("create %s: --id N is required", name);
 	req.nr_frames = (uint32_t)(mem / SDRV_PAGE_SIZE);
 	st = request(HVP_CREATE, &req, sizeof(req), NULL);
 	if (st == -EEXIST)
-		die("domain %u: id already in use", req.domid);
+		cli_fail("domain %u: id already in use", req.domid);
+	if (st == -EHOSTDOWN)
+		cli_fail("domain %u (%s): XenStore is down (its daemon exited, "
+			 "see hv-stub's log); restart hv-stub", req.domid, name);
 	if (st == -EINVAL)
-		die("domain %u (%s): invalid (memory 24 KiB to 1 GiB, --max-ports 2 to 4096)",
+		cli_fail("domain %u (%s): invalid (memory 24 KiB to 1 GiB, --max-ports 2 to 4096)",
 		    req.domid, name);
 	if (st)
-		die("domain %u (%s): %s", req.domid, name, strerror(-st));
+		cli_fail("domain %u (%s): %s", req.domid, name, strerror(-st));
 	printf("domain %u (%s) created\n", req.domid, name);
 	return 0;
 }
@@ -151,16 +121,20 @@ static int cmd_text(uint16_t type, int argc, char **argv)
 
 	if (type == HVP_SHOW) {
 		if (argc != 2)
-			die("show: expected one domain id");
-		req.domid = (uint32_t)number("domain id", argv[1], 63);
+			cli_usage_error("show: expected one domain id");
+		req.domid = (uint32_t)cli_number("domain id", argv[1], 0,
+						 HVP_MAX_DOMID);
 		st = request(type, &req, sizeof(req), &len);
 		if (st == -ENOENT)
-			die("domain %u: no such domain", req.domid);
+			cli_fail("domain %u: no such domain", req.domid);
 	} else {
+		if (argc != 1)
+			cli_usage_error("%s: unexpected word '%s'", argv[0],
+					argv[1]);
 		st = request(type, NULL, 0, &len);
 	}
 	if (st)
-		die("%s: %s", argv[0], strerror(-st));
+		cli_fail("%s: %s", argv[0], strerror(-st));
 	fwrite(buf + sizeof(struct hvp_hdr), 1, len, stdout);
 	return 0;
 }
@@ -171,36 +145,76 @@ static int cmd_destroy(int argc, char **argv)
 	int st;
 
 	if (argc != 2)
-		die("destroy: expected one domain id");
-	req.domid = (uint32_t)number("domain id", argv[1], 63);
+		cli_usage_error("destroy: expected one domain id");
+	req.domid = (uint32_t)cli_number("domain id", argv[1], 0,
+					 HVP_MAX_DOMID);
 	st = request(HVP_DESTROY, &req, sizeof(req), NULL);
 	if (st == -ENOENT)
-		die("domain %u: no such domain", req.domid);
+		cli_fail("domain %u: no such domain", req.domid);
 	if (st == -EPERM)
-		die("domain %u: domain 0 cannot be destroyed", req.domid);
+		cli_fail("domain %u: domain 0 cannot be destroyed", req.domid);
+	if (st == -EBUSY)
+		cli_fail("domain %u: XenStore runs in it and other domains "
+			 "depend on it; destroy them first", req.domid);
 	if (st)
-		die("domain %u: %s", req.domid, strerror(-st));
+		cli_fail("domain %u: %s", req.domid, strerror(-st));
 	printf("domain %u destroyed\n", req.domid);
 	return 0;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: hvctl [-s SOCKET] create NAME --id N [--mem SIZE] [--privileged]\n"
+		"                [--owner UID] [--max-ports N] [--on-crash ACTION]\n"
+		"       hvctl [-s SOCKET] list\n"
+		"       hvctl [-s SOCKET] show ID\n"
+		"       hvctl [-s SOCKET] destroy ID\n"
+		"hv-stub's toolstack, in the manner of xl: create, list, inspect and\n"
+		"destroy domains of a running hv-stub.\n"
+		"\n"
+		"  -s, --socket SOCKET  hv-stub's control socket (default: $HVSTUB_SOCKET\n"
+		"                       or %s)\n"
+		"  create NAME          a new domain named NAME (1 to %u characters):\n"
+		"    --id N             its id, 0 to %u (required)\n"
+		"    --mem SIZE         its memory, 24K to 1G in whole 4 KiB pages\n"
+		"                       (default 16M)\n"
+		"    --privileged       it may map other domains' grants (as dom0)\n"
+		"    --owner UID        the user whose processes may become it\n"
+		"                       (default: yours)\n"
+		"    --max-ports N      event channel ports, 2 to %u (default %u)\n"
+		"    --on-crash ACTION  destroy or preserve it when its process dies\n"
+		"                       without shutting down (default: hv-stub's)\n"
+		"  list                 every domain, one line each\n"
+		"  show ID              a domain's grants and event channels\n"
+		"  destroy ID           destroy a domain (not 0, nor XenStore's while\n"
+		"                       other domains depend on it)\n"
+		"  -h, --help           show this help and exit\n"
+		"      --version        show the version and exit\n"
+		"\n"
+		"Exit status: 0 done, 1 hv-stub refused or is not running, 2 a wrong\n"
+		"command line.\n",
+		SDRV_HVSTUB_SOCKET_DEFAULT, HVP_NAME_MAX - 1, HVP_MAX_DOMID,
+		SDRV_EVTCHN_2L_NR_PORTS, 1024u);
 }
 
 int main(int argc, char **argv)
 {
 	int i = 1;
 
+	cli_init(argv[0]);
+	cli_standard_options(argc, argv, usage);
 	sock_path = getenv("HVSTUB_SOCKET");
-	if (argc > 2 && !strcmp(argv[1], "-s")) {
-		sock_path = argv[2];
-		i = 3;
+	if (i < argc && (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket"))) {
+		if (i + 1 >= argc)
+			cli_usage_error("option '%s' needs a value", argv[i]);
+		sock_path = argv[i + 1];
+		i += 2;
 	}
 	if (!sock_path || !*sock_path)
 		sock_path = SDRV_HVSTUB_SOCKET_DEFAULT;
-	if (i >= argc) {
-		fprintf(stderr, "usage: hvctl [-s SOCKET] create NAME --id N [--mem SIZE] [--privileged]\n"
-				"                [--owner UID] [--max-ports N] [--on-crash destroy|preserve]\n"
-				"       hvctl [-s SOCKET] list | destroy ID | show ID\n");
-		return 1;
-	}
+	if (i >= argc)
+		cli_usage_error("expected a command: create, list, show or destroy");
 	argc -= i;
 	argv += i;
 	if (!strcmp(argv[0], "create"))
@@ -211,5 +225,6 @@ int main(int argc, char **argv)
 		return cmd_text(HVP_SHOW, argc, argv);
 	if (!strcmp(argv[0], "destroy"))
 		return cmd_destroy(argc, argv);
-	die("unknown command '%s' (create, list, destroy, show)", argv[0]);
+	cli_usage_error("unknown command '%s' (create, list, show, destroy)",
+			argv[0]);
 }

@@ -4,16 +4,18 @@
  * kernel does, over the domain's ring page and event channel (not the
  * socket).  For demos and for poking at a running hv-stub by hand.
  *
- *   xs-guest [-s HVSTUB_SOCKET] ID COMMAND...
+ *   xs-guest [-s HVSTUB_SOCKET] [-t SECONDS] [--shutdown] ID COMMAND...
  *
  * COMMANDs run in order, stopping at the first that fails:
  *   read PATH | write PATH VALUE | rm PATH | ls PATH | watch PATH COUNT
  * PATH may be relative to the domain's home (/local/domain/ID).  The domain
  * must exist (hvctl create) and hv-stub must run XenStore (--xenstored or
- * --xenstore).  The process shuts the domain down as it exits, as a guest
- * that powers off does: give it every command at once.
+ * --xenstore).  On exit the process lets go of the domain, which lives on
+ * for the next one (Xen's model); --shutdown ends it instead, as a guest
+ * that powers off.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +23,37 @@
 #include <splitdrv/platform.h>
 #include <splitdrv/xs.h>
 
-static int usage(void)
+#include "cli.h"
+
+static void usage(FILE *out)
 {
-	fputs("usage: xs-guest [-s HVSTUB_SOCKET] ID COMMAND...\n"
-	      "  COMMAND: read PATH | write PATH VALUE | rm PATH | ls PATH |"
-	      " watch PATH COUNT\n", stderr);
-	return 2;
+	fprintf(out,
+		"Usage: xs-guest [OPTION]... ID COMMAND...\n"
+		"Be domain ID of a running hv-stub for a moment and use XenStore over\n"
+		"the domain's ring page and event channel, as a guest kernel does.\n"
+		"\n"
+		"Commands, run in order until one fails (PATH may be relative to\n"
+		"/local/domain/ID):\n"
+		"  read PATH            print the value\n"
+		"  write PATH VALUE     set it\n"
+		"  rm PATH              remove it and what is below\n"
+		"  ls PATH              print its children\n"
+		"  watch PATH COUNT     print the paths of COUNT changes (1 to 1000000),\n"
+		"                       the first being the watch's own first event\n"
+		"\n"
+		"  -s, --socket PATH    hv-stub's control socket (default: $HVSTUB_SOCKET\n"
+		"                       or %s)\n"
+		"  -t, --timeout SECS   give up on a XenStore reply, or on a watch's next\n"
+		"                       event, after SECS seconds, 1 to 86400 (default 30)\n"
+		"      --shutdown       shut the domain down at the end (it is destroyed);\n"
+		"                       without it the domain lives on for the next process\n"
+		"  -h, --help           show this help and exit\n"
+		"      --version        show the version and exit\n"
+		"\n"
+		"ID is 1 to %u: a domain created with hvctl create, with XenStore set up\n"
+		"by hv-stub (--xenstored or --xenstore).  Exit status: 0 every command\n"
+		"done, 1 a command or the connection failed, 2 a wrong command line.\n",
+		SDRV_HVSTUB_SOCKET_DEFAULT, SDRV_DOMID_FIRST_RESERVED - 1);
 }
 
 /* Commands and how many arguments each takes. */
@@ -36,7 +63,16 @@ static const struct {
 } commands[] = { { "read", 1 }, { "write", 2 }, { "rm", 1 }, { "ls", 1 },
 		 { "watch", 2 } };
 
-/* How many words the command at @argv takes, or 0 if it is not one. */
+static bool command_known(const char *word)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(word, commands[i].name))
+			return true;
+	return false;
+}
+
+/* How many words the command at @argv takes, or 0 if it is not one or
+ * lacks its words. */
 static int command_words(int argc, char **argv)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -45,7 +81,7 @@ static int command_words(int argc, char **argv)
 	return 0;
 }
 
-static int run(struct sdrv_xs *xs, char **argv)
+static int run(struct sdrv_xs *xs, char **argv, int timeout_ms)
 {
 	static char buf[SDRV_XS_PAYLOAD_MAX + 1];
 	const char *cmd = argv[0], *path = argv[1];
@@ -67,13 +103,15 @@ static int run(struct sdrv_xs *xs, char **argv)
 			at += (int)strlen(buf + at) + 1;
 		}
 	} else {
-		long count = strtol(argv[2], NULL, 10);
+		uint64_t count = cli_number("watch COUNT", argv[2], 1, 1000000);
 
 		n = sdrv_xs_watch(xs, path, "xs-guest", NULL, NULL);
-		for (long i = 0; n >= 0 && i < count; i++) {
-			n = sdrv_xs_next_event(xs, &ev, -1);
+		for (uint64_t i = 0; n >= 0 && i < count; i++) {
+			n = sdrv_xs_next_event(xs, &ev, timeout_ms);
 			if (n > 0)
 				printf("%s\n", ev.path);
+			if (n == 0)
+				n = -SDRV_ETIMEDOUT;
 		}
 		if (n >= 0)
 			n = sdrv_xs_unwatch(xs, path, "xs-guest");
@@ -84,46 +122,100 @@ static int run(struct sdrv_xs *xs, char **argv)
 
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "shutdown", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
 	const char *hvstub = NULL;
 	struct sdrv_platform *p;
 	struct sdrv_xs *xs;
-	char *end;
-	long id;
-	int err;
+	bool shutdown = false;
+	int timeout_ms = 30000, opt, err, at;
+	unsigned long id;
 
-	if (argc > 2 && !strcmp(argv[1], "-s")) {
-		hvstub = argv[2];
-		argc -= 2;
-		argv += 2;
+	cli_init(argv[0]);
+	opterr = 0;
+	/* "+": options end at ID; what follows are commands and their words */
+	while ((opt = getopt_long(argc, argv, "+:s:t:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			hvstub = optarg;
+			break;
+		case 't':
+			timeout_ms = (int)cli_number("--timeout", optarg, 1,
+						     86400) * 1000;
+			break;
+		case 'S':
+			shutdown = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			cli_print_version();
+			return 0;
+		default:
+			cli_getopt_error(opt, argv);
+		}
 	}
-	if (argc < 4)
-		return usage();
-	id = strtol(argv[1], &end, 10);
-	if (*end || id <= 0 || id >= SDRV_DOMID_FIRST_RESERVED)
-		return usage();
-	for (int at = 2, n; at < argc; at += n)
-		if (!(n = command_words(argc - at, argv + at)))
-			return usage();
+	if (optind >= argc)
+		cli_usage_error("expected a domain ID and commands");
+	id = (unsigned long)cli_number("domain ID", argv[optind], 1,
+				       SDRV_DOMID_FIRST_RESERVED - 1);
+	at = optind + 1;
+	if (at >= argc)
+		cli_usage_error("domain %lu: expected a command (read, write, rm, ls, watch)",
+				id);
+	for (int n; at < argc; at += n) {
+		n = command_words(argc - at, argv + at);
+		if (!n && !command_known(argv[at]))
+			cli_usage_error("unknown command '%s' (read, write, rm, ls, watch)",
+					argv[at]);
+		if (!n)
+			cli_usage_error("%s: missing its PATH or VALUE", argv[at]);
+		if (!strcmp(argv[at], "watch"))
+			cli_number("watch COUNT", argv[at + 2], 1, 1000000);
+	}
 	err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)id, &p);
-	if (err) {
-		fprintf(stderr, "xs-guest: domain %ld: cannot attach to hv-stub: %s\n",
-			id, strerror(-err));
-		return 1;
-	}
+	if (!hvstub)
+		hvstub = getenv("HVSTUB_SOCKET");
+	if (!hvstub || !*hvstub)
+		hvstub = SDRV_HVSTUB_SOCKET_DEFAULT;
+	if (err == -ECONNREFUSED)
+		cli_fail("hv-stub %s: not running (start it, or give -s or HVSTUB_SOCKET)",
+			 hvstub);
+	if (err == -ENOENT)
+		cli_fail("domain %lu: no such domain in hv-stub %s (hvctl create it first)",
+			 id, hvstub);
+	if (err)
+		cli_fail("domain %lu: cannot attach to hv-stub %s: %s", id,
+			 hvstub, strerror(-err));
 	err = sdrv_xs_open_ring(p, &xs);
 	if (err) {
-		fprintf(stderr, "xs-guest: domain %ld: no XenStore ring (%s): is hv-stub running XenStore?\n",
-			id, strerror(-err));
+		cli_error("domain %lu: no XenStore ring (%s): is hv-stub running XenStore?",
+			  id, strerror(-err));
 		sdrv_platform_detach(p);
 		return 1;
 	}
-	for (int at = 2; !err && at < argc; at += command_words(argc - at, argv + at)) {
-		err = run(xs, argv + at);
-		if (err)
-			fprintf(stderr, "xs-guest: domain %ld: %s %s: %s\n", id,
-				argv[at], argv[at + 1], strerror(-err));
+	sdrv_xs_set_timeout(xs, timeout_ms);
+	for (at = optind + 1; !err && at < argc;
+	     at += command_words(argc - at, argv + at)) {
+		err = run(xs, argv + at, timeout_ms);
+		if (err == -SDRV_ETIMEDOUT)
+			cli_error("domain %lu: %s %s: no answer from XenStore within %d s",
+				  id, argv[at], argv[at + 1], timeout_ms / 1000);
+		else if (err)
+			cli_error("domain %lu: %s %s: %s", id, argv[at],
+				  argv[at + 1], strerror(-err));
 	}
 	sdrv_xs_close(xs);
-	sdrv_platform_detach(p);
+	if (shutdown)
+		sdrv_platform_shutdown(p);
+	else
+		sdrv_platform_detach(p);
 	return err ? 1 : 0;
 }

@@ -15,6 +15,8 @@
 
 #include <splitdrv/platform.h>
 
+#include "inproc.h"
+
 struct hvperf_env {
 	const char *name; /* "in-process", "hv-stub" */
 	struct sdrv_platform *dom0, *domu; /* domu is domain 1 */

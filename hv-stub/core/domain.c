@@ -128,11 +128,13 @@ void hv_zombie_check(struct hv *hv, struct hv_domain *d)
 	}
 }
 
-/* Close @d's channels and revoke its mappings of others' grants; lock held. */
-static void release_domain_resources(struct hv *hv, struct hv_domain *d)
+/* Close @d's channels but @keep and revoke its mappings of others' grants;
+ * lock held. */
+static void release_domain_resources(struct hv *hv, struct hv_domain *d,
+				     sdrv_evtchn_port_t keep)
 {
 	/* Peers see its channels close while it is still a domain. */
-	hv_evtchn_close_all(hv, d);
+	hv_evtchn_close_all(hv, d, keep);
 	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)
 		if (d->maptrack[h].in_use)
 			hv_unmap_locked(hv, d, h);
@@ -144,8 +146,9 @@ int hv_domain_reset(struct hv *hv, sdrv_domid_t id)
 
 	pthread_mutex_lock(&hv->lock);
 	d = hv_live_domain(hv, id);
-	if (d)
-		release_domain_resources(hv, d);
+	if (d) /* the toolstack's XenStore channel is the domain's, not its
+		* process's: the next process uses it */
+		release_domain_resources(hv, d, d->xs_port);
 	pthread_mutex_unlock(&hv->lock);
 	return d ? 0 : -ENOENT;
 }
@@ -160,7 +163,7 @@ int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
 		pthread_mutex_unlock(&hv->lock);
 		return -ENOENT;
 	}
-	release_domain_resources(hv, d);
+	release_domain_resources(hv, d, 0);
 	d->dying = true;
 	/* Its own memory goes once nobody maps its grants any more. */
 	hv_zombie_check(hv, d);

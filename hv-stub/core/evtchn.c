@@ -224,10 +224,11 @@ int hv_evtchn_close(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port)
 	return err;
 }
 
-void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d)
+void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d,
+			 sdrv_evtchn_port_t keep)
 {
 	for (sdrv_evtchn_port_t p = 1; p < SDRV_EVTCHN_2L_NR_PORTS; p++)
-		if (d->ports[p].state != SDRV_EVTCHNSTAT_closed)
+		if (p != keep && d->ports[p].state != SDRV_EVTCHNSTAT_closed)
 			close_port(hv, d, p);
 }
 

@@ -125,9 +125,11 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 int hv_domain_destroy(struct hv *hv, sdrv_domid_t id);
 
 /**
- * hv_domain_reset() - the domain stays but its user went away (dom0's
- * backend process restarting): revoke its mappings of others' grants and
- * close its event channels (peers see it).  Return: 0 or -ENOENT.
+ * hv_domain_reset() - the domain stays but its user went away (a process
+ * detached, dom0's backend restarting): revoke its mappings of others'
+ * grants and close its event channels (peers see it), all but the
+ * toolstack's XenStore channel, which belongs to the domain.
+ * Return: 0 or -ENOENT.
  */
 int hv_domain_reset(struct hv *hv, sdrv_domid_t id);
 

@@ -27,8 +27,9 @@ static inline struct sdrv_shared_info *hv_shinfo(struct hv_domain *d)
 						    SDRV_PAGE_SIZE);
 }
 
-/* Close all of @d's ports (peers see it); lock held. */
-void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d);
+/* Close all of @d's ports but @keep (0: all; peers see it); lock held. */
+void hv_evtchn_close_all(struct hv *hv, struct hv_domain *d,
+			 sdrv_evtchn_port_t keep);
 
 /* Drop @d's map handle @h (in use); lock held. */
 void hv_unmap_locked(struct hv *hv, struct hv_domain *d, uint32_t h);

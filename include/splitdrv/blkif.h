@@ -85,9 +85,9 @@ struct sdrv_blkif_response {
 	int16_t status; /* SDRV_BLKIF_RSP_* */
 };
 
-_Static_assert(sizeof(struct sdrv_blkif_segment) == 8, "blkif segment");
-_Static_assert(sizeof(struct sdrv_blkif_request) == 112, "blkif request");
-_Static_assert(sizeof(struct sdrv_blkif_response) == 16, "blkif response");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_blkif_segment) == 8, "blkif segment");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_blkif_request) == 112, "blkif request");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_blkif_response) == 16, "blkif response");
 
 SDRV_RING_DEFINE(sdrv_blkif, struct sdrv_blkif_request,
 		 struct sdrv_blkif_response);

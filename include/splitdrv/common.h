@@ -19,6 +19,17 @@ extern "C" {
  * the exported set from those. */
 #define SDRV_PUBLIC __attribute__((visibility("default")))
 
+/*
+ * Compile-time checks and alignment that read the same in C11 and C++ (the
+ * public headers are used from both).
+ */
+#ifdef __cplusplus
+#define SDRV_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define SDRV_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+#define SDRV_ALIGNED(bytes) __attribute__((aligned(bytes)))
+
 /* Setup and teardown: kept out of the hot text. */
 #define SDRV_COLD __attribute__((cold))
 

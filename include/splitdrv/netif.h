@@ -101,11 +101,11 @@ struct sdrv_netif_rx_response {
 	int16_t status; /* > 0: bytes received; < 0: SDRV_NETIF_RSP_* */
 };
 
-_Static_assert(sizeof(struct sdrv_netif_tx_request) == 12, "tx request");
-_Static_assert(sizeof(struct sdrv_netif_tx_response) == 4, "tx response");
-_Static_assert(sizeof(struct sdrv_netif_extra_info) == 8, "extra info");
-_Static_assert(sizeof(struct sdrv_netif_rx_request) == 8, "rx request");
-_Static_assert(sizeof(struct sdrv_netif_rx_response) == 8, "rx response");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_netif_tx_request) == 12, "tx request");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_netif_tx_response) == 4, "tx response");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_netif_extra_info) == 8, "extra info");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_netif_rx_request) == 8, "rx request");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_netif_rx_response) == 8, "rx response");
 
 SDRV_RING_DEFINE(sdrv_netif_tx, struct sdrv_netif_tx_request,
 		 struct sdrv_netif_tx_response);

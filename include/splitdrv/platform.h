@@ -10,10 +10,13 @@
  * allocation) is common code here; only the hypercalls go through the
  * environment's table of operations, one source file per environment:
  *
- *   platform/inproc.c   domains are threads of one process; hypercalls are
- *                       calls into the hv-stub core, with all its checks.
  *   platform/hvstub.c   the process is domain N of a running hv-stub daemon;
  *                       hypercalls are messages on its socket.
+ *   platform/inproc.c   domains are threads of one process; hypercalls are
+ *                       calls into hv-stub's core, with all its checks.
+ *                       Not in libsplitdrv (a guest or backend must not
+ *                       carry the hypervisor): the tests' and benchmarks'
+ *                       library sdrv-inproc, declared in platform/inproc.h.
  *
  * Memory layout of every domain (frames of 4 KiB):
  *   0 .. 3   the grant table (v1 entries), read by the hypervisor
@@ -80,8 +83,9 @@ struct sdrv_platform_ops {
 			       struct sdrv_gnttab_copy *segs, unsigned n);
 	/* SDRV_EVTCHNOP_* with its Xen struct.  Return: 0 or -errno. */
 	int (*evtchn_op)(struct sdrv_platform *p, int cmd, void *arg);
-	/* Release the environment's resources (the domain lives on). */
-	void (*detach)(struct sdrv_platform *p);
+	/* Release the environment's resources and free @p; the domain lives
+	 * on, or with @shutdown ends (sdrv_platform_shutdown()). */
+	void (*detach)(struct sdrv_platform *p, bool shutdown);
 };
 
 /* ---- attaching ------------------------------------------------------- */
@@ -98,23 +102,25 @@ struct sdrv_platform_ops {
 SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 				   struct sdrv_platform **out);
 
-/* In-process environment: a hypervisor in this process; domains are
- * whatever threads use their handle. */
-struct sdrv_inproc_hv;
-SDRV_PUBLIC int sdrv_inproc_hv_create(struct sdrv_inproc_hv **out);
-/* Destroys every domain; detach the handles first. */
-SDRV_PUBLIC void sdrv_inproc_hv_destroy(struct sdrv_inproc_hv *hv);
-SDRV_PUBLIC int sdrv_inproc_domain_create(struct sdrv_inproc_hv *hv,
-					  sdrv_domid_t domid, const char *name,
-					  uint32_t nr_frames, bool privileged);
-SDRV_PUBLIC int sdrv_inproc_domain_destroy(struct sdrv_inproc_hv *hv,
-					   sdrv_domid_t domid);
-SDRV_PUBLIC int sdrv_inproc_attach(struct sdrv_inproc_hv *hv,
-				   sdrv_domid_t domid,
-				   struct sdrv_platform **out);
-
-/* Unmaps what the handle still maps and frees it; the domain lives on. */
+/*
+ * A domain's life is Xen's: it lives until it is destroyed (hvctl destroy)
+ * or shuts down on purpose, not as long as a process holds it.
+ *
+ * sdrv_platform_detach() - let go of the domain, which lives on: what this
+ * handle maps is unmapped, its event channels are closed (all but the
+ * toolstack's XenStore channel), its grants are left for the next process
+ * to reset, and another process may attach.  Frees @p; NULL is a no-op.
+ */
 SDRV_PUBLIC void sdrv_platform_detach(struct sdrv_platform *p);
+
+/*
+ * sdrv_platform_shutdown() - the domain ends on purpose (Xen's
+ * SCHEDOP_shutdown, poweroff): it is destroyed, every peer's mapping of its
+ * grants revoked, XenStore told.  Frees @p; NULL is a no-op.  A process
+ * that exits without either is a crash: the domain is destroyed or kept
+ * as crashed, per its on-crash setting (hvctl create --on-crash).
+ */
+SDRV_PUBLIC void sdrv_platform_shutdown(struct sdrv_platform *p);
 
 SDRV_PUBLIC sdrv_domid_t sdrv_platform_domid(const struct sdrv_platform *p);
 SDRV_PUBLIC const char *sdrv_platform_name(const struct sdrv_platform *p);
@@ -129,16 +135,6 @@ SDRV_PUBLIC void **sdrv_platform_xenstore_slot(struct sdrv_platform *p);
  */
 SDRV_PUBLIC int sdrv_platform_xenstore(struct sdrv_platform *p, void **page,
 				       sdrv_evtchn_port_t *port);
-
-/**
- * sdrv_inproc_domain_xenstore() - the toolstack's step for XenStore in the
- * in-process environment: offer domain @domid's ring page to @xs_domid
- * (the daemon's domain) and allocate the port it binds.
- * Return: the port, or -ENOENT, -EEXIST, -ENOSPC.
- */
-SDRV_PUBLIC int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *hv,
-					    sdrv_domid_t domid,
-					    sdrv_domid_t xs_domid);
 
 /* ---- memory ---------------------------------------------------------- */
 
@@ -188,13 +184,17 @@ SDRV_PUBLIC void sdrv_evtchn_mask(struct sdrv_platform *p,
 				  sdrv_evtchn_port_t port);
 SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
 				    sdrv_evtchn_port_t port);
+/* Milliseconds on the platform's monotonic clock (deadlines). */
+SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p);
+
 /* The upcall eventfd: readable when sdrv_evtchn_wait() has ports for us. */
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p);
 
 /**
  * sdrv_evtchn_wait() - collect up to @max ports with events, waiting up to
  * @timeout_ms (0: do not wait, -1: forever) for the first.  Their pending
- * bits are cleared; an event arriving later marks them again.
+ * bits are cleared; an event arriving later marks them again.  The
+ * timeout is a deadline: wake-ups with nothing for us do not restart it.
  * Return: the number of ports (0 on timeout) or -errno.
  */
 SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
@@ -205,7 +205,8 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
  * sdrv_evtchn_wait_port() - wait up to @timeout_ms (-1: forever) for an
  * event on @port alone, clearing only its pending bit: other ports' events
  * stay for the next sdrv_evtchn_wait().  For a library (the XenStore
- * client) blocking inside a call.  Same one-waiter rule.
+ * client) blocking inside a call.  Same one-waiter rule; the timeout is a
+ * deadline, as for sdrv_evtchn_wait().
  * Return: 1, 0 on timeout, or -errno.
  */
 SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,

@@ -40,32 +40,29 @@
 #include <splitdrv/common.h>
 #include <splitdrv/errno.h>
 
-#include <stdatomic.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The shared header that opens every ring; slots start right after it. */
 struct sdrv_sring {
-	_Atomic uint32_t req_prod;
-	_Atomic uint32_t req_event;
-	_Atomic uint32_t rsp_prod;
-	_Atomic uint32_t rsp_event;
+	uint32_t req_prod;
+	uint32_t req_event;
+	uint32_t rsp_prod;
+	uint32_t rsp_event;
 	uint8_t pvt[4];
 	uint8_t pad[44];
 };
 
 #define SDRV_SRING_HEADER_SIZE 64u
 
-_Static_assert(sizeof(struct sdrv_sring) == SDRV_SRING_HEADER_SIZE,
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_sring) == SDRV_SRING_HEADER_SIZE,
 	       "sring header is 64 bytes");
-_Static_assert(offsetof(struct sdrv_sring, req_prod) == 0, "req_prod");
-_Static_assert(offsetof(struct sdrv_sring, req_event) == 4, "req_event");
-_Static_assert(offsetof(struct sdrv_sring, rsp_prod) == 8, "rsp_prod");
-_Static_assert(offsetof(struct sdrv_sring, rsp_event) == 12, "rsp_event");
-_Static_assert(offsetof(struct sdrv_sring, pvt) == 16, "pvt");
-_Static_assert(sizeof(_Atomic uint32_t) == 4, "atomic index is 4 bytes");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_sring, req_prod) == 0, "req_prod");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_sring, req_event) == 4, "req_event");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_sring, rsp_prod) == 8, "rsp_prod");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_sring, rsp_event) == 12, "rsp_event");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_sring, pvt) == 16, "pvt");
 
 /* Largest ring we attach: 2^8 pages, as far as any Xen protocol goes. */
 #define SDRV_RING_MAX_PAGE_ORDER 8u
@@ -310,15 +307,15 @@ sdrv_ring__need_notify(uint32_t old_prod, uint32_t new_prod, uint32_t event)
 /*
  * Read the back's rsp_prod once and check it: responses can only answer
  * requests we published, and the index never moves backwards.
- * @order is memory_order_acquire normally, memory_order_seq_cst in the
+ * @order is __ATOMIC_ACQUIRE normally, __ATOMIC_SEQ_CST in the
  * final check (it pairs with the seq_cst store of rsp_event there).
  */
 static SDRV_ALWAYS_INLINE bool sdrv_ring__front_refresh(struct sdrv_ring_front *f,
-							memory_order order)
+							int order)
 {
 	/* pairs with the release/seq_cst store in sdrv_ring_back_publish()
 	 * and sdrv_ring_back_push() */
-	uint32_t prod = atomic_load_explicit(&f->sring->rsp_prod, order);
+	uint32_t prod = __atomic_load_n(&f->sring->rsp_prod, order);
 	uint32_t allowed = f->req_prod_pub - f->rsp_prod_seen;
 
 	if (sdrv_unlikely((uint32_t)(prod - f->rsp_prod_seen) > allowed)) {
@@ -338,11 +335,11 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring__front_refresh(struct sdrv_ring_front *
  * it saw our response in it), and never backwards.
  */
 static SDRV_ALWAYS_INLINE bool sdrv_ring__back_refresh(struct sdrv_ring_back *b,
-						       memory_order order)
+						       int order)
 {
 	/* pairs with the release/seq_cst store in sdrv_ring_front_publish()
 	 * and sdrv_ring_front_push() */
-	uint32_t prod = atomic_load_explicit(&b->sring->req_prod, order);
+	uint32_t prod = __atomic_load_n(&b->sring->req_prod, order);
 	uint32_t nr_slots = b->mask + 1;
 
 	if (sdrv_unlikely((uint32_t)(prod - b->rsp_prod_pub) > nr_slots ||
@@ -454,8 +451,8 @@ static SDRV_ALWAYS_INLINE void sdrv_ring_front_publish(struct sdrv_ring_front *f
 	if (f->req_prod_pub == f->req_prod_pvt)
 		return;
 	/* pairs with the acquire in sdrv_ring__back_refresh() */
-	atomic_store_explicit(&f->sring->req_prod, f->req_prod_pvt,
-			      memory_order_release);
+	__atomic_store_n(&f->sring->req_prod, f->req_prod_pvt,
+			      __ATOMIC_RELEASE);
 	f->req_prod_pub = f->req_prod_pvt;
 }
 
@@ -474,10 +471,10 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_front_push(struct sdrv_ring_front *f)
 	/* seq_cst store then seq_cst load: the back either sees our requests
 	 * in its final check or we see its new req_event here.  Pairs with
 	 * sdrv_ring_back_final_check(). */
-	atomic_store_explicit(&f->sring->req_prod, new_prod,
-			      memory_order_seq_cst);
-	event = atomic_load_explicit(&f->sring->req_event,
-				     memory_order_seq_cst);
+	__atomic_store_n(&f->sring->req_prod, new_prod,
+			      __ATOMIC_SEQ_CST);
+	event = __atomic_load_n(&f->sring->req_event,
+				     __ATOMIC_SEQ_CST);
 	f->req_prod_pub = new_prod;
 	return sdrv_ring__need_notify(old_prod, new_prod, event);
 }
@@ -492,7 +489,7 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_pending(struct sdrv_ring_fron
 	if (sdrv_unlikely(f->fault))
 		return 0;
 	if (f->rsp_prod_seen == f->rsp_cons &&
-	    !sdrv_ring__front_refresh(f, memory_order_acquire))
+	    !sdrv_ring__front_refresh(f, __ATOMIC_ACQUIRE))
 		return 0;
 	return f->rsp_prod_seen - f->rsp_cons;
 }
@@ -507,7 +504,7 @@ sdrv_ring__front_take(struct sdrv_ring_front *f, void *dst, uint32_t max,
 		return 0;
 	avail = f->rsp_prod_seen - f->rsp_cons;
 	if (avail < max) {
-		if (!sdrv_ring__front_refresh(f, memory_order_acquire))
+		if (!sdrv_ring__front_refresh(f, __ATOMIC_ACQUIRE))
 			return 0;
 		avail = f->rsp_prod_seen - f->rsp_cons;
 	}
@@ -544,9 +541,9 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_front_final_check(struct sdrv_ring_fron
 	if (f->fault)
 		return false;
 	/* pairs with the seq_cst store/load in sdrv_ring_back_push() */
-	atomic_store_explicit(&f->sring->rsp_event, f->rsp_cons + 1,
-			      memory_order_seq_cst);
-	if (!sdrv_ring__front_refresh(f, memory_order_seq_cst))
+	__atomic_store_n(&f->sring->rsp_event, f->rsp_cons + 1,
+			      __ATOMIC_SEQ_CST);
+	if (!sdrv_ring__front_refresh(f, __ATOMIC_SEQ_CST))
 		return false;
 	return f->rsp_prod_seen != f->rsp_cons;
 }
@@ -575,7 +572,7 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_pending(struct sdrv_ring_back 
 	if (sdrv_unlikely(b->fault))
 		return 0;
 	if (b->req_prod_seen == b->req_cons &&
-	    !sdrv_ring__back_refresh(b, memory_order_acquire))
+	    !sdrv_ring__back_refresh(b, __ATOMIC_ACQUIRE))
 		return 0;
 	return b->req_prod_seen - b->req_cons;
 }
@@ -590,7 +587,7 @@ sdrv_ring__back_take(struct sdrv_ring_back *b, void *dst, uint32_t max,
 		return 0;
 	avail = b->req_prod_seen - b->req_cons;
 	if (avail < max) {
-		if (!sdrv_ring__back_refresh(b, memory_order_acquire))
+		if (!sdrv_ring__back_refresh(b, __ATOMIC_ACQUIRE))
 			return 0;
 		avail = b->req_prod_seen - b->req_cons;
 	}
@@ -678,8 +675,8 @@ static SDRV_ALWAYS_INLINE void sdrv_ring_back_publish(struct sdrv_ring_back *b)
 	if (b->rsp_prod_pub == b->rsp_prod_pvt)
 		return;
 	/* pairs with the acquire in sdrv_ring__front_refresh() */
-	atomic_store_explicit(&b->sring->rsp_prod, b->rsp_prod_pvt,
-			      memory_order_release);
+	__atomic_store_n(&b->sring->rsp_prod, b->rsp_prod_pvt,
+			      __ATOMIC_RELEASE);
 	b->rsp_prod_pub = b->rsp_prod_pvt;
 }
 
@@ -695,10 +692,10 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_push(struct sdrv_ring_back *b)
 	if (old_prod == new_prod)
 		return false;
 	/* pairs with sdrv_ring_front_final_check() */
-	atomic_store_explicit(&b->sring->rsp_prod, new_prod,
-			      memory_order_seq_cst);
-	event = atomic_load_explicit(&b->sring->rsp_event,
-				     memory_order_seq_cst);
+	__atomic_store_n(&b->sring->rsp_prod, new_prod,
+			      __ATOMIC_SEQ_CST);
+	event = __atomic_load_n(&b->sring->rsp_event,
+				     __ATOMIC_SEQ_CST);
 	b->rsp_prod_pub = new_prod;
 	return sdrv_ring__need_notify(old_prod, new_prod, event);
 }
@@ -715,9 +712,9 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check(struct sdrv_ring_back 
 	if (b->fault)
 		return false;
 	/* pairs with the seq_cst store/load in sdrv_ring_front_push() */
-	atomic_store_explicit(&b->sring->req_event, b->req_cons + 1,
-			      memory_order_seq_cst);
-	if (!sdrv_ring__back_refresh(b, memory_order_seq_cst))
+	__atomic_store_n(&b->sring->req_event, b->req_cons + 1,
+			      __ATOMIC_SEQ_CST);
+	if (!sdrv_ring__back_refresh(b, __ATOMIC_SEQ_CST))
 		return false;
 	return b->req_prod_seen != b->req_cons;
 }

@@ -35,23 +35,22 @@
 #include <splitdrv/errno.h>
 #include <splitdrv/ring.h>
 
-#include <stdatomic.h>
-
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 struct sdrv_ring_spsc_shared {
-	_Alignas(128) _Atomic uint32_t head;
-	_Alignas(128) _Atomic uint32_t tail;
-	_Alignas(128) unsigned char elems[];
+	SDRV_ALIGNED(128) uint32_t head;
+	SDRV_ALIGNED(128) uint32_t tail;
+	/* The elements follow at SDRV_RING_SPSC_HEADER_SIZE (no flexible
+	 * array member: the header is C++ too). */
 };
 
 #define SDRV_RING_SPSC_HEADER_SIZE 256u
-_Static_assert(offsetof(struct sdrv_ring_spsc_shared, tail) == 128, "tail");
-_Static_assert(offsetof(struct sdrv_ring_spsc_shared, elems) ==
-		       SDRV_RING_SPSC_HEADER_SIZE,
-	       "elements follow the two index lines");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_ring_spsc_shared, tail) == 128, "tail");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_ring_spsc_shared) ==
+			   SDRV_RING_SPSC_HEADER_SIZE,
+		   "elements follow the two index lines");
 
 /* The producer's private view. */
 struct sdrv_ring_spsc_prod {
@@ -146,8 +145,8 @@ sdrv_ring_spsc__enqueue(struct sdrv_ring_spsc_prod *p, const void *src,
 		if (sdrv_unlikely(p->fault))
 			return 0;
 		/* pairs with the release in sdrv_ring_spsc__dequeue() */
-		uint32_t tail = atomic_load_explicit(&p->shared->tail,
-						     memory_order_acquire);
+		uint32_t tail = __atomic_load_n(&p->shared->tail,
+						     __ATOMIC_ACQUIRE);
 		/* The tail moves forward, never past our head. */
 		if (sdrv_unlikely((uint32_t)(tail - p->tail_seen) >
 				  (uint32_t)(p->head - p->tail_seen))) {
@@ -165,7 +164,7 @@ sdrv_ring_spsc__enqueue(struct sdrv_ring_spsc_prod *p, const void *src,
 	sdrv_ring_spsc__copy_in(p->elems, p->mask, esize, p->head, src, n);
 	p->head += n;
 	/* pairs with the acquire in sdrv_ring_spsc__dequeue() */
-	atomic_store_explicit(&p->shared->head, p->head, memory_order_release);
+	__atomic_store_n(&p->shared->head, p->head, __ATOMIC_RELEASE);
 	return n;
 }
 
@@ -179,8 +178,8 @@ sdrv_ring_spsc__dequeue(struct sdrv_ring_spsc_cons *c, void *dst, uint32_t n,
 		if (sdrv_unlikely(c->fault))
 			return 0;
 		/* pairs with the release in sdrv_ring_spsc__enqueue() */
-		uint32_t head = atomic_load_explicit(&c->shared->head,
-						     memory_order_acquire);
+		uint32_t head = __atomic_load_n(&c->shared->head,
+						     __ATOMIC_ACQUIRE);
 		/* The head moves forward, at most a ring ahead of our tail. */
 		if (sdrv_unlikely((uint32_t)(head - c->head_seen) >
 				  (uint32_t)(c->tail + c->mask + 1 -
@@ -199,7 +198,7 @@ sdrv_ring_spsc__dequeue(struct sdrv_ring_spsc_cons *c, void *dst, uint32_t n,
 	sdrv_ring_spsc__copy_out(dst, c->elems, c->mask, esize, c->tail, n);
 	c->tail += n;
 	/* pairs with the acquire in sdrv_ring_spsc__enqueue() */
-	atomic_store_explicit(&c->shared->tail, c->tail, memory_order_release);
+	__atomic_store_n(&c->shared->tail, c->tail, __ATOMIC_RELEASE);
 	return n;
 }
 

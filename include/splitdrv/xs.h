@@ -80,7 +80,7 @@ struct sdrv_xs_msg {
 	uint32_t tx_id; /* transaction, 0 for none */
 	uint32_t len; /* payload bytes that follow */
 };
-_Static_assert(sizeof(struct sdrv_xs_msg) == 16, "xsd_sockmsg");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_xs_msg) == 16, "xsd_sockmsg");
 
 #define SDRV_XS_PAYLOAD_MAX 4096u
 #define SDRV_XS_ABS_PATH_MAX 3072u
@@ -98,7 +98,7 @@ struct sdrv_xs_ring_page {
 	uint32_t connection; /* SDRV_XS_CONNECTED or _RECONNECT */
 	uint32_t error; /* SDRV_XS_ERROR_*: why the daemon gave up on us */
 };
-_Static_assert(sizeof(struct sdrv_xs_ring_page) == 2076, "ring page");
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_xs_ring_page) == 2076, "ring page");
 
 #define SDRV_XS_SERVER_FEATURE_RECONNECTION 1u
 #define SDRV_XS_SERVER_FEATURE_ERROR 2u
@@ -183,6 +183,17 @@ SDRV_PUBLIC int sdrv_xs_open_ring(struct sdrv_platform *p,
 /* Close the connection; the daemon drops its watches and transactions.
  * Accepts NULL. */
 SDRV_PUBLIC void sdrv_xs_close(struct sdrv_xs *xs);
+
+/**
+ * sdrv_xs_set_timeout() - how long a request may wait for its reply (and
+ * for room to send), in milliseconds; -1: as long as it takes.  Default
+ * SDRV_XS_TIMEOUT_DEFAULT_MS.  A request that runs out of time returns
+ * -SDRV_ETIMEDOUT and breaks the connection: a reply still on its way
+ * would be taken for the next request's.  Watch waits
+ * (sdrv_xs_next_event()) take their own timeout.
+ */
+#define SDRV_XS_TIMEOUT_DEFAULT_MS 30000
+SDRV_PUBLIC void sdrv_xs_set_timeout(struct sdrv_xs *xs, int timeout_ms);
 
 /* A descriptor that becomes readable when something arrives (the socket or
  * the event channel's fd); then call sdrv_xs_dispatch().  -SDRV_ENOSYS

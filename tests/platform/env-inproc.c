@@ -2,6 +2,7 @@
 /* tests/platform/env-inproc.c - the in-process environment: hv-stub's core in
  * the test process, domains are handles (and threads where a test wants). */
 #include "env.h"
+#include "inproc.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -82,12 +82,33 @@ void hvstub_start(const char *const *extra_args)
 	cr_assert_fail("hv-stub did not listen on %s within 10 s", sock);
 }
 
+int hvstub_wait_exit(void)
+{
+	int status;
+
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(daemon_pid, &status, WNOHANG) == daemon_pid) {
+			daemon_pid = -daemon_pid; /* exited: nothing to stop */
+			return status;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	return -1;
+}
+
 void hvstub_stop(void)
 {
 	char cmd[128];
 	int status;
 
-	if (daemon_pid <= 0)
+	if (daemon_pid < 0) { /* it exited (hvstub_wait_exit()) */
+		daemon_pid = 0;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+		return;
+	}
+	if (daemon_pid == 0)
 		return;
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, &status, 0);

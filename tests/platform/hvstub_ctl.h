@@ -17,6 +17,10 @@
  * NULL-terminated list, or NULL) added to its command line. */
 void hvstub_start(const char *const *extra_args);
 void hvstub_stop(void);
+/* Wait up to 10 s for hv-stub to exit by itself; its wait status, or -1
+ * if it still runs (then killed).  The directory is left for its log
+ * (hvstub_stop() afterwards removes it). */
+int hvstub_wait_exit(void);
 const char *hvstub_socket(void);
 /* Its directory, where hv-stub.log is (removed by hvstub_stop()). */
 const char *hvstub_dir(void);

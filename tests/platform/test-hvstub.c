@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -362,4 +363,78 @@ Test(hvstub, domain0s_process_can_die_and_come_back)
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
 	sdrv_platform_detach(u);
 	assert_hvstub_fine();
+}
+
+/* ---- a domain's life is Xen's: it ends when destroyed or shut down ------ */
+
+/* Run @step in a child process that attaches as @id; return its status. */
+static int in_child(sdrv_domid_t id, int (*step)(struct sdrv_platform *p))
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sdrv_platform *p;
+
+		if (sdrv_hvstub_attach(hvstub_socket(), id, &p))
+			_exit(100);
+		_exit(step(p));
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int grant_then_detach(struct sdrv_platform *p)
+{
+	sdrv_evtchn_port_t port;
+
+	if (sdrv_evtchn_alloc_unbound(p, 0, &port) || port == 0)
+		return 1;
+	sdrv_platform_detach(p);
+	return 0;
+}
+
+static int just_shutdown(struct sdrv_platform *p)
+{
+	sdrv_platform_shutdown(p);
+	return 0;
+}
+
+Test(hvstub, a_detached_domain_lives_on_and_a_new_process_attaches)
+{
+	char list[4096];
+
+	cr_assert_eq(hvstub_create(2, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(in_child(2, grant_then_detach), 0);
+	/* the process exited cleanly: domain 2 is still there, free to take */
+	cr_assert_eq(hvstub_control(HVP_SHOW, 2), 0);
+	cr_assert_eq(in_child(2, grant_then_detach), 0,
+		     "a second process could not attach to domain 2");
+	cr_assert_eq(hvstub_list(list, sizeof(list)), 0);
+	cr_assert_not_null(strstr(list, "dom2"), "%s", list);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, a_domain_that_shuts_down_is_destroyed)
+{
+	cr_assert_eq(hvstub_create(2, 32, false, 0, HVP_ON_CRASH_PRESERVE), 0);
+	cr_assert_eq(in_child(2, just_shutdown), 0);
+	for (int i = 0; i < 1000 && hvstub_control(HVP_SHOW, 2) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(hvstub_control(HVP_SHOW, 2), -ENOENT,
+		     "a shut-down domain is destroyed, even with preserve");
+	assert_hvstub_fine();
+}
+
+Test(hvstub, attach_without_a_daemon_is_connection_refused)
+{
+	struct sdrv_platform *p;
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/no-such.sock", hvstub_dir());
+	cr_assert_eq(sdrv_hvstub_attach(path, 1, &p), -ECONNREFUSED);
+	/* and a daemon that runs but lacks the domain: no such domain */
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 42, &p), -ENOENT);
 }

@@ -38,10 +38,10 @@ static inline void trace_sring_init(void *mem)
 	struct sdrv_sring *s = mem;
 
 	sdrv_ring_sring_init(mem, TRACE_RING_BYTES);
-	atomic_store(&s->req_prod, TRACE_START_INDEX);
-	atomic_store(&s->rsp_prod, TRACE_START_INDEX);
-	atomic_store(&s->req_event, TRACE_START_INDEX + 1);
-	atomic_store(&s->rsp_event, TRACE_START_INDEX + 1);
+	__atomic_store_n(&s->req_prod, TRACE_START_INDEX, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->rsp_prod, TRACE_START_INDEX, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->req_event, TRACE_START_INDEX + 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->rsp_event, TRACE_START_INDEX + 1, __ATOMIC_SEQ_CST);
 }
 
 static inline void xen_pair_init(struct xen_pair *x)

@@ -69,10 +69,10 @@ Test(ring_geometry, sring_init_sets_xen_initial_state)
 	const uint8_t *bytes = mem;
 	struct sdrv_sring *s = mem;
 
-	cr_assert_eq(atomic_load(&s->req_prod), 0);
-	cr_assert_eq(atomic_load(&s->rsp_prod), 0);
-	cr_assert_eq(atomic_load(&s->req_event), 1);
-	cr_assert_eq(atomic_load(&s->rsp_event), 1);
+	cr_assert_eq(__atomic_load_n(&s->req_prod, __ATOMIC_SEQ_CST), 0);
+	cr_assert_eq(__atomic_load_n(&s->rsp_prod, __ATOMIC_SEQ_CST), 0);
+	cr_assert_eq(__atomic_load_n(&s->req_event, __ATOMIC_SEQ_CST), 1);
+	cr_assert_eq(__atomic_load_n(&s->rsp_event, __ATOMIC_SEQ_CST), 1);
 	for (int i = 16; i < 64; i++)
 		cr_assert_eq(bytes[i], 0, "pad byte %d", i);
 	free(mem);
@@ -89,8 +89,8 @@ static void pair_init(struct pair *p, size_t bytes, uint32_t start)
 {
 	p->mem = ring_mem_new(bytes);
 	struct sdrv_sring *s = p->mem;
-	atomic_store(&s->req_prod, start);
-	atomic_store(&s->rsp_prod, start);
+	__atomic_store_n(&s->req_prod, start, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&s->rsp_prod, start, __ATOMIC_SEQ_CST);
 	cr_assert_eq(tmsg_front_attach(&p->f, p->mem, bytes, start), 0);
 	cr_assert_eq(tmsg_back_attach(&p->b, p->mem, bytes, start), 0);
 }
@@ -213,7 +213,7 @@ Test(ring_notify, first_push_notifies_then_suppressed_until_final_check)
 	cr_assert(sdrv_ring_back_final_check(&p.b), "one more is waiting");
 	cr_assert_eq(tmsg_back_take_requests(&p.b, &r, 1), 1);
 	cr_assert_not(sdrv_ring_back_final_check(&p.b));
-	cr_assert_eq(atomic_load(&((struct sdrv_sring *)p.mem)->req_event), 3);
+	cr_assert_eq(__atomic_load_n(&((struct sdrv_sring *)p.mem)->req_event, __ATOMIC_SEQ_CST), 3);
 	tmsg_front_put_requests(&p.f, &m, 1);
 	cr_assert(sdrv_ring_front_push(&p.f), "back asked after going idle");
 	free(p.mem);

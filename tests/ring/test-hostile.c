@@ -28,14 +28,14 @@ Test(ring_hostile, back_breaks_when_req_prod_claims_more_than_ring)
 	struct msg out[64];
 
 	cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, 0), 0);
-	atomic_store(&sring_of(mem)->req_prod, NR_SLOTS + 1);
+	__atomic_store_n(&sring_of(mem)->req_prod, NR_SLOTS + 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 64), 0);
 	cr_assert_eq(sdrv_ring_back_fault(&b), SDRV_RING_FAULT_PEER_INDEX);
 	cr_assert_eq(b.fault_index, NR_SLOTS + 1);
 	cr_assert_str_eq(sdrv_ring_fault_name(sdrv_ring_back_fault(&b)),
 			 "peer producer index out of range");
 	/* Broken is final, even if the peer puts a sane value back. */
-	atomic_store(&sring_of(mem)->req_prod, 1);
+	__atomic_store_n(&sring_of(mem)->req_prod, 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 64), 0);
 	cr_assert_eq(sdrv_ring_back_pending(&b), 0);
 	cr_assert_not(sdrv_ring_back_final_check(&b));
@@ -50,11 +50,11 @@ Test(ring_hostile, back_accepts_exactly_a_full_ring)
 	struct msg out[64];
 
 	cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, 0), 0);
-	atomic_store(&sring_of(mem)->req_prod, NR_SLOTS);
+	__atomic_store_n(&sring_of(mem)->req_prod, NR_SLOTS, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 64), NR_SLOTS);
 	cr_assert_eq(sdrv_ring_back_fault(&b), SDRV_RING_HEALTHY);
 	/* Until we answer, not one more may arrive. */
-	atomic_store(&sring_of(mem)->req_prod, NR_SLOTS + 1);
+	__atomic_store_n(&sring_of(mem)->req_prod, NR_SLOTS + 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 64), 0);
 	cr_assert_eq(sdrv_ring_back_fault(&b), SDRV_RING_FAULT_PEER_INDEX);
 	free(mem);
@@ -67,9 +67,9 @@ Test(ring_hostile, back_breaks_when_req_prod_moves_backwards)
 	struct msg out[8];
 
 	cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, 0), 0);
-	atomic_store(&sring_of(mem)->req_prod, 8);
+	__atomic_store_n(&sring_of(mem)->req_prod, 8, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 2), 2);
-	atomic_store(&sring_of(mem)->req_prod, 5);
+	__atomic_store_n(&sring_of(mem)->req_prod, 5, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 6), 6,
 		     "the 6 already seen need no new read of req_prod");
 	cr_assert_eq(hmsg_back_take_requests(&b, out, 8), 0);
@@ -87,7 +87,7 @@ Test(ring_hostile, front_breaks_on_responses_to_unsent_requests)
 	cr_assert_eq(hmsg_front_put_requests(&f, m, 3), 3);
 	sdrv_ring_front_push(&f);
 	/* 3 published: 4 responses is a lie, though well within the ring. */
-	atomic_store(&sring_of(mem)->rsp_prod, 4);
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 4, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_front_take_responses(&f, m, 4), 0);
 	cr_assert_eq(sdrv_ring_front_fault(&f), SDRV_RING_FAULT_PEER_INDEX);
 	cr_assert_eq(f.fault_index, 4);
@@ -107,7 +107,7 @@ Test(ring_hostile, front_ignores_unpublished_requests_when_checking)
 	hmsg_front_put_requests(&f, m, 2);
 	sdrv_ring_front_push(&f);
 	hmsg_front_put_requests(&f, m, 2); /* produced, not published */
-	atomic_store(&sring_of(mem)->rsp_prod, 3);
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 3, __ATOMIC_SEQ_CST);
 	cr_assert_eq(hmsg_front_take_responses(&f, m, 4), 0,
 		     "the back cannot answer what it cannot have seen");
 	cr_assert_eq(sdrv_ring_front_fault(&f), SDRV_RING_FAULT_PEER_INDEX);
@@ -123,10 +123,10 @@ Test(ring_hostile, front_breaks_when_rsp_prod_moves_backwards)
 	cr_assert_eq(hmsg_front_attach(&f, mem, RING_BYTES, 0), 0);
 	hmsg_front_put_requests(&f, m, 8);
 	sdrv_ring_front_push(&f);
-	atomic_store(&sring_of(mem)->rsp_prod, 4);
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 4, __ATOMIC_SEQ_CST);
 	cr_assert_eq(sdrv_ring_front_pending(&f), 4);
 	cr_assert_eq(hmsg_front_take_responses(&f, m, 4), 4);
-	atomic_store(&sring_of(mem)->rsp_prod, 3);
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 3, __ATOMIC_SEQ_CST);
 	cr_assert_eq(sdrv_ring_front_pending(&f), 0);
 	cr_assert_eq(sdrv_ring_front_fault(&f), SDRV_RING_FAULT_PEER_INDEX);
 	free(mem);
@@ -181,7 +181,7 @@ Test(ring_hostile, random_front_indices_never_escape_the_ring)
 		struct msg out[NR_SLOTS];
 		uint32_t base = (uint32_t)test_rand(&rng);
 
-		atomic_store(&sring_of(mem)->req_prod, base);
+		__atomic_store_n(&sring_of(mem)->req_prod, base, __ATOMIC_SEQ_CST);
 		cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, base), 0);
 		for (int step = 0; step < 50; step++) {
 			uint64_t r = test_rand(&rng);
@@ -190,7 +190,7 @@ Test(ring_hostile, random_front_indices_never_escape_the_ring)
 			uint32_t before = b.req_cons;
 			uint32_t n;
 
-			atomic_store(&sring_of(mem)->req_prod, prod);
+			__atomic_store_n(&sring_of(mem)->req_prod, prod, __ATOMIC_SEQ_CST);
 			memset((unsigned char *)mem + SDRV_SRING_HEADER_SIZE +
 				       (r >> 3) % (RING_BYTES - 64 - 8),
 			       (int)r, 8);
@@ -224,11 +224,9 @@ Test(ring_hostile, random_back_indices_never_escape_the_ring)
 
 			hmsg_front_put_requests(&f, buf, (uint32_t)r % 9);
 			sdrv_ring_front_push(&f);
-			atomic_store(&sring_of(mem)->rsp_prod,
-				     (r & 2) ? f.rsp_cons + (uint32_t)(r >> 8) % 40
-					     : (uint32_t)(r >> 16));
-			atomic_store(&sring_of(mem)->rsp_event,
-				     (uint32_t)(r >> 32));
+			__atomic_store_n(&sring_of(mem)->rsp_prod, (r & 2) ? f.rsp_cons + (uint32_t)(r >> 8) % 40
+					     : (uint32_t)(r >> 16), __ATOMIC_SEQ_CST);
+			__atomic_store_n(&sring_of(mem)->rsp_event, (uint32_t)(r >> 32), __ATOMIC_SEQ_CST);
 			n = hmsg_front_take_responses(&f, buf, NR_SLOTS);
 			cr_assert_leq(f.req_prod_pub - f.rsp_cons, NR_SLOTS);
 			cr_assert_eq(f.rsp_cons - before, n);

@@ -93,10 +93,10 @@ Test(ring_spsc_hostile, producer_breaks_when_tail_passes_head)
 
 	q_init(&q, 16);
 	cr_assert_eq(u64q_enqueue_burst(&q.p, v, 16), 16);
-	atomic_store(&q.shared->tail, 17); /* consumed more than produced */
+	__atomic_store_n(&q.shared->tail, 17, __ATOMIC_SEQ_CST); /* consumed more than produced */
 	cr_assert_eq(u64q_enqueue_burst(&q.p, v, 1), 0);
 	cr_assert_eq(q.p.fault, SDRV_RING_FAULT_PEER_INDEX);
-	atomic_store(&q.shared->tail, 16);
+	__atomic_store_n(&q.shared->tail, 16, __ATOMIC_SEQ_CST);
 	cr_assert_eq(u64q_enqueue_burst(&q.p, v, 1), 0, "broken stays broken");
 	free(q.shared);
 }
@@ -107,7 +107,7 @@ Test(ring_spsc_hostile, consumer_breaks_when_head_laps_tail)
 	uint64_t v[16];
 
 	q_init(&q, 16);
-	atomic_store(&q.shared->head, 17);
+	__atomic_store_n(&q.shared->head, 17, __ATOMIC_SEQ_CST);
 	cr_assert_eq(u64q_dequeue_burst(&q.c, v, 16), 0);
 	cr_assert_eq(q.c.fault, SDRV_RING_FAULT_PEER_INDEX);
 	free(q.shared);
@@ -121,7 +121,7 @@ Test(ring_spsc_hostile, consumer_breaks_when_head_moves_backwards)
 	q_init(&q, 16);
 	u64q_enqueue_burst(&q.p, v, 8);
 	cr_assert_eq(u64q_dequeue_burst(&q.c, v, 2), 2);
-	atomic_store(&q.shared->head, 1);
+	__atomic_store_n(&q.shared->head, 1, __ATOMIC_SEQ_CST);
 	cr_assert_eq(u64q_dequeue_burst(&q.c, v, 6), 6, "seen ones are fine");
 	cr_assert_eq(u64q_dequeue_burst(&q.c, v, 16), 0);
 	cr_assert_eq(q.c.fault, SDRV_RING_FAULT_PEER_INDEX);
@@ -134,7 +134,7 @@ Test(ring_spsc_hostile, attach_refuses_inconsistent_indices)
 	struct sdrv_ring_spsc_cons c;
 
 	q_init(&q, 16);
-	atomic_store(&q.shared->head, 100);
+	__atomic_store_n(&q.shared->head, 100, __ATOMIC_SEQ_CST);
 	cr_assert_eq(sdrv_ring_spsc_cons_attach(&c, q.shared, 16, 8),
 		     -SDRV_EPROTO);
 	free(q.shared);

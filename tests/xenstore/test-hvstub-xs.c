@@ -104,11 +104,13 @@ static void read_expect(struct sdrv_xs *xs, const char *path, const char *want)
 	cr_assert_str_eq(buf, want);
 }
 
-/* A guest process: attach as @id, open XenStore over the ring, run @body.
- * Its exit status says which step failed (0: none). */
+/* A guest process: attach as @id, open XenStore over the ring, run @body,
+ * then let go of the domain: detach (it lives on) or, with @shutdown, shut
+ * it down.  Its exit status says which step failed (0: none). */
 typedef int (*guest_fn)(struct sdrv_xs *xs, int ctl);
 
-static pid_t start_guest(sdrv_domid_t id, guest_fn body, int *ctl)
+static pid_t start_guest_then(sdrv_domid_t id, guest_fn body, int *ctl,
+			      bool shutdown)
 {
 	int sv[2];
 	pid_t pid;
@@ -128,12 +130,21 @@ static pid_t start_guest(sdrv_domid_t id, guest_fn body, int *ctl)
 			_exit(101);
 		st = body(xs, sv[1]);
 		sdrv_xs_close(xs);
-		sdrv_platform_detach(p);
+		if (shutdown)
+			sdrv_platform_shutdown(p);
+		else
+			sdrv_platform_detach(p);
 		_exit(st);
 	}
 	close(sv[1]);
 	*ctl = sv[0];
 	return pid;
+}
+
+/* A guest that powers off when @body is done. */
+static pid_t start_guest(sdrv_domid_t id, guest_fn body, int *ctl)
+{
+	return start_guest_then(id, body, ctl, true);
 }
 
 static void expect_exit(pid_t pid, int want)
@@ -220,6 +231,19 @@ static int guest_hello(struct sdrv_xs *xs, int ctl)
 	return 0;
 }
 
+/* The domain's next process: what the first left is there, over the same
+ * ring and XenStore channel. */
+static int guest_again(struct sdrv_xs *xs, int ctl)
+{
+	char buf[64];
+
+	(void)ctl;
+	if (sdrv_xs_read(xs, 0, "data/hello", buf, sizeof(buf)) != 5 ||
+	    strcmp(buf, "world") != 0)
+		return 1;
+	return 0;
+}
+
 Test(hvstub_xs, hvstub_introduces_guests_and_releases_them)
 {
 	struct sdrv_xs *dom0;
@@ -243,9 +267,17 @@ Test(hvstub_xs, hvstub_introduces_guests_and_releases_them)
 				   NULL), 0);
 	expect_event(dom0, "/local/domain/5/data", "d");
 
-	guest = start_guest(5, guest_hello, &ctl);
+	/* The first process detaches: the domain lives on, introduced. */
+	guest = start_guest_then(5, guest_hello, &ctl, false);
 	expect_event(dom0, "/local/domain/5/data/hello", "d");
 	read_expect(dom0, "/local/domain/5/data/hello", "world");
+	expect_exit(guest, 0);
+	close(ctl);
+	cr_assert_eq(sdrv_xs_is_domain_introduced(dom0, 5), 1);
+	read_expect(dom0, "/local/domain/5/name", "dom5");
+
+	/* The next one finds its XenStore as it was, then shuts down. */
+	guest = start_guest(5, guest_again, &ctl);
 	expect_exit(guest, 0);
 	close(ctl);
 
@@ -522,4 +554,85 @@ Test(hvstub_xs, a_lying_xenstore_daemon_costs_hvstub_nothing)
 	close(ls);
 	hvstub_stop();
 	remove_dir();
+}
+
+/* ---- XenStore that fails is an error the user sees ---------------------- */
+
+Test(hvstub_xs, a_xenstore_daemon_that_fails_to_start_stops_hvstub)
+{
+	int status;
+
+	make_dir();
+	hvstub_start((const char *const[]){ "--xenstored", "/bin/false",
+					    "--xenstore", xs_sock, NULL });
+	status = hvstub_wait_exit();
+	cr_assert_neq(status, -1, "hv-stub kept running without XenStore");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		  "hv-stub exit status %#x", status);
+	cr_assert(log_has("exited before it was ready"),
+		  "hv-stub's log does not say why it stopped");
+	hvstub_stop();
+	remove_dir();
+}
+
+/* The pid hv-stub logged for the daemon it started. */
+static pid_t daemon_pid_from_log(void)
+{
+	char path[128], line[512];
+	pid_t pid = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/hv-stub.log", hvstub_dir());
+	f = fopen(path, "r");
+	cr_assert_not_null(f);
+	while (!pid && fgets(line, sizeof(line), f)) {
+		const char *at = strstr(line, "started (pid ");
+
+		if (at)
+			pid = (pid_t)atoi(at + strlen("started (pid "));
+	}
+	fclose(f);
+	return pid;
+}
+
+Test(hvstub_xs, creates_fail_once_the_xenstore_daemon_died)
+{
+	struct sdrv_xs *dom0;
+	pid_t xsd;
+	int st = 0;
+
+	start_with_daemon();
+	dom0 = dom0_client(); /* it is up */
+	sdrv_xs_close(dom0);
+	cr_assert_eq(hvstub_create(5, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	xsd = daemon_pid_from_log();
+	cr_assert_gt(xsd, 0, "no daemon pid in hv-stub's log");
+	cr_assert_eq(kill(xsd, SIGKILL), 0);
+	for (int i = 0; i < 1000; i++) {
+		st = hvstub_create(6, 64, false, 0, HVP_ON_CRASH_DEFAULT);
+		if (st != 0)
+			break;
+		hvstub_control(HVP_DESTROY, 6);
+		sleep_ms(10);
+	}
+	cr_assert_eq(st, -EHOSTDOWN, "create after XenStore died gave %d", st);
+	cr_assert(log_has("XenStore is down"));
+	hvstub_stop();
+	remove_dir();
+}
+
+Test(hvstub_xs, xenstores_domain_is_not_destroyed_under_its_guests)
+{
+	struct sdrv_xs *dom0;
+
+	start_with_daemon();
+	dom0 = dom0_client();
+	cr_assert_eq(hvstub_create(5, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	wait_introduced(dom0, 5, 1);
+	cr_assert_eq(hvstub_control(HVP_DESTROY, XS_STUBDOM), -EBUSY);
+	cr_assert_eq(sdrv_xs_write_str(dom0, 0, "/still", "serving"), 0);
+	cr_assert_eq(hvstub_control(HVP_DESTROY, 5), 0);
+	wait_introduced(dom0, 5, 0);
+	sdrv_xs_close(dom0);
+	stop_and_check_daemon();
 }

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct liar {
 	size_t payload_len;
 	bool hang_up_after; /* close after the first answer */
 	bool bump_gen; /* DIRECTORY_PART: a new generation every time */
+	bool silent; /* read requests, answer none */
 };
 
 static bool read_all(int fd, void *buf, size_t len)
@@ -58,6 +60,8 @@ static void *serve(void *arg)
 		if (fd < 0 || !read_all(fd, &req, sizeof(req)) ||
 		    req.len > sizeof(in) || !read_all(fd, in, req.len))
 			break;
+		if (l->silent)
+			continue;
 		rep = l->hdr;
 		if (!rep.req_id)
 			rep.req_id = req.req_id;
@@ -96,6 +100,8 @@ static void start(void)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
+	/* the client hangs up on a liar mid-answer: not a reason to die */
+	signal(SIGPIPE, SIG_IGN);
 	snprintf(liar.dir, sizeof(liar.dir), "/tmp/xs-liar-XXXXXX");
 	cr_assert_not_null(mkdtemp(liar.dir));
 	snprintf(liar.sock, sizeof(liar.sock), "%s/socket", liar.dir);
@@ -221,5 +227,22 @@ Test(xs_client_hostile, directory_generation_that_never_settles)
 	liar.bump_gen = true;
 	xs = connect_to_liar();
 	cr_assert_eq(sdrv_xs_directory(xs, 0, "/", buf, sizeof(buf)), -EAGAIN);
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, a_daemon_that_never_answers_times_out)
+{
+	struct sdrv_xs *xs;
+	char buf[16];
+
+	liar.silent = true;
+	xs = connect_to_liar();
+	sdrv_xs_set_timeout(xs, 200);
+	cr_assert_eq(sdrv_xs_read(xs, 0, "/a", buf, sizeof(buf)),
+		     -SDRV_ETIMEDOUT);
+	/* a late reply could be taken for the next request's: broken */
+	cr_assert(sdrv_xs_broken(xs));
+	cr_assert_eq(sdrv_xs_read(xs, 0, "/a", buf, sizeof(buf)),
+		     -SDRV_ESHUTDOWN);
 	sdrv_xs_close(xs);
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 
 #include <splitdrv/platform.h>
+
+#include "inproc.h"
 #include <splitdrv/xs.h>
 
 #include "xsd.h"

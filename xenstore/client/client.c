@@ -21,6 +21,24 @@ void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,
 	xs->evq = evq;
 	xs->next_req_id = 1;
 	xs->fd = -1;
+	xs->timeout_ms = SDRV_XS_TIMEOUT_DEFAULT_MS;
+}
+
+SDRV_PUBLIC void sdrv_xs_set_timeout(struct sdrv_xs *xs, int timeout_ms)
+{
+	xs->timeout_ms = timeout_ms < 0 ? -1 : timeout_ms;
+}
+
+int xs_time_left(struct sdrv_xs *xs)
+{
+	uint64_t now;
+
+	if (xs->timeout_ms < 0)
+		return -1;
+	now = xs->t->now_ms(xs);
+	if (now >= xs->deadline_ms)
+		return 0;
+	return (int)(xs->deadline_ms - now);
 }
 
 static size_t str_len(const char *s)
@@ -101,7 +119,8 @@ static int deliver_event(struct sdrv_xs *xs)
 	return 1;
 }
 
-/* Receive until one whole message is in: 1, 0 on timeout, -errno. */
+/* Receive until one whole message is in: 1, 0 when nothing more came
+ * within @timeout_ms (or the wait was woken for nothing), -errno. */
 static int recv_message(struct sdrv_xs *xs, int timeout_ms)
 {
 	for (;;) {
@@ -167,8 +186,10 @@ SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs)
 SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 				   struct sdrv_xs_event *ev, int timeout_ms)
 {
+	uint64_t start = timeout_ms > 0 ? xs->t->now_ms(xs) : 0;
+
 	for (;;) {
-		int r;
+		int r, left = timeout_ms;
 
 		if (evq_used(xs)) {
 			uint16_t len;
@@ -210,9 +231,20 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 		}
 		if (xs->broken)
 			return -SDRV_ESHUTDOWN;
-		r = recv_message(xs, timeout_ms);
-		if (r <= 0)
+		if (timeout_ms > 0) { /* a deadline, not a wait per message */
+			uint64_t spent = xs->t->now_ms(xs) - start;
+
+			left = spent >= (uint64_t)timeout_ms
+				       ? 0
+				       : timeout_ms - (int)spent;
+		}
+		r = recv_message(xs, left);
+		if (r < 0)
 			return r;
+		if (r == 0 && left == 0)
+			return 0;
+		if (r == 0)
+			continue;
 		r = handle_message(xs, 0);
 		if (r < 0)
 			return r;
@@ -238,6 +270,8 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 	if (xs->next_req_id == 0)
 		xs->next_req_id = 1;
 	h.len = (uint32_t)len;
+	if (xs->timeout_ms >= 0)
+		xs->deadline_ms = xs->t->now_ms(xs) + (uint64_t)xs->timeout_ms;
 	err = xs->t->send(xs, &h, sizeof(h));
 	if (!err && len)
 		err = xs->t->send(xs, payload, len);
@@ -245,8 +279,13 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 		return fail(xs, err);
 	xs->reply_ready = false;
 	while (!xs->reply_ready) {
-		int r = recv_message(xs, -1);
+		int left = xs_time_left(xs);
+		int r = left == 0 ? 0 : recv_message(xs, left);
 
+		/* No reply in time: a late one would be taken for the next
+		 * request's, so the connection cannot go on. */
+		if (r == 0 && xs_time_left(xs) == 0)
+			return fail(xs, -SDRV_ETIMEDOUT);
 		if (r == 0)
 			continue;
 		if (r < 0)

@@ -13,10 +13,13 @@ struct xs_transport {
 	/* Send all @len bytes (blocking).  Return: 0 or -errno. */
 	int (*send)(struct sdrv_xs *xs, const void *buf, size_t len);
 	/* Receive up to @len bytes, waiting up to @timeout_ms (-1 forever,
-	 * 0 not at all).  Return: bytes, 0 on timeout, -errno
+	 * 0 not at all).  Return: bytes, 0 on timeout or when woken for
+	 * nothing (callers keep their own deadlines), -errno
 	 * (-SDRV_ESHUTDOWN when the daemon went away). */
 	int (*recv)(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms);
 	int (*fd)(struct sdrv_xs *xs);
+	/* Milliseconds on a monotonic clock, for deadlines. */
+	uint64_t (*now_ms)(struct sdrv_xs *xs);
 	/* Release the transport and the connection's memory. */
 	void (*close)(struct sdrv_xs *xs);
 	/* Memory for watches (<= one page). */
@@ -48,6 +51,8 @@ struct sdrv_xs {
 
 	bool broken;
 	uint32_t next_req_id;
+	int timeout_ms; /* a request's bound (-1: none) */
+	uint64_t deadline_ms; /* the request in flight's, on t->now_ms() */
 
 	/* The message being received. */
 	struct sdrv_xs_msg hdr;
@@ -65,6 +70,10 @@ struct sdrv_xs {
 
 	struct xs_watch *watches[XS_MAX_WATCHES];
 };
+
+/* What is left of the request in flight's time: -1 without a bound, else
+ * milliseconds (0: none left).  Transports wait no longer than this. */
+int xs_time_left(struct sdrv_xs *xs);
 
 /* Set up the parts every transport shares. */
 void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,

@@ -40,7 +40,9 @@ static int ring_send(struct sdrv_xs *xs, const void *buf, size_t len)
 			return -SDRV_EPROTO;
 		space = SDRV_XS_RING_SIZE - used;
 		if (!space) {
-			r = wait_event(xs, -1);
+			r = wait_event(xs, xs_time_left(xs));
+			if (r == 0)
+				return -SDRV_ETIMEDOUT; /* the daemon reads nothing */
 			if (r < 0)
 				return r;
 			continue;
@@ -98,9 +100,17 @@ static int ring_recv(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms)
 		if (timeout_ms == 0)
 			return 0;
 		r = wait_event(xs, timeout_ms);
-		if (r <= 0)
+		if (r < 0)
 			return r;
+		/* One look after the wait: the caller's deadline decides
+		 * whether to wait again. */
+		timeout_ms = 0;
 	}
+}
+
+static uint64_t ring_now_ms(struct sdrv_xs *xs)
+{
+	return sdrv_platform_clock_ms(xs->plat);
 }
 
 static int ring_fd(struct sdrv_xs *xs)
@@ -131,6 +141,7 @@ static const struct xs_transport ring_transport = {
 	.send = ring_send,
 	.recv = ring_recv,
 	.fd = ring_fd,
+	.now_ms = ring_now_ms,
 	.close = ring_close,
 	.alloc = ring_alloc,
 	.free = ring_free,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_internal.h"
@@ -25,8 +26,19 @@ static int sock_send(struct sdrv_xs *xs, const void *buf, size_t len)
 	const char *p = buf;
 
 	while (len) {
-		ssize_t n = send(xs->fd, p, len, MSG_NOSIGNAL);
+		ssize_t n = send(xs->fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 
+		if (n < 0 && errno == EAGAIN) {
+			/* the daemon is not reading: wait, within the bound */
+			struct pollfd pfd = { .fd = xs->fd, .events = POLLOUT };
+			int r = poll(&pfd, 1, xs_time_left(xs));
+
+			if (r == 0)
+				return -ETIMEDOUT;
+			if (r < 0 && errno != EINTR)
+				return -errno;
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -56,9 +68,21 @@ static int sock_recv(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms)
 			return (int)n;
 		if (n == 0)
 			return -ESHUTDOWN;
-		if (errno != EAGAIN && errno != EINTR)
+		if (errno == EAGAIN)
+			return 0; /* woken for nothing: the caller's deadline
+				   * decides whether to wait again */
+		if (errno != EINTR)
 			return -errno;
 	}
+}
+
+static uint64_t sock_now_ms(struct sdrv_xs *xs)
+{
+	struct timespec ts;
+
+	(void)xs;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static int sock_fd(struct sdrv_xs *xs)
@@ -86,6 +110,7 @@ static const struct xs_transport socket_transport = {
 	.send = sock_send,
 	.recv = sock_recv,
 	.fd = sock_fd,
+	.now_ms = sock_now_ms,
 	.close = sock_close,
 	.alloc = sock_alloc,
 	.free = sock_free,

@@ -26,6 +26,7 @@
 
 #include <splitdrv/platform.h>
 
+#include "cli.h"
 #include "xsd.h"
 
 static struct xsd *the_daemon;
@@ -67,13 +68,45 @@ static int parse_quota(struct xsd_quota *q, const char *arg)
 	return -1;
 }
 
-static void usage(FILE *f)
+static void usage(FILE *out)
 {
-	fputs("usage: sdrv-xenstored [--socket PATH] [--hv-stub SOCKET "
-	      "--domid N]\n"
-	      "                      [--quota NAME=VALUE]... [--state FILE] "
-	      "[--ready-fd N] [-v]\n",
-	      f);
+	fprintf(out,
+		"Usage: sdrv-xenstored [OPTION]...\n"
+		"splitdrv's XenStore daemon: dom0 tools (xenstore-*, libxenstore) connect\n"
+		"to its Unix socket; guests of hv-stub talk to it over their ring pages.\n"
+		"\n"
+		"  --socket PATH       where dom0 tools connect (default: $XENSTORED_PATH\n"
+		"                      or %s); refused if a live\n"
+		"                      daemon serves it\n"
+		"  --hv-stub SOCKET    serve guests: attach to the hv-stub at SOCKET as\n"
+		"                      privileged domain N (needs --domid)\n"
+		"  --domid N           the domain to attach as, 1 to %u\n"
+		"  --quota NAME=VALUE  a per-domain limit (dom0 is exempt), repeatable:\n"
+		"                      nodes, node-size, watches, transactions,\n"
+		"                      outstanding, perms, output-bytes,\n"
+		"                      transaction-bytes; each 0 to 4294967295\n"
+		"  --state FILE        restore from FILE if it exists; save to it on\n"
+		"                      SIGTERM or SIGINT\n"
+		"  --ready-fd N        write \"ready\\n\" to fd N once listening\n"
+		"  -v, --verbose       log every connection and error\n"
+		"  -h, --help          show this help and exit\n"
+		"      --version       show the version and exit\n",
+		SDRV_XS_SOCKET_DEFAULT, SDRV_DOMID_FIRST_RESERVED - 1);
+}
+
+/* Why a socket cannot be served, in words a user can act on. */
+static void socket_error(const char *path, int err)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path) : 1;
+
+	if (err == -EADDRINUSE)
+		cli_error("socket %s: another XenStore daemon is serving it", path);
+	else if (err == -ENOENT)
+		cli_error("socket %s: directory %.*s does not exist", path,
+			  dir_len, slash ? path : ".");
+	else
+		cli_error("socket %s: %s", path, strerror(-err));
 }
 
 int main(int argc, char **argv)
@@ -87,6 +120,7 @@ int main(int argc, char **argv)
 		{ "ready-fd", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *socket_path = getenv("XENSTORED_PATH");
@@ -98,10 +132,12 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	int opt, err, status = 0;
 
+	cli_init(argv[0]);
 	xsd_config_defaults(&cfg);
 	if (!socket_path || !*socket_path)
 		socket_path = SDRV_XS_SOCKET_DEFAULT;
-	while ((opt = getopt_long(argc, argv, "vh", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_path = optarg;
@@ -110,25 +146,24 @@ int main(int argc, char **argv)
 			hvstub = optarg;
 			break;
 		case 'd':
-			domid = strtol(optarg, NULL, 10);
+			domid = (long)cli_number("--domid", optarg, 1,
+						 SDRV_DOMID_FIRST_RESERVED - 1);
 			break;
 		case 'q':
-			if (parse_quota(&cfg.quota, optarg)) {
-				fprintf(stderr,
-					"sdrv-xenstored: --quota %s: expected "
-					"NAME=NUMBER with NAME one of nodes, "
-					"node-size, watches, transactions, "
-					"outstanding, perms, output-bytes, "
-					"transaction-bytes\n",
-					optarg);
-				return 2;
-			}
+			if (parse_quota(&cfg.quota, optarg))
+				cli_usage_error("--quota %s: expected NAME=NUMBER "
+						"with NAME one of nodes, node-size, "
+						"watches, transactions, outstanding, "
+						"perms, output-bytes, "
+						"transaction-bytes",
+						optarg);
 			break;
 		case 'S':
 			state = optarg;
 			break;
 		case 'r':
-			ready_fd = atoi(optarg);
+			ready_fd = (int)cli_number("--ready-fd", optarg, 0,
+						   INT32_MAX);
 			break;
 		case 'v':
 			cfg.verbose = true;
@@ -136,49 +171,46 @@ int main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			cli_print_version();
+			return 0;
 		default:
-			usage(stderr);
-			return 2;
+			cli_getopt_error(opt, argv);
 		}
 	}
-	if (hvstub && (domid < 0 || domid >= SDRV_DOMID_FIRST_RESERVED)) {
-		fprintf(stderr, "sdrv-xenstored: --hv-stub needs --domid N "
-				"(the privileged domain to attach as)\n");
-		return 2;
-	}
+	cli_no_operands(argc, argv, optind);
+	if (hvstub && domid < 0)
+		cli_usage_error("--hv-stub needs --domid N (the privileged "
+				"domain to attach as)");
+	if (!hvstub && domid >= 0)
+		cli_usage_error("--domid %ld needs --hv-stub SOCKET", domid);
 	if (hvstub) {
 		err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)domid, &plat);
 		if (err) {
-			fprintf(stderr,
-				"sdrv-xenstored: hv-stub %s: cannot attach as "
-				"domain %ld: %s\n",
-				hvstub, domid, strerror(-err));
+			cli_error("hv-stub %s: cannot attach as domain %ld: %s",
+				  hvstub, domid, strerror(-err));
 			return 1;
 		}
 		cfg.platform = plat;
 	}
 	err = xsd_new(&cfg, &the_daemon);
 	if (err) {
-		fprintf(stderr, "sdrv-xenstored: cannot start: %s\n",
-			strerror(-err));
+		cli_error("cannot start: %s", strerror(-err));
 		sdrv_platform_detach(plat);
 		return 1;
 	}
 	if (state && access(state, F_OK) == 0) {
 		err = xsd_restore(the_daemon, state);
 		if (err) {
-			fprintf(stderr,
-				"sdrv-xenstored: state %s: cannot restore: "
-				"%s\n",
-				state, strerror(-err));
+			cli_error("state %s: cannot restore: %s", state,
+				  strerror(-err));
 			status = 1;
 			goto out;
 		}
 	}
 	err = xsd_listen(the_daemon, socket_path);
 	if (err) {
-		fprintf(stderr, "sdrv-xenstored: socket %s: %s\n", socket_path,
-			strerror(-err));
+		socket_error(socket_path, err);
 		status = 1;
 		goto out;
 	}
@@ -192,15 +224,14 @@ int main(int argc, char **argv)
 	}
 	err = xsd_run(the_daemon);
 	if (err) {
-		fprintf(stderr, "sdrv-xenstored: event loop: %s\n",
-			strerror(-err));
+		cli_error("event loop: %s", strerror(-err));
 		status = 1;
 	}
 	if (state) {
 		err = xsd_save(the_daemon, state);
 		if (err) {
-			fprintf(stderr, "sdrv-xenstored: state %s: cannot save: %s\n",
-				state, strerror(-err));
+			cli_error("state %s: cannot save: %s", state,
+				  strerror(-err));
 			status = 1;
 		}
 	}

@@ -158,6 +158,18 @@ int xsd_listen(struct xsd *d, const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
+	/* A socket file a dead daemon left is ours to replace; a live
+	 * daemon's is not (a blocking connect on a nonblocking socket to a
+	 * listening Unix socket succeeds at once or fails at once). */
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ||
+	    errno == EAGAIN) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
 	unlink(path);
 	/* Only our uid (and root) may connect: every socket client is
 	 * privileged, as on Xen. */

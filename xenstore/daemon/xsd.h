@@ -47,7 +47,9 @@ struct xsd;
 /* Return: 0 or -errno. */
 int xsd_new(const struct xsd_config *cfg, struct xsd **out);
 void xsd_free(struct xsd *d);
-/* Listen on a Unix socket at @path (replacing a stale one), mode 0600. */
+/* Listen on a Unix socket at @path (replacing a stale one), mode 0600.
+ * Return: 0, -EADDRINUSE when a live daemon serves @path, -ENOENT when its
+ * directory is missing, -ENAMETOOLONG, or another -errno. */
 int xsd_listen(struct xsd *d, const char *path);
 /* Adopt an already listening socket (live update). */
 int xsd_listen_fd(struct xsd *d, int fd);
