@@ -10,6 +10,7 @@ packages=(
 	libdpdk-dev        # rte_ring peer; netback-dpdk
 	liburing-dev       # blkback
 	gnuplot-nox        # benchmark plots
+	help2man           # man pages from the programs' --help
 	xenstore-utils     # real XenStore clients against sdrv-xenstored
 	xen-utils-4.17     # Xen's test-xenstore and C xenstored (the peer)
 )

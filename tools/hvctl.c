@@ -165,11 +165,10 @@ static int cmd_destroy(int argc, char **argv)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: hvctl [-s SOCKET] create NAME --id N [--mem SIZE] [--privileged]\n"
-		"                [--owner UID] [--max-ports N] [--on-crash ACTION]\n"
-		"       hvctl [-s SOCKET] list\n"
-		"       hvctl [-s SOCKET] show ID\n"
-		"       hvctl [-s SOCKET] destroy ID\n"
+		"Usage: hvctl [-s SOCKET] create NAME --id N [CREATE OPTION]...\n"
+		"  or:  hvctl [-s SOCKET] list\n"
+		"  or:  hvctl [-s SOCKET] show ID\n"
+		"  or:  hvctl [-s SOCKET] destroy ID\n"
 		"hv-stub's toolstack, in the manner of xl: create, list, inspect and\n"
 		"destroy domains of a running hv-stub.\n"
 		"\n"

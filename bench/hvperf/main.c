@@ -21,19 +21,18 @@
 #include <sys/stat.h>
 
 #include "hvperf.h"
+#include "cli.h"
 #include "report.h"
 #include "timing.h"
 
-#define MAX_ROWS 16
+/* Rows of a full run: five jobs in each of the two environments. */
+#define HVPERF_ROWS 10
 
 struct config {
+	struct bench_opts o;
 	int reps;
 	uint64_t copy_bytes, maps, round_trips;
-	const char *out;
 };
-
-static struct row rows[MAX_ROWS];
-static int nr_rows;
 
 /* What one row measures: ours, then the peer, one repetition each. */
 struct job {
@@ -71,9 +70,8 @@ static void measure(const struct config *c, struct hvperf_env *e,
 		    struct copy_set *cs, const struct job *j)
 {
 	double ours[REPORT_MAX_REPS], theirs[REPORT_MAX_REPS];
-	struct row *r = &rows[nr_rows++];
+	struct row named = { 0 }, *r = &named;
 
-	memset(r, 0, sizeof(*r));
 	switch (j->kind) {
 	case COPY:
 		snprintf(r->section, sizeof(r->section), "grant copy");
@@ -97,6 +95,10 @@ static void measure(const struct config *c, struct hvperf_env *e,
 		snprintf(r->peer, sizeof(r->peer), "raw eventfd");
 		r->lower_is_better = true;
 	}
+	if (!bench_wanted(&c->o, named.section, named.workload))
+		return;
+	r = report_new_row();
+	*r = named;
 	r->xcore_ns = crosscore_transfer_ns();
 	for (int i = 0; i < c->reps; i++) {
 		/* alternate who goes first, so neither always gets the warm
@@ -112,11 +114,9 @@ static void measure(const struct config *c, struct hvperf_env *e,
 			ours[i] /= 1e3;
 			theirs[i] /= 1e3;
 		}
-		if (ours[i] <= 0 || theirs[i] <= 0) {
-			fprintf(stderr, "hvperf: %s %s: a measurement failed\n",
-				r->section, r->workload);
-			exit(1);
-		}
+		if (ours[i] <= 0 || theirs[i] <= 0)
+			cli_fail("%s %s: a measurement failed", r->section,
+				 r->workload);
 	}
 	settle_row(r, ours, theirs, c->reps);
 	report_print(r);
@@ -130,57 +130,36 @@ static void run_env(const struct config *c, struct hvperf_env *e)
 	static struct copy_set cs;
 
 	if (copy_set_init(e, &cs)) {
-		fprintf(stderr, "hvperf: %s: could not set up %u granted pages\n",
-			e->name, HVPERF_PAGES);
-		exit(1);
+		cli_fail("%s: could not set up %u granted pages", e->name,
+			 HVPERF_PAGES);
 	}
 	for (unsigned i = 0; i < sizeof(jobs) / sizeof(jobs[0]); i++)
 		measure(c, e, &cs, &jobs[i]);
 }
 
-static void usage(void)
-{
-	fprintf(stderr, "usage: hvperf [--quick] [--out DIR] [--reps N]\n");
-	exit(2);
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ 0 },
-	};
-	struct config c = { .reps = 7, .copy_bytes = 256ull << 20,
-			    .maps = 200000, .round_trips = 20000,
-			    .out = "bench/results" };
+	struct config c = { .copy_bytes = 256ull << 20, .maps = 200000,
+			    .round_trips = 20000 };
 	struct hvperf_env e;
-	char csv[512], svg[512];
-	int o;
 
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'q') {
-			c.reps = 3;
-			c.copy_bytes = 32ull << 20;
-			c.maps = 20000;
-			c.round_trips = 2000;
-		} else if (o == 'o') {
-			c.out = optarg;
-		} else if (o == 'r') {
-			c.reps = atoi(optarg);
-			if (c.reps < 1 || c.reps > REPORT_MAX_REPS) {
-				fprintf(stderr, "hvperf: --reps %s: 1 to %d\n",
-					optarg, REPORT_MAX_REPS);
-				return 2;
-			}
-		} else {
-			usage();
-		}
+	bench_parse(argc, argv,
+		    "Grant tables and event channels of libsplitdrv, in the "
+		    "in-process environment\nand under hv-stub with process "
+		    "domains: grant copy against memcpy, grant\nmap+unmap "
+		    "against mmap+munmap, a notify round trip against a raw "
+		    "eventfd.",
+		    NULL, 0, &c.o);
+	if (c.o.quick) {
+		c.copy_bytes = 32ull << 20;
+		c.maps = 20000;
+		c.round_trips = 2000;
 	}
-	printf("hvperf: %d repetitions per row, ours and the peer alternating\n\n",
-	       c.reps);
-	report_header();
+	c.reps = c.o.reps ? c.o.reps : c.o.quick ? 3 : 7;
+	report_open("hvperf",
+		    "hvperf: grant tables and event channels vs memcpy, mmap, eventfd",
+		    &c.o, c.o.filter ? 0 : HVPERF_ROWS,
+		    (c.o.quick ? 15 : 120) * c.reps / (c.o.quick ? 3 : 7));
 	if (env_open_inproc(&e))
 		return 1;
 	run_env(&c, &e);
@@ -189,17 +168,5 @@ int main(int argc, char **argv)
 		return 1;
 	run_env(&c, &e);
 	env_close(&e);
-
-	mkdir(c.out, 0755);
-	snprintf(csv, sizeof(csv), "%s/hvperf.csv", c.out);
-	snprintf(svg, sizeof(svg), "%s/hvperf.svg", c.out);
-	if (report_write_csv(csv, rows, nr_rows)) {
-		fprintf(stderr, "hvperf: %s: cannot write\n", csv);
-		return 1;
-	}
-	if (report_plot(csv, svg, "hvperf: grant tables and event channels vs memcpy, mmap, eventfd") == 0)
-		printf("\nwrote %s and %s\n", csv, svg);
-	else
-		printf("\nwrote %s\n", csv);
-	return 0;
+	return report_close();
 }

@@ -9,7 +9,7 @@
  * cross-core cache-line transfer time measured just before it.  Writes a
  * table (stdout), ringperf.csv and ringperf.svg.
  *
- *   ringperf [--quick] [--out DIR] [--reps N] [--filter TEXT]
+ *   ringperf [--quick] [--out DIR] [--reps N] [--filter TEXT]  (--help)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,38 +20,23 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "report.h"
 #include "rt.h"
 #include "spsc.h"
 #include "timing.h"
 
-#define MAX_ROWS 64
+/* Rows of a full run (bench/results/ringperf.csv has them all). */
+#define RINGPERF_ROWS 22
 #define MAX_REPS REPORT_MAX_REPS
 
 struct config {
-	bool quick;
-	const char *filter; /* run only rows whose "section workload" has it */
-	const char *out;
+	struct bench_opts o;
 	int reps;
 	uint64_t stream_count, slow_count, latency_count, spsc_count;
 	uint32_t idle_gap_ms;
 };
 
-static struct row rows[MAX_ROWS];
-static int nr_rows;
-
-static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt,
-								 ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("ringperf: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(1);
-}
 
 
 static struct row *new_row(const char *section, const char *metric,
@@ -64,13 +49,9 @@ static struct row *new_row(const char *section, const char *metric,
 			   const char *peer, bool lower_is_better,
 			   const char *workload_fmt, ...)
 {
-	struct row *r;
+	struct row *r = report_new_row();
 	va_list ap;
 
-	if (nr_rows == MAX_ROWS)
-		die("more than %d rows", MAX_ROWS);
-	r = &rows[nr_rows++];
-	memset(r, 0, sizeof(*r));
 	snprintf(r->section, sizeof(r->section), "%s", section);
 	snprintf(r->metric, sizeof(r->metric), "%s", metric);
 	snprintf(r->peer, sizeof(r->peer), "%s", peer);
@@ -84,12 +65,7 @@ static struct row *new_row(const char *section, const char *metric,
 /* Whether a row is selected by --filter (matched on "section workload"). */
 static bool wanted(const char *section, const char *workload)
 {
-	char both[128];
-
-	if (!cfg->filter)
-		return true;
-	snprintf(both, sizeof(both), "%s %s", section, workload);
-	return strstr(both, cfg->filter) != NULL;
+	return bench_wanted(&cfg->o, section, workload);
 }
 
 /* ------------------------------------------------------------------ */
@@ -149,7 +125,7 @@ static void measure_stream(const void *ctx, bool peer, double *v)
 	int err = rt_stream(impl, x->pm, x->pages, x->nm, x->count, &res);
 
 	if (err)
-		die("round trips %s, %s: run failed (status %d)", x->row,
+		cli_fail("round trips %s, %s: run failed (status %d)", x->row,
 		    impl->name, err);
 	v[0] = res.per_sec / 1e6;
 }
@@ -181,7 +157,7 @@ static void measure_latency(const void *ctx, bool peer, double *v)
 	int err = rt_latency(impl, x->pm, NOTIFY_BUSY, x->count, &res);
 
 	if (err)
-		die("latency %s, %s: run failed (status %d)", x->row,
+		cli_fail("latency %s, %s: run failed (status %d)", x->row,
 		    impl->name, err);
 	v[0] = res.median_ns;
 	v[1] = res.p99_ns;
@@ -228,7 +204,7 @@ static void spin_sleep_rows(const struct config *c)
 			      c->stream_count, &a) ||
 		    rt_stream(lib, PAIR_THREADS, 1, NOTIFY_BUSY,
 			      c->stream_count, &b))
-			die("spin-sleep against busy-poll: run failed");
+			cli_fail("spin-sleep against busy-poll: run failed");
 		spin[i] = a.per_sec / 1e6;
 		busy[i] = b.per_sec / 1e6;
 	}
@@ -246,7 +222,7 @@ static void spin_sleep_rows(const struct config *c)
 		idle->xcore_ns = crosscore_transfer_ns();
 		if (rt_idle_cpu(lib, (enum notify_mode)mode, c->idle_gap_ms, &a) ||
 		    rt_idle_cpu(lib, NOTIFY_BUSY, c->idle_gap_ms, &b))
-			die("idle CPU: run failed");
+			cli_fail("idle CPU: run failed");
 		/* Never report 0 %: a ratio needs a floor (one tick). */
 		idle->ours = a.idle_cpu * 100 > 0.01 ? a.idle_cpu * 100 : 0.01;
 		idle->theirs = b.idle_cpu * 100;
@@ -271,7 +247,7 @@ static void measure_spsc(const void *ctx, bool rte, double *v)
 	double per_sec = spsc_bench(rte, x->pm, x->burst, x->c->spsc_count, &err);
 
 	if (err)
-		die("spsc %s, %s: run failed (status %d)", x->row,
+		cli_fail("spsc %s, %s: run failed (status %d)", x->row,
 		    rte ? "rte_ring" : "libring", err);
 	v[0] = per_sec / 1e6;
 }
@@ -294,72 +270,30 @@ static void spsc_row(const struct config *c, enum pair_mode pm, uint32_t burst)
 
 /* ------------------------------------------------------------------ */
 
-static void usage(FILE *to)
-{
-	fprintf(to, "usage: ringperf [--quick] [--out DIR] [--reps N] [--filter TEXT]\n"
-		    "  --quick   short runs (under 30 s), for the demo\n"
-		    "  --out     where ringperf.csv and ringperf.svg go "
-		    "(default: ringperf-results)\n"
-		    "  --reps    repetitions per row, median reported "
-		    "(default 5, quick 3)\n"
-		    "  --filter  only rows whose \"section workload\" contains TEXT\n");
-}
-
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "filter", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	struct config c = { .out = "ringperf-results", .reps = 0 };
-	char csv[4096], svg[4096];
-	uint64_t t0 = now_ns();
-	int opt;
+	struct config c = { 0 };
 
-	while ((opt = getopt_long(argc, argv, "qo:r:f:h", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'q':
-			c.quick = true;
-			break;
-		case 'o':
-			c.out = optarg;
-			break;
-		case 'r':
-			c.reps = atoi(optarg);
-			if (c.reps < 1 || c.reps > MAX_REPS)
-				die("--reps %s: want 1 to %d", optarg, MAX_REPS);
-			break;
-		case 'f':
-			c.filter = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (!c.reps)
-		c.reps = c.quick ? 3 : 5;
+	bench_parse(argc, argv,
+		    "libring measured against Xen's own ring.h macros (round "
+		    "trips, latency;\nthreads and processes; busy-poll, eventfd "
+		    "and spin-then-sleep notification)\nand its SPSC ring "
+		    "against DPDK's rte_ring (SP/SC, bursts 1, 8, 32).",
+		    NULL, 0, &c.o);
+	c.reps = c.o.reps ? c.o.reps : c.o.quick ? 3 : 5;
 	cfg = &c;
-	c.stream_count = c.quick ? 2000000 : 20000000;
-	c.slow_count = c.quick ? 200000 : 2000000;
-	c.latency_count = c.quick ? 20000 : 200000;
-	c.spsc_count = c.quick ? 5000000 : 50000000;
-	c.idle_gap_ms = c.quick ? 100 : 500;
-	if (mkdir(c.out, 0755) && errno != EEXIST)
-		die("--out %s: %s", c.out, strerror(errno));
-
-	printf("ringperf%s: %d repetitions per row, median; peers interleaved; "
-	       "ratio = median of per-repetition ratios, > 1: libring better; xcore = one cache-line transfer "
-	       "between the CPUs, measured before the row\n\n",
-	       c.quick ? " --quick" : "", c.reps);
-	report_header();
+	c.stream_count = c.o.quick ? 2000000 : 20000000;
+	c.slow_count = c.o.quick ? 200000 : 2000000;
+	c.latency_count = c.o.quick ? 20000 : 200000;
+	c.spsc_count = c.o.quick ? 5000000 : 50000000;
+	c.idle_gap_ms = c.o.quick ? 100 : 500;
+	report_open("ringperf", "ringperf: libring against its peers, same run",
+		    &c.o, c.o.filter ? 0 : RINGPERF_ROWS,
+		    (c.o.quick ? 20 : 110) * c.reps / (c.o.quick ? 3 : 5));
+	printf("%d repetitions per row; peers interleaved; ratio = median of "
+	       "per-repetition ratios, > 1: libring better; xcore = one "
+	       "cache-line transfer between the CPUs, measured before the "
+	       "row\n\n", c.reps);
 
 	for (unsigned w = 0; w < rt_nr_workloads; w++)
 		for (uint32_t pages = 1; pages <= 8; pages *= 8)
@@ -382,14 +316,5 @@ int main(int argc, char **argv)
 	spsc_row(&c, PAIR_PROCESSES, 1);
 	spsc_row(&c, PAIR_PROCESSES, 32);
 
-	snprintf(csv, sizeof(csv), "%s/ringperf.csv", c.out);
-	snprintf(svg, sizeof(svg), "%s/ringperf.svg", c.out);
-	if (report_write_csv(csv, rows, nr_rows))
-		die("%s: %s", csv, strerror(errno));
-	printf("\n%d rows in %.1f s; wrote %s", nr_rows,
-	       (double)(now_ns() - t0) / 1e9, csv);
-	if (report_plot(csv, svg, "ringperf: libring against its peers, same run") == 0)
-		printf(" and %s", svg);
-	printf("\n");
-	return 0;
+	return report_close();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * bench/xsperf - sdrv-xenstored against Xen's own C xenstored (Debian's
- * xen-utils-4.17, run on a private socket by ../shared/tools/xenstored-ref),
+ * xen-utils-4.17, run without a hypervisor on a private socket by
+ * tools/peers/xen-xenstored.sh),
  * both driven by the same clients, so that only the daemon differs.
  *
  * Most rows use a bare wire client (raw.c: one write per batch, replies
@@ -23,7 +24,7 @@
  * the median of the per-repetition ratios (> 1: splitdrv better).  Writes a
  * table, xsperf.csv and xsperf.svg.
  *
- *   xsperf [--quick] [--out DIR] [--reps N] [--xsref DIR-OF-xsref.sh]
+ *   xsperf [--quick] [--out DIR] [--reps N] [--filter TEXT]  (--help)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,10 +41,12 @@
 #include <xenstore.h>
 
 #include "raw.h"
+#include "cli.h"
 #include "report.h"
 #include "timing.h"
 
-#define MAX_ROWS 16
+/* Rows of a full run (bench/results/xsperf.csv has them all). */
+#define XSPERF_ROWS 12
 #define MAX_CLIENTS 8
 #define WINDOW 32 /* pairs in flight per batched client */
 
@@ -55,14 +58,11 @@ struct daemon {
 };
 
 struct config {
+	struct bench_opts o;
 	int reps;
 	int ops; /* per client per repetition */
 	int events;
-	const char *out, *xsref;
 };
-
-static struct row rows[MAX_ROWS];
-static int nr_rows;
 
 static struct xs_handle *open_at(const struct daemon *d)
 {
@@ -360,7 +360,9 @@ static void start_ours(struct daemon *d, const char *dir)
 	exit(1);
 }
 
-static int start_theirs(struct daemon *d, const char *xsref, const char *dir)
+/* Xen's C xenstored, through our launcher; its pid from the launcher's
+ * pid file.  Return: 0, or -1 having said why. */
+static int start_theirs(struct daemon *d, const char *dir)
 {
 	char cmd[1024];
 	FILE *f;
@@ -369,39 +371,40 @@ static int start_theirs(struct daemon *d, const char *xsref, const char *dir)
 	/* The C daemon takes its socket path from XENSTORED_PATH too. */
 	unsetenv("XENSTORED_PATH");
 	snprintf(d->ref_dir, sizeof(d->ref_dir), "%s/ref", dir);
-	snprintf(cmd, sizeof(cmd), "%s/xsref.sh start c %s", xsref, d->ref_dir);
+	snprintf(cmd, sizeof(cmd), "%s start %s %s", XEN_XENSTORED_SH,
+		 XENSTORED_NOHV_SO, d->ref_dir);
 	f = popen(cmd, "r");
 	if (!f || !fgets(d->socket, sizeof(d->socket), f)) {
 		if (f)
 			pclose(f);
-		return -1;
+		return -1; /* the launcher said why on stderr */
 	}
 	d->socket[strcspn(d->socket, "\n")] = '\0';
 	if (pclose(f) != 0)
 		return -1;
-	snprintf(cmd, sizeof(cmd), "%s/daemon.pid", d->ref_dir);
+	snprintf(cmd, sizeof(cmd), "%s/xenstored.pid", d->ref_dir);
 	f = fopen(cmd, "r");
 	if (!f || fscanf(f, "%d", &d->pid) != 1) {
 		if (f)
 			fclose(f);
+		cli_error("C xenstored: no pid in %s", cmd);
 		return -1;
 	}
 	fclose(f);
 	return 0;
 }
 
-static void stop_all(struct daemon *ours, struct daemon *theirs,
-		     const char *xsref)
+static void stop_all(struct daemon *ours, struct daemon *theirs)
 {
 	char cmd[1024];
 	int status;
 
 	kill(ours->pid, SIGTERM);
 	waitpid(ours->pid, &status, 0);
-	snprintf(cmd, sizeof(cmd), "%s/xsref.sh stop %s >/dev/null", xsref,
+	snprintf(cmd, sizeof(cmd), "%s stop %s >/dev/null", XEN_XENSTORED_SH,
 		 theirs->ref_dir);
 	if (system(cmd) != 0)
-		fprintf(stderr, "xsperf: stopping the C xenstored failed\n");
+		cli_error("stopping the C xenstored failed");
 }
 
 /* ---- placement ---- */
@@ -539,13 +542,16 @@ static void measure(const struct config *c, const struct daemon *ours,
 {
 	static const char *const where[] = { ", 1 CPU", ", 2 CPUs", "" };
 	double o[REPORT_MAX_REPS], t[REPORT_MAX_REPS];
-	struct row *r = &rows[nr_rows++];
+	struct row named = { 0 }, *r;
 
-	memset(r, 0, sizeof(*r));
-	describe(r, &sp);
-	strncat(r->workload, where[sp.place],
-		sizeof(r->workload) - strlen(r->workload) - 1);
-	snprintf(r->peer, sizeof(r->peer), "C xenstored");
+	describe(&named, &sp);
+	strncat(named.workload, where[sp.place],
+		sizeof(named.workload) - strlen(named.workload) - 1);
+	snprintf(named.peer, sizeof(named.peer), "C xenstored");
+	if (!bench_wanted(&c->o, named.section, named.workload))
+		return;
+	r = report_new_row();
+	*r = named;
 	for (int i = 0; i < c->reps; i++) {
 		if (i % 2) {
 			t[i] = run_one(c, theirs, &sp);
@@ -561,59 +567,37 @@ static void measure(const struct config *c, const struct daemon *ours,
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "quick", no_argument, NULL, 'q' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "reps", required_argument, NULL, 'r' },
-		{ "xsref", required_argument, NULL, 'x' },
-		{ 0 },
-	};
-	struct config c = { .reps = 5, .ops = 20000, .events = 200,
-			    .out = "bench/results", .xsref = XSREF_DIR };
+	struct config c = { .ops = 20000, .events = 200 };
 	struct daemon ours = { 0 }, theirs = { 0 };
-	char dir[] = "/tmp/xsperf-XXXXXX", csv[512], svg[512];
-	int o;
+	char dir[] = "/tmp/xsperf-XXXXXX";
 
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'q') {
-			c.reps = 3;
-			c.ops = 4000;
-			c.events = 50;
-		} else if (o == 'o') {
-			c.out = optarg;
-		} else if (o == 'r') {
-			c.reps = atoi(optarg);
-			if (c.reps < 1 || c.reps > REPORT_MAX_REPS) {
-				fprintf(stderr, "xsperf: --reps %s: 1 to %d\n",
-					optarg, REPORT_MAX_REPS);
-				return 2;
-			}
-		} else if (o == 'x') {
-			c.xsref = optarg;
-		} else {
-			fprintf(stderr, "usage: xsperf [--quick] [--out DIR] "
-					"[--reps N] [--xsref DIR]\n");
-			return 2;
-		}
+	bench_parse(argc, argv,
+		    "sdrv-xenstored against Xen's own C xenstored (Debian's "
+		    "xen-utils-4.17, run\nwithout a hypervisor on a private "
+		    "socket), both driven by the same clients:\nwrite+read "
+		    "pairs, transactions, watch events, the daemons' CPU per "
+		    "request.",
+		    NULL, 0, &c.o);
+	if (c.o.quick) {
+		c.ops = 4000;
+		c.events = 50;
 	}
-	if (!mkdtemp(dir)) {
-		perror("xsperf: mkdtemp");
-		return 1;
-	}
+	c.reps = c.o.reps ? c.o.reps : c.o.quick ? 3 : 5;
+	if (!mkdtemp(dir))
+		cli_fail("%s: %s", dir, strerror(errno));
 	start_ours(&ours, dir);
-	if (start_theirs(&theirs, c.xsref, dir)) {
-		fprintf(stderr,
-			"xsperf: cannot start Xen's C xenstored with %s/xsref.sh "
-			"(apt-get install xen-utils-4.17 xenstore-utils)\n",
-			c.xsref);
+	if (start_theirs(&theirs, dir)) {
 		kill(ours.pid, SIGTERM);
-		return 1;
+		cli_fail("cannot start Xen's C xenstored (the peer): see the "
+			 "line above");
 	}
-	printf("xsperf: %d repetitions per row, ours and the peer alternating;\n"
+	report_open("xsperf", "xsperf: sdrv-xenstored vs Xen's C xenstored",
+		    &c.o, c.o.filter ? 0 : XSPERF_ROWS,
+		    (c.o.quick ? 10 : 80) * c.reps / (c.o.quick ? 3 : 5));
+	printf("%d repetitions per row, ours and the peer alternating;\n"
 	       "both daemons driven by the same clients (a bare wire client;\n"
 	       "the libxenstore rows by Xen's own library)\n\n",
 	       c.reps);
-	report_header();
 	nr_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	measure(&c, &ours, &theirs, (struct spec){ PAIRS, 1, 1, ONE_CPU });
 	measure(&c, &ours, &theirs, (struct spec){ PAIRS, 1, 1, TWO_CPUS });
@@ -627,16 +611,6 @@ int main(int argc, char **argv)
 	measure(&c, &ours, &theirs, (struct spec){ WATCH, 8, 1, ONE_CPU });
 	measure(&c, &ours, &theirs, (struct spec){ LIB_PAIRS, 1, 1, ONE_CPU });
 	measure(&c, &ours, &theirs, (struct spec){ LIB_WATCH, 1, 1, ONE_CPU });
-	stop_all(&ours, &theirs, c.xsref);
-
-	mkdir(c.out, 0755);
-	snprintf(csv, sizeof(csv), "%s/xsperf.csv", c.out);
-	snprintf(svg, sizeof(svg), "%s/xsperf.svg", c.out);
-	if (report_write_csv(csv, rows, nr_rows)) {
-		fprintf(stderr, "xsperf: %s: cannot write\n", csv);
-		return 1;
-	}
-	if (report_plot(csv, svg, "xsperf: sdrv-xenstored vs Xen's C xenstored") == 0)
-		printf("\nwrote %s and %s\n", csv, svg);
-	return 0;
+	stop_all(&ours, &theirs);
+	return report_close();
 }

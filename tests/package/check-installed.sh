@@ -8,7 +8,8 @@
 #     static) and run: a ring exchange, two process domains under the
 #     installed hv-stub, a XenStore watch against the installed
 #     sdrv-xenstored;
-#   - the installed programs run from the prefix with no LD_LIBRARY_PATH.
+#   - the installed programs run from the prefix with no LD_LIBRARY_PATH,
+#     and have their man pages.
 #   check-installed.sh SOURCE_ROOT PREFIX
 # Ends with "package: N passed, N failed".
 set -u
@@ -80,12 +81,19 @@ for mode in shared static; do
 	fi
 done
 
-# The installed programs find the installed library by themselves.
+# The installed programs find the installed library by themselves, and
+# each has its man page.
 for prog in hv-stub hvctl sdrv-xenstored xs-guest; do
 	if out=$("$prefix/bin/$prog" --version 2>&1); then
 		ok "$prog --version: $out"
 	else
 		bad "$prog --version from $prefix/bin: $out"
+	fi
+	page=$(find "$prefix" -path "*/man1/$prog.1" | head -n 1)
+	if [ -n "$page" ] && grep -q -- "--help" "$page"; then
+		ok "man page $page"
+	else
+		bad "$prog: no man page installed under $prefix"
 	fi
 done
 

@@ -88,7 +88,7 @@ Test(xs_hostile, unterminated_and_malformed_payloads_get_einval)
 	int fd = xs_raw_connect(&env);
 	char reply[64];
 
-	cr_assert_eq(xs_raw_request(fd, SDRV_XS_READ, 0, "/bystander", 10,
+	cr_assert_eq(xs_raw_request(fd, SDRV_XS_DIRECTORY, 0, "/bystander", 10,
 				    reply, sizeof(reply)),
 		     SDRV_XS_ERROR);
 	cr_assert_str_eq(reply, "EINVAL");
@@ -135,9 +135,13 @@ Test(xs_hostile, guest_path_over_relative_limit)
 	static char rel[SDRV_XS_REL_PATH_MAX + 8];
 
 	xs_guest_start(&env, &g, 3);
+	/* components of 99 bytes: no node's list of children outgrows the
+	 * 2048-byte entry quota */
 	memset(rel, 'r', sizeof(rel) - 1);
+	for (size_t i = 99; i < sizeof(rel) - 1; i += 100)
+		rel[i] = '/';
 	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, rel, "x"), -EINVAL);
-	rel[SDRV_XS_REL_PATH_MAX - 1] = '\0';
+	rel[SDRV_XS_REL_PATH_MAX] = '\0';
 	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, rel, "x"), 0);
 	xs_guest_stop(&env, &g);
 }
@@ -180,12 +184,14 @@ Test(xs_hostile, node_and_size_quotas)
 	memset(big, 'v', sizeof(big));
 	/* The node size counts the value, the children's names and the
 	 * permissions: children added to a full node overflow it. */
-	cr_assert_eq(sdrv_xs_write(g.xs, 0, "big", big, 4000), 0);
+	cr_assert_eq(sdrv_xs_write(g.xs, 0, "big", big, 2000), 0);
+	cr_assert_eq(sdrv_xs_write(g.xs, 0, "bigger", big, 2100), -ENOSPC,
+		     "an entry over Xen's 2048 bytes");
 	for (i = 0; i < 20 && !err; i++) {
 		snprintf(path, sizeof(path), "big/child-%08d", i);
 		err = sdrv_xs_write_str(g.xs, 0, path, "x");
 	}
-	cr_assert_eq(err, -ENOSPC, "the parent outgrew 4096 bytes");
+	cr_assert_eq(err, -ENOSPC, "the parent outgrew 2048 bytes");
 	cr_assert_lt(i, 10);
 	cr_assert_eq(sdrv_xs_rm(g.xs, 0, "big"), 0);
 	err = 0;
@@ -221,12 +227,12 @@ Test(xs_hostile, watch_flood_hits_the_quota)
 	xs_guest_stop(&env, &g);
 }
 
-/* A 4000-byte token with a 3000-byte path makes an event over the 4096-byte
- * payload: it cannot be sent, so it is dropped and counted, and the
- * watcher's smaller events still arrive. */
+/* A 2500-byte token with a 2000-byte path makes an event over the
+ * 4096-byte payload: it cannot be sent, so it is dropped and counted, and
+ * the watcher's smaller events still arrive. */
 Test(xs_hostile, watch_event_over_the_payload_limit_is_counted)
 {
-	static char token[4000], path[3000];
+	static char token[2500], path[2000];
 	struct sdrv_xs *dom0 = xs_env_dom0(&env);
 	int fd = xs_raw_connect(&env);
 	char payload[SDRV_XS_PAYLOAD_MAX], reply[64];
@@ -408,8 +414,8 @@ Test(xs_hostile, deep_tree_removed_without_recursion)
 	size_t len = 0;
 	long long before = xs_env_stat(xs, "nodes ");
 
-	/* 1500 levels: "/d/d/d/..." at the path limit. */
-	while (len + 2 <= SDRV_XS_ABS_PATH_MAX - 2) {
+	/* 1024 levels: "/d/d/d/..." at the path limit. */
+	while (len + 2 <= SDRV_XS_REL_PATH_MAX) {
 		path[len++] = '/';
 		path[len++] = 'd';
 	}

@@ -13,7 +13,14 @@
  * worth (16 KiB), the kernel buffer holds the rest.
  *
  * Cost: one recv() per wake-up however many requests it brings, one
- * sendmsg() per batch of replies.
+ * sendmsg() per batch of replies; the loop's bookkeeping after a turn
+ * visits only the connections the turn touched (the dirty list), so a
+ * crowd of idle or dead connections costs nothing per request.
+ *
+ * Guests' writes are rate-limited, as Xen's daemon does: a guest has a
+ * credit of quota.write_burst writes, refilled at quota.write_rate a
+ * second; a write that finds no credit is held (not refused) and the
+ * guest's ring is not read until the credit is back.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -23,6 +30,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xsd_internal.h"
@@ -38,6 +46,14 @@ void xsd_log(const char *fmt, ...)
 	va_end(ap);
 }
 
+uint64_t xsd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
 struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged)
 {
 	struct conn *c = calloc(1, sizeof(*c));
@@ -49,10 +65,24 @@ struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged)
 	c->domid = domid;
 	c->privileged = privileged;
 	c->out_tail = &c->out_head;
+	c->feed_budget = UINT32_MAX;
+	c->write_credit = (uint64_t)d->cfg.quota.write_burst * 1000u;
+	c->credit_ms = xsd_now_ms();
 	c->next = d->conns;
+	if (d->conns)
+		d->conns->prev = c;
 	d->conns = c;
 	d->stats.connections++;
 	return c;
+}
+
+void conn_mark_dirty(struct conn *c)
+{
+	if (c->dirty)
+		return;
+	c->dirty = true;
+	c->dirty_next = c->d->dirty;
+	c->d->dirty = c;
 }
 
 static void drop_output(struct conn *c)
@@ -73,11 +103,12 @@ void conn_free(struct conn *c)
 {
 	struct xsd *d = c->d;
 
-	for (struct conn **pp = &d->conns; *pp; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		d->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
 	watch_remove_all(c);
 	while (c->txns) {
 		struct txn *t = c->txns;
@@ -108,6 +139,7 @@ void conn_kill(struct conn *c, const char *why)
 			c->domid, c->fd, why);
 	c->dead = true;
 	c->d->stats.conns_killed++;
+	conn_mark_dirty(c);
 }
 
 int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
@@ -133,12 +165,72 @@ int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	c->out_bytes += m->len;
 	c->out_replies += reply;
 	c->d->stats.output_bytes += m->len;
+	conn_mark_dirty(c);
 	return 0;
+}
+
+/* Requests that change the store: what a guest's write rate limits. */
+static bool is_write(uint32_t type)
+{
+	return type == SDRV_XS_WRITE || type == SDRV_XS_MKDIR ||
+	       type == SDRV_XS_RM || type == SDRV_XS_SET_PERMS;
+}
+
+uint64_t conn_throttle_left(struct conn *c, uint64_t now_ms)
+{
+	const struct xsd_quota *q = &c->d->cfg.quota;
+	uint64_t cap = (uint64_t)q->write_burst * 1000u;
+
+	if (now_ms > c->credit_ms) {
+		c->write_credit += (now_ms - c->credit_ms) * q->write_rate;
+		if (c->write_credit > cap)
+			c->write_credit = cap;
+		c->credit_ms = now_ms;
+	}
+	if (!c->throttled)
+		return 0;
+	if (c->write_credit >= 1000 || !q->write_rate) {
+		c->throttled = false;
+		return 0;
+	}
+	return (1000 - c->write_credit + q->write_rate - 1) / q->write_rate;
+}
+
+/* Whether the complete request in c->in_buf may be handled now; if not,
+ * the connection is throttled until its credit allows one more write. */
+static bool may_handle(struct conn *c)
+{
+	if (c->privileged || !c->domain || !is_write(c->in_hdr.type) ||
+	    !c->d->cfg.quota.write_rate)
+		return true;
+	conn_throttle_left(c, xsd_now_ms());
+	if (c->write_credit >= 1000) {
+		c->write_credit -= 1000;
+		return true;
+	}
+	c->throttled = true; /* the loop wakes when credit is back */
+	return false;
+}
+
+/* Handle the complete request held in c->in_buf, if the rate allows. */
+static bool handle_ready(struct conn *c)
+{
+	if (!may_handle(c)) {
+		c->in_ready = true;
+		return false;
+	}
+	c->in_ready = false;
+	c->in_buf[c->in_hdr.len] = '\0';
+	if (c->feed_budget != UINT32_MAX)
+		c->feed_budget--;
+	ops_handle(c, &c->in_hdr, c->in_buf);
+	return true;
 }
 
 bool conn_can_read(const struct conn *c)
 {
-	return !c->dead && c->out_replies < c->d->cfg.quota.outstanding &&
+	return !c->dead && !c->throttled && c->feed_budget &&
+	       c->out_replies < c->d->cfg.quota.outstanding &&
 	       c->out_bytes < c->d->cfg.quota.output_bytes;
 }
 
@@ -146,6 +238,9 @@ size_t conn_feed(struct conn *c, const char *buf, size_t len)
 {
 	size_t used = 0;
 
+	/* A request held back by the rate limit goes first. */
+	if (c->in_ready && (!conn_can_read(c) || !handle_ready(c)))
+		return 0;
 	while (used < len && conn_can_read(c)) {
 		size_t want, n;
 
@@ -172,9 +267,9 @@ size_t conn_feed(struct conn *c, const char *buf, size_t len)
 		used += n;
 		if (c->in_got < sizeof(c->in_hdr) + c->in_hdr.len)
 			break;
-		c->in_buf[c->in_hdr.len] = '\0';
 		c->in_got = 0;
-		ops_handle(c, &c->in_hdr, c->in_buf);
+		if (!handle_ready(c))
+			break;
 	}
 	return used;
 }

@@ -17,6 +17,21 @@
 
 #include "xsd_internal.h"
 
+size_t domain_memory(struct xsd *d, uint16_t domid)
+{
+	size_t bytes = xs_store_owned_bytes(&d->store, domid);
+
+	for (struct conn *c = d->conns; c; c = c->next) {
+		if (c->domid != domid || c->privileged)
+			continue;
+		for (struct watch *w = c->watches; w; w = w->next)
+			bytes += sizeof(*w) + w->path_len + strlen(w->token) + 2;
+		for (struct txn *t = c->txns; t; t = t->next)
+			bytes += sizeof(*t) + (t->tx ? xs_tx_bytes(t->tx) : 0);
+	}
+	return bytes;
+}
+
 struct domain *domain_find(struct xsd *d, uint16_t domid)
 {
 	for (struct domain *dom = d->domains; dom; dom = dom->next)
@@ -31,7 +46,20 @@ static void fire_special(struct xsd *d, const char *name)
 					 name, strlen(name));
 
 	if (n)
-		watch_fire(d, name, false, n->perms, n->nr_perms);
+		watch_fire(d, name, n->perms, n->nr_perms, NULL, 0);
+}
+
+/* The domain lets go of its connection; settle() frees it (it may sit in
+ * this turn's dirty list). */
+static void detach_conn(struct domain *dom, const char *why)
+{
+	struct conn *c = dom->conn;
+
+	if (!c)
+		return;
+	c->domain = NULL;
+	dom->conn = NULL;
+	conn_kill(c, why);
 }
 
 static int attach_conn(struct xsd *d, struct domain *dom)
@@ -107,10 +135,15 @@ void domain_release(struct xsd *d, struct domain *dom)
 			*pp = dom->next;
 			break;
 		}
-	if (dom->conn)
-		conn_free(dom->conn);
+	if (d->poll_start == dom)
+		d->poll_start = NULL;
+	detach_conn(dom, "domain released");
 	sdrv_evtchn_close(d->cfg.platform, dom->local_port);
 	sdrv_grant_unmap(d->cfg.platform, &dom->map, 1);
+	/* A new domain given this id must find nothing of this one's. */
+	if (xs_store_disown(&d->store, dom->domid))
+		xsd_log("domain %u released, but out of memory while handing its nodes to domain 0",
+			dom->domid);
 	XSD_LOG(d, "domain %u released", dom->domid);
 	free(dom);
 	fire_special(d, "@releaseDomain");
@@ -167,9 +200,7 @@ static void domain_reconnect(struct xsd *d, struct domain *dom)
 {
 	struct sdrv_xs_ring_page *pg = dom->page;
 
-	if (dom->conn)
-		conn_free(dom->conn);
-	dom->conn = NULL;
+	detach_conn(dom, "the guest asked to reconnect");
 	pg->req_cons = pg->req_prod = 0;
 	pg->rsp_cons = pg->rsp_prod = 0;
 	pg->error = SDRV_XS_ERROR_NONE;
@@ -189,6 +220,11 @@ static bool domain_read(struct domain *dom)
 
 	if (!c || c->dead)
 		return false;
+	/* A request held by the write rate limit goes first. */
+	if (c->in_ready) {
+		conn_feed(c, NULL, 0);
+		took = !c->in_ready;
+	}
 	/* pairs with the guest's release of req_prod */
 	prod = __atomic_load_n(&pg->req_prod, __ATOMIC_ACQUIRE);
 	if (prod - dom->req_cons > SDRV_XS_RING_SIZE) {
@@ -221,16 +257,71 @@ static bool domain_read(struct domain *dom)
 	return took;
 }
 
-void domain_poll_all(struct xsd *d)
+/* The domain after @dom in the ring of domains. */
+static struct domain *next_in_turn(struct xsd *d, struct domain *dom)
 {
-	for (struct domain *dom = d->domains; dom; dom = dom->next) {
+	return dom->next ? dom->next : d->domains;
+}
+
+/* Rounds of one request per guest that one call serves at most: guests
+ * that keep writing cannot hold the loop (sockets, timers) for long. */
+#define POLL_ROUNDS 64
+
+bool domain_poll_all(struct xsd *d)
+{
+	struct domain *start, *dom;
+	unsigned rounds = 0;
+	bool any;
+
+	if (!d->domains)
+		return false;
+	for (dom = d->domains; dom; dom = dom->next) {
 		if (__atomic_load_n(&dom->page->connection, __ATOMIC_ACQUIRE) ==
-		    SDRV_XS_RECONNECT) {
+		    SDRV_XS_RECONNECT)
 			domain_reconnect(d, dom);
-			continue;
-		}
-		if (domain_read(dom) && dom->conn)
+		dom->took = false;
+	}
+	/* One request per guest in turn, until no ring has any left (or
+	 * every guest is held by its output bound or write rate), starting
+	 * one guest further each time: no guest is served first always. */
+	start = d->poll_start ? d->poll_start : d->domains;
+	d->poll_start = next_in_turn(d, start);
+	do {
+		any = false;
+		dom = start;
+		do {
+			if (dom->conn) {
+				dom->conn->feed_budget = 1;
+				if (domain_read(dom)) {
+					dom->took = true;
+					any = true;
+				}
+				if (dom->conn)
+					dom->conn->feed_budget = UINT32_MAX;
+			}
+			dom = next_in_turn(d, dom);
+		} while (dom != start);
+	} while (any && ++rounds < POLL_ROUNDS);
+	for (dom = d->domains; dom; dom = dom->next) {
+		if (dom->took && dom->conn)
 			sdrv_evtchn_notify(d->cfg.platform, dom->local_port);
 		domain_flush(dom);
 	}
+	return any;
+}
+
+int domain_next_wakeup_ms(struct xsd *d)
+{
+	uint64_t now = xsd_now_ms(), best = UINT64_MAX;
+
+	for (struct domain *dom = d->domains; dom; dom = dom->next) {
+		uint64_t left;
+
+		if (!dom->conn || !dom->conn->throttled)
+			continue;
+		left = conn_throttle_left(dom->conn, now);
+		if (left < best)
+			best = left;
+	}
+	return best == UINT64_MAX ? -1 : best > 1000 ? 1000 : (int)best;
 }

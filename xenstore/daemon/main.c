@@ -58,6 +58,11 @@ static int parse_quota(struct xsd_quota *q, const char *arg)
 	}
 	Q("nodes", nodes)
 	Q("node-size", node_size)
+	Q("memory", memory)
+	Q("transaction-nodes", tx_nodes)
+	Q("path-length", path_max)
+	Q("write-rate", write_rate)
+	Q("write-burst", write_burst)
 	Q("watches", watches)
 	Q("transactions", transactions)
 	Q("outstanding", outstanding)
@@ -81,10 +86,18 @@ static void usage(FILE *out)
 		"  --hv-stub SOCKET    serve guests: attach to the hv-stub at SOCKET as\n"
 		"                      privileged domain N (needs --domid)\n"
 		"  --domid N           the domain to attach as, 1 to %u\n"
-		"  --quota NAME=VALUE  a per-domain limit (dom0 is exempt), repeatable:\n"
-		"                      nodes, node-size, watches, transactions,\n"
-		"                      outstanding, perms, output-bytes,\n"
-		"                      transaction-bytes; each 0 to 4294967295\n"
+		"  --quota NAME=VALUE  a limit, repeatable; each 0 to 4294967295.\n"
+		"                      Per unprivileged domain (dom0 is exempt):\n"
+		"                        nodes (1000), node-size (2048 bytes),\n"
+		"                        memory (2621440 bytes: nodes, watches and\n"
+		"                        transactions), watches (128), transactions\n"
+		"                        (10), perms (5), write-rate (500 writes/s\n"
+		"                        after a write-burst of 100)\n"
+		"                      Per connection: outstanding (20 replies),\n"
+		"                        output-bytes (262144), transaction-nodes\n"
+		"                        (1024), transaction-bytes (4194304)\n"
+		"                      Every path: path-length (2048 bytes past\n"
+		"                        /local/domain/<id>/, or in all)\n"
 		"  --state FILE        restore from FILE if it exists; save to it on\n"
 		"                      SIGTERM or SIGINT\n"
 		"  --ready-fd N        write \"ready\\n\" to fd N once listening\n"
@@ -153,8 +166,10 @@ int main(int argc, char **argv)
 			if (parse_quota(&cfg.quota, optarg))
 				cli_usage_error("--quota %s: expected NAME=NUMBER "
 						"with NAME one of nodes, node-size, "
-						"watches, transactions, outstanding, "
-						"perms, output-bytes, "
+						"memory, watches, transactions, "
+						"transaction-nodes, path-length, "
+						"outstanding, perms, write-rate, "
+						"write-burst, output-bytes, "
 						"transaction-bytes",
 						optarg);
 			break;

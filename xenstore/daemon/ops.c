@@ -138,15 +138,34 @@ static int node_checked(struct req *r, unsigned need,
 	return -ENOENT;
 }
 
+/* Whether @c's domain may take @more bytes of memory (0: whether it is
+ * within its quota now). */
+static bool memory_allows(const struct conn *c, size_t more)
+{
+	return !quota_applies(c) ||
+	       domain_memory(c->d, c->domid) + more <= c->d->cfg.quota.memory;
+}
+
+/* Whether built node @n is within the node-size quota. */
+static bool size_allows(const struct conn *c, const struct xs_node *n)
+{
+	return !quota_applies(c) || xs_node_size(n) <= c->d->cfg.quota.node_size;
+}
+
 /* Store @n (just built, NULL if that ran out of memory) in the request's
- * view if it is within the node-size quota; @n is consumed either way. */
-static int put_checked(struct req *r, struct xs_node *n)
+ * view if it is within the node-size and memory quotas, replacing @old
+ * (NULL: a new node); @n is consumed either way. */
+static int put_checked(struct req *r, const struct xs_node *old,
+		       struct xs_node *n)
 {
 	const struct conn *c = r->c;
+	size_t before = old ? xs_node_bytes(old) : 0;
 
 	if (!n)
 		return -ENOMEM;
-	if (quota_applies(c) && xs_node_size(n) > c->d->cfg.quota.node_size) {
+	if (!size_allows(c, n) ||
+	    (xs_node_bytes(n) > before &&
+	     !memory_allows(c, xs_node_bytes(n) - before))) {
 		xs_node_free(n);
 		return -ENOSPC;
 	}
@@ -162,14 +181,17 @@ static int readable_node(struct req *r, const char *path, bool special,
 	return err ? err : node_checked(r, SDRV_XS_PERM_READ, n);
 }
 
-/* Remember a change: fired now, or at commit for a transaction. */
-static int changed(struct req *r, const char *path, bool recursive,
-		   const struct xs_node *node)
+/* Remember a change: fired now, or at commit for a transaction.
+ * @removed: for a removal, every path removed (see watch_fire()). */
+static int changed(struct req *r, const char *path,
+		   const struct xs_node *node, const char *removed,
+		   size_t removed_len)
 {
 	if (r->view.tx)
-		return xs_tx_add_event(r->view.tx, path, recursive, node);
-	watch_fire(r->c->d, path, recursive, node ? node->perms : NULL,
-		   node ? node->nr_perms : 0);
+		return xs_tx_add_event(r->view.tx, path, node, removed,
+				       removed_len);
+	watch_fire(r->c->d, path, node ? node->perms : NULL,
+		   node ? node->nr_perms : 0, removed, removed_len);
 	return 0;
 }
 
@@ -177,15 +199,21 @@ static int changed(struct req *r, const char *path, bool recursive,
  * Create r->path and any missing parents (each inherits its parent's
  * permissions; an unprivileged creator becomes the owner), with @value on
  * the last one.  The caller checked write access on the closest ancestor.
+ * Every node is built and checked against the quotas before any is
+ * stored: a refused request changes nothing (no name left in a parent's
+ * list, no half-made parents).
  */
 static int create_node(struct req *r, const void *value, size_t value_len)
 {
 	struct conn *c = r->c;
 	size_t ends[SDRV_XS_ABS_PATH_MAX / 2 + 1];
-	unsigned depth = 0;
-	size_t len = r->path_len;
+	struct xs_node *built[SDRV_XS_ABS_PATH_MAX / 2 + 2];
+	unsigned depth = 0, nr_built = 0;
+	size_t len = r->path_len, bytes = 0;
 	const struct xs_node *anc;
-	int err;
+	struct sdrv_xs_perm perms[64];
+	size_t nr_perms;
+	int err = 0;
 
 	/* Walk up to the closest existing ancestor. */
 	for (;;) {
@@ -205,33 +233,49 @@ static int create_node(struct req *r, const void *value, size_t value_len)
 		if (owned + depth > c->d->cfg.quota.nodes)
 			return -ENOSPC;
 	}
-	/* Parents first, each gaining the next as a child. */
-	while (depth--) {
-		size_t end = ends[depth];
-		size_t parent_len = path_parent_len(r->path, end);
-		size_t name_off = parent_len == 1 ? 1 : parent_len + 1;
-		const struct xs_node *parent =
-			xs_get(r->view, r->path, parent_len);
-		struct sdrv_xs_perm perms[64];
-		size_t nr = parent->nr_perms;
+	nr_perms = anc->nr_perms < 64 ? anc->nr_perms : 64;
+	memcpy(perms, anc->perms, nr_perms * sizeof(perms[0]));
+	if (!c->privileged && nr_perms)
+		perms[0].domid = c->domid;
+	/* The ancestor gains the first new name; each new node holds the
+	 * next one's name, the last one the value. */
+	for (unsigned level = depth + 1; level-- > 0 && !err;) {
+		size_t end = level < depth ? ends[level] : len;
+		size_t child_end = level ? ends[level - 1] : 0;
+		size_t name_off = 0;
+		char name[SDRV_XS_ABS_PATH_MAX + 1];
+		struct xs_node *n;
 
-		if (nr > 64)
-			nr = 64;
-		memcpy(perms, parent->perms, nr * sizeof(perms[0]));
-		if (!c->privileged && nr)
-			perms[0].domid = c->domid;
-		err = put_checked(r, xs_node_with_child(parent,
-							r->path + name_off,
-							end - name_off));
-		if (!err)
-			err = put_checked(r, xs_node_build(r->path, end,
-							   depth ? NULL : value,
-							   depth ? 0 : value_len,
-							   perms, nr, NULL, 0));
-		if (err)
-			return err;
+		if (level) {
+			name_off = end == 1 ? 1 : end + 1;
+			memcpy(name, r->path + name_off, child_end - name_off);
+			name[child_end - name_off] = '\0';
+		}
+		if (level == depth)
+			n = xs_node_with_child(anc, name, child_end - name_off);
+		else
+			n = xs_node_build(r->path, end, level ? NULL : value,
+					  level ? 0 : value_len, perms,
+					  nr_perms, level ? name : NULL,
+					  level ? child_end - name_off + 1 : 0);
+		if (!n) {
+			err = -ENOMEM;
+			break;
+		}
+		built[nr_built++] = n;
+		bytes += xs_node_bytes(n);
+		if (!size_allows(c, n))
+			err = -ENOSPC;
 	}
-	return 0;
+	if (!err && !memory_allows(c, bytes - xs_node_bytes(anc)))
+		err = -ENOSPC;
+	for (unsigned i = 0; i < nr_built; i++) {
+		if (!err)
+			err = xs_put(r->view, built[i]);
+		else
+			xs_node_free(built[i]);
+	}
+	return err;
 }
 
 /* ---- the requests ---- */
@@ -261,12 +305,13 @@ static int do_write(struct req *r, struct args *a)
 		err = create_node(r, a->rest, a->rest_len);
 		n = NULL;
 	} else if (!err) {
-		err = put_checked(r, xs_node_with_value(n, a->rest, a->rest_len));
+		err = put_checked(r, n,
+				  xs_node_with_value(n, a->rest, a->rest_len));
 	}
 	if (err)
 		return err;
 	n = xs_get(r->view, r->path, r->path_len);
-	err = changed(r, r->path, false, n);
+	err = changed(r, r->path, n, NULL, 0);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
@@ -290,8 +335,8 @@ static int do_mkdir(struct req *r, struct args *a)
 		return err;
 	err = create_node(r, NULL, 0);
 	if (!err)
-		err = changed(r, r->path, false,
-			      xs_get(r->view, r->path, r->path_len));
+		err = changed(r, r->path,
+			      xs_get(r->view, r->path, r->path_len), NULL, 0);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
@@ -299,8 +344,10 @@ static int do_mkdir(struct req *r, struct args *a)
 }
 
 /* Remove the subtree at r->path: children before parents, iteratively (a
- * tree may be as deep as the path limit allows). */
-static int remove_subtree(struct req *r)
+ * tree may be as deep as the path limit allows).  *@removed (malloc'd,
+ * the caller frees) lists every path removed, "a\0b\0", for the
+ * watches. */
+static int remove_subtree(struct req *r, char **removed, size_t *removed_len)
 {
 	struct stack {
 		char *path;
@@ -365,6 +412,20 @@ static int remove_subtree(struct req *r)
 			n = xs_get(r->view, s.path, s.len);
 		}
 	}
+	*removed_len = 0;
+	for (size_t i = 0; i < nr_order; i++)
+		*removed_len += strlen(order[i]) + 1;
+	*removed = malloc(*removed_len ? *removed_len : 1);
+	if (!*removed) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, off = 0; i < nr_order; i++) {
+		size_t l = strlen(order[i]) + 1;
+
+		memcpy(*removed + off, order[i], l);
+		off += l;
+	}
 	while (nr_order && !err) {
 		char *p = order[--nr_order];
 
@@ -387,7 +448,8 @@ static int do_rm(struct req *r, struct args *a)
 {
 	const struct xs_node *n, *parent;
 	struct xs_node *p2, removed = { 0 };
-	size_t plen, name_off;
+	size_t plen, name_off, gone_len = 0;
+	char *gone = NULL;
 	int err = canonical(r, a->s[0], false);
 	struct sdrv_xs_perm perms[64];
 
@@ -419,14 +481,16 @@ static int do_rm(struct req *r, struct args *a)
 				   r->path_len - name_off);
 	if (!p2)
 		return -ENOMEM;
-	err = remove_subtree(r);
+	err = remove_subtree(r, &gone, &gone_len);
 	if (err) {
+		free(gone);
 		xs_node_free(p2);
 		return err;
 	}
 	err = xs_put(r->view, p2);
 	if (!err)
-		err = changed(r, r->path, true, &removed);
+		err = changed(r, r->path, &removed, gone, gone_len);
+	free(gone);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
@@ -529,10 +593,10 @@ static int do_set_perms(struct req *r, struct args *a)
 	if (!r->c->privileged && perms[0].domid != r->c->domid &&
 	    !(r->c->has_target && perms[0].domid == r->c->target))
 		return -EPERM;
-	err = put_checked(r, xs_node_with_perms(n, perms, nr));
+	err = put_checked(r, n, xs_node_with_perms(n, perms, nr));
 	if (!err)
-		err = changed(r, r->path, false,
-			      xs_get(r->view, r->path, r->path_len));
+		err = changed(r, r->path,
+			      xs_get(r->view, r->path, r->path_len), NULL, 0);
 	if (err)
 		return err;
 	reply_ok(r->c, r->h);
@@ -555,6 +619,8 @@ static int do_watch(struct req *r, struct args *a)
 	if (quota_applies(r->c) &&
 	    r->c->nr_watches >= r->c->d->cfg.quota.watches)
 		return -E2BIG;
+	if (!memory_allows(r->c, r->path_len + a->len[1] + 64))
+		return -ENOSPC;
 	err = watch_add(r->c, r->path, a->s[1], r->rel_off);
 	if (err)
 		return err;
@@ -597,6 +663,18 @@ static void txn_unlink(struct conn *c, struct txn *t)
 	free(t);
 }
 
+/* Whether @t holds more than a transaction may: bytes (every connection)
+ * or nodes touched (quota.tx_nodes), or puts its domain over its memory
+ * quota. */
+static bool txn_over_bounds(const struct conn *c, const struct txn *t)
+{
+	const struct xsd_quota *q = &c->d->cfg.quota;
+
+	return xs_tx_bytes(t->tx) > q->tx_bytes ||
+	       xs_tx_nr_entries(t->tx) > q->tx_nodes ||
+	       (quota_applies(c) && domain_memory(c->d, c->domid) > q->memory);
+}
+
 static int do_transaction_start(struct req *r, struct args *a)
 {
 	struct conn *c = r->c;
@@ -606,6 +684,8 @@ static int do_transaction_start(struct req *r, struct args *a)
 	if (r->h->tx_id)
 		return -EBUSY; /* no nesting */
 	if (quota_applies(c) && c->nr_txns >= c->d->cfg.quota.transactions)
+		return -ENOSPC;
+	if (!memory_allows(c, 0))
 		return -ENOSPC;
 	if (c->nr_txns >= 1024) /* even for dom0: bounded memory */
 		return -ENOSPC;
@@ -635,7 +715,7 @@ static int do_transaction_end(struct req *r, struct args *a)
 
 	if (!t)
 		return -ENOENT;
-	if (t->overflow) {
+	if (t->overflow || txn_over_bounds(r->c, t)) {
 		txn_unlink(r->c, t);
 		return -ENOSPC;
 	}
@@ -646,8 +726,9 @@ static int do_transaction_end(struct req *r, struct args *a)
 		if (!err)
 			for (struct xs_tx_event *ev = xs_tx_events(t->tx); ev;
 			     ev = ev->next)
-				watch_fire(r->c->d, ev->path, ev->recursive,
-					   ev->perms, ev->nr_perms);
+				watch_fire(r->c->d, ev->path, ev->perms,
+					   ev->nr_perms, ev->removed,
+					   ev->removed_len);
 	}
 	txn_unlink(r->c, t);
 	if (err)
@@ -786,12 +867,16 @@ static int do_control(struct req *r, struct args *a)
 		const struct xsd_quota *q = &d->cfg.quota;
 
 		len = snprintf(out, sizeof(out),
-			       "nodes %u\nnode-size %u\nwatches %u\n"
-			       "transactions %u\noutstanding %u\nperms %u\n"
-			       "output-bytes %zu\ntransaction-bytes %zu\n",
-			       q->nodes, q->node_size, q->watches,
-			       q->transactions, q->outstanding, q->perms,
-			       q->output_bytes, q->tx_bytes);
+			       "nodes %u\nnode-size %u\nmemory %zu\n"
+			       "watches %u\ntransactions %u\n"
+			       "transaction-nodes %u\npath-length %u\n"
+			       "outstanding %u\nperms %u\nwrite-rate %u\n"
+			       "write-burst %u\noutput-bytes %zu\n"
+			       "transaction-bytes %zu\n",
+			       q->nodes, q->node_size, q->memory, q->watches,
+			       q->transactions, q->tx_nodes, q->path_max,
+			       q->outstanding, q->perms, q->write_rate,
+			       q->write_burst, q->output_bytes, q->tx_bytes);
 	} else if (!strcmp(a->s[0], "stats")) {
 		struct xsd_stats st;
 
@@ -884,6 +969,11 @@ void ops_handle(struct conn *c, const struct sdrv_xs_msg *h, char *payload)
 	switch (op->args) {
 	case ARGS_ONE:
 		err = split(payload, h->len, 1, &a);
+		/* A READ whose path lacks its NUL names no node: Xen's C
+		 * daemon answers ENOENT. */
+		if (err == -EINVAL && h->type == SDRV_XS_READ && h->len &&
+		    xs_strnlen(payload, h->len) == h->len)
+			err = -ENOENT;
 		break;
 	case ARGS_TWO:
 		err = split(payload, h->len, 2, &a);
@@ -912,15 +1002,16 @@ void ops_handle(struct conn *c, const struct sdrv_xs_msg *h, char *payload)
 	}
 	if (!err)
 		err = op->fn(&r, &a);
-	if (!err && r.txn && h->type != SDRV_XS_TRANSACTION_END &&
-	    xs_tx_bytes(r.txn->tx) > c->d->cfg.quota.tx_bytes) {
-		/* The transaction outgrew its bound: drop its copies now;
-		 * it can only fail. */
+	/* Every request in a transaction, failed ones too (a failed read
+	 * still records what it looked at), is held to its bounds: one
+	 * that outgrew them is dropped now and can only fail. */
+	if (r.txn && h->type != SDRV_XS_TRANSACTION_END && !r.txn->overflow &&
+	    txn_over_bounds(c, r.txn)) {
 		xs_tx_free(r.txn->tx);
 		r.txn->tx = NULL;
 		r.txn->overflow = true;
-		XSD_LOG(c->d, "domain %u: transaction %u over %zu bytes, dropped",
-			c->domid, h->tx_id, c->d->cfg.quota.tx_bytes);
+		XSD_LOG(c->d, "domain %u: transaction %u over its bounds, dropped",
+			c->domid, h->tx_id);
 	}
 	if (err)
 		reply_err(c, h, err);

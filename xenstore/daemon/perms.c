@@ -4,9 +4,11 @@
  *
  * Paths: "/" and "/a/b" (alphanumerics and -/_@), no "//", no trailing
  * "/", at most SDRV_XS_ABS_PATH_MAX bytes.  A path without the leading "/"
- * is relative to the connection's home /local/domain/<id>.  An unprivileged
- * domain's path may run at most SDRV_XS_REL_PATH_MAX bytes past that home
- * (past the root when it is elsewhere).  "@name" is a special watch path.
+ * is relative to the connection's home /local/domain/<id>.  As in Xen's C
+ * daemon, a path may run at most quota.path_max bytes (2048) past the
+ * "/local/domain/<id>/" it starts with, or in all when it starts with
+ * anything else, for every connection, dom0 included.  "@name" is a
+ * special watch path.
  *
  * Permissions: the first entry names the owner, who may do anything, and
  * what everyone not listed may do; a domain listed later gets that entry's
@@ -79,8 +81,7 @@ int path_canonical(const struct conn *c, const char *in, bool special,
 		return -EINVAL;
 	if (strstr(out, "//"))
 		return -EINVAL;
-	if (!c->privileged && len > home_prefix_len(out, len) +
-					    SDRV_XS_REL_PATH_MAX)
+	if (len - home_prefix_len(out, len) > c->d->cfg.quota.path_max)
 		return -EINVAL;
 	return (int)len;
 }

@@ -218,14 +218,27 @@ void xs_store_fini(struct xs_store *s)
 
 uint32_t xs_store_owned(const struct xs_store *s, uint16_t domid)
 {
-	return domid < s->owned_len ? s->owned[domid] : 0;
+	return domid < s->owned_len ? s->owned[domid].nodes : 0;
 }
 
-static int owned_add(struct xs_store *s, uint16_t domid, int delta)
+size_t xs_store_owned_bytes(const struct xs_store *s, uint16_t domid)
+{
+	return domid < s->owned_len ? s->owned[domid].bytes : 0;
+}
+
+size_t xs_node_bytes(const struct xs_node *n)
+{
+	return n->key.path_len + xs_node_size(n);
+}
+
+/* Make room to account for @domid; with @n, count it (delta 1) or stop
+ * counting it (delta -1). */
+static int owned_add(struct xs_store *s, uint16_t domid,
+		     const struct xs_node *n, int delta)
 {
 	if (domid >= s->owned_len) {
 		size_t len = (size_t)domid + 64;
-		uint32_t *o = realloc(s->owned, len * sizeof(*o));
+		struct xs_usage *o = realloc(s->owned, len * sizeof(*o));
 
 		if (!o)
 			return -ENOMEM;
@@ -234,7 +247,13 @@ static int owned_add(struct xs_store *s, uint16_t domid, int delta)
 		s->owned = o;
 		s->owned_len = len;
 	}
-	s->owned[domid] += (uint32_t)delta;
+	if (n && delta > 0) {
+		s->owned[domid].nodes++;
+		s->owned[domid].bytes += xs_node_bytes(n);
+	} else if (n && delta < 0) {
+		s->owned[domid].nodes--;
+		s->owned[domid].bytes -= xs_node_bytes(n);
+	}
 	return 0;
 }
 
@@ -256,13 +275,13 @@ static int store_put(struct xs_store *s, struct xs_node *n)
 	if (s->nodes.nr >= s->nodes.nr_buckets && table_grow(&s->nodes))
 		return -ENOMEM;
 	pp = table_slot(&s->nodes, n->key.path, n->key.path_len, n->key.hash);
-	if (owned_add(s, owner(n), 1))
+	if (owned_add(s, owner(n), n, 1))
 		return -ENOMEM;
 	n->gen = s->next_gen++;
 	if (*pp) {
 		struct xs_node *old = node_of(*pp);
 
-		s->owned[owner(old)]--;
+		owned_add(s, owner(old), old, -1); /* counted: no room needed */
 		n->key.next = old->key.next;
 		xs_node_free(old);
 	} else {
@@ -282,10 +301,80 @@ static void store_del(struct xs_store *s, const char *path, size_t len)
 	if (!old)
 		return;
 	*pp = old->key.next;
-	s->owned[owner(old)]--;
+	owned_add(s, owner(old), old, -1);
 	s->nodes.nr--;
 	s->next_gen++;
 	xs_node_free(old);
+}
+
+/* Whether @n's permissions name @domid. */
+static bool names(const struct xs_node *n, uint16_t domid)
+{
+	for (uint32_t i = 0; i < n->nr_perms; i++)
+		if (n->perms[i].domid == domid)
+			return true;
+	return false;
+}
+
+int xs_store_disown(struct xs_store *s, uint16_t domid)
+{
+	char **paths = NULL;
+	size_t nr = 0, cap = 0;
+	int err = 0;
+
+	if (domid == 0)
+		return 0;
+	/* The paths first: replacing a node while walking the table would
+	 * free the chain under the walk. */
+	for (size_t i = 0; i < s->nodes.nr_buckets && !err; i++)
+		for (struct xs_key *k = s->nodes.buckets[i]; k && !err;
+		     k = k->next) {
+			if (!names(node_of(k), domid))
+				continue;
+			if (nr == cap) {
+				size_t c2 = cap ? cap * 2 : 64;
+				char **p2 = realloc(paths, c2 * sizeof(*p2));
+
+				if (!p2) {
+					err = -ENOMEM;
+					break;
+				}
+				paths = p2;
+				cap = c2;
+			}
+			paths[nr] = strdup(k->path);
+			if (!paths[nr])
+				err = -ENOMEM;
+			else
+				nr++;
+		}
+	for (size_t i = 0; i < nr; i++) {
+		const struct xs_node *n =
+			store_get(s, paths[i], strlen(paths[i]));
+		struct sdrv_xs_perm *perms;
+		uint32_t kept = 0;
+		struct xs_node *n2;
+
+		if (!err && n && (perms = malloc(n->nr_perms * sizeof(*perms)))) {
+			/* the owner's entry stays first, now dom0's */
+			for (uint32_t j = 0; j < n->nr_perms; j++)
+				if (j == 0 || n->perms[j].domid != domid)
+					perms[kept++] = n->perms[j];
+			if (perms[0].domid == domid)
+				perms[0].domid = 0;
+			n2 = xs_node_with_perms(n, perms, kept);
+			free(perms);
+			if (!n2 || store_put(s, n2)) {
+				xs_node_free(n2);
+				err = -ENOMEM;
+			}
+		} else if (!err && n) {
+			err = -ENOMEM;
+		}
+		free(paths[i]);
+	}
+	free(paths);
+	return err;
 }
 
 void xs_store_foreach(struct xs_store *s,
@@ -341,6 +430,11 @@ int64_t xs_tx_owned_delta(const struct xs_tx *tx)
 size_t xs_tx_bytes(const struct xs_tx *tx)
 {
 	return tx->bytes;
+}
+
+size_t xs_tx_nr_entries(const struct xs_tx *tx)
+{
+	return tx->entries.nr;
 }
 
 static struct tx_entry *entry_of(struct xs_key *k)
@@ -464,27 +558,31 @@ int xs_del(struct xs_view v, const char *path, size_t len)
 	return 0;
 }
 
-int xs_tx_add_event(struct xs_tx *tx, const char *path, bool recursive,
-		    const struct xs_node *node)
+int xs_tx_add_event(struct xs_tx *tx, const char *path,
+		    const struct xs_node *node, const char *removed,
+		    size_t removed_len)
 {
 	size_t len = strlen(path);
 	size_t nr = node ? node->nr_perms : 0;
-	struct xs_tx_event *ev =
-		malloc(sizeof(*ev) + nr * sizeof(*ev->perms) + len + 1);
+	struct xs_tx_event *ev = malloc(sizeof(*ev) + nr * sizeof(*ev->perms) +
+					len + 1 + removed_len);
 
 	if (!ev)
 		return -ENOMEM;
 	ev->next = NULL;
-	ev->recursive = recursive;
 	ev->nr_perms = nr;
 	ev->perms = (struct sdrv_xs_perm *)(ev + 1);
 	if (nr)
 		memcpy(ev->perms, node->perms, nr * sizeof(*ev->perms));
 	ev->path = (char *)(ev->perms + nr);
 	memcpy(ev->path, path, len + 1);
+	ev->removed = removed ? ev->path + len + 1 : NULL;
+	ev->removed_len = removed_len;
+	if (removed_len)
+		memcpy(ev->removed, removed, removed_len);
 	*tx->events_tail = ev;
 	tx->events_tail = &ev->next;
-	tx->bytes += sizeof(*ev) + len;
+	tx->bytes += sizeof(*ev) + len + removed_len;
 	return 0;
 }
 
@@ -516,7 +614,8 @@ int xs_tx_commit(struct xs_tx *tx)
 		if (table_grow(&s->nodes))
 			return -ENOMEM;
 	for_each_entry(tx, e)
-		if (e->written && e->node && owned_add(s, owner(e->node), 0))
+		if (e->written && e->node &&
+		    owned_add(s, owner(e->node), NULL, 0))
 			return -ENOMEM;
 	for_each_entry(tx, e) {
 		if (!e->written)

@@ -11,7 +11,8 @@
  * if none of them moved, else EAGAIN.  This is the conflict rule of Xen's C
  * daemon: only changes to paths the transaction read or wrote conflict.
  *
- * Accounting: each domain's node count (owner = perms[0]) for the quota.
+ * Accounting: each domain's node count and bytes (owner = perms[0]) for
+ * the quotas.
  * Single-threaded: the daemon's loop owns the store.
  */
 #ifndef XSD_STORE_H
@@ -71,17 +72,36 @@ struct xs_table {
 
 struct xs_tx;
 
+/* What one domain's nodes take. */
+struct xs_usage {
+	uint32_t nodes;
+	size_t bytes; /* paths, values, children's names, permissions */
+};
+
 struct xs_store {
 	struct xs_table nodes;
 	uint64_t next_gen;
-	/* Nodes owned per domain (index domid), for the node quota. */
-	uint32_t *owned;
+	/* Per domain (index domid), for the node and memory quotas. */
+	struct xs_usage *owned;
 	size_t owned_len;
 };
 
 int xs_store_init(struct xs_store *s);
 void xs_store_fini(struct xs_store *s);
 uint32_t xs_store_owned(const struct xs_store *s, uint16_t domid);
+size_t xs_store_owned_bytes(const struct xs_store *s, uint16_t domid);
+
+/*
+ * xs_store_disown() - domain @domid is gone: no node may stay reachable by
+ * a new domain given the same id.  Nodes it owned pass to domain 0, and
+ * entries granting it access are dropped (Xen's rule since XSA-322); its
+ * accounting is then zero.  Return: 0 or -ENOMEM (then some nodes may
+ * still name it).
+ */
+int xs_store_disown(struct xs_store *s, uint16_t domid);
+
+/* Bytes @n costs its owner (path included). */
+size_t xs_node_bytes(const struct xs_node *n);
 
 /*
  * A view is where an operation reads and writes: the store itself (tx ==
@@ -109,18 +129,22 @@ void xs_store_foreach(struct xs_store *s,
 /* A change made in a transaction, replayed as watch events at commit. */
 struct xs_tx_event {
 	struct xs_tx_event *next;
-	bool recursive; /* a removal of a subtree */
 	size_t nr_perms; /* the node's permissions then, for the watchers */
 	struct sdrv_xs_perm *perms;
 	char *path;
+	/* A removal: every path removed, "a\0b\0" (NULL: not a removal). */
+	char *removed;
+	size_t removed_len;
 };
 
 struct xs_tx *xs_tx_new(struct xs_store *s, uint16_t domid);
 /* Nodes the transaction added (+) or removed (-) for its domain. */
 int64_t xs_tx_owned_delta(const struct xs_tx *tx);
-/* Remember an event to fire at commit.  Return: 0 or -ENOMEM. */
-int xs_tx_add_event(struct xs_tx *tx, const char *path, bool recursive,
-		    const struct xs_node *node);
+/* Remember an event to fire at commit (@removed as for watch_fire()).
+ * Return: 0 or -ENOMEM. */
+int xs_tx_add_event(struct xs_tx *tx, const char *path,
+		    const struct xs_node *node, const char *removed,
+		    size_t removed_len);
 struct xs_tx_event *xs_tx_events(struct xs_tx *tx);
 /* Commit: 0, or -EAGAIN if a path it touched changed meanwhile (nothing is
  * applied then).  The transaction remains to be freed. */
@@ -128,5 +152,7 @@ int xs_tx_commit(struct xs_tx *tx);
 void xs_tx_free(struct xs_tx *tx);
 /* Bytes held by the transaction's copies (bounded by the caller). */
 size_t xs_tx_bytes(const struct xs_tx *tx);
+/* Nodes the transaction touched, read or written (bounded by the caller). */
+size_t xs_tx_nr_entries(const struct xs_tx *tx);
 
 #endif

@@ -2,8 +2,8 @@
 /*
  * Watches: registration per connection, and matching a change against
  * every watch.  A change at path E fires a watch on W when E is W or below
- * it (event path E), and, for the removal of a subtree, a watch below E too
- * (event path W, as the protocol says).  Only watchers that may read the
+ * it (event path E), and, for the removal of a subtree, a watch below E on
+ * a node that was removed (event path W), as Xen's daemon does.  Only watchers that may read the
  * node see the event.  "@introduceDomain" and "@releaseDomain" fire from
  * domain.c through the same function; their permissions are those of the
  * special node of that name.
@@ -115,8 +115,23 @@ static bool is_child(const char *child, size_t clen, const char *parent,
 	       (clen == plen || child[plen] == '/');
 }
 
-void watch_fire(struct xsd *d, const char *path, bool recursive,
-		const struct sdrv_xs_perm *perms, size_t nr_perms)
+/* Whether @path is one of the NUL-separated @list. */
+static bool listed(const char *path, size_t len, const char *list,
+		   size_t list_len)
+{
+	for (size_t off = 0; off < list_len;) {
+		size_t l = strnlen(list + off, list_len - off);
+
+		if (l == len && !memcmp(list + off, path, len))
+			return true;
+		off += l + 1;
+	}
+	return false;
+}
+
+void watch_fire(struct xsd *d, const char *path,
+		const struct sdrv_xs_perm *perms, size_t nr_perms,
+		const char *removed, size_t removed_len)
 {
 	size_t len = strlen(path);
 
@@ -128,8 +143,10 @@ void watch_fire(struct xsd *d, const char *path, bool recursive,
 		for (struct watch *w = c->watches; w; w = w->next) {
 			if (is_child(path, len, w->path, w->path_len))
 				watch_send(c, w, path);
-			else if (recursive &&
-				 is_child(w->path, w->path_len, path, len))
+			else if (removed &&
+				 is_child(w->path, w->path_len, path, len) &&
+				 listed(w->path, w->path_len, removed,
+					removed_len))
 				watch_send(c, w, w->path);
 		}
 	}

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -18,11 +19,20 @@
 void xsd_config_defaults(struct xsd_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	/* Xen's C daemon: 1000 nodes, 128 watches, 10 transactions, 20
-	 * outstanding requests, 5 permissions; the node size is the
-	 * issue's 4096 (Xen 4.17 has 2048). */
+	/* Xen's C daemon (4.17): 1000 nodes, 2048-byte entries, 128
+	 * watches, 10 transactions, 20 outstanding requests, 5
+	 * permissions, 2.5 MB of memory per domain, 1024 nodes per
+	 * transaction, 2048-byte paths past a domain's home. */
 	cfg->quota.nodes = 1000;
-	cfg->quota.node_size = 4096;
+	cfg->quota.node_size = 2048;
+	cfg->quota.memory = 2560 * 1024;
+	cfg->quota.tx_nodes = 1024;
+	cfg->quota.path_max = SDRV_XS_REL_PATH_MAX;
+	/* A guest may write in bursts of 100, then 500 a second: far above
+	 * what a driver's handshake needs, far below what would slow the
+	 * toolstack down (Xen's daemon limits guests' writes too). */
+	cfg->quota.write_rate = 500;
+	cfg->quota.write_burst = 100;
 	cfg->quota.watches = 128;
 	cfg->quota.transactions = 10;
 	cfg->quota.outstanding = 20;
@@ -197,9 +207,11 @@ void xsd_stop(struct xsd *d)
 		return;
 }
 
-static void accept_all(struct xsd *d)
+/* Up to XSD_ACCEPT_BATCH new connections; the listening socket stays
+ * readable for the rest (level-triggered), served next turn. */
+static void accept_some(struct xsd *d)
 {
-	for (;;) {
+	for (unsigned i = 0; i < XSD_ACCEPT_BATCH; i++) {
 		int fd = accept4(d->listen_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct conn *c;
@@ -221,11 +233,18 @@ static void accept_all(struct xsd *d)
 	}
 }
 
-/* After every batch: push queued output, re-arm, reap the dead. */
+/* After every turn, for each connection the turn touched: push queued
+ * output, re-arm, reap the dead.  Connections touched meanwhile (events
+ * to other watchers) join the list and are visited too.  Memory of freed
+ * connections goes back to the system in bulk. */
 static void settle(struct xsd *d)
 {
-	for (struct conn *c = d->conns, *next; c; c = next) {
-		next = c->next;
+	struct conn *c;
+
+	while ((c = d->dirty)) {
+		d->dirty = c->dirty_next;
+		c->dirty = false;
+		c->dirty_next = NULL;
 		/* Bytes stashed at the output bound are fed as the output
 		 * drains, until none are left or the socket is full (then
 		 * EPOLLOUT brings us back): no read will announce them. */
@@ -242,19 +261,29 @@ static void settle(struct xsd *d)
 			else if (c->domain)
 				domain_flush(c->domain);
 		}
-		if (c->dead)
+		if (c->dead) {
 			conn_free(c);
-		else
+			d->freed_since_trim++;
+		} else {
 			conn_update_epoll(c);
+		}
+	}
+	if (d->freed_since_trim >= 64) {
+		malloc_trim(0);
+		d->freed_since_trim = 0;
 	}
 }
 
 int xsd_run(struct xsd *d)
 {
 	struct epoll_event evs[64];
+	bool rings_busy = false;
 
 	for (;;) {
-		int n = epoll_wait(d->epfd, evs, 64, -1);
+		/* Guests whose rings still hold requests, or who wait for
+		 * write credit, bring us back without an event. */
+		int wake = rings_busy ? 0 : domain_next_wakeup_ms(d);
+		int n = epoll_wait(d->epfd, evs, 64, wake);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -272,7 +301,7 @@ int xsd_run(struct xsd *d)
 				settle(d);
 				return 0;
 			} else if (tag == &d->listen_fd) {
-				accept_all(d);
+				accept_some(d);
 			} else if (tag == &d->evtchn_fd) {
 				sdrv_evtchn_port_t ports[64];
 
@@ -281,12 +310,13 @@ int xsd_run(struct xsd *d)
 				while (sdrv_evtchn_wait(d->cfg.platform, ports,
 							64, 0) == 64)
 					;
-				domain_poll_all(d);
+				rings_busy = true;
 			} else {
 				struct conn *c = tag;
 
 				if (c->dead)
 					continue;
+				conn_mark_dirty(c);
 				if (evs[i].events & EPOLLIN)
 					conn_socket_in(c);
 				if (!c->dead && (evs[i].events & EPOLLOUT))
@@ -300,6 +330,8 @@ int xsd_run(struct xsd *d)
 					conn_kill(c, "hung up with replies unread");
 			}
 		}
+		if (rings_busy || (n == 0 && d->domains))
+			rings_busy = domain_poll_all(d);
 		settle(d);
 	}
 }

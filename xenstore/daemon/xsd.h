@@ -20,10 +20,17 @@
 struct sdrv_platform;
 
 /* Limits for unprivileged domains (dom0 and socket clients are exempt from
- * the per-domain ones; every connection has the output bounds). */
+ * the per-domain ones, as in Xen's C daemon; every connection has the
+ * output bounds, the path length and the transaction bounds). */
 struct xsd_quota {
 	uint32_t nodes; /* nodes a domain owns */
 	uint32_t node_size; /* value + children names + perms, bytes */
+	size_t memory; /* bytes a domain's nodes, watches and open
+			* transactions hold */
+	uint32_t tx_nodes; /* nodes one transaction may touch */
+	uint32_t path_max; /* bytes past "/local/domain/<id>/" (or in all) */
+	uint32_t write_rate; /* a guest's writes per second ... */
+	uint32_t write_burst; /* ... after a burst of this many */
 	uint32_t watches; /* per domain */
 	uint32_t transactions; /* open at once, per connection */
 	uint32_t outstanding; /* replies queued unread before we stop reading */

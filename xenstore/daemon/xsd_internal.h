@@ -44,7 +44,9 @@ struct outmsg {
 struct domain;
 
 struct conn {
-	struct conn *next;
+	struct conn *next, *prev; /* every connection (O(1) unlink) */
+	struct conn *dirty_next; /* touched this turn: settle() visits it */
+	bool dirty;
 	struct xsd *d;
 	int fd; /* socket, or -1 for a guest's ring */
 	struct domain *domain; /* ring connections */
@@ -71,6 +73,14 @@ struct conn {
 	bool events_lost; /* resend each watch once the queue drains */
 	uint32_t epoll_events; /* what epoll watches for (sockets) */
 
+	/* A whole request held back by the write rate limit (guests): it
+	 * is handled first once the connection has credit again. */
+	bool in_ready;
+	uint64_t write_credit; /* milli-writes (1000 per write) */
+	uint64_t credit_ms; /* when write_credit was last topped up */
+	bool throttled; /* a write waits for credit: the ring is not read */
+	uint32_t feed_budget; /* requests it may still handle this turn */
+
 	struct watch *watches;
 	uint32_t nr_watches;
 	struct txn *txns;
@@ -90,13 +100,18 @@ struct domain {
 	/* Our own copies of the indices we produce and consume: the guest
 	 * can scribble on the page's, never on these. */
 	uint32_t req_cons, rsp_prod;
+	bool took; /* domain_poll_all(): it sent something this time */
 };
 
 struct xsd {
 	struct xsd_config cfg;
 	struct xs_store store;
 	struct conn *conns;
+	struct conn *dirty; /* connections touched since the last settle() */
+	uint32_t freed_since_trim; /* connections freed: give memory back */
 	struct domain *domains;
+	struct domain *poll_start; /* round-robin: whom domain_poll_all()
+				    * serves first */
 	int epfd, listen_fd, stop_fd, evtchn_fd;
 	char *socket_path;
 	struct xsd_stats stats;
@@ -105,13 +120,26 @@ struct xsd {
 
 /* Queued messages one sendmsg() takes at most. */
 #define XSD_OUT_BATCH 64
+/* Connections accepted per wake-up: a burst of clients waits its turn
+ * behind those already served. */
+#define XSD_ACCEPT_BATCH 32
+
+/* Milliseconds on the monotonic clock. */
+uint64_t xsd_now_ms(void);
 
 /* ---- conn.c: connections and their bytes ---- */
 struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged);
-/* Tear down now: watches, transactions, queue.  Unlinks and frees. */
+/* Tear down now: watches, transactions, queue.  Unlinks and frees.  Only
+ * for a connection in no dirty list (settle() and xsd_free() use it);
+ * everyone else kills. */
 void conn_free(struct conn *c);
-/* Mark for teardown (with a reason for the log). */
+/* Mark for teardown (with a reason for the log); settle() frees it. */
 void conn_kill(struct conn *c, const char *why);
+/* Put @c on the list settle() visits after this turn. */
+void conn_mark_dirty(struct conn *c);
+/* Milliseconds until a throttled connection may go on (0: it may now,
+ * or it is not throttled).  Tops up its write credit. */
+uint64_t conn_throttle_left(struct conn *c, uint64_t now_ms);
 /* Queue a message.  Return: 0 or -ENOMEM. */
 int conn_send(struct conn *c, uint32_t type, uint32_t req_id, uint32_t tx_id,
 	      const void *payload, size_t len, bool reply);
@@ -142,10 +170,17 @@ int watch_add(struct conn *c, const char *path, const char *token,
 	      size_t rel_off);
 int watch_remove(struct conn *c, const char *path, const char *token);
 void watch_remove_all(struct conn *c);
-/* A change at @path; @recursive: the subtree went away.  @perms: the
- * node's (before a removal) for who may see the event. */
-void watch_fire(struct xsd *d, const char *path, bool recursive,
-		const struct sdrv_xs_perm *perms, size_t nr_perms);
+/*
+ * A change at @path fires the watches on it and above it, once each, with
+ * @path.  For a removal, @removed lists every path removed ("a\0b\0",
+ * @path among them): a watch below @path fires too, with its own path, if
+ * its node was one of them (as Xen's daemon does; a watch on a path that
+ * never existed stays quiet).  @perms: the node's (before a removal), for
+ * who may see the event.
+ */
+void watch_fire(struct xsd *d, const char *path,
+		const struct sdrv_xs_perm *perms, size_t nr_perms,
+		const char *removed, size_t removed_len);
 /* Send one watch event to @c (dropping it if @c is over its bound). */
 void watch_send(struct conn *c, const struct watch *w, const char *path);
 
@@ -168,10 +203,19 @@ bool perm_is_owner(const struct conn *c, const struct sdrv_xs_perm *perms,
 int domain_introduce(struct xsd *d, uint16_t domid, uint64_t frame,
 		     uint32_t port);
 struct domain *domain_find(struct xsd *d, uint16_t domid);
-/* Drop the connection, the node accounting stays; fires @releaseDomain. */
+/* Drop the connection; the domain's nodes pass to domain 0 and entries
+ * granting it access go (xs_store_disown()); fires @releaseDomain. */
 void domain_release(struct xsd *d, struct domain *dom);
-/* Drain every introduced ring (called on an event channel upcall). */
-void domain_poll_all(struct xsd *d);
+/* Bytes domain @domid holds against its memory quota: the nodes it owns,
+ * its watches, its open transactions. */
+size_t domain_memory(struct xsd *d, uint16_t domid);
+/* Drain every introduced ring (called on an event channel upcall, and when
+ * a throttled guest may go on), one request per guest in turn, for a
+ * bounded number of rounds.  Return: whether rings may hold more (call
+ * again soon: no event will say so). */
+bool domain_poll_all(struct xsd *d);
+/* Milliseconds until the first throttled guest may go on, or -1. */
+int domain_next_wakeup_ms(struct xsd *d);
 /* Push queued output of a ring connection into its page. */
 void domain_flush(struct domain *dom);
 
