@@ -63,7 +63,12 @@ static int call(struct hvstub *h, uint16_t type, const void *req, size_t len,
 		return (int)n;
 	memcpy(&rep, h->buf, sizeof(rep));
 	if (rep.type != type || rep.seq != hdr.seq) {
+		/* Not our reply: its fds are closed here, and the caller
+		 * is told it holds none (it would close them again, maybe
+		 * after the numbers were reused). */
 		hvp_close_fds(fds, nfds ? *nfds : 0);
+		if (nfds)
+			*nfds = 0;
 		return -EPROTO;
 	}
 	if (rlen)

@@ -122,7 +122,7 @@ static uint64_t pins_of(const struct hv_domain *d)
 
 void hv_zombie_check(struct hv *hv, struct hv_domain *d)
 {
-	if (d->dying && pins_of(d) == 0) {
+	if (d->dying && pins_of(d) == 0 && d->frame_copies == 0) {
 		hv->domains[d->id] = NULL;
 		domain_free(hv, d);
 	}

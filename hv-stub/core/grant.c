@@ -183,11 +183,14 @@ int hv_grant_unmap(struct hv *hv, sdrv_domid_t caller,
 
 /* ---- copy ---------------------------------------------------------- */
 
-/* One side of a segment, resolved: where to copy, and the pin to drop. */
+/* One side of a segment, resolved: where to copy, and what keeps the page
+ * there while the copy runs outside the lock: a pin of the grant, or a
+ * hold on the domain whose frame is named directly. */
 struct side {
 	unsigned char *page;
 	struct pin pin;
 	bool pinned;
+	struct hv_domain *held; /* frame_copies taken, or NULL */
 };
 
 static int resolve(struct hv *hv, struct hv_domain *c,
@@ -198,6 +201,7 @@ static int resolve(struct hv *hv, struct hv_domain *c,
 	uint64_t frame;
 
 	s->pinned = false;
+	s->held = NULL;
 	if (is_gref) {
 		d = hv_live_domain(hv, ptr->domid);
 		if (!d)
@@ -223,9 +227,32 @@ static int resolve(struct hv *hv, struct hv_domain *c,
 		frame = ptr->u.gmfn;
 		if (frame >= d->nr_frames)
 			return SDRV_GNTST_bad_page;
+		/* A destroy meanwhile must not free these pages under the
+		 * copy: the domain is held until release_side(). */
+		d->frame_copies++;
+		s->held = d;
 	}
 	s->page = d->mem + frame * SDRV_PAGE_SIZE;
 	return SDRV_GNTST_okay;
+}
+
+/* Drop what resolve() took; a dying domain whose last user this was goes
+ * now.  Lock held. */
+static void release_side(struct hv *hv, struct side *s)
+{
+	struct hv_domain *d = NULL;
+
+	if (s->pinned) {
+		unpin(&s->pin);
+		d = s->pin.granter;
+	} else if (s->held) {
+		s->held->frame_copies--;
+		d = s->held;
+	}
+	s->pinned = false;
+	s->held = NULL;
+	if (d)
+		hv_zombie_check(hv, d);
 }
 
 #define COPY_CHUNK 64u
@@ -264,9 +291,8 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 					     sg->flags & SDRV_GNTCOPY_dest_gref,
 					     false, &dst[i]);
 			if (st != SDRV_GNTST_okay) {
-				if (src[i].pinned)
-					unpin(&src[i].pin);
-				src[i].pinned = false;
+				release_side(hv, &src[i]);
+				release_side(hv, &dst[i]);
 				src[i].page = NULL;
 				failed++;
 			}
@@ -282,17 +308,8 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 		}
 		pthread_mutex_lock(&hv->lock);
 		for (unsigned i = 0; i < k; i++) {
-			if (src[i].pinned)
-				unpin(&src[i].pin);
-			if (dst[i].pinned)
-				unpin(&dst[i].pin);
-			/* A granter freed by the first check is not
-			 * checked again (the pins were its last). */
-			if (src[i].pinned)
-				hv_zombie_check(hv, src[i].pin.granter);
-			if (dst[i].pinned &&
-			    dst[i].pin.granter != src[i].pin.granter)
-				hv_zombie_check(hv, dst[i].pin.granter);
+			release_side(hv, &src[i]);
+			release_side(hv, &dst[i]);
 		}
 		pthread_mutex_unlock(&hv->lock);
 	}

@@ -82,6 +82,10 @@ struct hv_domain {
 	struct hv_maptrack *maptrack; /* HV_MAPTRACK_MAX handles */
 	uint32_t nr_maps; /* maptrack entries in use */
 	uint64_t generation; /* unique per creation: ids are reused */
+	/* Grant copies naming one of its frames directly (no grant, so no
+	 * pin) that run now, outside the lock: its memory stays until
+	 * they end. */
+	uint32_t frame_copies;
 	struct hv_port *ports; /* SDRV_EVTCHN_2L_NR_PORTS of them */
 	uint32_t max_ports; /* ports 1 .. max_ports-1 may be allocated */
 	uint32_t nr_ports; /* in use */

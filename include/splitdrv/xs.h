@@ -246,11 +246,14 @@ SDRV_PUBLIC int sdrv_xs_write_uint(struct sdrv_xs *xs, uint32_t tx,
 				   const char *path, uint64_t value);
 
 /*
- * Watches.  The daemon fires each watch once on registration.  Events go
- * to @fn (NULL: queued for sdrv_xs_next_event()) when the client reads
- * them: inside any request, in sdrv_xs_dispatch() and in
- * sdrv_xs_next_event().  @token must be unique per connection (the daemon
- * refuses a duplicate path+token with -SDRV_EEXIST).
+ * Watches.  The daemon fires each watch once on registration.  Events of
+ * a watch with a callback @fn are queued as they are read and @fn runs
+ * after the call that read them returns to its caller's level: at the end
+ * of a request, in sdrv_xs_dispatch() and in sdrv_xs_next_event(), never
+ * while a request waits for its reply.  So @fn may call the client
+ * (requests of its own included).  Events of a watch without @fn are
+ * queued for sdrv_xs_next_event().  @token must be unique per connection
+ * (the daemon refuses a duplicate path+token with -SDRV_EEXIST).
  */
 #define SDRV_XS_TOKEN_MAX 64 /* bytes of a token, NUL included */
 SDRV_PUBLIC int sdrv_xs_watch(struct sdrv_xs *xs, const char *path,

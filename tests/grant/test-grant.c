@@ -329,3 +329,54 @@ Test(grant, table_full_and_maptrack_bounded)
 				SDRV_GRANT_NR_RESERVED);
 	cr_assert_eq(sdrv_gnttab_grant_access(&gt, DOM0, 30, true), -SDRV_ENOSPC);
 }
+
+/* ---- regression: a frame copy racing its domain's destruction ---------- */
+
+struct frame_copier {
+	sdrv_domid_t from;
+	int copies, gone;
+};
+
+/* dom0 copies 64 whole frames of @from into its own, until @from is gone. */
+static void *copy_frames(void *arg)
+{
+	struct frame_copier *fc = arg;
+	struct sdrv_gnttab_copy segs[64];
+
+	for (;;) {
+		for (unsigned i = 0; i < 64; i++)
+			segs[i] = (struct sdrv_gnttab_copy){
+				.source = { .u.gmfn = HV_GNTTAB_FRAMES + 2 + i % 16,
+					    .domid = fc->from },
+				.dest = { .u.gmfn = HV_GNTTAB_FRAMES + 2 + i % 16,
+					  .domid = SDRV_DOMID_SELF },
+				.len = SDRV_PAGE_SIZE };
+		hv_grant_copy(&hv, DOM0, segs, 64);
+		fc->copies++;
+		if (segs[63].status == SDRV_GNTST_bad_domain) {
+			fc->gone = 1;
+			return NULL;
+		}
+	}
+}
+
+Test(grant, a_frame_copy_keeps_its_pages_while_the_domain_is_destroyed,
+     .timeout = 120)
+{
+	/* Frames named directly are not grants, so no pin kept them: a
+	 * destroy between the check and the copy unmapped the memory under
+	 * the copy (a crash here, under ASan or not). */
+	for (int round = 0; round < 500; round++) {
+		struct frame_copier fc = { .from = 9 };
+		pthread_t t;
+
+		cr_assert_eq(hv_domain_create(&hv, 9, "doomed", FRAMES, false),
+			     0);
+		cr_assert_eq(pthread_create(&t, NULL, copy_frames, &fc), 0);
+		for (volatile int spin = 0; spin < (round % 20) * 1000; spin++)
+			;
+		cr_assert_eq(hv_domain_destroy(&hv, 9), 0);
+		pthread_join(t, NULL);
+		cr_assert(fc.gone);
+	}
+}

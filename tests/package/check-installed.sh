@@ -90,7 +90,7 @@ for prog in hv-stub hvctl sdrv-xenstored xs-guest; do
 		bad "$prog --version from $prefix/bin: $out"
 	fi
 	page=$(find "$prefix" -path "*/man1/$prog.1" | head -n 1)
-	if [ -n "$page" ] && grep -q -- "--help" "$page"; then
+	if [ -n "$page" ] && grep -q "^\.SH DESCRIPTION" "$page"; then
 		ok "man page $page"
 	else
 		bad "$prog: no man page installed under $prefix"

@@ -103,12 +103,23 @@ Test(ring_front, push_fails_when_full)
 	pair_init(&p, 4096, 0);
 	for (int i = 0; i < 40; i++)
 		m[i] = make_msg((uint64_t)i);
+	struct sdrv_sring *s = (struct sdrv_sring *)p.mem;
+
 	cr_assert_eq(sdrv_ring_front_free(&p.f), 32);
 	cr_assert_eq(tmsg_front_put_requests(&p.f, m, 40), 32);
+	cr_assert(sdrv_ring_front_push(&p.f),
+		  "publishing the first 32 requests notifies the back");
+	cr_assert_eq(__atomic_load_n(&s->req_prod, __ATOMIC_SEQ_CST), 32);
+	/* full: nothing more goes in, and a push publishes nothing */
 	cr_assert_eq(sdrv_ring_front_free(&p.f), 0);
 	cr_assert_eq(tmsg_front_put_requests(&p.f, m, 1), 0);
 	cr_assert_null(tmsg_front_request_slot(&p.f, 0));
 	cr_assert_eq(sdrv_ring_front_produce(&p.f, 5), 0, "produce clamps");
+	cr_assert(!sdrv_ring_front_push(&p.f),
+		  "a push with nothing new does not notify");
+	cr_assert_eq(__atomic_load_n(&s->req_prod, __ATOMIC_SEQ_CST), 32,
+		     "a full ring published more than its slots");
+	cr_assert_eq(sdrv_ring_front_in_flight(&p.f), 32);
 	free(p.mem);
 }
 

@@ -479,3 +479,53 @@ Test(xs, save_and_restore_keep_nodes_perms_and_guest_watches)
 	xs_guest_stop(&env, &g);
 	sdrv_xs_close(dom0);
 }
+
+/* ---- regression: a watch callback that makes requests ------------------- */
+
+struct inner {
+	struct sdrv_xs *xs;
+	int calls, reads_ok, errors;
+};
+
+/* On each event, read another node: a request from inside a callback. */
+static void read_on_event(void *arg, const char *path, const char *token)
+{
+	struct inner *in = arg;
+	char buf[16];
+	int r = sdrv_xs_read(in->xs, 0, "/cb/other", buf, sizeof(buf));
+
+	(void)path;
+	(void)token;
+	in->calls++;
+	if (r == 5 && !strcmp(buf, "other"))
+		in->reads_ok++;
+	else
+		in->errors++;
+}
+
+Test(xs, a_watch_callback_may_call_the_client)
+{
+	struct sdrv_xs *xs = xs_env_dom0(&env), *writer = xs_env_dom0(&env);
+	struct inner in = { .xs = xs };
+	char buf[16];
+
+	cr_assert_eq(sdrv_xs_write_str(xs, 0, "/cb/other", "other"), 0);
+	cr_assert_eq(sdrv_xs_watch(xs, "/cb/w", "w", read_on_event, &in), 0);
+	/* Events arrive while our own request waits for its reply: the
+	 * callback used to run there, and its read took the outer reply. */
+	for (int i = 0; i < 20; i++) {
+		cr_assert_eq(sdrv_xs_write_uint(writer, 0, "/cb/w", (uint64_t)i),
+			     0);
+		cr_assert_eq(sdrv_xs_read(xs, 0, "/cb/other", buf, sizeof(buf)),
+			     5, "round %d", i);
+		cr_assert_str_eq(buf, "other");
+	}
+	cr_assert_geq(sdrv_xs_dispatch(xs), 0);
+	cr_assert(!sdrv_xs_broken(xs), "the connection broke");
+	cr_assert_gt(in.calls, 1);
+	cr_assert_eq(in.errors, 0, "%d of %d reads in callbacks failed",
+		     in.errors, in.calls);
+	cr_assert_eq(in.reads_ok, in.calls);
+	sdrv_xs_close(writer);
+	sdrv_xs_close(xs);
+}

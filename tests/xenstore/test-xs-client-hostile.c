@@ -30,6 +30,12 @@ struct liar {
 	bool hang_up_after; /* close after the first answer */
 	bool bump_gen; /* DIRECTORY_PART: a new generation every time */
 	bool silent; /* read requests, answer none */
+	/* After answering a WATCH: @nr_events copies of @event (a whole
+	 * message), then the first @tail_split bytes of @tail, a pause, the
+	 * rest of @tail. */
+	char event[8192], tail[256];
+	size_t event_len, tail_len, tail_split;
+	int nr_events;
 };
 
 static bool read_all(int fd, void *buf, size_t len)
@@ -86,6 +92,22 @@ static void *serve(void *arg)
 		    write(fd, l->payload, l->payload_len) !=
 			    (ssize_t)l->payload_len)
 			break;
+		if (req.type == SDRV_XS_WATCH && l->nr_events) {
+			for (int i = 0; i < l->nr_events; i++)
+				if (write(fd, l->event, l->event_len) !=
+				    (ssize_t)l->event_len)
+					break;
+			if (l->tail_len &&
+			    write(fd, l->tail, l->tail_split) !=
+				    (ssize_t)l->tail_split)
+				break;
+			usleep(300000);
+			if (l->tail_len &&
+			    write(fd, l->tail + l->tail_split,
+				  l->tail_len - l->tail_split) !=
+				    (ssize_t)(l->tail_len - l->tail_split))
+				break;
+		}
 		if (l->hang_up_after)
 			break;
 	}
@@ -244,5 +266,85 @@ Test(xs_client_hostile, a_daemon_that_never_answers_times_out)
 	cr_assert(sdrv_xs_broken(xs));
 	cr_assert_eq(sdrv_xs_read(xs, 0, "/a", buf, sizeof(buf)),
 		     -SDRV_ESHUTDOWN);
+	sdrv_xs_close(xs);
+}
+
+/* A WATCH_EVENT message "path\0token\0" into @buf; its length. */
+static size_t event_msg(char *buf, const char *path, size_t plen,
+			const char *token)
+{
+	size_t tlen = strlen(token);
+	struct sdrv_xs_msg h = { .type = SDRV_XS_WATCH_EVENT,
+				 .len = (uint32_t)(plen + 1 + tlen + 1) };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), path, plen);
+	buf[sizeof(h) + plen] = '\0';
+	memcpy(buf + sizeof(h) + plen + 1, token, tlen + 1);
+	return sizeof(h) + h.len;
+}
+
+Test(xs_client_hostile, events_as_long_as_the_protocol_allows_stay_in_bounds)
+{
+	static char path[SDRV_XS_ABS_PATH_MAX];
+	static char token[SDRV_XS_TOKEN_MAX];
+	struct sdrv_xs *xs;
+	struct sdrv_xs_event ev;
+
+	memset(token, 't', sizeof(token) - 1); /* the longest a client takes */
+	/* a longest path with a longest token: more than the client's
+	 * event path buffer holds together; several of them queued */
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_WATCH, .len = 3 };
+	memcpy(liar.payload, "OK", 3);
+	liar.payload_len = 3;
+	liar.event_len = event_msg(liar.event, path, sizeof(path), token);
+	liar.nr_events = 4;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_watch(xs, "/p", token, NULL, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(sdrv_xs_next_event(xs, &ev, 2000), 1);
+		cr_assert_str_eq(ev.token, token, "event %d: token corrupted",
+				 i);
+		cr_assert_eq(strlen(ev.path), sizeof(path));
+	}
+	/* the watch table is intact: the watch is still there */
+	cr_assert_eq(sdrv_xs_watch(xs, "/q", token, NULL, NULL), -EEXIST);
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, an_event_queue_overflow_keeps_a_half_received_event)
+{
+	struct sdrv_xs *xs;
+	struct sdrv_xs_event ev;
+	bool late = false;
+
+	liar.hdr = (struct sdrv_xs_msg){ .type = SDRV_XS_WATCH, .len = 3 };
+	memcpy(liar.payload, "OK", 3);
+	liar.payload_len = 3;
+	liar.event_len = event_msg(liar.event, "/w/flood", 8, "tok");
+	liar.nr_events = 400; /* far over the client's 4 KiB queue */
+	liar.tail_len = event_msg(liar.tail, "/w/late", 7, "tok");
+	liar.tail_split = sizeof(struct sdrv_xs_msg) + 3;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_watch(xs, "/w", "tok", NULL, NULL), 0);
+	usleep(100000);
+	/* take what came: the queue overflows, half of the last event
+	 * waits in the receive buffer */
+	cr_assert_geq(sdrv_xs_dispatch(xs), 0);
+	usleep(400000); /* the rest of it arrives */
+	for (int i = 0; i < 1000 && !late; i++) {
+		int r = sdrv_xs_next_event(xs, &ev, 1000);
+
+		cr_assert_eq(r, 1, "after %d events: %d", i, r);
+		cr_assert_str_eq(ev.token, "tok");
+		cr_assert(!strcmp(ev.path, "/w/flood") || !strcmp(ev.path, "/w") ||
+				  !strcmp(ev.path, "/w/late"),
+			  "event %d: path '%s'", i, ev.path);
+		late = !strcmp(ev.path, "/w/late");
+	}
+	cr_assert(late, "the half-received event was lost");
+	cr_assert(!sdrv_xs_broken(xs));
 	sdrv_xs_close(xs);
 }

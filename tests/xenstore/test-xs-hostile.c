@@ -426,3 +426,186 @@ Test(xs_hostile, deep_tree_removed_without_recursion)
 	cr_assert_eq(xs_env_stat(xs, "nodes "), before);
 	sdrv_xs_close(xs);
 }
+
+/* ---- bounds that hold for failing requests, and quotas ------------------ */
+
+Test(xs_hostile, failing_requests_in_a_transaction_are_bounded)
+{
+	struct xs_guest g;
+	uint32_t tx;
+	char path[64], buf[8];
+	long before;
+	int err = 0, i;
+
+	xs_guest_start(&env, &g, 3);
+	cr_assert_eq(sdrv_xs_transaction_start(g.xs, &tx), 0);
+	before = xs_env_heap_kib();
+	/* Every read fails (no such node), yet each used to leave a record
+	 * in the transaction: tens of MB for tens of thousands. */
+	for (i = 0; i < 20000; i++) {
+		snprintf(path, sizeof(path), "nothing/here-%d", i);
+		err = sdrv_xs_read(g.xs, tx, path, buf, sizeof(buf));
+		if (err != -ENOENT)
+			break;
+	}
+	cr_assert_eq(err, -ENOSPC, "read %d gave %d: the transaction's "
+		     "bound (1024 nodes) must stop it", i, err);
+	cr_assert_lt(i, 1100);
+	cr_assert_lt(xs_env_heap_kib() - before, 1024, "the daemon's heap grew by %ld KiB",
+		     xs_env_heap_kib() - before);
+	/* and it can only fail, at commit too */
+	cr_assert_eq(sdrv_xs_transaction_end(g.xs, tx, false), -ENOSPC);
+	xs_guest_stop(&env, &g);
+}
+
+Test(xs_hostile, a_guest_is_held_to_its_memory_quota)
+{
+	struct xs_guest g;
+	static char value[2000];
+	uint32_t tx[10];
+	char path[64];
+	long before = xs_env_heap_kib();
+	size_t accepted = 0;
+	int err = 0;
+
+	memset(value, 'm', sizeof(value));
+	xs_guest_start(&env, &g, 3);
+	/* Within every other quota (10 transactions of under 1000 nodes of
+	 * under 2048 bytes), this used to make the daemon hold ~40 MB. */
+	for (int t = 0; t < 10; t++) {
+		err = sdrv_xs_transaction_start(g.xs, &tx[t]);
+		for (int i = 0; !err && i < 900; i++) {
+			snprintf(path, sizeof(path), "t%d/n%d", t, i);
+			err = sdrv_xs_write(g.xs, tx[t], path, value,
+					    sizeof(value));
+			if (!err)
+				accepted += sizeof(value);
+		}
+		if (err)
+			break;
+	}
+	cr_assert_eq(err, -ENOSPC);
+	cr_assert_leq(accepted, 2560 * 1024, "%zu bytes accepted", accepted);
+	cr_assert_lt(xs_env_heap_kib() - before, 12 * 1024,
+		     "the daemon's heap grew by %ld KiB", xs_env_heap_kib() - before);
+	xs_guest_stop(&env, &g);
+}
+
+Test(xs_hostile, a_write_refused_by_a_quota_changes_nothing)
+{
+	struct xs_guest g;
+	static char value[3000];
+	char buf[4096];
+	static const char child[] = "p/a-child-whose-name-tips-the-parent";
+
+	memset(value, 'v', sizeof(value));
+	xs_guest_start(&env, &g, 3);
+	/* The parent is near the 2048-byte entry quota: a new child's name
+	 * would push it over. */
+	cr_assert_eq(sdrv_xs_write(g.xs, 0, "p", value, 2030), 0);
+	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, child, "x"), -ENOSPC);
+	cr_assert_eq(sdrv_xs_directory(g.xs, 0, "p", buf, sizeof(buf)), 0,
+		     "the refused name stayed in the parent's list");
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, child, buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, child, "x"), -ENOSPC);
+	cr_assert_eq(sdrv_xs_directory(g.xs, 0, "p", buf, sizeof(buf)), 0);
+	/* A deep path whose last node is too big: no parent is made. */
+	cr_assert_eq(sdrv_xs_write(g.xs, 0, "q/r/s", value, sizeof(value)),
+		     -ENOSPC);
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, "q", buf, sizeof(buf)), -ENOENT);
+	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, "q/r/s", "small"), 0);
+	cr_assert_eq(sdrv_xs_directory(g.xs, 0, "q/r", buf, sizeof(buf)), 1,
+		     "s listed once");
+	cr_assert_eq(sdrv_xs_rm(g.xs, 0, "q/r/s"), 0);
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, "q/r/s", buf, sizeof(buf)), -ENOENT);
+	xs_guest_stop(&env, &g);
+}
+
+Test(xs_hostile, a_reused_domain_id_finds_nothing_of_the_old_guest)
+{
+	struct sdrv_xs *dom0 = xs_env_dom0(&env);
+	struct sdrv_xs_perm granted[2] = { { 0, SDRV_XS_PERM_NONE },
+					   { 3, SDRV_XS_PERM_READ } };
+	struct sdrv_xs_perm perms[4];
+	struct xs_guest g;
+	char path[64], buf[64];
+	int n;
+
+	xs_guest_start(&env, &g, 3);
+	cr_assert_eq(sdrv_xs_write_str(g.xs, 0, "secret", "old guest's"), 0);
+	cr_assert_eq(sdrv_xs_write_str(dom0, 0, "/backend/vbd/3", "for 3"), 0);
+	cr_assert_eq(sdrv_xs_set_perms(dom0, 0, "/backend/vbd/3", granted, 2),
+		     0);
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, "/backend/vbd/3", buf, sizeof(buf)),
+		     5);
+	for (int i = 0; i < 900; i++) {
+		int err;
+
+		snprintf(path, sizeof(path), "n%d/%d", i / 100, i % 100);
+		err = sdrv_xs_write_str(g.xs, 0, path, "x");
+		cr_assert_eq(err, 0, "node %d of the old guest refused: %d", i,
+			     err);
+	}
+	xs_guest_stop(&env, &g);
+	/* Released: what it owned is dom0's, what it was granted is not. */
+	n = sdrv_xs_get_perms(dom0, 0, "/local/domain/3/secret", perms, 4);
+	cr_assert_geq(n, 1);
+	cr_assert_eq(perms[0].domid, 0);
+	n = sdrv_xs_get_perms(dom0, 0, "/backend/vbd/3", perms, 4);
+	cr_assert_eq(n, 1, "the grant to domain 3 is gone");
+
+	/* A new domain 3 (its home given to it again, as a toolstack does) */
+	xs_guest_start(&env, &g, 3);
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, "secret", buf, sizeof(buf)),
+		     -EACCES);
+	cr_assert_eq(sdrv_xs_read(g.xs, 0, "/backend/vbd/3", buf, sizeof(buf)),
+		     -EACCES);
+	/* and its accounting starts at zero: 900 nodes (and their 9
+	 * parents) again fit the 1000 */
+	for (int i = 0; i < 900; i++) {
+		snprintf(path, sizeof(path), "m%d/%d", i / 100, i % 100);
+		int err = sdrv_xs_write_str(g.xs, 0, path, "x");
+
+		cr_assert_eq(err, 0, "node %d of the new guest refused: %d", i,
+			     err);
+	}
+	xs_guest_stop(&env, &g);
+	sdrv_xs_close(dom0);
+}
+
+Test(xs_hostile, clients_that_send_and_close_without_reading_are_reaped)
+{
+	struct sdrv_xs *dom0 = xs_env_dom0(&env);
+	long long base = xs_env_stat(dom0, "connections ");
+	long before = xs_env_heap_kib();
+	char buf[8];
+
+	for (int round = 0; round < 4; round++) {
+		int fds[250];
+
+		for (int i = 0; i < 250; i++) {
+			struct sdrv_xs_msg h = { .type = SDRV_XS_READ,
+						 .req_id = 1, .len = 11 };
+
+			fds[i] = xs_raw_connect(&env);
+			cr_assert_eq(write(fds[i], &h, sizeof(h)),
+				     (ssize_t)sizeof(h));
+			cr_assert_eq(write(fds[i], "/bystander", 11), 11);
+		}
+		/* a client in the middle of the crowd is served */
+		cr_assert_eq(sdrv_xs_read(dom0, 0, "/bystander", buf,
+					  sizeof(buf)),
+			     2);
+		for (int i = 0; i < 250; i++)
+			close(fds[i]);
+	}
+	for (int i = 0; i < 1000 && xs_env_stat(dom0, "connections ") > base;
+	     i++)
+		usleep(10000);
+	cr_assert_eq(xs_env_stat(dom0, "connections "), base,
+		     "1000 dead connections were not all reaped");
+	/* their memory came back (4 KiB and more each while open) */
+	cr_assert_lt(xs_env_heap_kib() - before, 2048, "%ld KiB kept after close",
+		     xs_env_heap_kib() - before);
+	sdrv_xs_close(dom0);
+}

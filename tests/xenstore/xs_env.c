@@ -157,3 +157,20 @@ long long xs_env_stat(struct sdrv_xs *dom0, const char *name)
 	cr_assert_not_null(at, "stat %s in %s", name, out);
 	return atoll(at + strlen(name));
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+/* The sanitizer runtime's count (its header is not always installed). */
+size_t __sanitizer_get_current_allocated_bytes(void);
+
+long xs_env_heap_kib(void)
+{
+	return (long)(__sanitizer_get_current_allocated_bytes() / 1024);
+}
+#else
+#include <malloc.h>
+
+long xs_env_heap_kib(void)
+{
+	return (long)(mallinfo2().uordblks / 1024);
+}
+#endif

@@ -52,6 +52,14 @@ int xs_raw_connect(struct xs_env *e);
 int xs_raw_request(int fd, uint32_t type, uint32_t tx, const void *payload,
 		   size_t len, char *reply, size_t reply_len);
 
+/*
+ * Heap bytes this process holds now, in KiB: the daemon's core runs in it,
+ * so the difference across a test is what the daemon kept.  Counted by
+ * the allocator (AddressSanitizer's under ASan, whose quarantine would
+ * make the resident size say nothing), not by the kernel.
+ */
+long xs_env_heap_kib(void);
+
 /* A number from CONTROL stats, e.g. "output-bytes". */
 long long xs_env_stat(struct sdrv_xs *dom0, const char *name);
 

@@ -14,11 +14,12 @@
 #include "client_internal.h"
 
 void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,
-		    char *rx, char *evq)
+		    char *rx, char *evq, char *cbq)
 {
 	xs->t = t;
 	xs->rx = rx;
-	xs->evq = evq;
+	xs->evq.buf = evq;
+	xs->cbq.buf = cbq;
 	xs->next_req_id = 1;
 	xs->fd = -1;
 	xs->timeout_ms = SDRV_XS_TIMEOUT_DEFAULT_MS;
@@ -67,29 +68,113 @@ static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
 	return NULL;
 }
 
-static uint32_t evq_used(const struct sdrv_xs *xs)
+static uint32_t evq_used(const struct xs_evq *q)
 {
-	return xs->evq_tail - xs->evq_head;
+	return q->tail - q->head;
 }
 
-static void evq_put_bytes(struct sdrv_xs *xs, const void *src, uint32_t len)
+static void evq_put(struct xs_evq *q, const void *src, uint32_t len)
 {
 	const char *s = src;
 
 	for (uint32_t i = 0; i < len; i++)
-		xs->evq[(xs->evq_tail++) % XS_EVQ_SIZE] = s[i];
+		q->buf[(q->tail++) % XS_EVQ_SIZE] = s[i];
 }
 
-static void evq_push(struct sdrv_xs *xs, const char *payload, uint32_t len)
+/* Queue the event (@path, @token), or note that one was lost.  Copies
+ * straight from the strings: nothing passes through rx, which may hold
+ * half a message. */
+static void evq_push(struct xs_evq *q, const char *path, size_t plen,
+		     const char *token, size_t tlen)
 {
-	uint16_t l = (uint16_t)len;
+	uint16_t len = (uint16_t)(plen + 1 + tlen + 1);
 
-	if (evq_used(xs) + 2 + len > XS_EVQ_SIZE) {
-		xs->evq_lost = true;
+	if (evq_used(q) + 2u + len > XS_EVQ_SIZE) {
+		q->lost = true;
 		return;
 	}
-	evq_put_bytes(xs, &l, 2);
-	evq_put_bytes(xs, payload, len);
+	evq_put(q, &len, 2);
+	evq_put(q, path, (uint32_t)plen + 1);
+	evq_put(q, token, (uint32_t)tlen + 1);
+}
+
+/*
+ * Take the oldest event into @path (@path_cap bytes) and @token
+ * (@token_cap): every byte is bounded by its destination, whatever the
+ * record holds, and both come out NUL-terminated.  Return: whether there
+ * was one.
+ */
+static bool evq_pop(struct xs_evq *q, char *path, size_t path_cap,
+		    char *token, size_t token_cap)
+{
+	size_t at_path = 0, at_token = 0;
+	bool in_token = false;
+	uint16_t len;
+	char *l = (char *)&len;
+
+	if (!evq_used(q))
+		return false;
+	for (int i = 0; i < 2; i++)
+		l[i] = q->buf[(q->head++) % XS_EVQ_SIZE];
+	for (uint16_t i = 0; i < len; i++) {
+		char c = q->buf[(q->head++) % XS_EVQ_SIZE];
+
+		if (!in_token) {
+			if (at_path + 1 < path_cap)
+				path[at_path++] = c;
+			in_token = c == '\0';
+		} else if (at_token + 1 < token_cap) {
+			token[at_token++] = c;
+		}
+	}
+	path[at_path < path_cap ? at_path : path_cap - 1] = '\0';
+	token[at_token < token_cap ? at_token : token_cap - 1] = '\0';
+	return true;
+}
+
+/* After an overflow: one event per watch (of the queue's kind) on its
+ * own path. */
+static void evq_refill_lost(struct sdrv_xs *xs, struct xs_evq *q,
+			    bool callbacks)
+{
+	q->lost = false;
+	for (unsigned i = 0; i < XS_MAX_WATCHES; i++) {
+		struct xs_watch *w = xs->watches[i];
+
+		if (w && !w->fn == !callbacks)
+			evq_push(q, w->path, str_len(w->path), w->token,
+				 str_len(w->token));
+	}
+}
+
+/*
+ * Run the callbacks of queued events, unless a request is in flight (it
+ * would take a callback's request's reply for its own) or they already
+ * run (a callback's requests end here too).  Events a callback's request
+ * brings are run by the same loop.
+ */
+static void run_callbacks(struct sdrv_xs *xs)
+{
+	char path[SDRV_XS_ABS_PATH_MAX + 1], token[SDRV_XS_TOKEN_MAX];
+
+	if (xs->depth || xs->in_callbacks)
+		return;
+	xs->in_callbacks = true;
+	for (;;) {
+		struct xs_watch *w;
+
+		if (!evq_pop(&xs->cbq, path, sizeof(path), token,
+			     sizeof(token))) {
+			if (!xs->cbq.lost)
+				break;
+			evq_refill_lost(xs, &xs->cbq, true);
+			continue;
+		}
+		w = watch_by_token(xs, token);
+		if (w && w->fn) /* else unwatched meanwhile */
+			w->fn(w->arg, path, token);
+	}
+	xs->in_callbacks = false;
 }
 
 /* A WATCH_EVENT in rx: hand it to its watch's callback or the queue. */
@@ -109,13 +194,8 @@ static int deliver_event(struct sdrv_xs *xs)
 	w = watch_by_token(xs, xs->rx + plen + 1);
 	if (!w)
 		return 0; /* an event racing an unwatch */
-	if (w->fn) {
-		sdrv_copy(xs->ev_path, xs->rx, plen + 1);
-		sdrv_copy(xs->ev_token, xs->rx + plen + 1, tlen + 1);
-		w->fn(w->arg, xs->ev_path, xs->ev_token);
-	} else {
-		evq_push(xs, xs->rx, (uint32_t)(plen + 1 + tlen + 1));
-	}
+	evq_push(w->fn ? &xs->cbq : &xs->evq, xs->rx, plen, xs->rx + plen + 1,
+		 tlen);
 	return 1;
 }
 
@@ -174,13 +254,17 @@ SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs)
 	for (;;) {
 		int r = recv_message(xs, 0);
 
-		if (r <= 0)
-			return r < 0 ? r : handled;
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
 		r = handle_message(xs, 0);
 		if (r < 0)
 			return r;
 		handled += r;
 	}
+	run_callbacks(xs);
+	return handled;
 }
 
 SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
@@ -191,42 +275,15 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 	for (;;) {
 		int r, left = timeout_ms;
 
-		if (evq_used(xs)) {
-			uint16_t len;
-			char *p = (char *)&len;
-			size_t plen;
-
-			for (int i = 0; i < 2; i++)
-				p[i] = xs->evq[(xs->evq_head++) % XS_EVQ_SIZE];
-			for (uint16_t i = 0; i < len; i++) {
-				char ch = xs->evq[(xs->evq_head++) % XS_EVQ_SIZE];
-
-				if (i < sizeof(xs->ev_path))
-					xs->ev_path[i] = ch;
-			}
-			plen = str_len(xs->ev_path);
-			sdrv_copy(xs->ev_token, xs->ev_path + plen + 1,
-				   str_len(xs->ev_path + plen + 1) + 1);
+		run_callbacks(xs);
+		if (evq_pop(&xs->evq, xs->ev_path, sizeof(xs->ev_path),
+			    xs->ev_token, sizeof(xs->ev_token))) {
 			ev->path = xs->ev_path;
 			ev->token = xs->ev_token;
 			return 1;
 		}
-		if (xs->evq_lost) {
-			/* Lost events: one spurious event per queued watch
-			 * on its own path says "look again". */
-			xs->evq_lost = false;
-			for (unsigned i = 0; i < XS_MAX_WATCHES; i++) {
-				struct xs_watch *w = xs->watches[i];
-				size_t pl, tl;
-
-				if (!w || w->fn)
-					continue;
-				pl = str_len(w->path);
-				tl = str_len(w->token);
-				sdrv_copy(xs->rx, w->path, pl + 1);
-				sdrv_copy(xs->rx + pl + 1, w->token, tl + 1);
-				evq_push(xs, xs->rx, (uint32_t)(pl + tl + 2));
-			}
+		if (xs->evq.lost) {
+			evq_refill_lost(xs, &xs->evq, false);
 			continue;
 		}
 		if (xs->broken)
@@ -253,9 +310,11 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 
 /* ---- requests ---- */
 
-SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
-				const void *payload, size_t len, void *reply,
-				size_t reply_len)
+/* One request and its reply (see sdrv_xs_request()); watch events that
+ * arrive meanwhile are only queued. */
+static int request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+		   const void *payload, size_t len, void *reply,
+		   size_t reply_len)
 {
 	struct sdrv_xs_msg h;
 	int err;
@@ -303,6 +362,20 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 		sdrv_copy(reply, xs->rx,
 			   xs->hdr.len < reply_len ? xs->hdr.len : reply_len);
 	return (int)xs->hdr.len;
+}
+
+SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+				const void *payload, size_t len, void *reply,
+				size_t reply_len)
+{
+	int r;
+
+	xs->depth++;
+	r = request(xs, type, tx, payload, len, reply, reply_len);
+	xs->depth--;
+	/* the reply is the caller's now: callbacks may make requests */
+	run_callbacks(xs);
+	return r;
 }
 
 /* Build "a\0b\0..." from @argc strings into rx-sized @buf. */
@@ -391,8 +464,10 @@ static int count_names(const char *buf, size_t len)
 
 #define XS_DIRECTORY_RESTARTS 16
 
-SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
-				  const char *path, char *buf, size_t len)
+/* The reply parsed out of rx: no callback may run (and reuse rx) until
+ * the public call returns. */
+static int directory(struct sdrv_xs *xs, uint32_t tx, const char *path,
+		     char *buf, size_t len)
 {
 	char req[SDRV_XS_ABS_PATH_MAX + 32], gen[24];
 	size_t plen = str_len(path) + 1, total = 0;
@@ -457,9 +532,21 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 	}
 }
 
-SDRV_PUBLIC int sdrv_xs_get_perms(struct sdrv_xs *xs, uint32_t tx,
-				  const char *path, struct sdrv_xs_perm *perms,
-				  unsigned max)
+SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, char *buf, size_t len)
+{
+	int r;
+
+	xs->depth++;
+	r = directory(xs, tx, path, buf, len);
+	xs->depth--;
+	run_callbacks(xs);
+	return r;
+}
+
+/* As directory(): parsed out of rx. */
+static int get_perms(struct sdrv_xs *xs, uint32_t tx, const char *path,
+		     struct sdrv_xs_perm *perms, unsigned max)
 {
 	int r = sdrv_xs_request(xs, SDRV_XS_GET_PERMS, tx, path,
 				str_len(path) + 1, NULL, 0);
@@ -480,6 +567,19 @@ SDRV_PUBLIC int sdrv_xs_get_perms(struct sdrv_xs *xs, uint32_t tx,
 		off += l + 1;
 	}
 	return n;
+}
+
+SDRV_PUBLIC int sdrv_xs_get_perms(struct sdrv_xs *xs, uint32_t tx,
+				  const char *path, struct sdrv_xs_perm *perms,
+				  unsigned max)
+{
+	int r;
+
+	xs->depth++;
+	r = get_perms(xs, tx, path, perms, max);
+	xs->depth--;
+	run_callbacks(xs);
+	return r;
 }
 
 SDRV_PUBLIC int sdrv_xs_set_perms(struct sdrv_xs *xs, uint32_t tx,
@@ -590,8 +690,10 @@ SDRV_PUBLIC int sdrv_xs_reset_watches(struct sdrv_xs *xs)
 			xs->t->free(xs, xs->watches[i]);
 			xs->watches[i] = NULL;
 		}
-	xs->evq_head = xs->evq_tail = 0;
-	xs->evq_lost = false;
+	xs->evq.head = xs->evq.tail = 0;
+	xs->evq.lost = false;
+	xs->cbq.head = xs->cbq.tail = 0;
+	xs->cbq.lost = false;
 	return 0;
 }
 

@@ -30,6 +30,15 @@ struct xs_transport {
 #define XS_MAX_WATCHES 64
 #define XS_EVQ_SIZE 4096u
 
+/* Watch events in a byte ring: records of a u16 length, then
+ * "path\0token\0".  On overflow the queue says so (lost): each watch
+ * then gets one event on its own path, which the protocol allows. */
+struct xs_evq {
+	char *buf; /* XS_EVQ_SIZE bytes */
+	uint32_t head, tail;
+	bool lost;
+};
+
 struct xs_watch {
 	sdrv_xs_watch_fn fn; /* NULL: queue */
 	void *arg;
@@ -60,11 +69,13 @@ struct sdrv_xs {
 	char *rx; /* SDRV_XS_PAYLOAD_MAX bytes */
 	bool reply_ready; /* rx holds the reply to the request in flight */
 
-	/* Queued events of callback-less watches: records of u16 length +
-	 * "path\0token\0" in a byte ring. */
-	char *evq; /* XS_EVQ_SIZE bytes */
-	uint32_t evq_head, evq_tail;
-	bool evq_lost; /* overflowed: resend each queued watch */
+	/* Events waiting: for callback-less watches (sdrv_xs_next_event())
+	 * and for callbacks, which never run inside a request (a callback
+	 * may make requests of its own) but after it, in
+	 * sdrv_xs_dispatch() or sdrv_xs_next_event(). */
+	struct xs_evq evq, cbq;
+	unsigned depth; /* requests in flight (0 or 1: callbacks wait) */
+	bool in_callbacks; /* run_callbacks() is running */
 	char ev_path[SDRV_XS_ABS_PATH_MAX + 1]; /* the event handed out */
 	char ev_token[SDRV_XS_TOKEN_MAX];
 
@@ -75,8 +86,9 @@ struct sdrv_xs {
  * milliseconds (0: none left).  Transports wait no longer than this. */
 int xs_time_left(struct sdrv_xs *xs);
 
-/* Set up the parts every transport shares. */
+/* Set up the parts every transport shares: @rx for replies, @evq and
+ * @cbq (XS_EVQ_SIZE bytes each) for the two event queues. */
 void xs_client_init(struct sdrv_xs *xs, const struct xs_transport *t,
-		    char *rx, char *evq);
+		    char *rx, char *evq, char *cbq);
 
 #endif

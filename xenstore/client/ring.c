@@ -133,7 +133,8 @@ static void ring_close(struct sdrv_xs *xs)
 	struct sdrv_platform *p = xs->plat;
 
 	sdrv_page_free(p, xs->rx);
-	sdrv_page_free(p, xs->evq);
+	sdrv_page_free(p, xs->evq.buf);
+	sdrv_page_free(p, xs->cbq.buf);
 	sdrv_page_free(p, xs);
 }
 
@@ -152,7 +153,7 @@ SDRV_PUBLIC int sdrv_xs_open_ring(struct sdrv_platform *p, struct sdrv_xs **out)
 	void *page;
 	sdrv_evtchn_port_t port;
 	struct sdrv_xs *xs;
-	char *rx, *evq;
+	char *rx, *evq, *cbq;
 	int err = sdrv_platform_xenstore(p, &page, &port);
 
 	if (err)
@@ -160,13 +161,15 @@ SDRV_PUBLIC int sdrv_xs_open_ring(struct sdrv_platform *p, struct sdrv_xs **out)
 	xs = sdrv_page_alloc(p);
 	rx = sdrv_page_alloc(p);
 	evq = sdrv_page_alloc(p);
-	if (!xs || !rx || !evq) {
+	cbq = sdrv_page_alloc(p);
+	if (!xs || !rx || !evq || !cbq) {
 		sdrv_page_free(p, xs);
 		sdrv_page_free(p, rx);
 		sdrv_page_free(p, evq);
+		sdrv_page_free(p, cbq);
 		return -SDRV_ENOMEM;
 	}
-	xs_client_init(xs, &ring_transport, rx, evq);
+	xs_client_init(xs, &ring_transport, rx, evq, cbq);
 	xs->plat = p;
 	xs->page = page;
 	xs->port = port;

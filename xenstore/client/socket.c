@@ -19,6 +19,7 @@ struct xs_socket {
 	struct sdrv_xs xs;
 	char rx[SDRV_XS_PAYLOAD_MAX];
 	char evq[XS_EVQ_SIZE];
+	char cbq[XS_EVQ_SIZE];
 };
 
 static int sock_send(struct sdrv_xs *xs, const void *buf, size_t len)
@@ -142,7 +143,7 @@ SDRV_PUBLIC int sdrv_xs_open_socket(const char *path, struct sdrv_xs **out)
 		close(fd);
 		return -ENOMEM;
 	}
-	xs_client_init(&s->xs, &socket_transport, s->rx, s->evq);
+	xs_client_init(&s->xs, &socket_transport, s->rx, s->evq, s->cbq);
 	s->xs.fd = fd;
 	*out = &s->xs;
 	return 0;

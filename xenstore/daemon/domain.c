@@ -280,6 +280,9 @@ bool domain_poll_all(struct xsd *d)
 		    SDRV_XS_RECONNECT)
 			domain_reconnect(d, dom);
 		dom->took = false;
+		/* credit earned since: a held write may go now */
+		if (dom->conn && dom->conn->throttled)
+			conn_throttle_left(dom->conn, xsd_now_ms());
 	}
 	/* One request per guest in turn, until no ring has any left (or
 	 * every guest is held by its output bound or write rate), starting
@@ -302,11 +305,15 @@ bool domain_poll_all(struct xsd *d)
 			dom = next_in_turn(d, dom);
 		} while (dom != start);
 	} while (any && ++rounds < POLL_ROUNDS);
-	for (dom = d->domains; dom; dom = dom->next) {
+	/* Answers in the same turn order: the guest woken first sends its
+	 * next request first. */
+	dom = start;
+	do {
 		if (dom->took && dom->conn)
 			sdrv_evtchn_notify(d->cfg.platform, dom->local_port);
 		domain_flush(dom);
-	}
+		dom = next_in_turn(d, dom);
+	} while (dom != start);
 	return any;
 }
 

@@ -242,8 +242,9 @@ static void settle(struct xsd *d)
 	struct conn *c;
 
 	while ((c = d->dirty)) {
+		/* Off the list, but still marked while it is handled: a
+		 * kill or a reply now does not put it back. */
 		d->dirty = c->dirty_next;
-		c->dirty = false;
 		c->dirty_next = NULL;
 		/* Bytes stashed at the output bound are fed as the output
 		 * drains, until none are left or the socket is full (then
@@ -265,6 +266,7 @@ static void settle(struct xsd *d)
 			conn_free(c);
 			d->freed_since_trim++;
 		} else {
+			c->dirty = false;
 			conn_update_epoll(c);
 		}
 	}
@@ -330,7 +332,9 @@ int xsd_run(struct xsd *d)
 					conn_kill(c, "hung up with replies unread");
 			}
 		}
-		if (rings_busy || (n == 0 && d->domains))
+		/* Rings with more to read, or a guest held by its write
+		 * rate whose time came (or may have): look at them. */
+		if (rings_busy || wake >= 0)
 			rings_busy = domain_poll_all(d);
 		settle(d);
 	}
