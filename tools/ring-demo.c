@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "msg64.h"
 #include "pair.h"
 #include "sides.h"
@@ -40,6 +41,20 @@ static void show_sample(const struct sides_shared *s)
 	       (unsigned long long)slot->w[2]);
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ring-demo [ROUND-TRIPS]\n"
+		"Data moving through a Xen shared ring between two processes, a\n"
+		"frontend and a backend over shared memory: Xen's own ring.h macros\n"
+		"against libring, in every pairing, each payload checked.\n"
+		"\n"
+		"  ROUND-TRIPS     request/response round trips per pairing, 1 to\n"
+		"                  1000000000000 (default 1000000)\n"
+		"  -h, --help      show this help and exit\n"
+		"      --version   show the version and exit\n");
+}
+
 int main(int argc, char **argv)
 {
 	const struct pairing pairings[] = {
@@ -52,17 +67,16 @@ int main(int argc, char **argv)
 	size_t bytes = sides_shared_size(ring_bytes);
 	int failures = 0;
 
-	if (argc > 1) {
-		char *end;
-
-		errno = 0;
-		round_trips = strtoull(argv[1], &end, 0);
-		if (errno || *end || round_trips == 0) {
-			fprintf(stderr, "ring-demo: round-trips '%s': not a positive number\n",
-				argv[1]);
-			return 2;
-		}
-	}
+	cli_init(argv[0]);
+	cli_standard_options(argc, argv, usage);
+	if (argc > 2)
+		cli_usage_error("unexpected word '%s' (one ROUND-TRIPS at most)",
+				argv[2]);
+	if (argc > 1 && argv[1][0] == '-')
+		cli_usage_error("unknown option '%s'", argv[1]);
+	if (argc > 1)
+		round_trips = cli_number("ROUND-TRIPS", argv[1], 1,
+					 1000000000000ull);
 	printf("ring-demo: %llu request/response round trips per pairing, "
 	       "1-page ring (%u slots of 64 B), front and back in two processes\n",
 	       (unsigned long long)round_trips,

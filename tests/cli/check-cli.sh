@@ -92,6 +92,10 @@ for spec in "$@"; do
 		says "$prog" "unknown unit" --dom0-mem 16Q
 		refused "$prog" --socket --socket
 		;;
+	ring-demo)
+		refused "$prog" stray-word 10 stray-word
+		says "$prog" "ROUND-TRIPS" 0
+		;;
 	sdrv-xenstored)
 		refused "$prog" stray-word stray-word
 		says "$prog" "--hv-stub" --domid 5
@@ -108,6 +112,7 @@ for spec in "$@"; do
 	hvctl) limits=("24K to 1G" "0 to 63") ;;
 	xs-guest) limits=("ID is 1 to" "1 to 86400") ;;
 	sdrv-xenstored) limits=("1 to 32751") ;;
+	ring-demo) limits=("1 to") ;;
 	*) limits=("1 to") ;;
 	esac
 	run "$prog" 0 --help
