@@ -295,14 +295,8 @@ static uint64_t parse_options(struct hvd *d, int argc, char **argv,
 		case 'D':
 			hvd_xs_option(&d->xs, "--xenstore-domid", optarg);
 			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			cli_print_version();
-			exit(0);
 		default:
-			cli_getopt_error(opt, argv);
+			cli_getopt_other(opt, argv, usage);
 		}
 	}
 	cli_no_operands(argc, argv, optind);

@@ -152,14 +152,8 @@ int main(int argc, char **argv)
 		case 'S':
 			shutdown = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			cli_print_version();
-			return 0;
 		default:
-			cli_getopt_error(opt, argv);
+			cli_getopt_other(opt, argv, usage);
 		}
 	}
 	if (optind >= argc)

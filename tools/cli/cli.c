@@ -85,6 +85,19 @@ void cli_getopt_error(int opt, char **argv)
 	cli_usage_error("unknown option '%s'", word);
 }
 
+void cli_getopt_other(int opt, char **argv, void (*usage)(FILE *out))
+{
+	if (opt == 'h') {
+		usage(stdout);
+		exit(0);
+	}
+	if (opt == 'V') {
+		cli_print_version();
+		exit(0);
+	}
+	cli_getopt_error(opt, argv);
+}
+
 void cli_no_operands(int argc, char **argv, int optind_now)
 {
 	if (optind_now < argc)

@@ -44,6 +44,14 @@ __attribute__((noreturn, format(printf, 1, 2))) void
 cli_usage_error(const char *fmt, ...);
 
 /*
+ * cli_getopt_other() - the cases every program's getopt_long() loop ends
+ * with: 'h' (--help: @usage on stdout, exit 0), 'V' (--version, exit 0),
+ * anything else a usage error (cli_getopt_error()).  Does not return.
+ */
+__attribute__((noreturn)) void cli_getopt_other(int opt, char **argv,
+						void (*usage)(FILE *out));
+
+/*
  * cli_getopt_error() - the usage error for what getopt_long() returned
  * (':' a missing value, '?' an unknown option; call with opterr = 0 and an
  * optstring starting with ':').  Does not return.

@@ -256,15 +256,6 @@ EXPORT int open(const char *path, int flags, ...)
 	return open_via("open", path, flags, mode);
 }
 
+/* The same call on a 64-bit system, under its other name. */
 EXPORT int open64(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-	va_list ap;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return open_via("open64", path, flags, mode);
-}
+	__attribute__((alias("open")));

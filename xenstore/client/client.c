@@ -153,6 +153,21 @@ static void evq_refill_lost(struct sdrv_xs *xs, struct xs_evq *q,
  * run (a callback's requests end here too).  Events a callback's request
  * brings are run by the same loop.
  */
+static void run_callbacks(struct sdrv_xs *xs);
+
+/* A call that reads rx (a reply) holds callbacks back until it is done;
+ * letting go runs those that came meanwhile. */
+static void callbacks_hold(struct sdrv_xs *xs)
+{
+	xs->depth++;
+}
+
+static void callbacks_release(struct sdrv_xs *xs)
+{
+	xs->depth--;
+	run_callbacks(xs);
+}
+
 static void run_callbacks(struct sdrv_xs *xs)
 {
 	char path[SDRV_XS_ABS_PATH_MAX + 1], token[SDRV_XS_TOKEN_MAX];
@@ -370,11 +385,10 @@ SDRV_PUBLIC int sdrv_xs_request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 {
 	int r;
 
-	xs->depth++;
+	callbacks_hold(xs);
 	r = request(xs, type, tx, payload, len, reply, reply_len);
-	xs->depth--;
 	/* the reply is the caller's now: callbacks may make requests */
-	run_callbacks(xs);
+	callbacks_release(xs);
 	return r;
 }
 
@@ -537,10 +551,9 @@ SDRV_PUBLIC int sdrv_xs_directory(struct sdrv_xs *xs, uint32_t tx,
 {
 	int r;
 
-	xs->depth++;
+	callbacks_hold(xs);
 	r = directory(xs, tx, path, buf, len);
-	xs->depth--;
-	run_callbacks(xs);
+	callbacks_release(xs);
 	return r;
 }
 
@@ -575,10 +588,9 @@ SDRV_PUBLIC int sdrv_xs_get_perms(struct sdrv_xs *xs, uint32_t tx,
 {
 	int r;
 
-	xs->depth++;
+	callbacks_hold(xs);
 	r = get_perms(xs, tx, path, perms, max);
-	xs->depth--;
-	run_callbacks(xs);
+	callbacks_release(xs);
 	return r;
 }
 
