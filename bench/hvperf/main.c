@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	report_open("hvperf",
 		    "hvperf: grant tables and event channels vs memcpy, mmap, eventfd",
 		    &c.o, c.o.filter ? 0 : HVPERF_ROWS,
-		    (c.o.quick ? 15 : 120) * c.reps / (c.o.quick ? 3 : 7));
+		    (c.o.quick ? 6 : 110) * c.reps / (c.o.quick ? 3 : 7));
 	if (env_open_inproc(&e))
 		return 1;
 	run_env(&c, &e);

@@ -289,7 +289,7 @@ int main(int argc, char **argv)
 	c.idle_gap_ms = c.o.quick ? 100 : 500;
 	report_open("ringperf", "ringperf: libring against its peers, same run",
 		    &c.o, c.o.filter ? 0 : RINGPERF_ROWS,
-		    (c.o.quick ? 20 : 110) * c.reps / (c.o.quick ? 3 : 5));
+		    (c.o.quick ? 10 : 110) * c.reps / (c.o.quick ? 3 : 5));
 	printf("%d repetitions per row; peers interleaved; ratio = median of "
 	       "per-repetition ratios, > 1: libring better; xcore = one "
 	       "cache-line transfer between the CPUs, measured before the "

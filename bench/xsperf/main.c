@@ -593,7 +593,7 @@ int main(int argc, char **argv)
 	}
 	report_open("xsperf", "xsperf: sdrv-xenstored vs Xen's C xenstored",
 		    &c.o, c.o.filter ? 0 : XSPERF_ROWS,
-		    (c.o.quick ? 10 : 80) * c.reps / (c.o.quick ? 3 : 5));
+		    (c.o.quick ? 12 : 80) * c.reps / (c.o.quick ? 3 : 5));
 	printf("%d repetitions per row, ours and the peer alternating;\n"
 	       "both daemons driven by the same clients (a bare wire client;\n"
 	       "the libxenstore rows by Xen's own library)\n\n",
