@@ -54,7 +54,11 @@ static int call(struct hvstub *h, uint16_t type, const void *req, size_t len,
 {
 	struct hvp_hdr hdr = { .type = type, .seq = ++h->seq }, rep;
 	long n;
-	int err = hvp_send(h->sock, &hdr, req, len, NULL, 0);
+	int err;
+
+	if (rlen)
+		*rlen = 0; /* whatever fails below */
+	err = hvp_send(h->sock, &hdr, req, len, NULL, 0);
 
 	if (err)
 		return err;

@@ -367,6 +367,14 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+double percentile(double *v, int n, int pct)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[(size_t)n * (size_t)pct / 100 < (size_t)n
+			 ? (size_t)n * (size_t)pct / 100
+			 : (size_t)n - 1];
+}
+
 double median(double *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_double);

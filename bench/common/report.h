@@ -28,6 +28,8 @@ double row_ratio(const struct row *r);
 
 /* The median of @v[0..n) (sorts @v). */
 double median(double *v, int n);
+/* The @pct-th percentile (0..100) of @v[0..n), n > 0 (sorts @v). */
+double percentile(double *v, int n, int pct);
 
 /*
  * Fill a row from @n interleaved repetitions: the median of each side, and

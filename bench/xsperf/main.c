@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xenstore.h>
@@ -46,7 +48,7 @@
 #include "timing.h"
 
 /* Rows of a full run (bench/results/xsperf.csv has them all). */
-#define XSPERF_ROWS 12
+#define XSPERF_ROWS 13
 #define MAX_CLIENTS 8
 #define WINDOW 32 /* pairs in flight per batched client */
 
@@ -88,6 +90,7 @@ enum kind {
 	WATCH, /* raw */
 	LIB_PAIRS, /* libxenstore */
 	LIB_WATCH, /* libxenstore */
+	CROWD, /* raw: a client's pairs while a crowd comes and goes */
 };
 
 struct worker {
@@ -269,6 +272,80 @@ static void raw_watch(struct raw *r, const char *path)
 	}
 }
 
+static int nr_cpus; /* online, counted at start */
+
+struct crowd {
+	const char *socket;
+	int clients;
+	volatile int done;
+};
+
+/* @clients clients, one after another in bursts: connect, send a READ,
+ * hang up without reading the reply. */
+static void *crowd_come_and_go(void *arg)
+{
+	struct crowd *cr = arg;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sdrv_xs_msg h = { .type = SDRV_XS_READ, .req_id = 1, .len = 2 };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", cr->socket);
+	for (int i = 0; i < cr->clients; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		    write(fd, &h, sizeof(h)) == sizeof(h) &&
+		    write(fd, "/", 2) == 2) {
+			/* gone without reading */
+		}
+		if (fd >= 0)
+			close(fd);
+		/* in bursts of 50 a millisecond: a crowd, not a flood */
+		if (i % 50 == 49)
+			nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+	__atomic_store_n(&cr->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* The 99th percentile, in microseconds, of one client's write+read pairs
+ * while @clients others connect, send and leave without reading. */
+static double crowd_p99_us(const struct daemon *d, int clients)
+{
+	static struct raw probe;
+	static double lat[100000];
+	struct crowd cr = { .socket = d->socket, .clients = clients };
+	const char *reply;
+	pthread_t t;
+	int n = 0;
+
+	raw_open(&probe, d->name, d->socket);
+	pthread_create(&t, NULL, crowd_come_and_go, &cr);
+	/* The crowd beside the daemon (CPU 0), the probe alone on its CPU:
+	 * the probe's wait is the daemon's, not the scheduler's. */
+	if (nr_cpus >= 2) {
+		cpu_set_t zero;
+
+		CPU_ZERO(&zero);
+		CPU_SET(0, &zero);
+		pthread_setaffinity_np(t, sizeof(zero), &zero);
+	}
+	while (!__atomic_load_n(&cr.done, __ATOMIC_ACQUIRE) && n < 100000) {
+		uint64_t t0 = now_ns();
+
+		raw_put(&probe, SDRV_XS_WRITE, 0, "/crowd/probe", "p", 1);
+		raw_put(&probe, SDRV_XS_READ, 0, "/crowd/probe", NULL, 0);
+		raw_flush(&probe);
+		raw_expect(&probe, SDRV_XS_WRITE, &reply);
+		raw_expect(&probe, SDRV_XS_READ, &reply);
+		lat[n++] = (double)(now_ns() - t0) / 1e3;
+	}
+	pthread_join(t, NULL);
+	raw_close(&probe);
+	if (n == 0)
+		return 0;
+	return percentile(lat, n, 99);
+}
+
 /* Median microseconds from sending a write to the last of @watchers
  * reading its event. */
 static double watch_latency_us(const struct daemon *d, int watchers,
@@ -423,7 +500,6 @@ enum place {
 	ANY_CPU, /* the scheduler's choice (several clients) */
 };
 
-static int nr_cpus;
 
 static void set_cpus(pid_t pid, int cpu)
 {
@@ -476,6 +552,8 @@ static double run_one(const struct config *c, const struct daemon *d,
 	case LIB_PAIRS:
 		return ops_per_s(d, LIB_PAIRS, sp->clients, c->ops / 4, 1,
 				 NULL) / 1e3;
+	case CROWD:
+		return crowd_p99_us(d, sp->clients);
 	default:
 		return watch_latency_us(d, sp->clients, c->events,
 					sp->k == LIB_WATCH);
@@ -526,6 +604,13 @@ static void describe(struct row *r, const struct spec *sp)
 			 sp->k == WATCH ? "" : "watch, ", sp->clients,
 			 sp->clients > 1 ? "watchers" : "watcher");
 		snprintf(r->metric, sizeof(r->metric), "median us");
+		r->lower_is_better = true;
+		break;
+	case CROWD:
+		snprintf(r->section, sizeof(r->section), "crowd");
+		snprintf(r->workload, sizeof(r->workload),
+			 "1 client among %d that never read", sp->clients);
+		snprintf(r->metric, sizeof(r->metric), "p99 us");
 		r->lower_is_better = true;
 		break;
 	case LIB_PAIRS:
@@ -611,6 +696,8 @@ int main(int argc, char **argv)
 	measure(&c, &ours, &theirs, (struct spec){ WATCH, 8, 1, ONE_CPU });
 	measure(&c, &ours, &theirs, (struct spec){ LIB_PAIRS, 1, 1, ONE_CPU });
 	measure(&c, &ours, &theirs, (struct spec){ LIB_WATCH, 1, 1, ONE_CPU });
+	measure(&c, &ours, &theirs,
+		(struct spec){ CROWD, c.o.quick ? 300 : 2000, 1, TWO_CPUS });
 	stop_all(&ours, &theirs);
 	return report_close();
 }

@@ -43,7 +43,7 @@ int hvstub_connect(void)
 	return hvp_connect(sock);
 }
 
-void hvstub_start(const char *const *extra_args)
+void hvstub_spawn(const char *const *extra_args)
 {
 	const char *argv[16] = { HV_STUB_PATH, "--socket", sock, "--dom0-mem", "1M" };
 	unsigned argc = 5;
@@ -68,6 +68,14 @@ void hvstub_start(const char *const *extra_args)
 		execv(HV_STUB_PATH, (char *const *)argv);
 		_exit(127);
 	}
+}
+
+void hvstub_start(const char *const *extra_args)
+{
+	char log[128];
+
+	hvstub_spawn(extra_args);
+	snprintf(log, sizeof(log), "%s/hv-stub.log", dir);
 	/* Ready when it accepts a connection (up to 10 s on a slow host). */
 	for (int i = 0; i < 1000; i++) {
 		int s = hvstub_connect();

@@ -16,6 +16,8 @@
 /* Start hv-stub on a socket in a fresh directory, with @extra_args (a
  * NULL-terminated list, or NULL) added to its command line. */
 void hvstub_start(const char *const *extra_args);
+/* Start it and return at once (for a start that is meant to fail). */
+void hvstub_spawn(const char *const *extra_args);
 void hvstub_stop(void);
 /* Wait up to 10 s for hv-stub to exit by itself; its wait status, or -1
  * if it still runs (then killed).  The directory is left for its log

@@ -563,7 +563,7 @@ Test(hvstub_xs, a_xenstore_daemon_that_fails_to_start_stops_hvstub)
 	int status;
 
 	make_dir();
-	hvstub_start((const char *const[]){ "--xenstored", "/bin/false",
+	hvstub_spawn((const char *const[]){ "--xenstored", "/bin/false",
 					    "--xenstore", xs_sock, NULL });
 	status = hvstub_wait_exit();
 	cr_assert_neq(status, -1, "hv-stub kept running without XenStore");

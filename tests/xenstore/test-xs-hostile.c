@@ -604,7 +604,7 @@ Test(xs_hostile, clients_that_send_and_close_without_reading_are_reaped)
 		}
 		/* a client in the middle of the crowd is served, without
 		 * waiting for the crowd (each turn of the daemon's loop
-		 * takes at most 32 new clients, and visits only those it
+		 * takes at most 16 new clients, and visits only those it
 		 * touched) */
 		start = now_us();
 		cr_assert_eq(sdrv_xs_read(dom0, 0, "/bystander", buf,

@@ -120,10 +120,8 @@ void conn_free(struct conn *c)
 	}
 	drop_output(c);
 	free(c->stash);
-	if (c->fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->fd >= 0) /* its only descriptor: closing leaves epoll too */
 		close(c->fd);
-	}
 	if (c->domain)
 		c->domain->conn = NULL;
 	d->stats.connections--;
@@ -283,8 +281,14 @@ void conn_update_epoll(struct conn *c)
 
 	if (c->fd < 0 || c->dead || c->epoll_events == events)
 		return;
+	/* A new connection joins here (see accept_some()). */
+	if (epoll_ctl(c->d->epfd, c->epoll_events ? EPOLL_CTL_MOD
+						  : EPOLL_CTL_ADD,
+		      c->fd, &ev)) {
+		conn_kill(c, "cannot be watched (epoll)");
+		return;
+	}
 	c->epoll_events = events;
-	epoll_ctl(c->d->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 bool conn_feed_stash(struct conn *c)

@@ -207,15 +207,19 @@ void xsd_stop(struct xsd *d)
 		return;
 }
 
-/* Up to XSD_ACCEPT_BATCH new connections; the listening socket stays
- * readable for the rest (level-triggered), served next turn. */
+/*
+ * Up to XSD_ACCEPT_BATCH new connections; the listening socket stays
+ * readable for the rest (level-triggered), served next turn.  A new
+ * client's first request is usually there already: it is read at once,
+ * and the connection joins epoll only in settle(), if it is still alive
+ * then, so one that sent, closed and left costs no epoll registration.
+ */
 static void accept_some(struct xsd *d)
 {
 	for (unsigned i = 0; i < XSD_ACCEPT_BATCH; i++) {
 		int fd = accept4(d->listen_fd, NULL, NULL,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 		struct conn *c;
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 
 		if (fd < 0)
 			return;
@@ -224,19 +228,14 @@ static void accept_some(struct xsd *d)
 			close(fd);
 			return;
 		}
-		c->epoll_events = ev.events;
-		ev.data.ptr = c;
-		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev)) {
-			conn_free(c);
-			return;
-		}
+		conn_mark_dirty(c);
+		conn_socket_in(c);
 	}
 }
 
 /* After every turn, for each connection the turn touched: push queued
  * output, re-arm, reap the dead.  Connections touched meanwhile (events
- * to other watchers) join the list and are visited too.  Memory of freed
- * connections goes back to the system in bulk. */
+ * to other watchers) join the list and are visited too. */
 static void settle(struct xsd *d)
 {
 	struct conn *c;
@@ -270,7 +269,16 @@ static void settle(struct xsd *d)
 			conn_update_epoll(c);
 		}
 	}
-	if (d->freed_since_trim >= 64) {
+}
+
+/* Idle: give the memory of freed connections back to the system, once
+ * enough went (a trim walks the heap: never on a busy turn). */
+#define TRIM_AFTER_FREED 64
+#define TRIM_IDLE_MS 100
+
+static void trim_if_idle(struct xsd *d, int events)
+{
+	if (events == 0 && d->freed_since_trim >= TRIM_AFTER_FREED) {
 		malloc_trim(0);
 		d->freed_since_trim = 0;
 	}
@@ -278,14 +286,20 @@ static void settle(struct xsd *d)
 
 int xsd_run(struct xsd *d)
 {
-	struct epoll_event evs[64];
+	struct epoll_event evs[XSD_EVENTS_PER_TURN];
 	bool rings_busy = false;
 
 	for (;;) {
 		/* Guests whose rings still hold requests, or who wait for
 		 * write credit, bring us back without an event. */
 		int wake = rings_busy ? 0 : domain_next_wakeup_ms(d);
-		int n = epoll_wait(d->epfd, evs, 64, wake);
+		int timeout = wake;
+		int n;
+
+		if (d->freed_since_trim >= TRIM_AFTER_FREED &&
+		    (timeout < 0 || timeout > TRIM_IDLE_MS))
+			timeout = TRIM_IDLE_MS;
+		n = epoll_wait(d->epfd, evs, XSD_EVENTS_PER_TURN, timeout);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -337,6 +351,7 @@ int xsd_run(struct xsd *d)
 		if (rings_busy || wake >= 0)
 			rings_busy = domain_poll_all(d);
 		settle(d);
+		trim_if_idle(d, n);
 	}
 }
 

@@ -71,7 +71,8 @@ struct conn {
 	size_t out_bytes;
 	uint32_t out_replies;
 	bool events_lost; /* resend each watch once the queue drains */
-	uint32_t epoll_events; /* what epoll watches for (sockets) */
+	uint32_t epoll_events; /* what epoll watches for (sockets); 0: not
+				* in epoll yet */
 
 	/* A whole request held back by the write rate limit (guests): it
 	 * is handled first once the connection has credit again. */
@@ -122,7 +123,10 @@ struct xsd {
 #define XSD_OUT_BATCH 64
 /* Connections accepted per wake-up: a burst of clients waits its turn
  * behind those already served. */
-#define XSD_ACCEPT_BATCH 32
+#define XSD_ACCEPT_BATCH 16
+/* Events one turn of the loop takes: what a request waits behind at
+ * worst (a turn is then bookkept: output sent, the dead freed). */
+#define XSD_EVENTS_PER_TURN 16
 
 /* Milliseconds on the monotonic clock. */
 uint64_t xsd_now_ms(void);
