@@ -43,6 +43,18 @@ refused() {
 	fi
 }
 
+# fails PROG TEXT ARGS...: a failed operation: exit 1, one line saying TEXT
+fails() {
+	local prog=$1 text=$2
+	shift 2
+	if run "$prog" 1 "$@" && [ "$(wc -l < "$tmp/err")" -eq 1 ] &&
+		grep -q -F -- "$text" "$tmp/err"; then
+		ok
+	else
+		bad "$(basename "$prog") $*: expected exit 1 and one line saying '$text', got exit $got: $(cat "$tmp/err")"
+	fi
+}
+
 # says PROG TEXT ARGS...: the error line also says TEXT (the limit, ...)
 says() {
 	local prog=$1 text=$2
@@ -100,6 +112,16 @@ for spec in "$@"; do
 		refused "$prog" stray-word stray-word
 		says "$prog" "--hv-stub" --domid 5
 		says "$prog" "NAME=NUMBER" --quota nodes
+		fails "$prog" "directory $tmp/missing does not exist" \
+			--socket "$tmp/missing/socket"
+		# a socket a live daemon serves is not taken over
+		"$prog" --socket "$tmp/live.sock" 2> /dev/null &
+		live=$!
+		for _ in $(seq 100); do [ -S "$tmp/live.sock" ] && break; sleep 0.05; done
+		fails "$prog" "another XenStore daemon is serving it" \
+			--socket "$tmp/live.sock"
+		kill "$live"
+		wait "$live" 2> /dev/null
 		;;
 	*)	# the benchmarks and demos take options only
 		refused "$prog" stray-word stray-word
