@@ -76,6 +76,17 @@ struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged)
 	return c;
 }
 
+size_t conn_memory(const struct conn *c)
+{
+	size_t bytes = xs_store_owned_bytes(&c->d->store, c->domid);
+
+	for (const struct watch *w = c->watches; w; w = w->next)
+		bytes += sizeof(*w) + w->path_len + strlen(w->token) + 2;
+	for (const struct txn *t = c->txns; t; t = t->next)
+		bytes += sizeof(*t) + (t->tx ? xs_tx_bytes(t->tx) : 0);
+	return bytes;
+}
+
 void conn_mark_dirty(struct conn *c)
 {
 	if (c->dirty)

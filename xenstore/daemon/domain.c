@@ -17,21 +17,6 @@
 
 #include "xsd_internal.h"
 
-size_t domain_memory(struct xsd *d, uint16_t domid)
-{
-	size_t bytes = xs_store_owned_bytes(&d->store, domid);
-
-	for (struct conn *c = d->conns; c; c = c->next) {
-		if (c->domid != domid || c->privileged)
-			continue;
-		for (struct watch *w = c->watches; w; w = w->next)
-			bytes += sizeof(*w) + w->path_len + strlen(w->token) + 2;
-		for (struct txn *t = c->txns; t; t = t->next)
-			bytes += sizeof(*t) + (t->tx ? xs_tx_bytes(t->tx) : 0);
-	}
-	return bytes;
-}
-
 struct domain *domain_find(struct xsd *d, uint16_t domid)
 {
 	for (struct domain *dom = d->domains; dom; dom = dom->next)

@@ -143,7 +143,7 @@ static int node_checked(struct req *r, unsigned need,
 static bool memory_allows(const struct conn *c, size_t more)
 {
 	return !quota_applies(c) ||
-	       domain_memory(c->d, c->domid) + more <= c->d->cfg.quota.memory;
+	       conn_memory(c) + more <= c->d->cfg.quota.memory;
 }
 
 /* Whether built node @n is within the node-size quota. */
@@ -672,7 +672,7 @@ static bool txn_over_bounds(const struct conn *c, const struct txn *t)
 
 	return xs_tx_bytes(t->tx) > q->tx_bytes ||
 	       xs_tx_nr_entries(t->tx) > q->tx_nodes ||
-	       (quota_applies(c) && domain_memory(c->d, c->domid) > q->memory);
+	       (quota_applies(c) && conn_memory(c) > q->memory);
 }
 
 static int do_transaction_start(struct req *r, struct args *a)

@@ -139,6 +139,10 @@ struct conn *conn_new(struct xsd *d, int fd, uint16_t domid, bool privileged);
 void conn_free(struct conn *c);
 /* Mark for teardown (with a reason for the log); settle() frees it. */
 void conn_kill(struct conn *c, const char *why);
+/* Bytes @c's domain holds against its memory quota: the nodes it owns,
+ * the connection's watches and open transactions.  The quota applies to
+ * guests, whose one connection is their ring: nothing else to count. */
+size_t conn_memory(const struct conn *c);
 /* Put @c on the list settle() visits after this turn. */
 void conn_mark_dirty(struct conn *c);
 /* Milliseconds until a throttled connection may go on (0: it may now,
@@ -210,9 +214,7 @@ struct domain *domain_find(struct xsd *d, uint16_t domid);
 /* Drop the connection; the domain's nodes pass to domain 0 and entries
  * granting it access go (xs_store_disown()); fires @releaseDomain. */
 void domain_release(struct xsd *d, struct domain *dom);
-/* Bytes domain @domid holds against its memory quota: the nodes it owns,
- * its watches, its open transactions. */
-size_t domain_memory(struct xsd *d, uint16_t domid);
+
 /* Drain every introduced ring (called on an event channel upcall, and when
  * a throttled guest may go on), one request per guest in turn, for a
  * bounded number of rounds.  Return: whether rings may hold more (call
