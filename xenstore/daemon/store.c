@@ -316,6 +316,32 @@ static bool names(const struct xs_node *n, uint16_t domid)
 	return false;
 }
 
+/* @n with @domid's entries dropped and its ownership, if @domid's, passed
+ * to dom0, stored in its place.  Return: 0 or -ENOMEM. */
+static int disown_node(struct xs_store *s, const struct xs_node *n,
+		       uint16_t domid)
+{
+	struct sdrv_xs_perm *perms = malloc(n->nr_perms * sizeof(*perms));
+	struct xs_node *n2 = NULL;
+	uint32_t kept = 0;
+
+	if (perms) {
+		/* the owner's entry stays first, now dom0's */
+		for (uint32_t j = 0; j < n->nr_perms; j++)
+			if (j == 0 || n->perms[j].domid != domid)
+				perms[kept++] = n->perms[j];
+		if (perms[0].domid == domid)
+			perms[0].domid = 0;
+		n2 = xs_node_with_perms(n, perms, kept);
+		free(perms);
+	}
+	if (!n2 || store_put(s, n2)) {
+		xs_node_free(n2);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int xs_store_disown(struct xs_store *s, uint16_t domid)
 {
 	char **paths = NULL;
@@ -351,26 +377,9 @@ int xs_store_disown(struct xs_store *s, uint16_t domid)
 	for (size_t i = 0; i < nr; i++) {
 		const struct xs_node *n =
 			store_get(s, paths[i], strlen(paths[i]));
-		struct sdrv_xs_perm *perms;
-		uint32_t kept = 0;
-		struct xs_node *n2;
 
-		if (!err && n && (perms = malloc(n->nr_perms * sizeof(*perms)))) {
-			/* the owner's entry stays first, now dom0's */
-			for (uint32_t j = 0; j < n->nr_perms; j++)
-				if (j == 0 || n->perms[j].domid != domid)
-					perms[kept++] = n->perms[j];
-			if (perms[0].domid == domid)
-				perms[0].domid = 0;
-			n2 = xs_node_with_perms(n, perms, kept);
-			free(perms);
-			if (!n2 || store_put(s, n2)) {
-				xs_node_free(n2);
-				err = -ENOMEM;
-			}
-		} else if (!err && n) {
-			err = -ENOMEM;
-		}
+		if (!err && n)
+			err = disown_node(s, n, domid);
 		free(paths[i]);
 	}
 	free(paths);
