@@ -278,11 +278,8 @@ static uint64_t parse_options(struct hvd *d, int argc, char **argv,
 					      SDRV_PAGE_SIZE);
 			break;
 		case 'c':
-			if (!strcmp(optarg, "destroy"))
-				d->default_on_crash = HVP_ON_CRASH_DESTROY;
-			else if (!strcmp(optarg, "preserve"))
-				d->default_on_crash = HVP_ON_CRASH_PRESERVE;
-			else
+			d->default_on_crash = hvp_on_crash_parse(optarg);
+			if (!d->default_on_crash)
 				cli_usage_error("--on-crash '%s': expected destroy or preserve",
 						optarg);
 			break;

@@ -54,6 +54,15 @@ void hvp_close_fds(int *fds, unsigned n)
 			close(fds[i]);
 }
 
+uint32_t hvp_on_crash_parse(const char *word)
+{
+	if (!strcmp(word, "destroy"))
+		return HVP_ON_CRASH_DESTROY;
+	if (!strcmp(word, "preserve"))
+		return HVP_ON_CRASH_PRESERVE;
+	return 0;
+}
+
 long hvp_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds,
 	      int flags)
 {

@@ -38,4 +38,8 @@ long hvp_request_once(const char *path, uint16_t type, const void *payload,
 /* Close every fd in @fds[0..n). */
 void hvp_close_fds(int *fds, unsigned n);
 
+/* "destroy" or "preserve" (--on-crash) as HVP_ON_CRASH_*, or 0 when @word
+ * is neither. */
+uint32_t hvp_on_crash_parse(const char *word);
+
 #endif

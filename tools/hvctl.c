@@ -44,11 +44,12 @@ static int request(uint16_t type, const void *payload, size_t len, size_t *rlen)
 
 static uint32_t on_crash_arg(const char *v)
 {
-	if (!strcmp(v, "destroy"))
-		return HVP_ON_CRASH_DESTROY;
-	if (!strcmp(v, "preserve"))
-		return HVP_ON_CRASH_PRESERVE;
-	cli_usage_error("--on-crash '%s': expected destroy or preserve", v);
+	uint32_t how = hvp_on_crash_parse(v);
+
+	if (!how)
+		cli_usage_error("--on-crash '%s': expected destroy or preserve",
+				v);
+	return how;
 }
 
 static int cmd_create(int argc, char **argv)
