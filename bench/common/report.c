@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "timing.h"
 
 double row_ratio(const struct row *r)
 {
@@ -37,37 +37,48 @@ static struct {
 	bool csv_failed;
 } run;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
+/* What the running benchmark measures, for its --help. */
+static const char *bench_about;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+static void bench_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: %s [OPTION]...\n%s\n\n"
+		"  --quick         short runs (for the demo)\n"
+		"  --out DIR       where %s.csv and %s.svg go (default: "
+		"bench-results)\n"
+		"  --reps N        repetitions per row, 1 to %d; the row reports "
+		"medians\n"
+		"  --filter TEXT   only rows whose \"section workload\" contains "
+		"TEXT\n"
+		"  -h, --help      show this help and exit\n"
+		"      --version   show the version and exit\n"
+		"\nEach row runs splitdrv and its peer in turn and reports the "
+		"median of the\nper-repetition ratios (> 1: splitdrv better).  "
+		"Only ratios within one run mean\nanything: timings swing as the "
+		"host moves the vCPUs.\n",
+		cli_program(), bench_about, cli_program(), cli_program(),
+		REPORT_MAX_REPS);
 }
 
 void bench_parse(int argc, char **argv, const char *about,
-		 const struct bench_extra_opt *extra, unsigned nr_extra,
 		 struct bench_opts *o)
 {
-	enum { OPT_QUICK = 1000, OPT_OUT, OPT_REPS, OPT_FILTER, OPT_VERSION,
-	       OPT_EXTRA };
-	struct option longopts[8 + 8] = {
+	enum { OPT_QUICK = 1000, OPT_OUT, OPT_REPS, OPT_FILTER };
+	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, OPT_QUICK },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "reps", required_argument, NULL, OPT_REPS },
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
 	};
-	unsigned nr = 6;
 	int opt;
 
 	cli_init(argv[0]);
+	bench_about = about;
 	*o = (struct bench_opts){ .out = "bench-results" };
-	for (unsigned i = 0; i < nr_extra && nr < 15; i++)
-		longopts[nr++] = (struct option){ extra[i].name,
-						  required_argument, NULL,
-						  OPT_EXTRA + (int)i };
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -84,38 +95,8 @@ void bench_parse(int argc, char **argv, const char *about,
 		case OPT_FILTER:
 			o->filter = optarg;
 			break;
-		case 'h':
-			printf("Usage: %s [OPTION]...\n%s\n\n"
-			       "  --quick         short runs (for the demo)\n"
-			       "  --out DIR       where %s.csv and %s.svg go "
-			       "(default: bench-results)\n"
-			       "  --reps N        repetitions per row, 1 to %d; "
-			       "the row reports medians\n"
-			       "  --filter TEXT   only rows whose \"section "
-			       "workload\" contains TEXT\n",
-			       cli_program(), about, cli_program(),
-			       cli_program(), REPORT_MAX_REPS);
-			for (unsigned i = 0; i < nr_extra; i++)
-				printf("  --%s %-*s %s\n", extra[i].name,
-				       (int)(14 - strlen(extra[i].name)),
-				       extra[i].value_name, extra[i].help);
-			printf("  -h, --help      show this help and exit\n"
-			       "      --version   show the version and exit\n"
-			       "\nEach row runs splitdrv and its peer in turn "
-			       "and reports the median of the\nper-repetition "
-			       "ratios (> 1: splitdrv better).  Only ratios "
-			       "within one run mean\nanything: timings swing "
-			       "as the host moves the vCPUs.\n");
-			exit(0);
-		case OPT_VERSION:
-			cli_print_version();
-			exit(0);
 		default:
-			if (opt >= OPT_EXTRA && opt < OPT_EXTRA + (int)nr_extra) {
-				*extra[opt - OPT_EXTRA].value = optarg;
-				break;
-			}
-			cli_getopt_error(opt, argv);
+			cli_getopt_other(opt, argv, bench_usage);
 		}
 	}
 	cli_no_operands(argc, argv, optind);
@@ -141,7 +122,7 @@ void report_open(const char *name, const char *title,
 	run.name = name;
 	run.title = title;
 	run.expected_rows = expected_rows;
-	run.start_ns = mono_ns();
+	run.start_ns = now_ns();
 	snprintf(run.csv, sizeof(run.csv), "%s/%s.csv", o->out, name);
 	snprintf(run.svg, sizeof(run.svg), "%s/%s.svg", o->out, name);
 	if (expected_rows)
@@ -197,7 +178,7 @@ void report_print(const struct row *r)
 
 int report_close(void)
 {
-	double secs = (double)(mono_ns() - run.start_ns) / 1e9;
+	double secs = (double)(now_ns() - run.start_ns) / 1e9;
 
 	if (run.csv_failed || report_write_csv(run.csv, run.rows, run.nr_rows)) {
 		cli_error("%s: cannot write: %s", run.csv, strerror(errno));

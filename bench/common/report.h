@@ -56,22 +56,13 @@ struct bench_opts {
 	const char *filter; /* only rows whose "section workload" has it */
 };
 
-/* An option of one benchmark beyond the common ones: --NAME VALUE. */
-struct bench_extra_opt {
-	const char *name;
-	const char *value_name; /* "DIR" */
-	const char *help;
-	const char **value; /* set from the command line */
-};
-
 /*
- * bench_parse() - the common options (--quick, --out DIR, --reps N,
- * --filter TEXT, --help, --version) and @extra; a wrong word is a one-line
+ * bench_parse() - the options every benchmark takes (--quick, --out DIR,
+ * --reps N, --filter TEXT, --help, --version); a wrong word is a one-line
  * usage error (exit 2).  @about is the help's description: what is
  * measured, against which peer.
  */
 void bench_parse(int argc, char **argv, const char *about,
-		 const struct bench_extra_opt *extra, unsigned nr_extra,
 		 struct bench_opts *o);
 
 /* Whether --filter selects the row "@section @workload". */

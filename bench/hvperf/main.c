@@ -149,7 +149,7 @@ int main(int argc, char **argv)
 		    "domains: grant copy against memcpy, grant\nmap+unmap "
 		    "against mmap+munmap, a notify round trip against a raw "
 		    "eventfd.",
-		    NULL, 0, &c.o);
+		    &c.o);
 	if (c.o.quick) {
 		c.copy_bytes = 32ull << 20;
 		c.maps = 20000;

@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 		    "trips, latency;\nthreads and processes; busy-poll, eventfd "
 		    "and spin-then-sleep notification)\nand its SPSC ring "
 		    "against DPDK's rte_ring (SP/SC, bursts 1, 8, 32).",
-		    NULL, 0, &c.o);
+		    &c.o);
 	c.reps = c.o.reps ? c.o.reps : c.o.quick ? 3 : 5;
 	cfg = &c;
 	c.stream_count = c.o.quick ? 2000000 : 20000000;

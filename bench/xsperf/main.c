@@ -662,7 +662,7 @@ int main(int argc, char **argv)
 		    "socket), both driven by the same clients:\nwrite+read "
 		    "pairs, transactions, watch events, the daemons' CPU per "
 		    "request.",
-		    NULL, 0, &c.o);
+		    &c.o);
 	if (c.o.quick) {
 		c.ops = 4000;
 		c.events = 50;
