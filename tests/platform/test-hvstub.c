@@ -114,6 +114,33 @@ Test(hvstub, well_formed_nonsense_gets_an_error_each)
 	assert_hvstub_fine();
 }
 
+Test(hvstub, detach_and_shutdown_out_of_turn_are_refused)
+{
+	static const unsigned char junk[64] = { 0xff, 0x13, 0x37 };
+	struct hvp_attach six = { .domid = 6 };
+	int s = hvstub_connect();
+
+	/* letting go of a domain one does not hold */
+	cr_assert_eq(raw_request(s, HVP_DETACH, NULL, 0), -ENOTCONN);
+	cr_assert_eq(raw_request(s, HVP_SHUTDOWN, junk, sizeof(junk)), -ENOTCONN);
+	cr_assert_eq(raw_request(s, HVP_DETACH, junk, sizeof(junk)), -ENOTCONN);
+	/* held once, let go once: the second is out of turn, the domain
+	 * lives on and may be taken again */
+	cr_assert_eq(hvstub_create(6, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &six, sizeof(six)), 0);
+	cr_assert_eq(raw_request(s, HVP_DETACH, junk, sizeof(junk)), 0);
+	cr_assert_eq(raw_request(s, HVP_DETACH, NULL, 0), -ENOTCONN);
+	cr_assert_eq(hvstub_control(HVP_SHOW, 6), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &six, sizeof(six)), 0);
+	cr_assert_eq(raw_request(s, HVP_SHUTDOWN, NULL, 0), 0);
+	cr_assert_eq(raw_request(s, HVP_SHUTDOWN, NULL, 0), -ENOTCONN);
+	for (int i = 0; i < 1000 && hvstub_control(HVP_SHOW, 6) == 0; i++)
+		usleep(10000);
+	cr_assert_eq(hvstub_control(HVP_SHOW, 6), -ENOENT);
+	close(s);
+	assert_hvstub_fine();
+}
+
 Test(hvstub, an_attached_domain_sending_garbage_is_torn_down_alone)
 {
 	struct sdrv_platform *u;
