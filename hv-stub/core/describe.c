@@ -71,7 +71,10 @@ int hv_domain_describe(struct hv *hv, sdrv_domid_t id, FILE *f)
 			flags & SDRV_GTF_readonly ? "ro" : "rw",
 			flags & SDRV_GTF_reading ? ",reading" : "",
 			flags & SDRV_GTF_writing ? ",writing" : "",
-			d->active[ref].readers + d->active[ref].writers);
+			sdrv_gnt_pin_count(&(struct sdrv_gnt_granter){
+						   .active = d->active,
+						   .nr_entries = hv_nr_grant_entries(d) },
+					   ref));
 	}
 	fprintf(f, "grants mapped (handle granter ref mode):\n");
 	for (uint32_t h = 0; h < HV_MAPTRACK_MAX; h++)

@@ -34,6 +34,23 @@ void hv_fini(struct hv *hv)
 	pthread_rwlock_destroy(&hv->kick_lock);
 }
 
+static size_t active_bytes(const struct hv_domain *d)
+{
+	return (size_t)hv_nr_grant_entries(d) * sizeof(struct sdrv_gnt_active);
+}
+
+/* Memory shared with other processes: a memfd of @bytes, mapped here. */
+static void *shared_alloc(const char *name, size_t bytes, int *fd)
+{
+	void *mem;
+
+	*fd = memfd_create(name, MFD_CLOEXEC);
+	if (*fd < 0 || ftruncate(*fd, (off_t)bytes) < 0)
+		return NULL;
+	mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
 /* Frees @d; closing its upcall fd waits for sends kicking it. */
 static void domain_free(struct hv *hv, struct hv_domain *d)
 {
@@ -47,8 +64,11 @@ static void domain_free(struct hv *hv, struct hv_domain *d)
 		close(d->upcall_fd);
 		pthread_rwlock_unlock(&hv->kick_lock);
 	}
+	if (d->active)
+		munmap(d->active, active_bytes(d));
+	if (d->active_fd >= 0)
+		close(d->active_fd);
 	free(d->ports);
-	free(d->active);
 	free(d->maptrack);
 	free(d);
 }
@@ -67,6 +87,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	d->mem_fd = d->active_fd = d->upcall_fd = -1;
 	d->id = id;
 	snprintf(d->name, sizeof(d->name), "%s", name);
 	d->privileged = privileged;
@@ -77,7 +98,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	/* Blocking, so a waiter can sleep in read() alone; a write never
 	 * blocks in practice: one per upcall, the counter cannot fill. */
 	d->upcall_fd = eventfd(0, EFD_CLOEXEC);
-	d->active = calloc(hv_nr_grant_entries(d), sizeof(*d->active));
+	d->active = shared_alloc("grant-active", active_bytes(d), &d->active_fd);
 	d->maptrack = calloc(HV_MAPTRACK_MAX, sizeof(*d->maptrack));
 	d->ports = calloc(SDRV_EVTCHN_2L_NR_PORTS, sizeof(*d->ports));
 	if (d->mem_fd < 0 || d->upcall_fd < 0 ||
@@ -110,19 +131,9 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	return err;
 }
 
-/* Pins of @d's grants held by other domains. */
-static uint64_t pins_of(const struct hv_domain *d)
-{
-	uint64_t pins = 0;
-
-	for (uint32_t ref = 0; ref < hv_nr_grant_entries(d); ref++)
-		pins += (uint64_t)d->active[ref].readers + d->active[ref].writers;
-	return pins;
-}
-
 void hv_zombie_check(struct hv *hv, struct hv_domain *d)
 {
-	if (d->dying && pins_of(d) == 0 && d->frame_copies == 0) {
+	if (d->dying && d->hv_pins == 0 && d->frame_copies == 0) {
 		hv->domains[d->id] = NULL;
 		domain_free(hv, d);
 	}

@@ -14,101 +14,33 @@
 
 #include <string.h>
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the flags|domid word below assumes little-endian"
-#endif
+/* The lock token of pins hv-stub's core makes itself (backends that pin
+ * on their own are given others, see hv_domain_pin_token()). */
+#define HV_PIN_TOKEN 1u
 
 struct pin {
 	struct hv_domain *granter;
-	sdrv_grant_ref_t ref;
-	bool readonly;
-	uint32_t frame;
+	struct sdrv_gnt_pin gp;
 };
-
-/* Entry @ref of @g's grant table (its first frames); ref already checked. */
-static struct sdrv_grant_entry_v1 *entry(struct hv_domain *g,
-					 sdrv_grant_ref_t ref)
-{
-	return (struct sdrv_grant_entry_v1 *)(void *)g->mem + ref;
-}
-
-/* Flags and domid as one word: flags in bits 0-15, domid in 16-31. */
-static uint32_t *entry_word(struct hv_domain *g, sdrv_grant_ref_t ref)
-{
-	return (uint32_t *)(void *)entry(g, ref);
-}
-
-/* Clear @bits in the entry's flags (the granter may write it meanwhile). */
-static void clear_flags(struct hv_domain *g, sdrv_grant_ref_t ref, uint16_t bits)
-{
-	/* pairs with the acquire in sdrv_gnttab_end_access() */
-	__atomic_fetch_and(&entry(g, ref)->flags, (uint16_t)~bits,
-			   __ATOMIC_RELEASE);
-}
 
 static void unpin(struct pin *p)
 {
-	struct hv_active *act = &p->granter->active[p->ref];
+	struct sdrv_gnt_granter g = hv_granter(p->granter);
 
-	if (p->readonly)
-		act->readers--;
-	else
-		act->writers--;
-	if (act->writers == 0)
-		clear_flags(p->granter, p->ref,
-			    act->readers ? SDRV_GTF_writing
-					 : SDRV_GTF_writing | SDRV_GTF_reading);
+	sdrv_gnt_pin_drop(&g, HV_PIN_TOKEN, &p->gp);
+	p->granter->hv_pins--;
 }
 
-/* Pin @ref of @p->granter for @caller; fills p->frame.  Lock held. */
+/* Pin @p->gp.ref of @p->granter for @caller; fills p->gp.frame.  Lock
+ * held. */
 static int pin(struct hv_domain *caller, struct pin *p)
 {
-	struct hv_domain *g = p->granter;
-	struct hv_active *act;
-	uint32_t *word, old, want;
-	unsigned tries;
+	struct sdrv_gnt_granter g = hv_granter(p->granter);
+	int st = sdrv_gnt_pin_take(&g, caller->id, HV_PIN_TOKEN, &p->gp);
 
-	if (p->ref >= hv_nr_grant_entries(g))
-		return SDRV_GNTST_bad_gntref;
-	word = entry_word(g, p->ref);
-	want = p->readonly ? SDRV_GTF_reading
-			   : SDRV_GTF_reading | SDRV_GTF_writing;
-	old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
-	for (tries = 0; tries < HV_PIN_RETRIES; tries++) {
-		uint16_t flags = (uint16_t)old, domid = (uint16_t)(old >> 16);
-
-		if ((flags & SDRV_GTF_type_mask) != SDRV_GTF_permit_access ||
-		    domid != caller->id)
-			return SDRV_GNTST_general_error;
-		if (!p->readonly && (flags & SDRV_GTF_readonly))
-			return SDRV_GNTST_permission_denied;
-		/* pairs with the release in sdrv_gnttab_grant_access() */
-		if (__atomic_compare_exchange_n(word, &old, old | want, false,
-						__ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-	}
-	if (tries == HV_PIN_RETRIES)
-		return SDRV_GNTST_eagain; /* the granter keeps rewriting it */
-	act = &g->active[p->ref];
-	if (act->readers + act->writers == 0) {
-		/* First pin: take the frame now and keep it. */
-		uint32_t frame = __atomic_load_n(&entry(g, p->ref)->frame,
-						 __ATOMIC_RELAXED);
-
-		if (frame < HV_RESERVED_FRAMES || frame >= g->nr_frames) {
-			clear_flags(g, p->ref, (uint16_t)want);
-			return SDRV_GNTST_bad_page;
-		}
-		act->frame = frame;
-		act->mapper = caller->id;
-	}
-	if (p->readonly)
-		act->readers++;
-	else
-		act->writers++;
-	p->frame = act->frame;
-	return SDRV_GNTST_okay;
+	if (st == SDRV_GNTST_okay)
+		p->granter->hv_pins++;
+	return st;
 }
 
 int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
@@ -116,7 +48,7 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 		 sdrv_grant_handle_t *handle, uint32_t *frame)
 {
 	struct hv_domain *c, *g;
-	struct pin p = { .ref = ref, .readonly = readonly };
+	struct pin p = { .gp = { .ref = ref, .readonly = readonly } };
 	int st = SDRV_GNTST_okay;
 	uint32_t h;
 
@@ -143,7 +75,7 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 					       .ref = ref };
 	c->nr_maps++;
 	*handle = h;
-	*frame = p.frame;
+	*frame = p.gp.frame;
 out:
 	pthread_mutex_unlock(&hv->lock);
 	return st;
@@ -154,10 +86,11 @@ void hv_unmap_locked(struct hv *hv, struct hv_domain *d, uint32_t h)
 	struct hv_maptrack *m = &d->maptrack[h];
 	/* The granter may be dying (a zombie): it stays in the table until
 	 * its last pin goes, which may be this one. */
-	struct pin p = { .granter = hv->domains[m->granter], .ref = m->ref,
-			 .readonly = m->readonly };
+	struct pin p = { .granter = hv->domains[m->granter],
+			 .gp = { .ref = m->ref, .readonly = m->readonly } };
 
-	unpin(&p);
+	if (p.granter) /* kept as a zombie while this pin lasts */
+		unpin(&p);
 	m->in_use = false;
 	d->nr_maps--;
 	hv_zombie_check(hv, p.granter);
@@ -206,14 +139,15 @@ static int resolve(struct hv *hv, struct hv_domain *c,
 		d = hv_live_domain(hv, ptr->domid);
 		if (!d)
 			return SDRV_GNTST_bad_domain;
-		s->pin = (struct pin){ .granter = d, .ref = ptr->u.ref,
-				       .readonly = readonly };
+		s->pin = (struct pin){ .granter = d,
+				       .gp = { .ref = ptr->u.ref,
+					       .readonly = readonly } };
 		int st = pin(c, &s->pin);
 
 		if (st != SDRV_GNTST_okay)
 			return st;
 		s->pinned = true;
-		frame = s->pin.frame;
+		frame = s->pin.gp.frame;
 	} else {
 		/* A frame of one's own memory; only dom0 names another's. */
 		sdrv_domid_t id = ptr->domid == SDRV_DOMID_SELF ? c->id
@@ -277,6 +211,13 @@ unsigned hv_grant_copy(struct hv *hv, sdrv_domid_t caller,
 
 			src[i] = (struct side){ 0 };
 			dst[i] = (struct side){ 0 };
+			if (sg->len == 0) {
+				/* Nothing to copy: nothing is checked or
+				 * touched, whatever it names (Xen, since
+				 * XSA-448). */
+				sg->status = SDRV_GNTST_okay;
+				continue;
+			}
 			if (!c)
 				st = SDRV_GNTST_bad_domain;
 			else if ((uint32_t)sg->source.offset + sg->len > SDRV_PAGE_SIZE ||

@@ -27,6 +27,8 @@
 #include <splitdrv/grant.h>
 #include <splitdrv/platform.h>
 
+#include "../../grant/grant_pin.h"
+
 #define HV_MAX_DOMAINS 64u
 #define HV_NAME_MAX 32u
 /* Grant table frames at the start of every domain's memory (Xen's default
@@ -43,8 +45,6 @@
 #define HV_EVTCHN_DEFAULT_MAX 1024u
 /* Mappings one domain may hold at once (Xen's maptrack). */
 #define HV_MAPTRACK_MAX 4096u
-/* Attempts at pinning an entry the granter keeps rewriting (Xen: 4). */
-#define HV_PIN_RETRIES 4u
 
 /* One pin of a grant by one mapping domain, in the hypervisor's memory. */
 struct hv_maptrack {
@@ -54,13 +54,6 @@ struct hv_maptrack {
 	sdrv_grant_ref_t ref;
 };
 
-/* Per (granter, ref): how many mappings use it, and the frame they pinned
- * (the granter may rewrite the entry's frame; mappings keep the old one). */
-struct hv_active {
-	uint16_t readers, writers;
-	sdrv_domid_t mapper;
-	uint32_t frame;
-};
 
 /* One event channel port of a domain. */
 struct hv_port {
@@ -78,7 +71,13 @@ struct hv_domain {
 	unsigned char *mem; /* the memory, mapped in the hypervisor */
 	uint32_t nr_frames;
 	uint32_t gnttab_frames; /* frames 0 .. gnttab_frames-1 */
-	struct hv_active *active; /* one per grant entry */
+	/* One pin record per grant entry (grant/grant_pin.h), in a memfd
+	 * that privileged domains pinning on their own map too. */
+	int active_fd;
+	struct sdrv_gnt_active *active;
+	/* Pins hv-stub's core holds (maps, copies in progress): a destroyed
+	 * domain's memory stays while any remain. */
+	uint64_t hv_pins;
 	struct hv_maptrack *maptrack; /* HV_MAPTRACK_MAX handles */
 	uint32_t nr_maps; /* maptrack entries in use */
 	uint64_t generation; /* unique per creation: ids are reused */

@@ -21,6 +21,18 @@ static inline struct hv_domain *hv_live_domain(struct hv *hv, sdrv_domid_t id)
 	return hv->domains[id];
 }
 
+/* @d's grant table as a pinner sees it. */
+static inline struct sdrv_gnt_granter hv_granter(struct hv_domain *d)
+{
+	return (struct sdrv_gnt_granter){
+		.entries = (struct sdrv_grant_entry_v1 *)(void *)d->mem,
+		.active = d->active,
+		.nr_entries = hv_nr_grant_entries(d),
+		.first_frame = HV_RESERVED_FRAMES,
+		.nr_frames = d->nr_frames,
+	};
+}
+
 static inline struct sdrv_shared_info *hv_shinfo(struct hv_domain *d)
 {
 	return (struct sdrv_shared_info *)(void *)(d->mem + (size_t)HV_SHINFO_FRAME *

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
@@ -379,4 +380,92 @@ Test(grant, a_frame_copy_keeps_its_pages_while_the_domain_is_destroyed,
 		pthread_join(t, NULL);
 		cr_assert(fc.gone);
 	}
+}
+
+/* ---- issue 12's hostile run ---------------------------------------- */
+
+Test(grant, pin_counts_stop_short_of_wrapping, .timeout = 120)
+{
+	/* One read-only grant, its domid rewritten by the granter for each
+	 * of 17 mapping domains, each mapping it all its maptrack allows:
+	 * 17 x 4096 pins of one entry.  A 16-bit count wrapped to 0 there,
+	 * the granter could end access under 65,536 live mappings, and the
+	 * unmaps after its destruction touched a freed domain. */
+	enum { MAPPERS = 17, FIRST = 3 };
+	uint32_t ref = grant(FIRST, 40, true), frame, granted = 0, refused = 0;
+	struct sdrv_grant_entry_v1 *e = &gt.entries[ref];
+	static sdrv_grant_handle_t handles[MAPPERS][HV_MAPTRACK_MAX];
+	static unsigned nmaps[MAPPERS];
+
+	for (unsigned m = 0; m < MAPPERS; m++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "mapper%u", m);
+		cr_assert_eq(hv_domain_create(&hv, (sdrv_domid_t)(FIRST + m),
+					      name, FRAMES, true),
+			     0);
+		/* the hostile granter: a new grantee under live pins */
+		__atomic_store_n(&e->domid, (sdrv_domid_t)(FIRST + m),
+				 __ATOMIC_RELEASE);
+		nmaps[m] = 0;
+		for (unsigned i = 0; i < HV_MAPTRACK_MAX; i++) {
+			int st = hv_grant_map(&hv, (sdrv_domid_t)(FIRST + m), GUEST,
+					      ref, true, &handles[m][nmaps[m]],
+					      &frame);
+
+			if (st == SDRV_GNTST_okay) {
+				nmaps[m]++;
+				granted++;
+			} else {
+				cr_assert_eq(st, SDRV_GNTST_no_space,
+					     "mapper %u map %u: status %d", m, i,
+					     st);
+				refused++;
+			}
+		}
+	}
+	cr_log_info("%u pins granted, %u refused", granted, refused);
+	cr_assert_eq(granted, SDRV_GNT_PIN_MAX);
+	cr_assert_gt(refused, 0);
+	cr_assert_eq(sdrv_gnttab_end_access(&gt, ref), -SDRV_EBUSY,
+		     "no end of access under live mappings");
+	/* The granter goes; every mapper still unmaps what it holds. */
+	cr_assert_eq(hv_domain_destroy(&hv, GUEST), 0);
+	for (unsigned m = 0; m < MAPPERS; m++)
+		for (unsigned i = 0; i < nmaps[m]; i++)
+			cr_assert_eq(hv_grant_unmap(&hv, (sdrv_domid_t)(FIRST + m),
+						    handles[m][i]),
+				     SDRV_GNTST_okay);
+	cr_assert_eq(hv_domain_create(&hv, GUEST, "guest2", FRAMES, false), 0,
+		     "the granter's id is free after the last unmap");
+}
+
+Test(grant, zero_length_copies_are_ignored_whatever_they_name)
+{
+	uint32_t ref = grant(DOM0, 41, false);
+	struct sdrv_gnttab_copy segs[4] = {
+		/* garbage refs and domains, nothing to copy */
+		{ .source = { .u.ref = UINT32_MAX, .domid = 999 },
+		  .dest = { .u.gmfn = UINT64_MAX, .domid = SDRV_DOMID_SELF },
+		  .flags = SDRV_GNTCOPY_source_gref },
+		{ .source = { .u.gmfn = 5, .domid = 4000, .offset = 0xffff },
+		  .dest = { .u.ref = 12345, .domid = GUEST },
+		  .flags = SDRV_GNTCOPY_dest_gref },
+		/* a real one still goes, a bad non-empty one still fails */
+		{ .source = { .u.ref = ref, .domid = GUEST },
+		  .dest = { .u.gmfn = 22, .domid = SDRV_DOMID_SELF },
+		  .len = 16, .flags = SDRV_GNTCOPY_source_gref },
+		{ .source = { .u.ref = UINT32_MAX, .domid = GUEST },
+		  .dest = { .u.gmfn = 22, .domid = SDRV_DOMID_SELF },
+		  .len = 1, .flags = SDRV_GNTCOPY_source_gref },
+	};
+
+	memset(frame_ptr(GUEST, 41), 0x3c, SDRV_PAGE_SIZE);
+	cr_assert_eq(hv_grant_copy(&hv, DOM0, segs, 4), 1);
+	cr_assert_eq(segs[0].status, SDRV_GNTST_okay);
+	cr_assert_eq(segs[1].status, SDRV_GNTST_okay);
+	cr_assert_eq(segs[2].status, SDRV_GNTST_okay);
+	cr_assert_eq(segs[3].status, SDRV_GNTST_bad_gntref);
+	cr_assert_eq(frame_ptr(DOM0, 22)[15], 0x3c);
+	cr_assert_not(sdrv_gnttab_in_use(&gt, ref));
 }

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grant/grant_pin.h - Xen's pin protocol on a granter's grant entries: the
+ * one implementation of the checks that make a mapping or a copy of a
+ * grant safe, used by hv-stub's core (maps, and copies for unprivileged
+ * domains), by the in-process environment through that core, and by a
+ * privileged backend that copies out of a guest's memory itself.
+ *
+ * Two tables take part:
+ * - the granter's grant entries, in the granter's own memory, which the
+ *   granter rewrites at any moment: read as one flags|domid word, checked,
+ *   and marked GTF_reading/GTF_writing with a compare-and-swap against
+ *   exactly the word that was checked;
+ * - one active record per entry (struct sdrv_gnt_active), shared only by
+ *   the trusted parties (hv-stub and the privileged domains it hands them
+ *   to; never the granter): how many pins read and write the entry, and the
+ *   frame the first pin took.  A short lock in the record makes "count the
+ *   pin, then mark or clear the entry" one step for everyone, whichever
+ *   process pins.
+ *
+ * A pin that the granter's rewriting keeps failing gives up after
+ * SDRV_GNT_PIN_RETRIES (as Xen does); a count never passes
+ * SDRV_GNT_PIN_MAX (Xen refuses at 128 per kind; a wrapped count would let
+ * the granter end access under live mappings).
+ *
+ * Freestanding: atomics only.
+ */
+#ifndef SDRV_GRANT_PIN_H
+#define SDRV_GRANT_PIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <splitdrv/grant.h>
+
+#define SDRV_GNT_PIN_RETRIES 4u
+#define SDRV_GNT_PIN_MAX 0x7fffu
+
+/* One grant entry's pins, in memory shared by the trusted parties. */
+struct sdrv_gnt_active {
+	uint32_t lock; /* 0: free; else the holder's token */
+	uint16_t readers, writers; /* pins, at most SDRV_GNT_PIN_MAX each */
+	uint32_t frame; /* taken by the first pin, kept while pinned */
+	sdrv_domid_t mapper; /* who made the first pin (for hvctl show) */
+	uint16_t pad;
+};
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_active) == 16, "active record");
+
+/* What a pinner needs to know of one granter. */
+struct sdrv_gnt_granter {
+	struct sdrv_grant_entry_v1 *entries; /* in the granter's memory */
+	struct sdrv_gnt_active *active; /* nr_entries of them */
+	uint32_t nr_entries;
+	uint32_t first_frame; /* frames below (grant table, ...) never pinned */
+	uint32_t nr_frames; /* frames of the granter's memory */
+};
+
+/* One pin, as taken: what unpin and the crash log need. */
+struct sdrv_gnt_pin {
+	uint32_t ref;
+	bool readonly;
+	uint32_t frame; /* out of sdrv_gnt_pin_take() */
+};
+
+/**
+ * sdrv_gnt_pin_take() - pin entry @pin->ref of @g for @caller.
+ * @token: the lock holder's token (non-zero, unique to the process).
+ * Checks: the ref lies in the table; the entry permits access to @caller;
+ * not read-only unless @pin->readonly; a first pin's frame lies in the
+ * granter's memory outside its reserved frames; no count overflows.
+ * Return: SDRV_GNTST_okay with @pin->frame set, or a SDRV_GNTST_* error
+ * (nothing held).
+ */
+int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
+		      uint32_t token, struct sdrv_gnt_pin *pin);
+
+/* Drop a pin sdrv_gnt_pin_take() gave; the last one clears the entry's
+ * GTF_reading/GTF_writing so the granter may end access. */
+void sdrv_gnt_pin_drop(const struct sdrv_gnt_granter *g, uint32_t token,
+		       const struct sdrv_gnt_pin *pin);
+
+/* Pins of entry @ref now (both kinds), for leak checks and hvctl. */
+uint32_t sdrv_gnt_pin_count(const struct sdrv_gnt_granter *g, uint32_t ref);
+
+/* Release every active lock @token holds in @g: its holder died inside a
+ * pin or drop (a crashed backend); the counts it meant to change may be
+ * one off, the entries stay usable.  Return: how many were released. */
+unsigned sdrv_gnt_pin_break_locks(const struct sdrv_gnt_granter *g,
+				  uint32_t token);
+
+#endif
