@@ -158,6 +158,15 @@ static void conn_serve(struct hvd *d, unsigned slot, uint32_t events)
 
 		if (n == -EAGAIN)
 			break;
+		if (n == -EMSGSIZE || n == -EBADMSG) {
+			/* Framed, but too long or lying about its length:
+			 * that request fails, the domain stays. */
+			hvd_log("pid %d%s: %s message on the control socket; refused",
+				(int)c->pid, c->domid >= 0 ? " (a domain)" : "",
+				n == -EMSGSIZE ? "an oversized" : "a mislabelled");
+			hvd_refuse(d, c, (int)n);
+			continue;
+		}
 		if (n < 0) {
 			if (n == -EPROTO)
 				hvd_log("pid %d%s: malformed message on the control socket; closing the connection",

@@ -61,6 +61,10 @@ struct hvd {
  * Always replies unless the connection is to close. */
 void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
 
+/* Answer the request whose header is in d->in with @status alone (its
+ * payload could not be read).  A one-way send gets no answer. */
+void hvd_refuse(struct hvd *d, struct hvd_conn *c, int status);
+
 /* A domain ends: destroy it in the core and forget its process. */
 void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why);
 

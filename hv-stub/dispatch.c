@@ -294,6 +294,14 @@ static int do_text(struct hvd *d, uint16_t type, size_t len, size_t *rlen)
 	return err;
 }
 
+void hvd_refuse(struct hvd *d, struct hvd_conn *c, int status)
+{
+	const struct hvp_hdr *hdr = (const struct hvp_hdr *)(const void *)d->in;
+
+	if (hdr->type != HVP_EVTCHN_SEND)
+		reply(d, c, status, 0, NULL, 0);
+}
+
 void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 {
 	const struct hvp_hdr *hdr = (const struct hvp_hdr *)(const void *)d->in;

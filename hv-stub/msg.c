@@ -77,6 +77,7 @@ long hvp_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds,
 	unsigned room = nfds ? *nfds : 0, got = 0;
 	struct hvp_hdr hdr;
 	ssize_t n;
+	long err = -EPROTO;
 
 	if (nfds)
 		*nfds = 0;
@@ -106,17 +107,25 @@ long hvp_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds,
 		*nfds = got;
 	if (n == 0)
 		return -ECONNRESET;
-	if ((size_t)n < sizeof(hdr) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if ((size_t)n < sizeof(hdr))
 		goto bad;
 	memcpy(&hdr, buf, sizeof(hdr));
-	if (hdr.magic != HVP_MAGIC || hdr.len != (size_t)n - sizeof(hdr))
+	if (hdr.magic != HVP_MAGIC)
 		goto bad;
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		err = -EMSGSIZE;
+		goto bad;
+	}
+	if (hdr.len != (size_t)n - sizeof(hdr)) {
+		err = -EBADMSG;
+		goto bad;
+	}
 	return (long)hdr.len;
 bad:
 	hvp_close_fds(fds, got);
 	if (nfds)
 		*nfds = 0;
-	return -EPROTO;
+	return err;
 }
 
 int hvp_connect(const char *path)

@@ -18,7 +18,11 @@ int hvp_send(int sock, struct hvp_hdr *hdr, const void *payload, size_t len,
  * beyond the room, or when @fds is NULL, are closed.  The header is checked:
  * magic, length equal to what arrived, nothing truncated.
  * Return: payload length (>= 0); 0 bytes read at all gives -ECONNRESET;
- * a malformed message -EPROTO; else -errno.
+ * a message that is no message (short, or the wrong magic) -EPROTO; a
+ * well-framed one that did not fit @cap -EMSGSIZE, or whose header lies
+ * about its length -EBADMSG (the header, with its type and seq, is then in
+ * @buf: the sender can be answered, the packet boundaries are intact);
+ * else -errno.
  */
 long hvp_recv(int sock, void *buf, size_t cap, int *fds, unsigned *nfds,
 	      int flags);

@@ -8,9 +8,11 @@
  * travel as SCM_RIGHTS.  Each request gets exactly one reply with the same
  * type and seq; status is 0 or -errno (grant ops carry SDRV_GNTST_* per op).
  *
- * hv-stub trusts nothing in a request: a bad header closes the connection
- * (and so crashes that domain, if one is attached), a bad payload gets
- * -EINVAL, an unknown type -ENOSYS.
+ * hv-stub trusts nothing in a request.  Bytes that are no message (short,
+ * or without the magic) close the connection (and so crash that domain, if
+ * one is attached); a framed message too long for HVP_MAX_MSG gets
+ * -EMSGSIZE, one whose header lies about its length -EBADMSG, a bad
+ * payload -EINVAL, an unknown type -ENOSYS: the domain stays.
  */
 #ifndef HV_STUB_PROTO_H
 #define HV_STUB_PROTO_H

@@ -59,6 +59,35 @@ static bool closed_by_peer(int s)
 	return recv(s, buf, sizeof(buf), 0) == 0;
 }
 
+/* One well-formed message on a fresh connection; the reply status. */
+static int raw_request(int s, uint16_t type, const void *payload, size_t len)
+{
+	static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
+	struct hvp_hdr hdr = { .type = type, .seq = 3 }, rep;
+
+	cr_assert_eq(hvp_send(s, &hdr, payload, len, NULL, 0), 0);
+	cr_assert_geq(hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0), 0);
+	memcpy(&rep, buf, sizeof(rep));
+	return rep.status;
+}
+
+/* Send @hdr and @len payload bytes as one packet, as a liar would (no
+ * checks of ours on the way); the reply's status. */
+static int lying_request(int s, struct hvp_hdr *hdr, size_t len)
+{
+	static _Alignas(8) unsigned char buf[HVP_MAX_MSG + 128];
+	struct hvp_hdr rep;
+
+	memcpy(buf, hdr, sizeof(*hdr));
+	memset(buf + sizeof(*hdr), 0xa5, len);
+	cr_assert_eq(send(s, buf, sizeof(*hdr) + len, 0),
+		     (ssize_t)(sizeof(*hdr) + len));
+	cr_assert_geq(hvp_recv(s, buf, HVP_MAX_MSG, NULL, NULL, 0), 0);
+	memcpy(&rep, buf, sizeof(rep));
+	cr_assert_eq(rep.seq, hdr->seq, "the reply answers that request");
+	return rep.status;
+}
+
 Test(hvstub, garbage_on_the_control_socket)
 {
 	static const unsigned char junk[] = "GET / HTTP/1.1\r\n\r\n";
@@ -71,10 +100,11 @@ Test(hvstub, garbage_on_the_control_socket)
 	cr_assert_eq(send(s, junk, sizeof(junk), 0), (ssize_t)sizeof(junk));
 	cr_assert(closed_by_peer(s));
 	close(s);
-	/* a header whose length lies */
+	/* a header whose length lies: framed, so that request is refused
+	 * and the connection stays */
 	s = hvstub_connect();
-	cr_assert_eq(send(s, &hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
-	cr_assert(closed_by_peer(s));
+	cr_assert_eq(lying_request(s, &hdr, 0), -EBADMSG);
+	cr_assert_eq(raw_request(s, HVP_LIST, NULL, 0), 0);
 	close(s);
 	/* a short header */
 	s = hvstub_connect();
@@ -82,18 +112,6 @@ Test(hvstub, garbage_on_the_control_socket)
 	cr_assert(closed_by_peer(s));
 	close(s);
 	assert_hvstub_fine();
-}
-
-/* One well-formed message on a fresh connection; the reply status. */
-static int raw_request(int s, uint16_t type, const void *payload, size_t len)
-{
-	static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
-	struct hvp_hdr hdr = { .type = type, .seq = 3 }, rep;
-
-	cr_assert_eq(hvp_send(s, &hdr, payload, len, NULL, 0), 0);
-	cr_assert_geq(hvp_recv(s, buf, sizeof(buf), NULL, NULL, 0), 0);
-	memcpy(&rep, buf, sizeof(rep));
-	return rep.status;
 }
 
 Test(hvstub, well_formed_nonsense_gets_an_error_each)
@@ -190,6 +208,30 @@ Test(hvstub, an_attached_domains_malformed_hypercalls_fail_alone)
 	cr_assert_eq(raw_request(s, HVP_CREATE, &create, sizeof(create)), -EINVAL);
 	/* the domain is still attached and working */
 	cr_assert_eq(raw_request(s, HVP_SHOW, &(uint32_t){ 1 }, 4), 0);
+	close(s);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, oversized_or_lying_hypercalls_fail_and_the_domain_stays)
+{
+	struct hvp_hdr big = { .magic = HVP_MAGIC, .type = HVP_GRANT_COPY,
+			       .seq = 7, .len = 65600 - sizeof(big) };
+	struct hvp_hdr liar = { .magic = HVP_MAGIC, .type = HVP_GRANT_COPY,
+				.seq = 8, .len = UINT32_MAX };
+	int s = hvstub_connect();
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	/* a 65,600-byte copy message, past what one message may carry */
+	cr_assert_eq(lying_request(s, &big, 65600 - sizeof(big)), -EMSGSIZE);
+	/* a header claiming 2^32-1 bytes over 128 */
+	cr_assert_eq(lying_request(s, &liar, 128), -EBADMSG);
+	/* a one-way send that lies is dropped without an answer */
+	liar.type = HVP_EVTCHN_SEND;
+	cr_assert_eq(send(s, &liar, sizeof(liar), 0), (ssize_t)sizeof(liar));
+	/* the domain is still attached: a well-formed call works */
+	cr_assert_eq(raw_request(s, HVP_SHOW, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), -EISCONN);
 	close(s);
 	assert_hvstub_fine();
 }
