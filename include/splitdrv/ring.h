@@ -413,6 +413,8 @@ sdrv_ring_front_request_slot(struct sdrv_ring_front *f, uint32_t k)
 static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_produce(struct sdrv_ring_front *f,
 					       uint32_t n)
 {
+	if (sdrv_unlikely(f->fault))
+		return 0;
 	n = sdrv_ring__min(n, sdrv_ring_front_free(f));
 	f->req_prod_pvt += n;
 	return n;
@@ -448,7 +450,8 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_put_requests(struct sdrv_ring
  */
 static SDRV_ALWAYS_INLINE void sdrv_ring_front_publish(struct sdrv_ring_front *f)
 {
-	if (f->req_prod_pub == f->req_prod_pvt)
+	/* A broken handle never writes the shared page again. */
+	if (f->req_prod_pub == f->req_prod_pvt || sdrv_unlikely(f->fault))
 		return;
 	/* pairs with the acquire in sdrv_ring__back_refresh() */
 	__atomic_store_n(&f->sring->req_prod, f->req_prod_pvt,
@@ -466,7 +469,7 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_front_push(struct sdrv_ring_front *f)
 	uint32_t old_prod = f->req_prod_pub, new_prod = f->req_prod_pvt;
 	uint32_t event;
 
-	if (old_prod == new_prod)
+	if (old_prod == new_prod || sdrv_unlikely(f->fault))
 		return false;
 	/* seq_cst store then seq_cst load: the back either sees our requests
 	 * in its final check or we see its new req_event here.  Pairs with
@@ -640,6 +643,8 @@ sdrv_ring_back_response_slot(struct sdrv_ring_back *b, uint32_t k)
 static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_produce(struct sdrv_ring_back *b,
 					      uint32_t n)
 {
+	if (sdrv_unlikely(b->fault))
+		return 0;
 	n = sdrv_ring__min(n, sdrv_ring_back_unanswered(b));
 	b->rsp_prod_pvt += n;
 	return n;
@@ -672,7 +677,8 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_put_responses(struct sdrv_ring
 /** sdrv_ring_back_publish() - make responses visible, no notify check. */
 static SDRV_ALWAYS_INLINE void sdrv_ring_back_publish(struct sdrv_ring_back *b)
 {
-	if (b->rsp_prod_pub == b->rsp_prod_pvt)
+	/* A broken handle never writes the shared page again. */
+	if (b->rsp_prod_pub == b->rsp_prod_pvt || sdrv_unlikely(b->fault))
 		return;
 	/* pairs with the acquire in sdrv_ring__front_refresh() */
 	__atomic_store_n(&b->sring->rsp_prod, b->rsp_prod_pvt,
@@ -689,7 +695,7 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_push(struct sdrv_ring_back *b)
 	uint32_t old_prod = b->rsp_prod_pub, new_prod = b->rsp_prod_pvt;
 	uint32_t event;
 
-	if (old_prod == new_prod)
+	if (old_prod == new_prod || sdrv_unlikely(b->fault))
 		return false;
 	/* pairs with sdrv_ring_front_final_check() */
 	__atomic_store_n(&b->sring->rsp_prod, new_prod,

@@ -6,6 +6,8 @@
  * stay broken.  Rings are heap blocks of exactly their size, so ASan reports
  * any access outside.
  */
+#include <sys/mman.h>
+
 #include "ring_test_util.h"
 
 struct msg {
@@ -235,4 +237,64 @@ Test(ring_hostile, random_back_indices_never_escape_the_ring)
 		}
 		free(mem);
 	}
+}
+
+/* A page of its own, so it can be made read-only. */
+static void *ring_page_new(void)
+{
+	void *mem = mmap(NULL, RING_BYTES, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	cr_assert_neq(mem, MAP_FAILED);
+	return mem;
+}
+
+Test(ring_hostile, a_broken_back_never_writes_the_shared_page_again)
+{
+	void *mem = ring_page_new();
+	struct sdrv_ring_back b;
+	struct msg io[4] = { 0 };
+
+	cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, 0), 0);
+	__atomic_store_n(&sring_of(mem)->req_prod, 4, __ATOMIC_SEQ_CST);
+	cr_assert_eq(hmsg_back_take_requests(&b, io, 4), 4);
+	/* two answers produced privately, not yet published */
+	cr_assert_eq(hmsg_back_put_responses(&b, io, 2), 2);
+	__atomic_store_n(&sring_of(mem)->req_prod, 3, __ATOMIC_SEQ_CST);
+	cr_assert_not(sdrv_ring_back_final_check(&b));
+	cr_assert_eq(sdrv_ring_back_fault(&b), SDRV_RING_FAULT_PEER_INDEX);
+	/* From here any write to the page is a SIGSEGV. */
+	cr_assert_eq(mprotect(mem, RING_BYTES, PROT_READ), 0);
+	sdrv_ring_back_publish(&b);
+	cr_assert_not(sdrv_ring_back_push(&b));
+	cr_assert_eq(hmsg_back_put_responses(&b, io, 2), 0);
+	cr_assert_eq(sdrv_ring_back_produce(&b, 2), 0);
+	cr_assert_null(hmsg_back_response_slot(&b, 0));
+	cr_assert_not(sdrv_ring_back_final_check(&b));
+	cr_assert_eq(sdrv_ring_back_pending(&b), 0);
+	munmap(mem, RING_BYTES);
+}
+
+Test(ring_hostile, a_broken_front_never_writes_the_shared_page_again)
+{
+	void *mem = ring_page_new();
+	struct sdrv_ring_front f;
+	struct msg io[4] = { 0 };
+
+	cr_assert_eq(hmsg_front_attach(&f, mem, RING_BYTES, 1), 0);
+	cr_assert_eq(hmsg_front_put_requests(&f, io, 2), 2);
+	sdrv_ring_front_publish(&f);
+	cr_assert_eq(hmsg_front_put_requests(&f, io, 2), 2); /* unpublished */
+	/* responses to requests never sent */
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 9, __ATOMIC_SEQ_CST);
+	cr_assert_eq(hmsg_front_take_responses(&f, io, 4), 0);
+	cr_assert_eq(sdrv_ring_front_fault(&f), SDRV_RING_FAULT_PEER_INDEX);
+	cr_assert_eq(mprotect(mem, RING_BYTES, PROT_READ), 0);
+	sdrv_ring_front_publish(&f);
+	cr_assert_not(sdrv_ring_front_push(&f));
+	cr_assert_eq(hmsg_front_put_requests(&f, io, 1), 0);
+	cr_assert_eq(sdrv_ring_front_produce(&f, 1), 0);
+	cr_assert_null(hmsg_front_request_slot(&f, 0));
+	cr_assert_not(sdrv_ring_front_final_check(&f));
+	munmap(mem, RING_BYTES);
 }
