@@ -95,7 +95,13 @@ int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
 	act = &g->active[pin->ref];
 	want = pin->readonly ? SDRV_GTF_reading
 			     : SDRV_GTF_reading | SDRV_GTF_writing;
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_TAKING, __ATOMIC_RELAXED);
 	active_lock(act, token);
+	/* pairs with the release in hv-stub's destroy */
+	if (g->dead && __atomic_load_n(g->dead, __ATOMIC_ACQUIRE)) {
+		st = SDRV_GNTST_bad_domain;
+		goto out;
+	}
 	if ((pin->readonly ? act->readers : act->writers) >= SDRV_GNT_PIN_MAX) {
 		st = SDRV_GNTST_no_space; /* a wrapped count would free it */
 		goto out;
@@ -124,12 +130,15 @@ int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
 		act->writers++;
 	pin->frame = act->frame;
 out:
+	__atomic_store_n(&pin->state,
+			 st == SDRV_GNTST_okay ? SDRV_GNT_PIN_HELD : SDRV_GNT_PIN_FREE,
+			 __ATOMIC_RELAXED);
 	active_unlock(act);
 	return st;
 }
 
 void sdrv_gnt_pin_drop(const struct sdrv_gnt_granter *g, uint32_t token,
-		       const struct sdrv_gnt_pin *pin)
+		       struct sdrv_gnt_pin *pin)
 {
 	struct sdrv_gnt_active *act;
 
@@ -145,6 +154,8 @@ void sdrv_gnt_pin_drop(const struct sdrv_gnt_granter *g, uint32_t token,
 		clear_flags(g, pin->ref,
 			    act->readers ? SDRV_GTF_writing
 					 : SDRV_GTF_writing | SDRV_GTF_reading);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_FREE,
+			 __ATOMIC_RELAXED);
 	active_unlock(act);
 }
 
@@ -156,18 +167,48 @@ uint32_t sdrv_gnt_pin_count(const struct sdrv_gnt_granter *g, uint32_t ref)
 	       __atomic_load_n(&act->writers, __ATOMIC_RELAXED);
 }
 
-unsigned sdrv_gnt_pin_break_locks(const struct sdrv_gnt_granter *g,
-				  uint32_t token)
+/* Make the entry's in-use flags say what the counts say; lock held. */
+static void normalize_flags(const struct sdrv_gnt_granter *g, uint32_t ref)
 {
-	unsigned broken = 0;
+	const struct sdrv_gnt_active *act = &g->active[ref];
+	uint16_t clear = 0;
+
+	if (act->writers == 0)
+		clear |= SDRV_GTF_writing;
+	if (act->readers + act->writers == 0)
+		clear |= SDRV_GTF_reading;
+	if (clear)
+		clear_flags(g, ref, clear);
+}
+
+unsigned sdrv_gnt_pin_recover(const struct sdrv_gnt_granter *g,
+			      sdrv_domid_t granter, uint64_t generation,
+			      uint32_t token, struct sdrv_gnt_pin *log,
+			      unsigned n)
+{
+	unsigned undone = 0;
 
 	for (uint32_t ref = 0; ref < g->nr_entries; ref++) {
 		uint32_t held = token;
 
-		if (__atomic_compare_exchange_n(&g->active[ref].lock, &held, 0,
-						false, __ATOMIC_RELEASE,
-						__ATOMIC_RELAXED))
-			broken++;
+		/* Its holder is dead: take the lock over, then repair. */
+		if (__atomic_compare_exchange_n(&g->active[ref].lock, &held,
+						token, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			normalize_flags(g, ref);
+			active_unlock(&g->active[ref]);
+			undone++;
+		}
 	}
-	return broken;
+	for (unsigned i = 0; i < n; i++) {
+		struct sdrv_gnt_pin p = log[i]; /* one read of the dead's log */
+
+		if (p.state != SDRV_GNT_PIN_HELD || p.granter != granter ||
+		    p.generation != generation)
+			continue;
+		sdrv_gnt_pin_drop(g, token, &p);
+		log[i].state = SDRV_GNT_PIN_FREE;
+		undone++;
+	}
+	return undone;
 }

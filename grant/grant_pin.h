@@ -46,21 +46,52 @@ struct sdrv_gnt_active {
 };
 SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_active) == 16, "active record");
 
+/*
+ * The shared table of one granter incarnation (a memfd hv-stub creates
+ * with the domain): this header, then one record per grant entry.
+ * hv-stub sets @dead when it destroys the domain; a pin taken after that
+ * fails, and a backend holding a view of the domain drops it.
+ */
+struct sdrv_gnt_shared {
+	uint32_t dead;
+	uint32_t nr_entries;
+	uint64_t generation;
+	uint8_t pad[48];
+	struct sdrv_gnt_active active[];
+};
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_shared) == 64, "shared header");
+
 /* What a pinner needs to know of one granter. */
 struct sdrv_gnt_granter {
 	struct sdrv_grant_entry_v1 *entries; /* in the granter's memory */
 	struct sdrv_gnt_active *active; /* nr_entries of them */
+	const uint32_t *dead; /* the shared header's, or NULL */
 	uint32_t nr_entries;
 	uint32_t first_frame; /* frames below (grant table, ...) never pinned */
 	uint32_t nr_frames; /* frames of the granter's memory */
 };
 
-/* One pin, as taken: what unpin and the crash log need. */
+enum sdrv_gnt_pin_state {
+	SDRV_GNT_PIN_FREE = 0,
+	SDRV_GNT_PIN_TAKING = 1, /* inside sdrv_gnt_pin_take() */
+	SDRV_GNT_PIN_HELD = 2, /* counted in the active record */
+};
+
+/*
+ * One pin.  A backend keeps the pins it holds in a log that hv-stub can
+ * read (a memfd), so that if it dies mid-copy hv-stub drops them for it:
+ * the state changes inside the active record's lock, next to the count.
+ */
 struct sdrv_gnt_pin {
 	uint32_t ref;
-	bool readonly;
+	sdrv_domid_t granter;
+	uint8_t readonly;
+	uint8_t state; /* enum sdrv_gnt_pin_state */
 	uint32_t frame; /* out of sdrv_gnt_pin_take() */
+	uint32_t pad;
+	uint64_t generation; /* the granter's incarnation */
 };
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_pin) == 24, "pin record");
 
 /**
  * sdrv_gnt_pin_take() - pin entry @pin->ref of @g for @caller.
@@ -77,15 +108,23 @@ int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
 /* Drop a pin sdrv_gnt_pin_take() gave; the last one clears the entry's
  * GTF_reading/GTF_writing so the granter may end access. */
 void sdrv_gnt_pin_drop(const struct sdrv_gnt_granter *g, uint32_t token,
-		       const struct sdrv_gnt_pin *pin);
+		       struct sdrv_gnt_pin *pin);
 
 /* Pins of entry @ref now (both kinds), for leak checks and hvctl. */
 uint32_t sdrv_gnt_pin_count(const struct sdrv_gnt_granter *g, uint32_t ref);
 
-/* Release every active lock @token holds in @g: its holder died inside a
- * pin or drop (a crashed backend); the counts it meant to change may be
- * one off, the entries stay usable.  Return: how many were released. */
-unsigned sdrv_gnt_pin_break_locks(const struct sdrv_gnt_granter *g,
-				  uint32_t token);
+/*
+ * Undo what a dead holder of @token left in @g: release the active locks it
+ * held and make each such entry's GTF_reading/GTF_writing agree with its
+ * counts again; then drop every pin of @log (@n records) that names this
+ * granter incarnation (@generation) and is held.  Called by hv-stub when a
+ * backend that pinned on its own went away.  The counts of a pin it died
+ * in the middle of may be one off; the entries stay usable.
+ * Return: how many pins and locks were undone.
+ */
+unsigned sdrv_gnt_pin_recover(const struct sdrv_gnt_granter *g,
+			      sdrv_domid_t granter, uint64_t generation,
+			      uint32_t token, struct sdrv_gnt_pin *log,
+			      unsigned n);
 
 #endif

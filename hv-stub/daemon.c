@@ -64,9 +64,18 @@ void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why)
 	hv_domain_destroy(&d->hv, id);
 	hvd_xs_domain_destroyed(d, id);
 	*dd = (struct hvd_domain){ 0 };
-	for (unsigned i = 0; i < HVD_MAX_CONNS; i++)
-		if (d->conns[i])
-			d->conns[i]->sent_generation[id] = 0;
+	for (unsigned i = 0; i < HVD_MAX_CONNS; i++) {
+		struct hvd_conn *c = d->conns[i];
+
+		if (!c)
+			continue;
+		c->sent_generation[id] = 0;
+		/* backends with views: drop the dead domain's (pairs with
+		 * the acquire in grant_fast_copy()) */
+		if (c->pin_log_hdr)
+			__atomic_fetch_add(&c->pin_log_hdr->deaths, 1,
+					   __ATOMIC_RELEASE);
+	}
 }
 
 void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, enum hvd_detach how)
@@ -106,6 +115,9 @@ static void conn_close(struct hvd *d, unsigned slot)
 {
 	struct hvd_conn *c = d->conns[slot];
 
+	/* Its process is gone (or let go): pins it held are dropped before
+	 * its domain's fate is decided. */
+	hvd_fastpath_end(d, c, true);
 	if (c->domid >= 0)
 		hvd_domain_detach(d, c, HVD_DETACH_CRASH);
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
@@ -323,6 +335,7 @@ static int setup(struct hvd *d, int argc, char **argv)
 		d->default_on_crash = HVP_ON_CRASH_DESTROY;
 	if (hv_init(&d->hv))
 		return -1;
+	d->next_pin_token = HV_PIN_TOKEN_CORE + 1;
 	err = hv_domain_create(&d->hv, 0, "Domain-0",
 			       (uint32_t)(dom0_bytes / SDRV_PAGE_SIZE), true);
 	if (err) {

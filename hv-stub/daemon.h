@@ -31,6 +31,11 @@ struct hvd_conn {
 	uid_t uid;
 	int domid; /* attached domain, or -1 */
 	bool closing; /* close after this turn */
+	/* A privileged process pinning grants itself (HVP_GRANT_FASTPATH):
+	 * its lock token and the log of pins it holds (NULL: none). */
+	uint32_t pin_token;
+	struct hvp_pin_log *pin_log_hdr;
+	struct sdrv_gnt_pin *pin_log; /* after the header */
 	/* Incarnation of each domain's memfd already passed (0: none). */
 	uint64_t sent_generation[HV_MAX_DOMAINS];
 };
@@ -49,6 +54,7 @@ struct hvd {
 	int listen_fd, epoll_fd, signal_fd;
 	const char *socket_path;
 	uint32_t default_on_crash;
+	uint32_t next_pin_token; /* the next backend's (> HV_PIN_TOKEN_CORE) */
 	bool failed; /* stop the loop and exit non-zero (XenStore failed) */
 	struct hvd_conn *conns[HVD_MAX_CONNS];
 	struct hvd_domain doms[HV_MAX_DOMAINS];
@@ -81,6 +87,10 @@ enum hvd_detach {
  * on_crash.  Domain 0 and XenStore's domain are never destroyed this way:
  * they are released. */
 void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, enum hvd_detach how);
+
+/* Forget @c's pin log; if @recover, first undo the pins it left (its
+ * process is gone). */
+void hvd_fastpath_end(struct hvd *d, struct hvd_conn *c, bool recover);
 
 /* Mark @c to be closed after this turn of the loop. */
 void hvd_conn_close_later(struct hvd_conn *c);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 static void *in_payload(struct hvd *d)
@@ -56,6 +57,8 @@ static int do_attach(struct hvd *d, struct hvd_conn *c, size_t len,
 
 	if (len != sizeof(*req))
 		return -EINVAL;
+	if (req->version != HVP_VERSION)
+		return -EPROTONOSUPPORT;
 	if (c->domid >= 0)
 		return -EISCONN;
 	if (req->domid >= HV_MAX_DOMAINS ||
@@ -73,7 +76,8 @@ static int do_attach(struct hvd *d, struct hvd_conn *c, size_t len,
 	*rep = (struct hvp_attach_reply){ .domid = req->domid,
 					  .nr_frames = info.nr_frames,
 					  .privileged = info.privileged,
-					  .xenstore_port = info.xs_port };
+					  .xenstore_port = info.xs_port,
+					  .version = HVP_VERSION };
 	fds[0] = info.mem_fd;
 	fds[1] = info.upcall_fd;
 	hvd_log("domain %u (%s): attached by pid %d uid %u", req->domid,
@@ -165,6 +169,98 @@ static int do_copy(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen)
 	memcpy(segs, in_payload(d), len);
 	hv_grant_copy(&d->hv, (sdrv_domid_t)c->domid, segs, (unsigned)n);
 	*rlen = len;
+	return 0;
+}
+
+_Static_assert(sizeof(struct sdrv_gnt_pin) == 24, "HVP_PIN_LOG_BYTES");
+
+void hvd_fastpath_end(struct hvd *d, struct hvd_conn *c, bool recover)
+{
+	unsigned undone;
+
+	if (!c->pin_log)
+		return;
+	if (recover) {
+		undone = hv_pin_recover(&d->hv, c->pin_token, c->pin_log,
+					HVP_PIN_LOG_RECORDS);
+		if (undone)
+			hvd_log("pid %d: dropped %u grant pins it left behind",
+				(int)c->pid, undone);
+	}
+	munmap(c->pin_log_hdr, HVP_PIN_LOG_BYTES);
+	c->pin_log_hdr = NULL;
+	c->pin_log = NULL;
+}
+
+/* A privileged domain's process will pin and copy grants itself: its lock
+ * token, and a log of the pins it holds for hv-stub to undo if it dies. */
+static int do_fastpath(struct hvd *d, struct hvd_conn *c, size_t *rlen,
+		       int *fds, unsigned *nfds)
+{
+	struct hvp_fastpath *rep = out_payload(d);
+	struct hv_domain self;
+	void *log;
+	int fd;
+
+	if (hv_domain_info(&d->hv, (sdrv_domid_t)c->domid, &self))
+		return -ENOTCONN;
+	if (!self.privileged)
+		return -EPERM;
+	if (c->pin_log)
+		return -EALREADY;
+	fd = memfd_create("pin-log", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, HVP_PIN_LOG_BYTES) < 0 ||
+	    (log = mmap(NULL, HVP_PIN_LOG_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+			fd, 0)) == MAP_FAILED) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	c->pin_log_hdr = log;
+	c->pin_log = (struct sdrv_gnt_pin *)(void *)(c->pin_log_hdr + 1);
+	c->pin_token = d->next_pin_token++;
+	if (d->next_pin_token == 0) /* 4 billion backends later */
+		d->next_pin_token = HV_PIN_TOKEN_CORE + 1;
+	*rep = (struct hvp_fastpath){ .token = c->pin_token,
+				      .nr_log = HVP_PIN_LOG_RECORDS };
+	*rlen = sizeof(*rep);
+	fds[0] = fd; /* closed after the reply: the mapping keeps it */
+	*nfds = 1;
+	return 0;
+}
+
+/* A granter's memory and pin table, for a process that pins itself. */
+static int do_view(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
+		   int *fds, unsigned *nfds)
+{
+	struct hvp_domid req;
+	struct hvp_grant_view *rep = out_payload(d);
+	struct hv_grant_view v;
+	int err;
+
+	if (len != sizeof(req))
+		return -EINVAL;
+	if (!c->pin_log)
+		return -ENOTCONN; /* HVP_GRANT_FASTPATH first */
+	memcpy(&req, in_payload(d), sizeof(req));
+	if (req.domid >= HV_MAX_DOMAINS)
+		return -ESRCH;
+	err = hv_grant_view(&d->hv, (sdrv_domid_t)c->domid,
+			    (sdrv_domid_t)req.domid, &v);
+	if (err)
+		return err;
+	*rep = (struct hvp_grant_view){ .domid = req.domid,
+					.nr_frames = v.nr_frames,
+					.nr_entries = v.nr_entries,
+					.first_frame = v.first_frame,
+					.generation = v.generation };
+	*rlen = sizeof(*rep);
+	fds[0] = v.mem_fd;
+	fds[1] = v.active_fd;
+	*nfds = 2;
 	return 0;
 }
 
@@ -330,6 +426,8 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 	case HVP_GRANT_UNMAP:
 	case HVP_GRANT_COPY:
 	case HVP_EVTCHN_OP:
+	case HVP_GRANT_FASTPATH:
+	case HVP_GRANT_VIEW:
 		if (c->domid < 0) {
 			st = -ENOTCONN;
 			break;
@@ -340,6 +438,17 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 						     ? HVD_DETACH_SHUTDOWN
 						     : HVD_DETACH_RELEASE);
 			return;
+		}
+		if (hdr->type == HVP_GRANT_FASTPATH) {
+			st = len ? -EINVAL : do_fastpath(d, c, &rlen, fds, &nfds);
+			reply(d, c, st, st ? 0 : rlen, fds, nfds);
+			if (nfds)
+				close(fds[0]);
+			return;
+		}
+		if (hdr->type == HVP_GRANT_VIEW) {
+			st = do_view(d, c, len, &rlen, fds, &nfds);
+			break;
 		}
 		st = hdr->type == HVP_GRANT_MAP
 			     ? do_map(d, c, len, &rlen, fds, &nfds)

@@ -23,6 +23,9 @@
 #include <splitdrv/grant.h>
 
 #define HVP_MAGIC 0x50535648u /* "HVSP" */
+/* The protocol's version: a domain's process states it when it attaches and
+ * hv-stub states its own in the reply; each side refuses another. */
+#define HVP_VERSION 2u
 #define HVP_MAX_MSG 65536u
 #define HVP_MAX_FDS 16u /* per message */
 /* What a domain may be (hv-stub's core checks these; hvctl and hv-stub's
@@ -59,6 +62,13 @@ enum hvp_type {
 	 * channels are released, except the toolstack's XenStore channel,
 	 * and another process may attach. */
 	HVP_DETACH = 8,
+	/* A privileged domain's process pins and copies grants itself (as
+	 * Xen's dom0 maps foreign memory): -> hvp_fastpath + fd [pin log].
+	 * Once per connection. */
+	HVP_GRANT_FASTPATH = 9,
+	/* -> hvp_grant_view + fds [granter memory, its shared pin table];
+	 * privileged domains after HVP_GRANT_FASTPATH. */
+	HVP_GRANT_VIEW = 10,
 	/* from a toolstack (peer uid 0 or hv-stub's own) */
 	HVP_CREATE = 16, /* hvp_create */
 	HVP_DESTROY = 17, /* hvp_domid */
@@ -72,6 +82,7 @@ struct hvp_domid {
 
 struct hvp_attach {
 	uint32_t domid;
+	uint32_t version; /* HVP_VERSION */
 };
 
 struct hvp_attach_reply {
@@ -79,6 +90,35 @@ struct hvp_attach_reply {
 	uint32_t nr_frames;
 	uint32_t privileged;
 	uint32_t xenstore_port; /* 0: the domain has no XenStore */
+	uint32_t version; /* HVP_VERSION */
+	uint32_t pad;
+};
+
+/* Pins a backend holds, one record each (grant/grant_pin.h), in a memfd
+ * hv-stub reads if the process dies without dropping them: this header,
+ * then the records. */
+#define HVP_PIN_LOG_RECORDS 1024u
+
+struct hvp_pin_log {
+	/* Bumped by hv-stub each time it destroys a domain: the backend then
+	 * drops its views of dead domains. */
+	uint64_t deaths;
+	uint8_t pad[56];
+};
+#define HVP_PIN_LOG_BYTES                                                      \
+	(sizeof(struct hvp_pin_log) + HVP_PIN_LOG_RECORDS * 24u)
+
+struct hvp_fastpath {
+	uint32_t token; /* the backend's active-record lock token */
+	uint32_t nr_log; /* records in the pin log */
+};
+
+struct hvp_grant_view {
+	uint32_t domid;
+	uint32_t nr_frames; /* of the memory fd */
+	uint32_t nr_entries; /* grant entries, at the start of the memory */
+	uint32_t first_frame; /* frames below are never pinned */
+	uint64_t generation; /* names this incarnation of the domain */
 };
 
 /* Largest batch in one message (grant ops). */

@@ -36,7 +36,8 @@ void hv_fini(struct hv *hv)
 
 static size_t active_bytes(const struct hv_domain *d)
 {
-	return (size_t)hv_nr_grant_entries(d) * sizeof(struct sdrv_gnt_active);
+	return sizeof(struct sdrv_gnt_shared) +
+	       (size_t)hv_nr_grant_entries(d) * sizeof(struct sdrv_gnt_active);
 }
 
 /* Memory shared with other processes: a memfd of @bytes, mapped here. */
@@ -64,8 +65,8 @@ static void domain_free(struct hv *hv, struct hv_domain *d)
 		close(d->upcall_fd);
 		pthread_rwlock_unlock(&hv->kick_lock);
 	}
-	if (d->active)
-		munmap(d->active, active_bytes(d));
+	if (d->gnt_shared)
+		munmap(d->gnt_shared, active_bytes(d));
 	if (d->active_fd >= 0)
 		close(d->active_fd);
 	free(d->ports);
@@ -98,7 +99,12 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	/* Blocking, so a waiter can sleep in read() alone; a write never
 	 * blocks in practice: one per upcall, the counter cannot fill. */
 	d->upcall_fd = eventfd(0, EFD_CLOEXEC);
-	d->active = shared_alloc("grant-active", active_bytes(d), &d->active_fd);
+	d->gnt_shared = shared_alloc("grant-active", active_bytes(d),
+				     &d->active_fd);
+	if (d->gnt_shared) {
+		d->gnt_shared->nr_entries = hv_nr_grant_entries(d);
+		d->active = d->gnt_shared->active;
+	}
 	d->maptrack = calloc(HV_MAPTRACK_MAX, sizeof(*d->maptrack));
 	d->ports = calloc(SDRV_EVTCHN_2L_NR_PORTS, sizeof(*d->ports));
 	if (d->mem_fd < 0 || d->upcall_fd < 0 ||
@@ -123,6 +129,7 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 		err = -EEXIST;
 	} else {
 		d->generation = ++hv->generations;
+		d->gnt_shared->generation = d->generation;
 		hv->domains[id] = d;
 	}
 	pthread_mutex_unlock(&hv->lock);
@@ -174,6 +181,9 @@ int hv_domain_destroy(struct hv *hv, sdrv_domid_t id)
 		pthread_mutex_unlock(&hv->lock);
 		return -ENOENT;
 	}
+	/* Backends pinning on their own see it at their next pin (pairs
+	 * with the acquire in sdrv_gnt_pin_take()). */
+	__atomic_store_n(&d->gnt_shared->dead, 1, __ATOMIC_RELEASE);
 	release_domain_resources(hv, d, 0);
 	d->dying = true;
 	/* Its own memory goes once nobody maps its grants any more. */

@@ -12,11 +12,12 @@
 #include "hv.h"
 #include "hv_internal.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* The lock token of pins hv-stub's core makes itself (backends that pin
  * on their own are given others, see hv_domain_pin_token()). */
-#define HV_PIN_TOKEN 1u
+#define HV_PIN_TOKEN HV_PIN_TOKEN_CORE
 
 struct pin {
 	struct hv_domain *granter;
@@ -273,4 +274,50 @@ unsigned char *hv_grant_page(struct hv *hv, sdrv_domid_t caller,
 	}
 	pthread_mutex_unlock(&hv->lock);
 	return page;
+}
+
+int hv_grant_view(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
+		  struct hv_grant_view *out)
+{
+	struct hv_domain *c, *g;
+	int err = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	c = hv_live_domain(hv, caller);
+	g = hv_live_domain(hv, granter);
+	if (!c || !g)
+		err = -ESRCH;
+	else if (!c->privileged)
+		err = -EPERM;
+	else
+		*out = (struct hv_grant_view){
+			.mem_fd = g->mem_fd, .active_fd = g->active_fd,
+			.nr_frames = g->nr_frames,
+			.nr_entries = hv_nr_grant_entries(g),
+			.first_frame = HV_RESERVED_FRAMES,
+			.generation = g->generation };
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+unsigned hv_pin_recover(struct hv *hv, uint32_t token, struct sdrv_gnt_pin *log,
+			unsigned n)
+{
+	unsigned undone = 0;
+
+	if (token == HV_PIN_TOKEN)
+		return 0; /* never a backend's */
+	pthread_mutex_lock(&hv->lock);
+	for (unsigned id = 0; id < HV_MAX_DOMAINS; id++) {
+		struct hv_domain *d = hv->domains[id];
+
+		if (d) { /* live or a zombie: its table is still here */
+			struct sdrv_gnt_granter g = hv_granter(d);
+
+			undone += sdrv_gnt_pin_recover(&g, d->id, d->generation,
+						       token, log, n);
+		}
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return undone;
 }

@@ -43,6 +43,9 @@
 /* Event channel ports a domain may hold by default (Xen's default for a
  * guest is 1023 usable); hv_domain_set_max_ports() changes it. */
 #define HV_EVTCHN_DEFAULT_MAX 1024u
+/* The active-record lock token of pins the core makes itself; backends
+ * that pin on their own are given tokens above it. */
+#define HV_PIN_TOKEN_CORE 1u
 /* Mappings one domain may hold at once (Xen's maptrack). */
 #define HV_MAPTRACK_MAX 4096u
 
@@ -74,7 +77,8 @@ struct hv_domain {
 	/* One pin record per grant entry (grant/grant_pin.h), in a memfd
 	 * that privileged domains pinning on their own map too. */
 	int active_fd;
-	struct sdrv_gnt_active *active;
+	struct sdrv_gnt_shared *gnt_shared;
+	struct sdrv_gnt_active *active; /* gnt_shared->active */
 	/* Pins hv-stub's core holds (maps, copies in progress): a destroyed
 	 * domain's memory stays while any remain. */
 	uint64_t hv_pins;
@@ -188,6 +192,26 @@ unsigned char *hv_grant_page(struct hv *hv, sdrv_domid_t caller,
  * Return: the fd, -EPERM (caller not privileged) or -ESRCH. */
 int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 		    uint64_t *generation);
+
+/* What a privileged backend needs to pin and copy a granter's grants in
+ * its own process (grant/grant_pin.h): the granter's memory and its shared
+ * pin table, as fds (hv-stub's own: dup them to keep them). */
+struct hv_grant_view {
+	int mem_fd, active_fd;
+	uint32_t nr_frames, nr_entries, first_frame;
+	uint64_t generation;
+};
+
+/* The view of @granter for privileged @caller.
+ * Return: 0, -EPERM (caller not privileged) or -ESRCH. */
+int hv_grant_view(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
+		  struct hv_grant_view *out);
+
+/* A backend that pinned on its own with @token went away: undo its locks
+ * and the held pins of its @log (@n records) in every domain.
+ * Return: how many pins and locks were undone. */
+unsigned hv_pin_recover(struct hv *hv, uint32_t token, struct sdrv_gnt_pin *log,
+			unsigned n);
 
 /** hv_grant_unmap() - drop a pin; clears GTF_reading/writing with the last.
  * Return: SDRV_GNTST_okay or SDRV_GNTST_bad_handle. */

@@ -16,6 +16,7 @@
 #include <splitdrv/grant.h>
 
 #include "hv.h"
+#include "hv_internal.h"
 
 #define DOM0 0
 #define GUEST 1 /* the granter */
@@ -468,4 +469,64 @@ Test(grant, zero_length_copies_are_ignored_whatever_they_name)
 	cr_assert_eq(segs[3].status, SDRV_GNTST_bad_gntref);
 	cr_assert_eq(frame_ptr(DOM0, 22)[15], 0x3c);
 	cr_assert_not(sdrv_gnttab_in_use(&gt, ref));
+}
+
+Test(grant, a_backend_that_died_holding_pins_leaves_nothing_pinned)
+{
+	/* A backend pinning on its own (token 7) dies: one pin held for a
+	 * copy, and one entry caught inside a pin (its lock held, the entry
+	 * marked, nothing counted yet).  hv-stub undoes both. */
+	uint32_t held = grant(DOM0, 42, false), caught = grant(DOM0, 43, false);
+	struct sdrv_gnt_pin log[4] = { 0 };
+	struct hv_domain info;
+	struct sdrv_gnt_granter g;
+	sdrv_grant_handle_t h;
+	uint32_t frame;
+
+	cr_assert_eq(hv_domain_info(&hv, GUEST, &info), 0);
+	g = hv_granter(&info);
+	log[0] = (struct sdrv_gnt_pin){ .ref = held, .granter = GUEST,
+					.generation = info.generation };
+	cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &log[0]), SDRV_GNTST_okay);
+	cr_assert_eq(log[0].state, SDRV_GNT_PIN_HELD);
+	__atomic_store_n(&g.active[caught].lock, 7, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&gt.entries[caught].flags,
+			  (uint16_t)(SDRV_GTF_reading | SDRV_GTF_writing),
+			  __ATOMIC_RELEASE);
+	cr_assert_eq(sdrv_gnttab_end_access(&gt, held), -SDRV_EBUSY);
+	cr_assert_eq(sdrv_gnttab_end_access(&gt, caught), -SDRV_EBUSY);
+
+	cr_assert_eq(hv_pin_recover(&hv, 7, log, 4), 2);
+	cr_assert_eq(log[0].state, SDRV_GNT_PIN_FREE);
+	cr_assert_eq(sdrv_gnt_pin_count(&g, held), 0);
+	/* the lock is free again: hv-stub's own pins go through */
+	cr_assert_eq(hv_grant_map(&hv, DOM0, GUEST, caught, false, &h, &frame),
+		     SDRV_GNTST_okay);
+	cr_assert_eq(hv_grant_unmap(&hv, DOM0, h), SDRV_GNTST_okay);
+	cr_assert_eq(sdrv_gnttab_end_access(&gt, held), 0);
+	cr_assert_eq(sdrv_gnttab_end_access(&gt, caught), 0);
+}
+
+Test(grant, a_pin_after_the_granter_was_destroyed_fails)
+{
+	/* A backend's view outlives the destroy: its next pin must see the
+	 * domain dead, whatever the entry in the old memory says. */
+	uint32_t ref = grant(DOM0, 44, false);
+	struct sdrv_gnt_pin pin = { .ref = ref, .granter = GUEST };
+	struct hv_domain info;
+	struct sdrv_gnt_granter g;
+
+	cr_assert_eq(hv_domain_info(&hv, GUEST, &info), 0);
+	g = hv_granter(&info);
+	cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &pin), SDRV_GNTST_okay);
+	sdrv_gnt_pin_drop(&g, 7, &pin);
+	/* keep the guest a zombie (a map of ours) so its table stays */
+	sdrv_grant_handle_t h;
+	uint32_t frame;
+
+	cr_assert_eq(hv_grant_map(&hv, DOM0, GUEST, ref, true, &h, &frame), 0);
+	cr_assert_eq(hv_domain_destroy(&hv, GUEST), 0);
+	cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &pin), SDRV_GNTST_bad_domain);
+	cr_assert_eq(pin.state, SDRV_GNT_PIN_FREE);
+	cr_assert_eq(hv_grant_unmap(&hv, DOM0, h), 0);
 }

@@ -59,6 +59,9 @@ static bool closed_by_peer(int s)
 	return recv(s, buf, sizeof(buf), 0) == 0;
 }
 
+/* An attach request of this protocol version. */
+#define ATTACH(id) ((struct hvp_attach){ .domid = (id), .version = HVP_VERSION })
+
 /* One well-formed message on a fresh connection; the reply status. */
 static int raw_request(int s, uint16_t type, const void *payload, size_t len)
 {
@@ -124,8 +127,13 @@ Test(hvstub, well_formed_nonsense_gets_an_error_each)
 	cr_assert_eq(raw_request(s, HVP_GRANT_COPY, &four, sizeof(four)), -ENOTCONN);
 	/* sizes that do not fit the type */
 	cr_assert_eq(raw_request(s, HVP_ATTACH, &four, 2), -EINVAL);
+	/* a client of another protocol version */
+	cr_assert_eq(raw_request(s, HVP_ATTACH,
+				 &(struct hvp_attach){ .domid = 0, .version = 1 },
+				 sizeof(struct hvp_attach)),
+		     -EPROTONOSUPPORT);
 	cr_assert_eq(raw_request(s, HVP_CREATE, &four, sizeof(four)), -EINVAL);
-	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 4000 }, 4), -ENOENT);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(4000), sizeof(struct hvp_attach)), -ENOENT);
 	/* the connection is still good */
 	cr_assert_eq(raw_request(s, HVP_LIST, NULL, 0), 0);
 	close(s);
@@ -135,7 +143,7 @@ Test(hvstub, well_formed_nonsense_gets_an_error_each)
 Test(hvstub, detach_and_shutdown_out_of_turn_are_refused)
 {
 	static const unsigned char junk[64] = { 0xff, 0x13, 0x37 };
-	struct hvp_attach six = { .domid = 6 };
+	struct hvp_attach six = ATTACH(6);
 	int s = hvstub_connect();
 
 	/* letting go of a domain one does not hold */
@@ -168,7 +176,7 @@ Test(hvstub, an_attached_domain_sending_garbage_is_torn_down_alone)
 	cr_assert_eq(hvstub_create(2, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &u), 0);
 	s = hvstub_connect();
-	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(1), sizeof(struct hvp_attach)), 0);
 	cr_assert_eq(send(s, "garbage", 7, 0), 7);
 	cr_assert(closed_by_peer(s));
 	close(s);
@@ -192,7 +200,7 @@ Test(hvstub, an_attached_domains_malformed_hypercalls_fail_alone)
 	int s = hvstub_connect();
 
 	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(1), sizeof(struct hvp_attach)), 0);
 	/* batches whose size is no whole number of ops, empty, or too long */
 	cr_assert_eq(raw_request(s, HVP_GRANT_MAP, ops, sizeof(ops[0]) - 1), -EINVAL);
 	cr_assert_eq(raw_request(s, HVP_GRANT_MAP, NULL, 0), -EINVAL);
@@ -221,7 +229,7 @@ Test(hvstub, oversized_or_lying_hypercalls_fail_and_the_domain_stays)
 	int s = hvstub_connect();
 
 	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(1), sizeof(struct hvp_attach)), 0);
 	/* a 65,600-byte copy message, past what one message may carry */
 	cr_assert_eq(lying_request(s, &big, 65600 - sizeof(big)), -EMSGSIZE);
 	/* a header claiming 2^32-1 bytes over 128 */
@@ -231,7 +239,7 @@ Test(hvstub, oversized_or_lying_hypercalls_fail_and_the_domain_stays)
 	cr_assert_eq(send(s, &liar, sizeof(liar), 0), (ssize_t)sizeof(liar));
 	/* the domain is still attached: a well-formed call works */
 	cr_assert_eq(raw_request(s, HVP_SHOW, &(uint32_t){ 1 }, 4), 0);
-	cr_assert_eq(raw_request(s, HVP_ATTACH, &(uint32_t){ 1 }, 4), -EISCONN);
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(1), sizeof(struct hvp_attach)), -EISCONN);
 	close(s);
 	assert_hvstub_fine();
 }
@@ -506,4 +514,87 @@ Test(hvstub, attach_without_a_daemon_is_connection_refused)
 	cr_assert_eq(sdrv_hvstub_attach(path, 1, &p), -ECONNREFUSED);
 	/* and a daemon that runs but lacks the domain: no such domain */
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 42, &p), -ENOENT);
+}
+
+/* The backend child: attach as privileged domain 3 and copy from guest 1's
+ * grant @ref in big batches (its own process, no message each) forever,
+ * saying on @fd when the first batch went through. */
+static void copying_backend(sdrv_grant_ref_t ref, int fd)
+{
+	static struct sdrv_gnttab_copy segs[1024];
+	struct sdrv_platform *p;
+	unsigned char *dst;
+
+	int err = sdrv_hvstub_attach(hvstub_socket(), 3, &p);
+
+	if (err) {
+		fprintf(stderr, "attach: %s\n", strerror(-err));
+		_exit(100);
+	}
+	dst = sdrv_page_alloc(p);
+	for (unsigned i = 0; i < 1024; i++)
+		segs[i] = (struct sdrv_gnttab_copy){
+			.source = { .u.ref = ref, .domid = 1 },
+			.dest = { .u.gmfn = (uint32_t)sdrv_page_frame(p, dst),
+				  .domid = SDRV_DOMID_SELF },
+			.len = SDRV_PAGE_SIZE, .flags = SDRV_GNTCOPY_source_gref };
+	if (sdrv_grant_copy(p, segs, 1024) != 0)
+		_exit(101);
+	if (write(fd, "x", 1) != 1)
+		_exit(102);
+	for (;;)
+		sdrv_grant_copy(p, segs, 1024);
+}
+
+Test(hvstub, a_backend_killed_mid_copy_leaves_no_pin_behind)
+{
+	struct sdrv_platform *guest;
+	unsigned char *page;
+	int64_t r;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	for (int round = 0; round < 10; round++) {
+		int fds[2], status, tries;
+		char c;
+		pid_t pid;
+
+		/* the backend's domain goes with its killed process: anew */
+		for (tries = 0; tries < 500 &&
+				hvstub_create(3, 64, true, 0, HVP_ON_CRASH_DEFAULT) ==
+					-EEXIST;
+		     tries++)
+			usleep(10000);
+
+		r = sdrv_grant_access(guest, 3, page, true);
+		cr_assert_geq(r, 0);
+		cr_assert_eq(pipe(fds), 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			close(fds[0]);
+			copying_backend((sdrv_grant_ref_t)r, fds[1]);
+		}
+		close(fds[1]);
+		if (read(fds[0], &c, 1) != 1) {
+			waitpid(pid, &status, 0);
+			cr_assert_fail("the backend did not copy (exit %d)",
+				       WEXITSTATUS(status));
+		}
+		close(fds[0]);
+		usleep((useconds_t)(round * 300));
+		kill(pid, SIGKILL);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		/* hv-stub sees the hang-up and drops what it held: the
+		 * guest can end access */
+		for (tries = 0; tries < 500; tries++) {
+			if (sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r) == 0)
+				break;
+			usleep(10000);
+		}
+		cr_assert_lt(tries, 500, "round %d: the grant stayed pinned", round);
+	}
+	sdrv_platform_detach(guest);
+	assert_hvstub_fine();
 }

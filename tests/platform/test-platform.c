@@ -244,6 +244,224 @@ Test(platform, copies_across_a_page_or_with_bad_offsets)
 	cr_assert_eq(guest[0], 0x5a);
 }
 
+/* ---- grant copy against a hostile granter -------------------------------
+ * In the hv-stub environment domain 0 copies in its own process (the
+ * backend fast path) and these run against it; in-process, against
+ * hv-stub's core.  The checks are one implementation. */
+
+/* The grant entry of @ref of @p, written as a hostile granter would (its
+ * grant table is the first frames of its memory). */
+static struct sdrv_grant_entry_v1 *entry_of(struct sdrv_platform *p,
+					    unsigned char *any_page,
+					    sdrv_grant_ref_t ref)
+{
+	unsigned char *mem = any_page -
+			     (size_t)sdrv_page_frame(p, any_page) * SDRV_PAGE_SIZE;
+
+	return (struct sdrv_grant_entry_v1 *)(void *)mem + ref;
+}
+
+struct flipper {
+	struct sdrv_grant_entry_v1 *e;
+	atomic_bool stop;
+	atomic_uint flips;
+};
+
+/* The granter rewrites the entry's grantee between dom0 and domain 2. */
+static void *flip_grantee(void *arg)
+{
+	struct flipper *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		__atomic_store_n(&f->e->domid, (sdrv_domid_t)2, __ATOMIC_RELEASE);
+		__atomic_store_n(&f->e->domid, (sdrv_domid_t)0, __ATOMIC_RELEASE);
+		atomic_fetch_add(&f->flips, 1);
+	}
+	return NULL;
+}
+
+Test(platform, copy_from_an_entry_the_granter_keeps_rewriting)
+{
+	sdrv_grant_ref_t ref;
+	unsigned char *guest = granted_page(domu, 0, false, &ref);
+	unsigned char *mine = sdrv_page_alloc(dom0);
+	struct flipper f = { .e = entry_of(domu, guest, ref) };
+	unsigned ok = 0, refused = 0;
+	pthread_t t;
+
+	memset(guest, 0x6d, SDRV_PAGE_SIZE);
+	cr_assert_eq(pthread_create(&t, NULL, flip_grantee, &f), 0);
+	while (atomic_load(&f.flips) == 0)
+		sched_yield();
+	for (int i = 0; i < 200000 && !(ok > 50 && refused > 50); i++) {
+		struct sdrv_gnttab_copy seg = {
+			.source = { .u.ref = ref, .domid = 1 },
+			.dest = { .u.gmfn = (uint32_t)sdrv_page_frame(dom0, mine),
+				  .domid = SDRV_DOMID_SELF },
+			.len = 64, .flags = SDRV_GNTCOPY_source_gref };
+
+		sdrv_grant_copy(dom0, &seg, 1);
+		if (seg.status == SDRV_GNTST_okay) {
+			ok++;
+			cr_assert_eq(mine[63], 0x6d);
+		} else {
+			cr_assert(seg.status == SDRV_GNTST_general_error ||
+					  seg.status == SDRV_GNTST_eagain,
+				  "status %d", seg.status);
+			refused++;
+		}
+	}
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	cr_log_info("%s: %u copies, %u refused", env_name, ok, refused);
+	cr_assert_gt(ok + refused, 0);
+	cr_assert_not(__atomic_load_n(&f.e->flags, __ATOMIC_ACQUIRE) &
+			      (SDRV_GTF_reading | SDRV_GTF_writing),
+		      "no pin left behind");
+	cr_assert_eq(sdrv_grant_end_access(domu, ref), 0);
+}
+
+struct copier {
+	sdrv_grant_ref_t ref; /* the current grant; 0 while none */
+	unsigned char *src;
+	atomic_bool stop;
+	atomic_uint copies;
+};
+
+/* dom0 writes 0xee over the guest's page, through whatever grant is current. */
+static void *copy_in_loop(void *arg)
+{
+	struct copier *c = arg;
+
+	while (!atomic_load(&c->stop)) {
+		struct sdrv_gnttab_copy seg = seg_to_gref(
+			dom0, c->src, 0, 1,
+			__atomic_load_n(&c->ref, __ATOMIC_ACQUIRE), 0,
+			SDRV_PAGE_SIZE);
+
+		sdrv_grant_copy(dom0, &seg, 1);
+		if (seg.status == SDRV_GNTST_okay)
+			atomic_fetch_add(&c->copies, 1);
+		sched_yield(); /* gaps for the granter to end access in */
+	}
+	return NULL;
+}
+
+Test(platform, no_copy_lands_after_the_granter_ended_access)
+{
+	sdrv_grant_ref_t ref;
+	unsigned char *guest = granted_page(domu, 0, false, &ref);
+	struct copier c = { .ref = ref, .src = sdrv_page_alloc(dom0) };
+	unsigned ended = 0;
+	pthread_t t;
+
+	memset(c.src, 0xee, SDRV_PAGE_SIZE);
+	cr_assert_eq(pthread_create(&t, NULL, copy_in_loop, &c), 0);
+	while (atomic_load(&c.copies) == 0)
+		sched_yield();
+	/* End access whenever no copy holds the grant; then no copy may
+	 * touch the page any more. */
+	for (int round = 0; round < 1000000 &&
+			    !(ended >= 100 && atomic_load(&c.copies) >= 1000);
+	     round++) {
+		int64_t r;
+
+		if (round % 16 == 0)
+			sched_yield(); /* let the copier at the grant */
+
+		if (sdrv_grant_end_access(domu, ref) != 0)
+			continue; /* a copy holds it: -EBUSY, as it must */
+		ended++;
+		memset(guest, 0, SDRV_PAGE_SIZE);
+		for (volatile int spin = 0; spin < 2000; spin++)
+			;
+		for (unsigned i = 0; i < SDRV_PAGE_SIZE; i++)
+			cr_assert_eq(guest[i], 0, "a copy wrote after end of access");
+		r = sdrv_grant_access(domu, 0, guest, false);
+		cr_assert_geq(r, 0);
+		ref = (sdrv_grant_ref_t)r;
+		__atomic_store_n(&c.ref, ref, __ATOMIC_RELEASE);
+	}
+	atomic_store(&c.stop, true);
+	pthread_join(t, NULL);
+	cr_log_info("%s: %u copies, access ended %u times", env_name,
+		    atomic_load(&c.copies), ended);
+	cr_assert_gt(ended, 0);
+	cr_assert_gt(atomic_load(&c.copies), 1);
+}
+
+Test(platform, copies_with_refs_beyond_the_table_or_into_a_read_only_grant)
+{
+	sdrv_grant_ref_t ro;
+	unsigned char *guest = granted_page(domu, 0, true, &ro);
+	unsigned char *mine = sdrv_page_alloc(dom0);
+	struct sdrv_gnttab_copy segs[3] = {
+		seg_to_gref(dom0, mine, 0, 1,
+			    SDRV_PLATFORM_GNTTAB_FRAMES * SDRV_GRANT_ENTRIES_PER_FRAME,
+			    0, 8),
+		seg_to_gref(dom0, mine, 0, 1, UINT32_MAX, 0, 8),
+		seg_to_gref(dom0, mine, 0, 1, ro, 0, 8), /* write a r/o grant */
+	};
+
+	memset(mine, 0x99, SDRV_PAGE_SIZE);
+	cr_assert_eq(sdrv_grant_copy(dom0, segs, 3), 3);
+	cr_assert_eq(segs[0].status, SDRV_GNTST_bad_gntref);
+	cr_assert_eq(segs[1].status, SDRV_GNTST_bad_gntref);
+	cr_assert_eq(segs[2].status, SDRV_GNTST_permission_denied);
+	cr_assert_eq(guest[0], 0, "the read-only page is unchanged");
+	cr_assert_eq(sdrv_grant_end_access(domu, ro), 0);
+}
+
+struct doomed_copier {
+	unsigned char *dst;
+	sdrv_grant_ref_t ref;
+	atomic_int outcome; /* 0 running, 1 saw the domain gone */
+};
+
+/* dom0 copies from domain 5's grant until domain 5 is gone. */
+static void *copy_until_gone(void *arg)
+{
+	struct doomed_copier *c = arg;
+
+	for (;;) {
+		struct sdrv_gnttab_copy segs[16];
+
+		for (int i = 0; i < 16; i++)
+			segs[i] = (struct sdrv_gnttab_copy){
+				.source = { .u.ref = c->ref, .domid = 5 },
+				.dest = { .u.gmfn = (uint32_t)sdrv_page_frame(dom0, c->dst),
+					  .domid = SDRV_DOMID_SELF },
+				.len = SDRV_PAGE_SIZE,
+				.flags = SDRV_GNTCOPY_source_gref };
+		sdrv_grant_copy(dom0, segs, 16);
+		if (segs[15].status == SDRV_GNTST_bad_domain) {
+			atomic_store(&c->outcome, 1);
+			return NULL;
+		}
+	}
+}
+
+Test(platform, the_granter_destroyed_mid_copy)
+{
+	for (int round = 0; round < 20; round++) {
+		struct sdrv_platform *g;
+		struct doomed_copier c = { .dst = sdrv_page_alloc(dom0) };
+		pthread_t t;
+
+		cr_assert_eq(env_create(5, 32, false), 0);
+		cr_assert_eq(env_attach(5, &g), 0);
+		granted_page(g, 0, true, &c.ref);
+		cr_assert_eq(pthread_create(&t, NULL, copy_until_gone, &c), 0);
+		usleep((useconds_t)(round % 5) * 200);
+		env_kill(5, &g);
+		pthread_join(t, NULL);
+		cr_assert_eq(atomic_load(&c.outcome), 1);
+		sdrv_page_free(dom0, c.dst);
+	}
+	/* domain 0 and the others carry on */
+	cr_assert_eq(env_create(5, 32, false), 0);
+}
+
 /* ---- event channels -------------------------------------------------- */
 
 Test(platform, notify_wakes_the_peer_both_ways)

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform/grant_fast.c - grant copy in a privileged domain's own process
+ * (see grant_fast.h).
+ */
+#define _GNU_SOURCE
+#include "grant_fast.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* One granter incarnation as this process sees it. */
+struct grant_view {
+	uint64_t generation;
+	unsigned char *mem;
+	size_t mem_bytes;
+	struct sdrv_gnt_shared *shared;
+	size_t shared_bytes;
+	struct sdrv_gnt_granter g;
+	bool dead; /* a pin found it destroyed: fetch anew */
+};
+
+/* Views are indexed by domid below this. */
+#define NR_VIEW_SLOTS SDRV_DOMID_FIRST_RESERVED
+
+int grant_fast_init(struct grant_fast *gf, void *ctx, grant_fast_call_fn call,
+		    sdrv_domid_t self, unsigned char *self_mem,
+		    uint32_t self_frames)
+{
+	struct hvp_fastpath rep;
+	int fd = -1, err;
+	void *log;
+
+	memset(gf, 0, sizeof(*gf));
+	gf->ctx = ctx;
+	gf->call = call;
+	gf->self = self;
+	gf->self_mem = self_mem;
+	gf->self_frames = self_frames;
+	err = call(ctx, HVP_GRANT_FASTPATH, NULL, 0, &rep, sizeof(rep), &fd, 1);
+	if (err)
+		return err;
+	if (rep.nr_log != HVP_PIN_LOG_RECORDS || rep.token == 0) {
+		close(fd);
+		return -EPROTO;
+	}
+	log = mmap(NULL, HVP_PIN_LOG_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (log == MAP_FAILED)
+		return -errno;
+	gf->views = calloc(NR_VIEW_SLOTS, sizeof(*gf->views));
+	if (!gf->views) {
+		munmap(log, HVP_PIN_LOG_BYTES);
+		return -ENOMEM;
+	}
+	gf->log_hdr = log;
+	gf->log = (struct sdrv_gnt_pin *)(void *)(gf->log_hdr + 1);
+	gf->token = rep.token;
+	pthread_rwlock_init(&gf->views_lock, NULL);
+	return 0;
+}
+
+static void view_free(struct grant_view *v)
+{
+	if (!v)
+		return;
+	if (v->mem)
+		munmap(v->mem, v->mem_bytes);
+	if (v->shared)
+		munmap(v->shared, v->shared_bytes);
+	free(v);
+}
+
+void grant_fast_fini(struct grant_fast *gf)
+{
+	if (!gf->log)
+		return;
+	for (unsigned d = 0; d < NR_VIEW_SLOTS; d++)
+		view_free(gf->views[d]);
+	free(gf->views);
+	munmap(gf->log_hdr, HVP_PIN_LOG_BYTES);
+	pthread_rwlock_destroy(&gf->views_lock);
+	gf->log = NULL;
+}
+
+/* Fetch granter @domid's view from hv-stub; views lock held for writing.
+ * Return: the view, or NULL (no such domain, or not for us). */
+static struct grant_view *view_fetch(struct grant_fast *gf, sdrv_domid_t domid)
+{
+	struct hvp_domid req = { .domid = domid };
+	struct hvp_grant_view rep;
+	struct grant_view *v;
+	int fds[2] = { -1, -1 };
+
+	if (gf->call(gf->ctx, HVP_GRANT_VIEW, &req, sizeof(req), &rep,
+		     sizeof(rep), fds, 2))
+		return NULL;
+	v = calloc(1, sizeof(*v));
+	/* hv-stub is trusted, but a view that does not add up is not used */
+	if (!v || rep.domid != domid || rep.nr_entries == 0 ||
+	    (uint64_t)rep.nr_entries * sizeof(struct sdrv_grant_entry_v1) >
+		    (uint64_t)rep.first_frame * SDRV_PAGE_SIZE ||
+	    rep.first_frame >= rep.nr_frames)
+		goto fail;
+	v->generation = rep.generation;
+	v->mem_bytes = (size_t)rep.nr_frames * SDRV_PAGE_SIZE;
+	v->shared_bytes = sizeof(struct sdrv_gnt_shared) +
+			  (size_t)rep.nr_entries * sizeof(struct sdrv_gnt_active);
+	v->mem = mmap(NULL, v->mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      fds[0], 0);
+	v->shared = mmap(NULL, v->shared_bytes, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fds[1], 0);
+	if (v->mem == MAP_FAILED)
+		v->mem = NULL;
+	if (v->shared == MAP_FAILED)
+		v->shared = NULL;
+	if (!v->mem || !v->shared || v->shared->nr_entries != rep.nr_entries)
+		goto fail;
+	v->g = (struct sdrv_gnt_granter){
+		.entries = (struct sdrv_grant_entry_v1 *)(void *)v->mem,
+		.active = v->shared->active,
+		.dead = &v->shared->dead,
+		.nr_entries = rep.nr_entries,
+		.first_frame = rep.first_frame,
+		.nr_frames = rep.nr_frames,
+	};
+	close(fds[0]);
+	close(fds[1]);
+	return v;
+fail:
+	close(fds[0]);
+	close(fds[1]);
+	view_free(v);
+	return NULL;
+}
+
+/* Whether every granter the segments name by grant ref has a live view. */
+static bool views_ready(struct grant_fast *gf, const struct sdrv_gnttab_copy *segs,
+			unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct sdrv_gnttab_copy *sg = &segs[i];
+		const struct grant_view *v;
+
+		if (sg->len == 0)
+			continue;
+		if (sg->flags & SDRV_GNTCOPY_source_gref &&
+		    sg->source.domid < NR_VIEW_SLOTS &&
+		    (!(v = gf->views[sg->source.domid]) || v->dead))
+			return false;
+		if (sg->flags & SDRV_GNTCOPY_dest_gref &&
+		    sg->dest.domid < NR_VIEW_SLOTS &&
+		    (!(v = gf->views[sg->dest.domid]) || v->dead))
+			return false;
+	}
+	return true;
+}
+
+/* Views lock held for writing: (re)fetch each missing or dead view. */
+static void views_refresh(struct grant_fast *gf, const struct sdrv_gnttab_copy *segs,
+			  unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		for (int side = 0; side < 2; side++) {
+			const struct sdrv_gnttab_copy *sg = &segs[i];
+			sdrv_domid_t d = side ? sg->dest.domid : sg->source.domid;
+			unsigned flag = side ? SDRV_GNTCOPY_dest_gref
+					     : SDRV_GNTCOPY_source_gref;
+			struct grant_view **slot;
+
+			if (!sg->len || !(sg->flags & flag) || d >= NR_VIEW_SLOTS)
+				continue;
+			slot = &gf->views[d];
+			if (*slot && !(*slot)->dead)
+				continue;
+			/* nothing copies now: the old mapping may go */
+			view_free(*slot);
+			*slot = view_fetch(gf, d);
+		}
+	}
+}
+
+/* A lane of the pin log of our own; released by lane_put(). */
+static unsigned lane_get(struct grant_fast *gf)
+{
+	for (;;) {
+		uint64_t busy = __atomic_load_n(&gf->lanes_busy, __ATOMIC_RELAXED);
+		unsigned lane;
+
+		if (busy == UINT64_MAX) {
+			sched_yield();
+			continue;
+		}
+		lane = (unsigned)__builtin_ctzll(~busy);
+		if (__atomic_compare_exchange_n(&gf->lanes_busy, &busy,
+						busy | (1ull << lane), false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return lane;
+	}
+}
+
+static void lane_put(struct grant_fast *gf, unsigned lane)
+{
+	__atomic_fetch_and(&gf->lanes_busy, ~(1ull << lane), __ATOMIC_RELEASE);
+}
+
+/* One side of a segment, resolved. */
+struct side {
+	unsigned char *page;
+	struct grant_view *view; /* pinned in it, or NULL */
+	struct sdrv_gnt_pin *pin;
+};
+
+/* Resolve one side; @pin is its log record.  Return: a SDRV_GNTST_*, or 1
+ * for "a frame of another domain: hv-stub's to do". */
+static int resolve(struct grant_fast *gf, const struct sdrv_gnttab_copy_ptr *ptr,
+		   bool is_gref, bool readonly, struct sdrv_gnt_pin *pin,
+		   struct side *s)
+{
+	s->view = NULL;
+	if (is_gref) {
+		struct grant_view *v = ptr->domid < NR_VIEW_SLOTS
+					       ? gf->views[ptr->domid]
+					       : NULL;
+		int st;
+
+		if (!v || v->dead)
+			return SDRV_GNTST_bad_domain;
+		*pin = (struct sdrv_gnt_pin){ .ref = ptr->u.ref,
+					      .granter = ptr->domid,
+					      .readonly = readonly,
+					      .generation = v->generation };
+		st = sdrv_gnt_pin_take(&v->g, gf->self, gf->token, pin);
+		if (st == SDRV_GNTST_bad_domain)
+			v->dead = true; /* destroyed: fetched anew next time */
+		if (st != SDRV_GNTST_okay)
+			return st;
+		s->view = v;
+		s->pin = pin;
+		s->page = v->mem + (size_t)pin->frame * SDRV_PAGE_SIZE;
+		return SDRV_GNTST_okay;
+	}
+	if (ptr->domid != SDRV_DOMID_SELF && ptr->domid != gf->self)
+		return 1;
+	if (ptr->u.gmfn >= gf->self_frames)
+		return SDRV_GNTST_bad_page;
+	s->page = gf->self_mem + (size_t)ptr->u.gmfn * SDRV_PAGE_SIZE;
+	return SDRV_GNTST_okay;
+}
+
+static void release(struct grant_fast *gf, struct side *s)
+{
+	if (s->view)
+		sdrv_gnt_pin_drop(&s->view->g, gf->token, s->pin);
+	s->view = NULL;
+}
+
+/* hv-stub destroyed domains since the last sweep: unmap the views it
+ * marked dead, whether or not a copy names them again.  Views lock held
+ * for writing. */
+static void views_sweep(struct grant_fast *gf, uint64_t deaths)
+{
+	for (unsigned d = 0; d < NR_VIEW_SLOTS; d++) {
+		struct grant_view *v = gf->views[d];
+
+		if (v && __atomic_load_n(&v->shared->dead, __ATOMIC_ACQUIRE)) {
+			view_free(v);
+			gf->views[d] = NULL;
+		}
+	}
+	gf->deaths_seen = deaths;
+}
+
+unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
+			 unsigned n, unsigned *left_over)
+{
+	unsigned failed = 0, lane;
+	struct sdrv_gnt_pin *pins;
+	/* pairs with the release in hv-stub's hvd_domain_destroy() */
+	uint64_t deaths = __atomic_load_n(&gf->log_hdr->deaths, __ATOMIC_ACQUIRE);
+
+	*left_over = 0;
+	pthread_rwlock_rdlock(&gf->views_lock);
+	if (deaths != gf->deaths_seen || !views_ready(gf, segs, n)) {
+		pthread_rwlock_unlock(&gf->views_lock);
+		pthread_rwlock_wrlock(&gf->views_lock);
+		if (deaths != gf->deaths_seen)
+			views_sweep(gf, deaths);
+		views_refresh(gf, segs, n);
+		pthread_rwlock_unlock(&gf->views_lock);
+		pthread_rwlock_rdlock(&gf->views_lock);
+	}
+	lane = lane_get(gf);
+	pins = &gf->log[lane * 2];
+	for (unsigned i = 0; i < n; i++) {
+		struct sdrv_gnttab_copy *sg = &segs[i];
+		struct side src = { 0 }, dst = { 0 };
+		int st;
+
+		if (sg->len == 0) {
+			/* nothing is checked or touched (Xen, since XSA-448) */
+			sg->status = SDRV_GNTST_okay;
+			continue;
+		}
+		if ((uint32_t)sg->source.offset + sg->len > SDRV_PAGE_SIZE ||
+		    (uint32_t)sg->dest.offset + sg->len > SDRV_PAGE_SIZE) {
+			st = SDRV_GNTST_bad_copy_arg;
+			goto done;
+		}
+		st = resolve(gf, &sg->source, sg->flags & SDRV_GNTCOPY_source_gref,
+			     true, &pins[0], &src);
+		if (st == SDRV_GNTST_okay)
+			st = resolve(gf, &sg->dest,
+				     sg->flags & SDRV_GNTCOPY_dest_gref, false,
+				     &pins[1], &dst);
+		if (st == SDRV_GNTST_okay)
+			memmove(dst.page + sg->dest.offset,
+				src.page + sg->source.offset, sg->len);
+		release(gf, &src);
+		release(gf, &dst);
+done:
+		if (st == 1) {
+			(*left_over)++;
+		} else if (st != SDRV_GNTST_okay) {
+			failed++;
+		}
+		sg->status = (int16_t)st;
+	}
+	lane_put(gf, lane);
+	pthread_rwlock_unlock(&gf->views_lock);
+	return failed;
+}

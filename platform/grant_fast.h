@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * platform/grant_fast.h - grant copy done by a privileged domain's process
+ * itself, as Xen's dom0 does the hypervisor's share of the work through
+ * privcmd: hv-stub hands it each granter's memory and shared pin table
+ * once per granter incarnation (a "view"), and every copy after that pins
+ * the entries with Xen's protocol (grant/grant_pin.c, the code hv-stub's
+ * core runs), copies and unpins, without a message.
+ *
+ * The guarantees stay those of the checked path: each segment is checked
+ * on its own; the granter cannot end access while its page is being
+ * copied; once hv-stub destroys a granter no new pin of it succeeds, and
+ * the view (the memory mapping) goes as soon as no copy uses it.  Pins are
+ * logged in memory hv-stub reads, so a process killed mid-copy leaves
+ * nothing pinned.
+ *
+ * Thread-safe: copies run in parallel (one log lane each); fetching or
+ * dropping a view excludes them.
+ */
+#ifndef SDRV_PLATFORM_GRANT_FAST_H
+#define SDRV_PLATFORM_GRANT_FAST_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <splitdrv/grant.h>
+
+#include "../grant/grant_pin.h"
+#include "proto.h"
+
+/* Concurrent copiers; each holds at most two pins at a time. */
+#define GRANT_FAST_LANES 64u
+
+struct grant_view;
+
+/* How the fast path reaches hv-stub: one request, its reply into @rep
+ * (exactly @rep_len bytes) and @nfds fds into @fds.  Return: 0 or -errno. */
+typedef int (*grant_fast_call_fn)(void *ctx, uint16_t type, const void *req,
+				  size_t len, void *rep, size_t rep_len,
+				  int *fds, unsigned nfds);
+
+struct grant_fast {
+	void *ctx;
+	grant_fast_call_fn call;
+	sdrv_domid_t self;
+	unsigned char *self_mem;
+	uint32_t self_frames;
+	uint32_t token;
+	struct hvp_pin_log *log_hdr;
+	struct sdrv_gnt_pin *log; /* after the header */
+	uint64_t deaths_seen; /* log_hdr->deaths when views were last swept */
+	uint64_t lanes_busy; /* bit per lane */
+	pthread_rwlock_t views_lock; /* read: copying; write: views change */
+	struct grant_view **views; /* by granter domid */
+};
+
+/**
+ * grant_fast_init() - ask hv-stub for the fast path (HVP_GRANT_FASTPATH).
+ * Return: 0; -EPERM for an unprivileged domain (use the messages); -errno.
+ */
+int grant_fast_init(struct grant_fast *gf, void *ctx, grant_fast_call_fn call,
+		    sdrv_domid_t self, unsigned char *self_mem,
+		    uint32_t self_frames);
+
+/* Unmap every view and the log.  No copy may run. */
+void grant_fast_fini(struct grant_fast *gf);
+
+/**
+ * grant_fast_copy() - do the @n segments whose every side this process can
+ * reach (grant refs of any domain, frames of its own memory); a segment
+ * naming another domain's frame is left with status 1 for the caller to
+ * send to hv-stub.
+ * Return: the number of failed segments among those done here.
+ */
+unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
+			 unsigned n, unsigned *left_over);
+
+#endif
