@@ -15,7 +15,7 @@
  * nothing pinned.
  *
  * Thread-safe: copies run in parallel (one log lane each); fetching or
- * dropping a view excludes them.
+ * dropping a view waits for them and holds them off.
  */
 #ifndef SDRV_PLATFORM_GRANT_FAST_H
 #define SDRV_PLATFORM_GRANT_FAST_H
@@ -29,8 +29,11 @@
 #include "../grant/grant_pin.h"
 #include "proto.h"
 
-/* Concurrent copiers; each holds at most two pins at a time. */
-#define GRANT_FAST_LANES 64u
+/* Segments pinned together, then copied, then unpinned. */
+#define GRANT_FAST_CHUNK 32u
+/* Concurrent copiers: each holds up to two pins per segment of a chunk in
+ * its own lane of the log. */
+#define GRANT_FAST_LANES (HVP_PIN_LOG_RECORDS / (2u * GRANT_FAST_CHUNK))
 
 struct grant_view;
 
@@ -50,8 +53,9 @@ struct grant_fast {
 	struct hvp_pin_log *log_hdr;
 	struct sdrv_gnt_pin *log; /* after the header */
 	uint64_t deaths_seen; /* log_hdr->deaths when views were last swept */
-	uint64_t lanes_busy; /* bit per lane */
-	pthread_rwlock_t views_lock; /* read: copying; write: views change */
+	/* bit per lane held by a copier, and VIEWS_WRITER (grant_fast.c) */
+	uint64_t lanes_busy;
+	pthread_mutex_t views_lock; /* one changer of the views at a time */
 	struct grant_view **views; /* by granter domid */
 };
 

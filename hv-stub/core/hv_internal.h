@@ -27,7 +27,7 @@ static inline struct sdrv_gnt_granter hv_granter(struct hv_domain *d)
 	return (struct sdrv_gnt_granter){
 		.entries = (struct sdrv_grant_entry_v1 *)(void *)d->mem,
 		.active = d->active,
-		.dead = &d->gnt_shared->dead,
+		.shared = d->gnt_shared,
 		.nr_entries = hv_nr_grant_entries(d),
 		.first_frame = HV_RESERVED_FRAMES,
 		.nr_frames = d->nr_frames,

@@ -474,8 +474,8 @@ Test(grant, zero_length_copies_are_ignored_whatever_they_name)
 Test(grant, a_backend_that_died_holding_pins_leaves_nothing_pinned)
 {
 	/* A backend pinning on its own (token 7) dies: one pin held for a
-	 * copy, and one entry caught inside a pin (its lock held, the entry
-	 * marked, nothing counted yet).  hv-stub undoes both. */
+	 * copy, and one entry caught inside a pin (the granter's lock held,
+	 * the entry marked, nothing counted yet).  hv-stub undoes both. */
 	uint32_t held = grant(DOM0, 42, false), caught = grant(DOM0, 43, false);
 	struct sdrv_gnt_pin log[4] = { 0 };
 	struct hv_domain info;
@@ -489,7 +489,7 @@ Test(grant, a_backend_that_died_holding_pins_leaves_nothing_pinned)
 					.generation = info.generation };
 	cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &log[0]), SDRV_GNTST_okay);
 	cr_assert_eq(log[0].state, SDRV_GNT_PIN_HELD);
-	__atomic_store_n(&g.active[caught].lock, 7, __ATOMIC_RELEASE);
+	__atomic_store_n(&g.shared->lock, 7, __ATOMIC_RELEASE);
 	__atomic_fetch_or(&gt.entries[caught].flags,
 			  (uint16_t)(SDRV_GTF_reading | SDRV_GTF_writing),
 			  __ATOMIC_RELEASE);
