@@ -53,6 +53,25 @@ SDRV_PUBLIC bool sdrv_evtchn_2l_unmask(struct sdrv_shared_info *s,
 				    __ATOMIC_SEQ_CST);
 }
 
+SDRV_PUBLIC bool sdrv_evtchn_2l_set_pending(struct sdrv_shared_info *s,
+					    sdrv_evtchn_port_t port)
+{
+	uint32_t w = port / WORD_BITS;
+	uint64_t bit = 1ull << (port % WORD_BITS);
+
+	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return false;
+	if (__atomic_fetch_or(&s->evtchn_pending[w], bit, __ATOMIC_SEQ_CST) & bit)
+		return false; /* already pending: the edge is taken */
+	if (__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST) & bit)
+		return false; /* masked: unmask re-raises it */
+	if (__atomic_fetch_or(&vcpu0(s)->evtchn_pending_sel, 1ull << w,
+			      __ATOMIC_SEQ_CST) & (1ull << w))
+		return false;
+	return !__atomic_exchange_n(&vcpu0(s)->evtchn_upcall_pending, 1,
+				    __ATOMIC_SEQ_CST);
+}
+
 SDRV_PUBLIC bool sdrv_evtchn_2l_is_pending(const struct sdrv_shared_info *s,
 					   sdrv_evtchn_port_t port)
 {

@@ -264,6 +264,39 @@ static int do_view(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
 	return 0;
 }
 
+/* An open port's doorbells: the caller's own and, if bound, its peer's. */
+static int do_doorbell(struct hvd *d, struct hvd_conn *c, size_t len,
+		       size_t *rlen, int *fds, unsigned *nfds)
+{
+	struct hvp_doorbells req, *rep = out_payload(d);
+	struct hv_domain self;
+	int mine, peer, err;
+
+	if (len != sizeof(req))
+		return -EINVAL;
+	memcpy(&req, in_payload(d), sizeof(req));
+	if (req.port >= SDRV_EVTCHN_2L_NR_PORTS ||
+	    hv_domain_info(&d->hv, (sdrv_domid_t)c->domid, &self))
+		return -EINVAL;
+	/* The epoch first: a binding that changes after it moves it again. */
+	rep->epoch = __atomic_load_n(
+		(uint64_t *)(void *)(self.mem +
+				     (size_t)SDRV_PLATFORM_SHINFO_FRAME * SDRV_PAGE_SIZE +
+				     SDRV_SHINFO_BINDING_EPOCH_OFFSET),
+		__ATOMIC_ACQUIRE);
+	err = hv_evtchn_doorbells(&d->hv, (sdrv_domid_t)c->domid,
+				  (sdrv_evtchn_port_t)req.port, &mine, &peer);
+	if (err)
+		return err;
+	rep->port = req.port;
+	rep->peer_bound = peer >= 0;
+	fds[(*nfds)++] = mine;
+	if (peer >= 0)
+		fds[(*nfds)++] = peer;
+	*rlen = sizeof(*rep);
+	return 0;
+}
+
 static int do_evtchn(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen)
 {
 	struct hvp_evtchn_op *op = out_payload(d);
@@ -428,6 +461,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 	case HVP_EVTCHN_OP:
 	case HVP_GRANT_FASTPATH:
 	case HVP_GRANT_VIEW:
+	case HVP_EVTCHN_DOORBELL:
 		if (c->domid < 0) {
 			st = -ENOTCONN;
 			break;
@@ -448,6 +482,10 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 		}
 		if (hdr->type == HVP_GRANT_VIEW) {
 			st = do_view(d, c, len, &rlen, fds, &nfds);
+			break;
+		}
+		if (hdr->type == HVP_EVTCHN_DOORBELL) {
+			st = do_doorbell(d, c, len, &rlen, fds, &nfds);
 			break;
 		}
 		st = hdr->type == HVP_GRANT_MAP

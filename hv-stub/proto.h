@@ -69,6 +69,10 @@ enum hvp_type {
 	/* -> hvp_grant_view + fds [granter memory, its shared pin table];
 	 * privileged domains after HVP_GRANT_FASTPATH. */
 	HVP_GRANT_VIEW = 10,
+	/* hvp_doorbells (port) -> hvp_doorbells + fds [mine, peer's if bound]:
+	 * the eventfds of an open interdomain channel, so a notify is one
+	 * write by the sender, not two messages through hv-stub. */
+	HVP_EVTCHN_DOORBELL = 11,
 	/* from a toolstack (peer uid 0 or hv-stub's own) */
 	HVP_CREATE = 16, /* hvp_create */
 	HVP_DESTROY = 17, /* hvp_domid */
@@ -111,6 +115,12 @@ struct hvp_pin_log {
 struct hvp_fastpath {
 	uint32_t token; /* the backend's active-record lock token */
 	uint32_t nr_log; /* records in the pin log */
+};
+
+struct hvp_doorbells {
+	uint32_t port; /* IN */
+	uint32_t peer_bound; /* OUT: 1 if the peer's doorbell follows mine */
+	uint64_t epoch; /* OUT: the domain's binding epoch they are good for */
 };
 
 struct hvp_grant_view {

@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "doorbell.h"
 #include "grant_fast.h"
 #include "msg.h"
 
@@ -40,6 +41,7 @@ struct hvstub {
 	 * one-way.  Under call_lock. */
 	uint64_t open_ports[SDRV_EVTCHN_2L_NR_PORTS / 64];
 	bool privileged;
+	struct doorbells *bells; /* changes and rings under call_lock */
 	/* Grant copies in our own process (privileged only); set up at the
 	 * first copy.  fast_state: 0 not tried, 1 on, -1 off (messages). */
 	pthread_mutex_t fast_lock;
@@ -355,15 +357,49 @@ static void port_set_open(struct hvstub *h, sdrv_evtchn_port_t port, bool open)
 		h->open_ports[port / 64] &= ~(1ull << (port % 64));
 }
 
+/* Ask hv-stub for @port's doorbells and keep them.  Call lock held.
+ * Return: 0 or -errno. */
+static int fetch_doorbells(struct hvstub *h, sdrv_evtchn_port_t port)
+{
+	struct hvp_doorbells req = { .port = port }, rep;
+	int fds[2] = { -1, -1 };
+	unsigned nfds = 2;
+	size_t rlen;
+	int st = call(h, HVP_EVTCHN_DOORBELL, &req, sizeof(req), &rlen, fds,
+		      &nfds);
+
+	if (st == 0 && rlen != sizeof(rep))
+		st = -EPROTO;
+	if (st == 0) {
+		memcpy(&rep, payload(h), sizeof(rep));
+		if (rep.port != port || nfds != 1u + (rep.peer_bound != 0))
+			st = -EPROTO;
+	}
+	if (st) {
+		hvp_close_fds(fds, nfds);
+		return st;
+	}
+	return doorbells_take(h->bells, port, fds[0], nfds > 1 ? fds[1] : -1,
+			      rep.epoch);
+}
+
 /* A send without waiting: one message, no reply.  Call lock held. */
 static int send_one_way(struct hvstub *h, sdrv_evtchn_port_t port)
 {
 	struct hvp_hdr hdr = { .type = HVP_EVTCHN_SEND, .seq = ++h->seq };
 	struct sdrv_evtchn_send op = { .port = port };
 
+	int rung;
+
 	if (port == 0 || port >= SDRV_EVTCHN_2L_NR_PORTS ||
 	    !(h->open_ports[port / 64] & (1ull << (port % 64))))
 		return -EINVAL;
+	/* The doorbell first: one write, the peer's own wake-up. */
+	rung = doorbells_ring(h->bells, port);
+	if (rung == -ESTALE && fetch_doorbells(h, port) == 0)
+		rung = doorbells_ring(h->bells, port);
+	if (rung >= 0)
+		return 0;
 	return hvp_send(h->sock, &hdr, &op, sizeof(op), NULL, 0);
 }
 
@@ -388,24 +424,39 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 		st = -EPROTO;
 	if (st == 0) {
 		memcpy(arg, &((struct hvp_evtchn_op *)payload(h))->u, size);
-		if (cmd == SDRV_EVTCHNOP_alloc_unbound)
-			port_set_open(h, req.u.alloc_unbound.dom == SDRV_DOMID_SELF ||
-						 req.u.alloc_unbound.dom == p->domid
-					 ? ((struct sdrv_evtchn_alloc_unbound *)arg)->port
-					 : 0,
-				      true);
+		sdrv_evtchn_port_t opened = 0;
+
+		if (cmd == SDRV_EVTCHNOP_alloc_unbound &&
+		    (req.u.alloc_unbound.dom == SDRV_DOMID_SELF ||
+		     req.u.alloc_unbound.dom == p->domid))
+			opened = ((struct sdrv_evtchn_alloc_unbound *)arg)->port;
 		else if (cmd == SDRV_EVTCHNOP_bind_interdomain)
-			port_set_open(h, ((struct sdrv_evtchn_bind_interdomain *)arg)->local_port,
-				      true);
-		else if (cmd == SDRV_EVTCHNOP_close)
+			opened = ((struct sdrv_evtchn_bind_interdomain *)arg)->local_port;
+		if (opened) {
+			port_set_open(h, opened, true);
+			/* Our doorbell joins the wait set now, before the
+			 * peer can ring it; a failure leaves the messages. */
+			fetch_doorbells(h, opened);
+		} else if (cmd == SDRV_EVTCHNOP_close) {
 			port_set_open(h, req.u.close.port, false);
+			doorbells_forget(h->bells, req.u.close.port);
+		}
 	}
 	pthread_mutex_unlock(&h->call_lock);
 	return st;
 }
 
+static int hvstub_wait_events(struct sdrv_platform *p, int timeout_ms)
+{
+	return doorbells_wait(to_hvstub(p)->bells, timeout_ms);
+}
+
 static void hvstub_free(struct hvstub *h)
 {
+	if (h->bells) {
+		doorbells_fini(h->bells);
+		free(h->bells);
+	}
 	if (h->fast_state > 0)
 		grant_fast_fini(&h->fast);
 	for (unsigned i = 0; i < MAX_MAPS; i++)
@@ -446,6 +497,7 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.grant_copy = hvstub_grant_copy,
 	.evtchn_op = hvstub_evtchn_op,
 	.detach = hvstub_detach,
+	.wait_events = hvstub_wait_events,
 };
 
 SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
@@ -462,6 +514,7 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 		return -ENOMEM;
 	h->sock = -1;
 	h->p.upcall_fd = -1;
+	h->p.wait_fd = -1;
 	h->p.ops = &hvstub_ops;
 	h->p.domid = domid;
 	pthread_mutex_init(&h->call_lock, NULL);
@@ -501,6 +554,17 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 		h->p.mem = NULL;
 	} else {
 		st = sdrv_platform_init_common(&h->p);
+	}
+	if (!st) {
+		h->bells = malloc(sizeof(*h->bells));
+		st = h->bells ? doorbells_init(h->bells, h->p.upcall_fd, h->p.shinfo)
+			      : -ENOMEM;
+		h->p.wait_fd = h->bells ? h->bells->epfd : -1;
+	}
+	if (!st && h->p.xs_port) {
+		pthread_mutex_lock(&h->call_lock);
+		fetch_doorbells(h, h->p.xs_port);
+		pthread_mutex_unlock(&h->call_lock);
 	}
 	if (st) {
 		hvstub_free(h);

@@ -273,7 +273,7 @@ SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
 
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p)
 {
-	return p->upcall_fd;
+	return p->ops->wait_events ? p->wait_fd : p->upcall_fd;
 }
 
 SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p)
@@ -298,6 +298,34 @@ static int time_left(const struct sdrv_platform *p, uint64_t start_ms,
 	return spent >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)spent;
 }
 
+/*
+ * Sleep until an upcall or a doorbell, @left_ms at most (-1: no limit, 0:
+ * do not sleep), and turn what came into pending bits.
+ * Return: > 0 something came, 0 nothing did, or -errno.
+ */
+static int block(struct sdrv_platform *p, int left_ms)
+{
+	struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
+	uint64_t count;
+	int r = 1;
+
+	if (p->ops->wait_events)
+		return p->ops->wait_events(p, left_ms);
+	/* The hypervisor marked the bits itself and wrote the eventfd.
+	 * With no limit, sleep in read() itself: one system call per
+	 * wake-up, as a raw eventfd user would. */
+	if (left_ms >= 0) {
+		r = poll(&pfd, 1, left_ms);
+		if (r < 0)
+			return errno == EINTR ? 0 : -errno;
+		if (r == 0)
+			return 0;
+	}
+	if (read(p->upcall_fd, &count, sizeof(count)) < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	return 1;
+}
+
 SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 				 sdrv_evtchn_port_t *ports, unsigned max,
 				 int timeout_ms)
@@ -305,30 +333,21 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 	uint64_t start = timeout_ms > 0 ? sdrv_platform_clock_ms(p) : 0;
 
 	for (;;) {
-		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
-		uint64_t count;
 		unsigned n = sdrv_evtchn_scan(&p->scanner, ports, max);
-		int r = 1;
+		int left, r;
 
 		if (n)
 			return (int)n;
 		/* The scan cleared upcall_pending: any event from here on
-		 * writes the eventfd, so sleeping on it loses nothing.  With
-		 * no timeout, sleep in read() itself: one system call per
-		 * wake-up, as a raw eventfd user would. */
-		if (timeout_ms >= 0) {
-			/* an event for another waiter woke us: the rest of
-			 * the time, not all of it again */
-			r = poll(&pfd, 1, time_left(p, start, timeout_ms));
-			if (r < 0 && errno != EINTR)
-				return -errno;
-			if (r == 0)
-				return 0;
-		}
-		if (r > 0 && read(p->upcall_fd, &count, sizeof(count)) < 0 &&
-		    errno != EINTR)
-			return -errno;
-		if (timeout_ms == 0)
+		 * raises a new upcall (or rings a doorbell), so sleeping
+		 * loses nothing.  An event for another waiter woke us: the
+		 * rest of the time, not all of it again. */
+		left = time_left(p, start, timeout_ms);
+		r = block(p, left);
+		if (r < 0)
+			return r;
+		if (r == 0 && left >= 0 &&
+		    time_left(p, start, timeout_ms) == 0)
 			return (int)sdrv_evtchn_scan(&p->scanner, ports, max);
 	}
 }
@@ -345,9 +364,6 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 		return -EINVAL;
 	word = &p->shinfo->evtchn_pending[port / 64];
 	for (;;) {
-		struct pollfd pfd = { .fd = p->upcall_fd, .events = POLLIN };
-		uint64_t count;
-
 		/* Clear the upcall and the word selector as a scan would,
 		 * so the next event on any port writes the eventfd again
 		 * (the hypervisor only does when both were clear).  The
@@ -360,18 +376,11 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 			r = 1;
 			break;
 		}
-		r = poll(&pfd, 1, time_left(p, start, timeout_ms));
-		if (r < 0 && errno != EINTR) {
-			r = -errno;
+		r = block(p, time_left(p, start, timeout_ms));
+		if (r < 0)
 			break;
-		}
-		if (r == 0)
+		if (r == 0 && time_left(p, start, timeout_ms) == 0)
 			break;
-		if (r > 0 && read(p->upcall_fd, &count, sizeof(count)) < 0 &&
-		    errno != EINTR && errno != EAGAIN) {
-			r = -errno;
-			break;
-		}
 	}
 	if (taken_sel) {
 		__atomic_fetch_or(&v->evtchn_pending_sel, taken_sel,

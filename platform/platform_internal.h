@@ -14,6 +14,9 @@ struct sdrv_platform {
 	unsigned char *mem; /* our memory, nr_frames pages */
 	uint32_t nr_frames;
 	int upcall_fd; /* eventfd the hypervisor writes for an upcall */
+	/* With ops->wait_events: what sdrv_evtchn_fd() hands out (readable
+	 * when an upcall or a doorbell is due). */
+	int wait_fd;
 	void *xenstore; /* slot for the XenStore connection */
 	sdrv_evtchn_port_t xs_port; /* 0: no XenStore */
 

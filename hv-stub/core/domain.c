@@ -69,6 +69,9 @@ static void domain_free(struct hv *hv, struct hv_domain *d)
 		munmap(d->gnt_shared, active_bytes(d));
 	if (d->active_fd >= 0)
 		close(d->active_fd);
+	for (uint32_t p = 0; d->ports && p < SDRV_EVTCHN_2L_NR_PORTS; p++)
+		if (d->ports[p].doorbell >= 0)
+			close(d->ports[p].doorbell); /* the kept XenStore port */
 	free(d->ports);
 	free(d->maptrack);
 	free(d);
@@ -120,6 +123,8 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 	}
 	if (!err && (!d->active || !d->maptrack || !d->ports))
 		err = -ENOMEM;
+	for (uint32_t p = 0; d->ports && p < SDRV_EVTCHN_2L_NR_PORTS; p++)
+		d->ports[p].doorbell = -1;
 	if (err) {
 		domain_free(hv, d);
 		return err;

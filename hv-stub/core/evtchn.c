@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 /* @port of @d, if it lies inside the table; lock held. */
@@ -41,21 +42,24 @@ static void kick(int fd)
  * became due); the caller kicks, under the lock or just after it. */
 static bool mark_pending(struct hv_domain *d, sdrv_evtchn_port_t port)
 {
-	struct sdrv_shared_info *s = hv_shinfo(d);
-	struct sdrv_vcpu_info *v = &s->vcpu_info[0];
-	uint32_t w = port / 64;
-	uint64_t bit = 1ull << (port % 64);
-
 	d->events++;
-	if (__atomic_fetch_or(&s->evtchn_pending[w], bit, __ATOMIC_SEQ_CST) & bit)
-		return false; /* already pending: the edge is taken */
-	if (__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST) & bit)
-		return false; /* masked: unmask re-raises it */
-	if (__atomic_fetch_or(&v->evtchn_pending_sel, 1ull << w,
-			      __ATOMIC_SEQ_CST) & (1ull << w))
-		return false;
-	return !__atomic_exchange_n(&v->evtchn_upcall_pending, 1,
-				    __ATOMIC_SEQ_CST);
+	return sdrv_evtchn_2l_set_pending(hv_shinfo(d), port);
+}
+
+/* One of @d's channels gained or lost its peer: a process that kicks
+ * doorbells looks its peers up again (the word is the domain's own). */
+static void bump_epoch(struct hv_domain *d)
+{
+	__atomic_fetch_add((uint64_t *)(void *)((unsigned char *)hv_shinfo(d) +
+						SDRV_SHINFO_BINDING_EPOCH_OFFSET),
+			   1, __ATOMIC_RELEASE);
+}
+
+/* A fresh doorbell for a port: its peer writes it to wake the owner.
+ * Non-blocking: nothing may ever block hv-stub on it. */
+static int new_doorbell(void)
+{
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
 /* Mark and kick at once; lock held.  For the rare paths (bind, close). */
@@ -76,17 +80,26 @@ static sdrv_evtchn_port_t get_free_port(struct hv_domain *d)
 	return SDRV_EVTCHN_PORT_INVALID;
 }
 
+/* Change @p's state; its doorbell stays with the port while it is open
+ * (a new peer rings the same one) and goes when it closes. */
 static void port_set(struct hv_domain *d, sdrv_evtchn_port_t p, uint8_t state,
 		     sdrv_domid_t remote_dom, sdrv_evtchn_port_t remote_port)
 {
+	int bell = d->ports[p].doorbell;
+
 	if (d->ports[p].state == SDRV_EVTCHNSTAT_closed &&
 	    state != SDRV_EVTCHNSTAT_closed)
 		d->nr_ports++;
 	else if (d->ports[p].state != SDRV_EVTCHNSTAT_closed &&
 		 state == SDRV_EVTCHNSTAT_closed)
 		d->nr_ports--;
+	if (state == SDRV_EVTCHNSTAT_closed && bell >= 0) {
+		close(bell);
+		bell = -1;
+	}
 	d->ports[p] = (struct hv_port){ .state = state, .remote_dom = remote_dom,
-					.remote_port = remote_port };
+					.remote_port = remote_port,
+					.doorbell = bell };
 }
 
 int hv_evtchn_alloc_unbound(struct hv *hv, sdrv_domid_t caller,
@@ -112,6 +125,8 @@ int hv_evtchn_alloc_unbound(struct hv *hv, sdrv_domid_t caller,
 		err = -ESRCH;
 	} else if (!(p = get_free_port(d))) {
 		err = -ENOSPC;
+	} else if ((d->ports[p].doorbell = new_doorbell()) < 0) {
+		err = -ENOSPC; /* out of fds: as out of ports */
 	} else {
 		port_set(d, p, SDRV_EVTCHNSTAT_unbound, remote_dom, 0);
 		*port = p;
@@ -146,12 +161,14 @@ int hv_evtchn_bind_interdomain(struct hv *hv, sdrv_domid_t caller,
 		goto out;
 	}
 	p = get_free_port(l);
-	if (!p) {
+	if (!p || (l->ports[p].doorbell = new_doorbell()) < 0) {
 		err = -ENOSPC;
 		goto out;
 	}
 	port_set(l, p, SDRV_EVTCHNSTAT_interdomain, remote_dom, remote_port);
 	port_set(r, remote_port, SDRV_EVTCHNSTAT_interdomain, caller, p);
+	bump_epoch(l);
+	bump_epoch(r);
 	set_pending(l, p);
 	*local_port = p;
 out:
@@ -201,6 +218,7 @@ static void close_port(struct hv *hv, struct hv_domain *d, sdrv_evtchn_port_t p)
 		if (r && !r->dying) {
 			port_set(r, lp->remote_port, SDRV_EVTCHNSTAT_unbound,
 				 d->id, 0);
+			bump_epoch(r);
 			set_pending(r, lp->remote_port);
 		}
 	}
@@ -257,6 +275,30 @@ int hv_evtchn_status(struct hv *hv, sdrv_domid_t caller,
 		st->u.interdomain.port = p->state == SDRV_EVTCHNSTAT_interdomain
 						 ? p->remote_port
 						 : 0;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return err;
+}
+
+int hv_evtchn_doorbells(struct hv *hv, sdrv_domid_t caller,
+			sdrv_evtchn_port_t port, int *ring_mine,
+			int *ring_peer)
+{
+	struct hv_domain *d, *r;
+	struct hv_port *lp;
+	int err = 0;
+
+	*ring_mine = *ring_peer = -1;
+	pthread_mutex_lock(&hv->lock);
+	d = hv_live_domain(hv, caller);
+	lp = d ? port_of(d, port) : NULL;
+	if (!lp || lp->state == SDRV_EVTCHNSTAT_closed || lp->doorbell < 0) {
+		err = -EINVAL;
+	} else {
+		*ring_mine = lp->doorbell;
+		if (lp->state == SDRV_EVTCHNSTAT_interdomain &&
+		    (r = hv_live_domain(hv, lp->remote_dom)))
+			*ring_peer = r->ports[lp->remote_port].doorbell;
 	}
 	pthread_mutex_unlock(&hv->lock);
 	return err;

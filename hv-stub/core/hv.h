@@ -63,6 +63,9 @@ struct hv_port {
 	uint8_t state; /* SDRV_EVTCHNSTAT_* */
 	sdrv_domid_t remote_dom; /* unbound: who may bind; interdomain: peer */
 	sdrv_evtchn_port_t remote_port; /* interdomain only */
+	/* eventfd the peer writes to wake this port's owner directly (a
+	 * process domain's doorbell), or -1 */
+	int doorbell;
 };
 
 struct hv_domain {
@@ -274,6 +277,19 @@ int hv_evtchn_send(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port);
  * peer sees the close.  Return: 0 or -EINVAL.
  */
 int hv_evtchn_close(struct hv *hv, sdrv_domid_t caller, sdrv_evtchn_port_t port);
+
+/**
+ * hv_evtchn_doorbells() - the doorbells of @caller's open @port: the one
+ * its peer rings to wake @caller (*@ring_mine, the port's own) and, if the
+ * port is bound, the one @caller rings to wake the peer (*@ring_peer, -1
+ * while unbound).  The fds stay the hypervisor's: pass or dup them.  Whom
+ * *@ring_peer reaches changes with the binding: the domain's binding epoch
+ * (SDRV_SHINFO_BINDING_EPOCH_OFFSET) moves first.
+ * Return: 0, or -EINVAL (not an open port of @caller).
+ */
+int hv_evtchn_doorbells(struct hv *hv, sdrv_domid_t caller,
+			sdrv_evtchn_port_t port, int *ring_mine,
+			int *ring_peer);
 
 /* State of @st->port of @st->dom (the caller's own, or any if privileged).
  * Return: 0, -ESRCH, -EPERM or -EINVAL. */

@@ -63,6 +63,18 @@ struct sdrv_shared_info {
 	uint32_t wc_version, wc_sec, wc_nsec, wc_sec_hi;
 };
 
+/*
+ * hv-stub's one word beyond Xen's layout, in the unused tail of the page:
+ * a count it bumps whenever one of the domain's interdomain channels gains
+ * or loses its peer.  A process domain that kicks its peers' doorbells
+ * directly looks it up again when the count moved.  Xen has no such word;
+ * nothing else in the tail is used.
+ */
+#define SDRV_SHINFO_BINDING_EPOCH_OFFSET (SDRV_PAGE_SIZE - 8u)
+SDRV_STATIC_ASSERT(sizeof(struct sdrv_shared_info) <=
+			   SDRV_SHINFO_BINDING_EPOCH_OFFSET,
+		   "the epoch lies past Xen's shared_info");
+
 /* ---- hypercall arguments (Xen's EVTCHNOP_* structs) ----------------- */
 
 struct sdrv_evtchn_alloc_unbound {
@@ -119,6 +131,18 @@ SDRV_PUBLIC void sdrv_evtchn_2l_mask(struct sdrv_shared_info *s,
  */
 SDRV_PUBLIC bool sdrv_evtchn_2l_unmask(struct sdrv_shared_info *s,
 				       sdrv_evtchn_port_t port);
+
+/**
+ * sdrv_evtchn_2l_set_pending() - mark @port pending as the hypervisor does
+ * (Xen's evtchn_2l_set_pending()): an upcall becomes due only when the
+ * port went pending while unmasked and the selector bit and
+ * upcall_pending were clear, so a flood on one port costs one wake-up.
+ * hv-stub runs it on a receiver's page; a receiver runs it on its own page
+ * for a doorbell rung by its peer.
+ * Return: true if the domain must be woken (upcall_pending went 0->1).
+ */
+SDRV_PUBLIC bool sdrv_evtchn_2l_set_pending(struct sdrv_shared_info *s,
+					    sdrv_evtchn_port_t port);
 
 /* Whether @port is marked pending now. */
 SDRV_PUBLIC bool sdrv_evtchn_2l_is_pending(const struct sdrv_shared_info *s,

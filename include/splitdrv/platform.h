@@ -86,6 +86,12 @@ struct sdrv_platform_ops {
 	/* Release the environment's resources and free @p; the domain lives
 	 * on, or with @shutdown ends (sdrv_platform_shutdown()). */
 	void (*detach)(struct sdrv_platform *p, bool shutdown);
+	/* Optional: sleep until an event is due, @timeout_ms at most (-1:
+	 * no limit, 0: do not sleep), marking pending what arrived on the
+	 * environment's own wake-ups (doorbells).  Return: > 0 something
+	 * came, 0 nothing, or -errno.  Without it the common code sleeps on
+	 * the upcall eventfd the hypervisor writes. */
+	int (*wait_events)(struct sdrv_platform *p, int timeout_ms);
 };
 
 /* ---- attaching ------------------------------------------------------- */
