@@ -22,6 +22,12 @@ struct grant_view {
 	size_t shared_bytes;
 	struct sdrv_gnt_granter g;
 	bool dead; /* a pin found it destroyed: fetch anew */
+	/* Mappings handed out of it (grant_fast_map_page()); a dead view
+	 * with mappings leaves its slot and goes with the last of them. */
+	uint32_t maps;
+	bool detached;
+	unsigned char *mem_ro; /* a read-only mapping, for read-only maps */
+	int mem_fd;
 };
 
 /* Views are indexed by domid below this. */
@@ -70,6 +76,10 @@ static void view_free(struct grant_view *v)
 		return;
 	if (v->mem)
 		munmap(v->mem, v->mem_bytes);
+	if (v->mem_ro)
+		munmap(v->mem_ro, v->mem_bytes);
+	if (v->mem_fd >= 0)
+		close(v->mem_fd);
 	if (v->shared)
 		munmap(v->shared, v->shared_bytes);
 	free(v);
@@ -87,6 +97,21 @@ void grant_fast_fini(struct grant_fast *gf)
 	gf->log = NULL;
 }
 
+/* Take the view in *@slot out of use: freed now, or by the last unmap of
+ * a page in it.  Views held exclusively. */
+static void view_retire(struct grant_view **slot)
+{
+	struct grant_view *v = *slot;
+
+	*slot = NULL;
+	if (!v)
+		return;
+	if (v->maps)
+		v->detached = true;
+	else
+		view_free(v);
+}
+
 /* Fetch granter @domid's view from hv-stub; views lock held for writing.
  * Return: the view, or NULL (no such domain, or not for us). */
 static struct grant_view *view_fetch(struct grant_fast *gf, sdrv_domid_t domid)
@@ -100,6 +125,8 @@ static struct grant_view *view_fetch(struct grant_fast *gf, sdrv_domid_t domid)
 		     sizeof(rep), fds, 2))
 		return NULL;
 	v = calloc(1, sizeof(*v));
+	if (v)
+		v->mem_fd = -1;
 	/* hv-stub is trusted, but a view that does not add up is not used */
 	if (!v || rep.domid != domid || rep.nr_entries == 0 ||
 	    (uint64_t)rep.nr_entries * sizeof(struct sdrv_grant_entry_v1) >
@@ -112,6 +139,8 @@ static struct grant_view *view_fetch(struct grant_fast *gf, sdrv_domid_t domid)
 			  (size_t)rep.nr_entries * sizeof(struct sdrv_gnt_active);
 	v->mem = mmap(NULL, v->mem_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      fds[0], 0);
+	v->mem_fd = fds[0]; /* kept for a read-only mapping */
+	fds[0] = -1;
 	v->shared = mmap(NULL, v->shared_bytes, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, fds[1], 0);
 	if (v->mem == MAP_FAILED)
@@ -128,11 +157,11 @@ static struct grant_view *view_fetch(struct grant_fast *gf, sdrv_domid_t domid)
 		.first_frame = rep.first_frame,
 		.nr_frames = rep.nr_frames,
 	};
-	close(fds[0]);
 	close(fds[1]);
 	return v;
 fail:
-	close(fds[0]);
+	if (fds[0] >= 0)
+		close(fds[0]);
 	close(fds[1]);
 	view_free(v);
 	return NULL;
@@ -177,8 +206,7 @@ static void views_refresh(struct grant_fast *gf, const struct sdrv_gnttab_copy *
 			slot = &gf->views[d];
 			if (*slot && !(*slot)->dead)
 				continue;
-			/* nothing copies now: the old mapping may go */
-			view_free(*slot);
+			view_retire(slot);
 			*slot = view_fetch(gf, d);
 		}
 	}
@@ -321,10 +349,8 @@ static void views_sweep(struct grant_fast *gf, uint64_t deaths)
 	for (unsigned d = 0; d < NR_VIEW_SLOTS; d++) {
 		struct grant_view *v = gf->views[d];
 
-		if (v && __atomic_load_n(&v->shared->dead, __ATOMIC_ACQUIRE)) {
-			view_free(v);
-			gf->views[d] = NULL;
-		}
+		if (v && __atomic_load_n(&v->shared->dead, __ATOMIC_ACQUIRE))
+			view_retire(&gf->views[d]);
 	}
 	gf->deaths_seen = deaths;
 }
@@ -419,4 +445,62 @@ unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 	}
 	lane_put(gf, lane);
 	return failed;
+}
+
+void *grant_fast_map_page(struct grant_fast *gf, sdrv_domid_t domid,
+			  uint64_t generation, uint32_t frame, bool readonly,
+			  struct grant_view **ref)
+{
+	struct grant_view *v, **slot;
+	unsigned char *page = NULL;
+
+	if (domid >= NR_VIEW_SLOTS)
+		return NULL;
+	views_begin(gf);
+	slot = &gf->views[domid];
+	if (!*slot || (*slot)->dead || (*slot)->generation != generation) {
+		view_retire(slot);
+		*slot = view_fetch(gf, domid);
+	}
+	v = *slot;
+	if (v && v->generation == generation && frame >= v->g.first_frame &&
+	    frame < v->g.nr_frames) {
+		if (readonly && !v->mem_ro) {
+			v->mem_ro = mmap(NULL, v->mem_bytes, PROT_READ, MAP_SHARED,
+					 v->mem_fd, 0);
+			if (v->mem_ro == MAP_FAILED)
+				v->mem_ro = NULL;
+		}
+		page = readonly ? v->mem_ro : v->mem;
+		if (page) {
+			page += (size_t)frame * SDRV_PAGE_SIZE;
+			v->maps++;
+			*ref = v;
+		}
+	}
+	views_end(gf);
+	return page;
+}
+
+void grant_fast_unmap_page(struct grant_fast *gf, struct grant_view *v)
+{
+	views_begin(gf);
+	if (v->maps)
+		v->maps--;
+	if (!v->maps && v->detached)
+		view_free(v);
+	views_end(gf);
+}
+
+void grant_fast_reap(struct grant_fast *gf)
+{
+	/* pairs with the release in hv-stub's hvd_domain_destroy() */
+	uint64_t deaths = __atomic_load_n(&gf->log_hdr->deaths, __ATOMIC_ACQUIRE);
+
+	if (deaths == __atomic_load_n(&gf->deaths_seen, __ATOMIC_RELAXED))
+		return;
+	views_begin(gf);
+	if (deaths != gf->deaths_seen)
+		views_sweep(gf, deaths);
+	views_end(gf);
 }

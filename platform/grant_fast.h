@@ -80,4 +80,25 @@ void grant_fast_fini(struct grant_fast *gf);
 unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 			 unsigned n, unsigned *left_over);
 
+/**
+ * grant_fast_map_page() - the page of a grant hv-stub pinned for us
+ * (HVP_GRANT_MAP): frame @frame of granter @domid's incarnation
+ * @generation, out of its view (fetched if needed; read-only through a
+ * read-only mapping if @readonly).  No mmap per page: the view is mapped
+ * once per granter incarnation and kept while any page of it is mapped.
+ * @ref: out, for grant_fast_unmap_page().
+ * Return: the address, or NULL.
+ */
+void *grant_fast_map_page(struct grant_fast *gf, sdrv_domid_t domid,
+			  uint64_t generation, uint32_t frame, bool readonly,
+			  struct grant_view **ref);
+
+/* Drop the views of domains hv-stub destroyed since the last look, now
+ * rather than at the next copy (the event loop calls it before sleeping:
+ * a guest's death closes its channels and so wakes its backend). */
+void grant_fast_reap(struct grant_fast *gf);
+
+/* The page is no longer used (before hv-stub unpins it). */
+void grant_fast_unmap_page(struct grant_fast *gf, struct grant_view *v);
+
 #endif

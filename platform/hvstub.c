@@ -37,6 +37,7 @@ struct hvstub {
 		uint64_t generation;
 	} memfd[MAX_DOMAINS]; /* under call_lock */
 	void *maps[MAX_MAPS]; /* by handle; under call_lock */
+	struct grant_view *map_view[MAX_MAPS]; /* the page's view, or NULL */
 	/* Our open ports (only we open and close them): lets a send go
 	 * one-way.  Under call_lock. */
 	uint64_t open_ports[SDRV_EVTCHN_2L_NR_PORTS / 64];
@@ -113,12 +114,49 @@ static void take_memfds(struct hvstub *h, const struct hvp_memfds *m,
 	}
 }
 
+static bool fast_ready(struct hvstub *h);
+
+/* The page hv-stub pinned for @rep, mapped here: out of the granter's
+ * view (fast path), or one mmap of its memfd.  Call lock not held (a view
+ * may be fetched).  Return: the address or NULL; *@view set if from a
+ * view. */
+static void *map_pinned(struct hvstub *h, bool fast, const struct hvp_map_op *rep,
+			bool readonly, struct grant_view **view)
+{
+	void *addr = MAP_FAILED;
+
+	*view = NULL;
+	if (fast)
+		return grant_fast_map_page(&h->fast, (sdrv_domid_t)rep->granter,
+					   rep->generation, rep->frame,
+					   readonly, view);
+	pthread_mutex_lock(&h->call_lock);
+	if (rep->granter < MAX_DOMAINS && h->memfd[rep->granter].fd >= 0 &&
+	    h->memfd[rep->granter].generation == rep->generation)
+		addr = mmap(NULL, SDRV_PAGE_SIZE,
+			    PROT_READ | (readonly ? 0 : PROT_WRITE), MAP_SHARED,
+			    h->memfd[rep->granter].fd,
+			    (off_t)rep->frame * SDRV_PAGE_SIZE);
+	pthread_mutex_unlock(&h->call_lock);
+	return addr == MAP_FAILED ? NULL : addr;
+}
+
+static void unmap_page(struct hvstub *h, void *addr, struct grant_view *view)
+{
+	if (view)
+		grant_fast_unmap_page(&h->fast, view);
+	else
+		munmap(addr, SDRV_PAGE_SIZE);
+}
+
 static unsigned hvstub_grant_map(struct sdrv_platform *p,
 				 struct sdrv_grant_map *ops, unsigned n)
 {
 	struct hvstub *h = to_hvstub(p);
 	struct hvp_map_op req[64];
 	unsigned failed = 0;
+	/* Only a privileged domain maps; its pages come out of views. */
+	bool fast = fast_ready(h);
 
 	for (unsigned base = 0; base < n; base += 64) {
 		unsigned k = n - base < 64 ? n - base : 64, nfds = HVP_MAX_FDS;
@@ -138,7 +176,6 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 		if (st == 0 && rlen != k * sizeof(*req) + sizeof(struct hvp_memfds))
 			st = -EPROTO;
 		if (st == 0) {
-			/* Keep the reply: a give-back below reuses the buffer. */
 			memcpy(req, payload(h), k * sizeof(*req));
 			memcpy(&memfds, (char *)payload(h) + k * sizeof(*req),
 			       sizeof(memfds));
@@ -146,10 +183,12 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 		} else {
 			hvp_close_fds(fds, nfds);
 		}
+		pthread_mutex_unlock(&h->call_lock);
 		for (unsigned i = 0; i < k; i++) {
 			struct sdrv_grant_map *op = &ops[base + i];
 			struct hvp_map_op *rep = &req[i];
-			void *addr = MAP_FAILED;
+			struct grant_view *view = NULL;
+			void *addr = NULL;
 
 			op->addr = NULL;
 			op->status = st ? SDRV_GNTST_general_error
@@ -158,26 +197,27 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 				failed++;
 				continue;
 			}
-			if (rep->granter < MAX_DOMAINS && rep->handle < MAX_MAPS &&
-			    !h->maps[rep->handle] && h->memfd[rep->granter].fd >= 0 &&
-			    h->memfd[rep->granter].generation == rep->generation)
-				addr = mmap(NULL, SDRV_PAGE_SIZE,
-					    PROT_READ | (op->readonly ? 0 : PROT_WRITE),
-					    MAP_SHARED, h->memfd[rep->granter].fd,
-					    (off_t)rep->frame * SDRV_PAGE_SIZE);
-			if (addr == MAP_FAILED) {
+			if (rep->handle < MAX_MAPS)
+				addr = map_pinned(h, fast, rep, op->readonly, &view);
+			pthread_mutex_lock(&h->call_lock);
+			if (addr && h->maps[rep->handle]) {
+				unmap_page(h, addr, view); /* hv-stub lied */
+				addr = NULL;
+			}
+			if (!addr) {
 				/* Pinned but not mappable here: give it back. */
 				call(h, HVP_GRANT_UNMAP, rep, sizeof(*rep), NULL,
 				     NULL, NULL);
 				op->status = SDRV_GNTST_general_error;
 				failed++;
-				continue;
+			} else {
+				op->handle = rep->handle;
+				op->addr = addr;
+				h->maps[rep->handle] = addr;
+				h->map_view[rep->handle] = view;
 			}
-			op->handle = rep->handle;
-			op->addr = addr;
-			h->maps[rep->handle] = addr;
+			pthread_mutex_unlock(&h->call_lock);
 		}
-		pthread_mutex_unlock(&h->call_lock);
 	}
 	return failed;
 }
@@ -201,8 +241,9 @@ static unsigned hvstub_grant_unmap(struct sdrv_platform *p,
 			/* Our page goes before the pin: the granter may reuse
 			 * the frame the moment hv-stub lets go. */
 			if (hd < MAX_MAPS && h->maps[hd]) {
-				munmap(h->maps[hd], SDRV_PAGE_SIZE);
+				unmap_page(h, h->maps[hd], h->map_view[hd]);
 				h->maps[hd] = NULL;
+				h->map_view[hd] = NULL;
 			}
 			req[i] = (struct hvp_map_op){ .handle = hd };
 		}
@@ -448,7 +489,11 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 
 static int hvstub_wait_events(struct sdrv_platform *p, int timeout_ms)
 {
-	return doorbells_wait(to_hvstub(p)->bells, timeout_ms);
+	struct hvstub *h = to_hvstub(p);
+
+	if (__atomic_load_n(&h->fast_state, __ATOMIC_ACQUIRE) > 0)
+		grant_fast_reap(&h->fast);
+	return doorbells_wait(h->bells, timeout_ms);
 }
 
 static void hvstub_free(struct hvstub *h)
@@ -457,11 +502,12 @@ static void hvstub_free(struct hvstub *h)
 		doorbells_fini(h->bells);
 		free(h->bells);
 	}
-	if (h->fast_state > 0)
-		grant_fast_fini(&h->fast);
 	for (unsigned i = 0; i < MAX_MAPS; i++)
 		if (h->maps[i])
-			munmap(h->maps[i], SDRV_PAGE_SIZE);
+			unmap_page(h, h->maps[i], h->map_view[i]);
+	/* after the pages: the last of a dead view's frees it */
+	if (h->fast_state > 0)
+		grant_fast_fini(&h->fast);
 	for (unsigned d = 0; d < MAX_DOMAINS; d++)
 		if (h->memfd[d].fd >= 0)
 			close(h->memfd[d].fd);

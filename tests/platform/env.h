@@ -28,7 +28,8 @@ void env_kill(sdrv_domid_t id, struct sdrv_platform **p);
  * if it is another process, hold now: equal counts mean nothing leaked. */
 long env_resources(void);
 
-/* Count entries of /proc/@pid/fd plus lines of /proc/@pid/maps. */
+/* Count entries of /proc/@pid/fd plus the mappings of /proc/@pid/maps
+ * that name what they map (memfds, files; not anonymous memory). */
 long env_proc_resources(int pid);
 
 #endif
