@@ -15,6 +15,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+_Static_assert(HVP_MAX_MAP_HANDLES == HV_MAPTRACK_MAX,
+	       "the protocol states the core's maptrack size");
+
 static void *in_payload(struct hvd *d)
 {
 	return d->in + sizeof(struct hvp_hdr);

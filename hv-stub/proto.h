@@ -131,6 +131,10 @@ struct hvp_grant_view {
 	uint64_t generation; /* names this incarnation of the domain */
 };
 
+/* Map handles a domain holds at most (hv-stub's maptrack): every handle
+ * in a map reply is below this. */
+#define HVP_MAX_MAP_HANDLES 4096u
+
 /* Largest batch in one message (grant ops). */
 #define HVP_MAX_MAP_OPS 1024u
 #define HVP_MAX_COPY_SEGS 1024u

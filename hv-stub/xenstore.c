@@ -7,6 +7,7 @@
  * only as far as it is printable.
  */
 #define _GNU_SOURCE
+#include "builder.h"
 #include "xenstore.h"
 #include "cli.h"
 #include "daemon.h"
@@ -290,7 +291,7 @@ void hvd_xs_domain_created(struct hvd *d, sdrv_domid_t id)
 	if (!xs->enabled || id == 0 || id == xs->domid ||
 	    hv_domain_info(&d->hv, id, &info))
 		return;
-	port = hv_domain_xenstore_setup(&d->hv, id, xs->domid);
+	port = hvb_xenstore_setup(&d->hv, id, xs->domid);
 	if (port < 0) {
 		hvd_log("domain %u: XenStore ring not set up: %s", id,
 			strerror(-port));

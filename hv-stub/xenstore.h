@@ -5,7 +5,7 @@
  *
  * Each domain created (other than domain 0 and XenStore's own) gets its ring
  * page offered to XenStore's domain under grant 1 and an unbound event
- * channel for it (hv_domain_xenstore_setup), and is INTRODUCEd to the
+ * channel for it (hvb_xenstore_setup), and is INTRODUCEd to the
  * XenStore daemon; a destroyed domain is RELEASEd.  The daemon answers
  * INTRODUCE by mapping the guest's page *through hv-stub*, so hv-stub never
  * waits for a reply: messages go out from a queue as the socket takes them,

@@ -22,9 +22,9 @@
 #include "grant_fast.h"
 #include "msg.h"
 
-/* Matches hv-stub's maptrack: a handle indexes this table. */
-#define MAX_MAPS 4096u
-#define MAX_DOMAINS 64u
+/* A map handle indexes this table; memfds are kept per granter id. */
+#define MAX_MAPS HVP_MAX_MAP_HANDLES
+#define MAX_DOMAINS (HVP_MAX_DOMID + 1u)
 
 struct hvstub {
 	struct sdrv_platform p;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "hv.h"
+#include "builder.h"
 #include "inproc.h"
 
 struct sdrv_inproc_hv {
@@ -230,5 +231,5 @@ int sdrv_inproc_domain_xenstore(struct sdrv_inproc_hv *ih,
 					    sdrv_domid_t domid,
 					    sdrv_domid_t xs_domid)
 {
-	return hv_domain_xenstore_setup(&ih->hv, domid, xs_domid);
+	return hvb_xenstore_setup(&ih->hv, domid, xs_domid);
 }

@@ -3,8 +3,6 @@
  * hv-stub/core/domain.c - the domain table and domain memory.
  */
 #define _GNU_SOURCE
-#include <splitdrv/xs.h>
-
 #include "hv.h"
 #include "hv_internal.h"
 
@@ -125,6 +123,8 @@ int hv_domain_create(struct hv *hv, sdrv_domid_t id, const char *name,
 		err = -ENOMEM;
 	for (uint32_t p = 0; d->ports && p < SDRV_EVTCHN_2L_NR_PORTS; p++)
 		d->ports[p].doorbell = -1;
+	for (uint32_t h = 0; d->maptrack && h < HV_MAPTRACK_MAX; h++)
+		d->maptrack[h].next_free = h + 1; /* the last: none */
 	if (err) {
 		domain_free(hv, d);
 		return err;
@@ -277,38 +277,20 @@ int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 	return fd;
 }
 
-int hv_domain_xenstore_setup(struct hv *hv, sdrv_domid_t id,
-			     sdrv_domid_t xs_domid)
+int hv_domain_set_xenstore_port(struct hv *hv, sdrv_domid_t id,
+				sdrv_evtchn_port_t port)
 {
-	struct sdrv_grant_entry_v1 *e;
 	struct hv_domain *d;
-	sdrv_evtchn_port_t port;
-	int err;
+	int err = 0;
 
 	pthread_mutex_lock(&hv->lock);
-	d = id < HV_MAX_DOMAINS ? hv->domains[id] : NULL;
-	err = !d ? -ENOENT : d->xs_port ? -EEXIST : 0;
-	pthread_mutex_unlock(&hv->lock);
-	if (err)
-		return err;
-	err = hv_evtchn_alloc_unbound(hv, id, id, xs_domid, &port);
-	if (err)
-		return err;
-	pthread_mutex_lock(&hv->lock);
-	d = hv->domains[id];
-	if (!d) {
+	d = hv_live_domain(hv, id);
+	if (!d)
 		err = -ENOENT;
-	} else {
-		/* The toolstack's entry: refs below SDRV_GRANT_NR_RESERVED
-		 * are never handed out by the domain's own allocator. */
-		e = (struct sdrv_grant_entry_v1 *)(void *)d->mem +
-		    SDRV_XS_RESERVED_GREF;
-		e->domid = xs_domid;
-		e->frame = SDRV_PLATFORM_XENSTORE_FRAME;
-		__atomic_store_n(&e->flags, (uint16_t)SDRV_GTF_permit_access,
-				 __ATOMIC_RELEASE);
+	else if (d->xs_port)
+		err = -EEXIST;
+	else
 		d->xs_port = port;
-	}
 	pthread_mutex_unlock(&hv->lock);
-	return err ? err : (int)port;
+	return err;
 }

@@ -60,9 +60,8 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 		st = SDRV_GNTST_bad_domain;
 		goto out;
 	}
-	for (h = 0; h < HV_MAPTRACK_MAX && c->maptrack[h].in_use; h++)
-		;
-	if (h == HV_MAPTRACK_MAX) {
+	h = c->maptrack_free; /* a free list, as Xen's maptrack */
+	if (h >= HV_MAPTRACK_MAX) {
 		st = SDRV_GNTST_no_space;
 		goto out;
 	}
@@ -70,6 +69,7 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
 	st = pin(c, &p);
 	if (st != SDRV_GNTST_okay)
 		goto out;
+	c->maptrack_free = c->maptrack[h].next_free;
 	c->maptrack[h] = (struct hv_maptrack){ .in_use = true,
 					       .readonly = readonly,
 					       .granter = granter,
@@ -93,6 +93,8 @@ void hv_unmap_locked(struct hv *hv, struct hv_domain *d, uint32_t h)
 	if (p.granter) /* kept as a zombie while this pin lasts */
 		unpin(&p);
 	m->in_use = false;
+	m->next_free = d->maptrack_free;
+	d->maptrack_free = h;
 	d->nr_maps--;
 	hv_zombie_check(hv, p.granter);
 }

@@ -55,6 +55,7 @@ struct hv_maptrack {
 	bool readonly;
 	sdrv_domid_t granter;
 	sdrv_grant_ref_t ref;
+	uint32_t next_free; /* free list link while not in use */
 };
 
 
@@ -87,6 +88,7 @@ struct hv_domain {
 	uint64_t hv_pins;
 	struct hv_maptrack *maptrack; /* HV_MAPTRACK_MAX handles */
 	uint32_t nr_maps; /* maptrack entries in use */
+	uint32_t maptrack_free; /* first free handle; HV_MAPTRACK_MAX: none */
 	uint64_t generation; /* unique per creation: ids are reused */
 	/* Grant copies naming one of its frames directly (no grant, so no
 	 * pin) that run now, outside the lock: its memory stays until
@@ -154,15 +156,12 @@ uint32_t hv_domain_nr_maps(struct hv *hv, sdrv_domid_t id);
  * bookkeeping pointers may move.  Return: 0 or -ENOENT. */
 int hv_domain_info(struct hv *hv, sdrv_domid_t id, struct hv_domain *out);
 
-/**
- * hv_domain_xenstore_setup() - what Xen's domain builder does for XenStore:
- * offer the domain's ring page (frame SDRV_PLATFORM_XENSTORE_FRAME) to
- * @xs_domid at grant SDRV_XS_RESERVED_GREF and allocate an unbound port
- * @xs_domid may bind.  The domain learns the port when it attaches.
- * Return: the port, or -ENOENT, -EEXIST (done before), -ENOSPC.
- */
-int hv_domain_xenstore_setup(struct hv *hv, sdrv_domid_t id,
-			     sdrv_domid_t xs_domid);
+/* Record @port as the domain's XenStore channel (Xen keeps it as a
+ * domain parameter): kept when its process lets go, handed to the next
+ * at attach.  The toolstack sets it up (hv-stub/builder.h).
+ * Return: 0, -ENOENT or -EEXIST (set before). */
+int hv_domain_set_xenstore_port(struct hv *hv, sdrv_domid_t id,
+				sdrv_evtchn_port_t port);
 
 /* Change the port limit (1 < @max <= SDRV_EVTCHN_2L_NR_PORTS); ports at or
  * above it that are in use stay.  Return: 0, -ENOENT or -EINVAL. */
