@@ -28,18 +28,21 @@ int env_open_inproc(struct hvperf_env *e)
 		err = sdrv_inproc_attach(e->ih, 0, &e->dom0);
 	if (!err)
 		err = sdrv_inproc_attach(e->ih, 1, &e->domu);
+	e->copier = e->dom0;
+	e->copier_id = 0;
+	e->can_map = true;
 	if (err)
 		fprintf(stderr, "hvperf: in-process environment: %s\n", strerror(-err));
 	return err ? -1 : 0;
 }
 
-int env_open_hvstub(struct hvperf_env *e)
+int env_open_hvstub(struct hvperf_env *e, bool checked)
 {
 	char sock[96], log[96], cmd[512];
 	int err = -ECONNREFUSED;
 
 	memset(e, 0, sizeof(*e));
-	e->name = "hv-stub";
+	e->name = checked ? "checked" : "backend";
 	snprintf(e->dir, sizeof(e->dir), "/tmp/hvperf.XXXXXX");
 	if (!mkdtemp(e->dir)) {
 		perror("hvperf: mkdtemp");
@@ -71,6 +74,15 @@ int env_open_hvstub(struct hvperf_env *e)
 		err = -EIO;
 	if (!err)
 		err = sdrv_hvstub_attach(sock, 1, &e->domu);
+	snprintf(cmd, sizeof(cmd), "%s -s %s create copier --id 2 --mem 16M >/dev/null",
+		 HVCTL_PATH, sock);
+	if (!err && checked && system(cmd) != 0)
+		err = -EIO;
+	if (!err && checked)
+		err = sdrv_hvstub_attach(sock, 2, &e->dom2);
+	e->copier = checked ? e->dom2 : e->dom0;
+	e->copier_id = checked ? 2 : 0;
+	e->can_map = !checked;
 	if (err) {
 		fprintf(stderr, "hvperf: hv-stub at %s: %s (log: %s)\n", sock,
 			strerror(-err), log);
@@ -83,6 +95,7 @@ void env_close(struct hvperf_env *e)
 {
 	char cmd[96];
 
+	sdrv_platform_detach(e->dom2);
 	sdrv_platform_detach(e->domu);
 	sdrv_platform_detach(e->dom0);
 	if (e->ih)

@@ -10,6 +10,7 @@
 #ifndef HVPERF_H
 #define HVPERF_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -17,26 +18,43 @@
 
 #include "inproc.h"
 
+/*
+ * Three ways the same copies are made:
+ *   in-process  hv-stub's core in this process (a hypercall is a call);
+ *   backend     hv-stub process domains, dom0 copying in its own process
+ *               (the backend fast path: no message per copy);
+ *   checked     hv-stub process domains, an unprivileged domain copying
+ *               through hv-stub's checked messages.
+ */
 struct hvperf_env {
-	const char *name; /* "in-process", "hv-stub" */
-	struct sdrv_platform *dom0, *domu; /* domu is domain 1 */
+	const char *name; /* "in-process", "backend", "checked" */
+	struct sdrv_platform *dom0, *domu; /* domu is domain 1, the guest */
+	/* who copies (dom0, or unprivileged domain 2 in "checked") */
+	struct sdrv_platform *copier, *dom2;
+	sdrv_domid_t copier_id;
+	bool can_map; /* the copier is privileged */
 	struct sdrv_inproc_hv *ih; /* in-process only */
 	pid_t daemon; /* hv-stub only */
 	char dir[64]; /* hv-stub's socket and log */
 };
 
-/* Return: 0, or -1 having said why on stderr. */
+/* Return: 0, or -1 having said why on stderr.  @checked: the copier is
+ * an unprivileged domain. */
 int env_open_inproc(struct hvperf_env *e);
-int env_open_hvstub(struct hvperf_env *e);
+int env_open_hvstub(struct hvperf_env *e, bool checked);
 void env_close(struct hvperf_env *e);
 
-/* Pages both sides use: dom0's sources, the guest's destinations granted to
- * dom0 (refs), set up once per environment. */
+/* Pages both sides use: the copier's sources, the guest's destinations
+ * granted to the copier (refs), set up once per environment. */
 #define HVPERF_PAGES 64u
 struct copy_set {
-	unsigned char *src[HVPERF_PAGES]; /* dom0's */
+	unsigned char *src[HVPERF_PAGES]; /* the copier's */
 	unsigned char *dst[HVPERF_PAGES]; /* the guest's */
 	sdrv_grant_ref_t ref[HVPERF_PAGES];
+	/* the guest's memory as a vhost-user back end sees it: regions of
+	 * guest-physical addresses mapped at host addresses */
+	unsigned char *guest_mem;
+	uint32_t guest_frames;
 };
 int copy_set_init(struct hvperf_env *e, struct copy_set *cs);
 
@@ -45,6 +63,14 @@ double grant_copy_gbps(struct hvperf_env *e, struct copy_set *cs,
 		       unsigned batch, uint64_t bytes);
 /* memcpy of the same pages in the same order: GB/s. */
 double memcpy_gbps(struct copy_set *cs, uint64_t bytes);
+
+/* A packet batch: 64-byte pieces out of HVPERF_PIECES different grants
+ * per call into the copier's pages, @n pieces: ns per piece. */
+#define HVPERF_PIECES 32u
+double grant_pieces_ns(struct hvperf_env *e, struct copy_set *cs, uint64_t n);
+/* The same pieces as a vhost-user back end copies them: each guest
+ * address translated through a memory-region table, then memcpy. */
+double vhost_pieces_ns(struct copy_set *cs, uint64_t n);
 /* Grant map + unmap pairs, @batch per call, @n pairs: per second. */
 double grant_map_rate(struct hvperf_env *e, struct copy_set *cs,
 		      unsigned batch, uint64_t n);
