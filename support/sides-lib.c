@@ -130,3 +130,93 @@ int lib_back(void *arg)
 	}
 	return 0;
 }
+
+/* The same two sides through the span API: requests filled in place in a
+ * reserved span, peeked and copied out once, answered in place. */
+int lib_front_span(void *arg)
+{
+	struct sides_shared *s = arg;
+	struct sdrv_ring_front f;
+	uint64_t sent = 0, received = 0;
+
+	if (msg64_front_attach(&f, s->ring, s->ring_bytes, 0))
+		return sides_fail(s, SIDE_ATTACH);
+	while (received < s->requests) {
+		struct sdrv_ring_span sp;
+		uint64_t want = s->requests - sent;
+		uint32_t produced, taken;
+
+		produced = sdrv_ring_front_reserve_requests(
+			&f, want < s->max_batch ? (uint32_t)want : s->max_batch,
+			&sp);
+		for (uint32_t i = 0; i < produced; i++)
+			msg64_fill(msg64_span_request(&sp, i), sent++,
+				   MSG64_REQ_SALT);
+		sdrv_ring_front_produce(&f, produced);
+		if (sdrv_ring_front_push(&f))
+			spin_event_notify(&s->to_back);
+		taken = sdrv_ring_front_peek_responses(&f, 64, &sp);
+		for (uint32_t i = 0; i < taken; i++) {
+			struct msg64 rsp;
+
+			msg64_span_copy_response(&sp, i, &rsp);
+			if (!msg64_check(&rsp, received++, MSG64_RSP_SALT))
+				return sides_fail(s, SIDE_BAD_RESPONSE);
+		}
+		sdrv_ring_front_consume_responses(&f, taken);
+		if (sdrv_ring_front_fault(&f))
+			return sides_fail(s, SIDE_RING_BROKEN);
+		if (produced == 0 && taken == 0) {
+			uint64_t snap = spin_event_snapshot(&s->to_front);
+
+			if (peer_failed(s))
+				return SIDE_PEER_FAILED;
+			if (!sdrv_ring_front_final_check(&f) &&
+			    !sdrv_ring_front_fault(&f))
+				spin_event_wait(&s->to_front, snap);
+		}
+	}
+	return 0;
+}
+
+int lib_back_span(void *arg)
+{
+	struct sides_shared *s = arg;
+	struct sdrv_ring_back b;
+	uint64_t answered = 0;
+
+	if (msg64_back_attach(&b, s->ring, s->ring_bytes, 0))
+		return sides_fail(s, SIDE_ATTACH);
+	while (answered < s->requests) {
+		struct sdrv_ring_span in, out;
+		uint32_t taken = sdrv_ring_back_peek_requests(&b, 64, &in);
+
+		for (uint32_t i = 0; i < taken; i++) {
+			struct msg64 req;
+
+			msg64_span_copy_request(&in, i, &req);
+			if (!msg64_check(&req, answered + i, MSG64_REQ_SALT))
+				return sides_fail(s, SIDE_BAD_REQUEST);
+		}
+		sdrv_ring_back_consume_requests(&b, taken);
+		sdrv_ring_back_reserve_responses(&b, taken, &out);
+		for (uint32_t i = 0; i < taken; i++)
+			msg64_fill(msg64_span_response(&out, i), answered++,
+				   MSG64_RSP_SALT);
+		sdrv_ring_back_produce(&b, taken);
+		if (sdrv_ring_back_push(&b))
+			spin_event_notify(&s->to_front);
+		if (sdrv_ring_back_fault(&b))
+			return sides_fail(s, SIDE_RING_BROKEN);
+		if (taken == 0) {
+			uint64_t snap = spin_event_snapshot(&s->to_back);
+
+			if (peer_failed(s))
+				return SIDE_PEER_FAILED;
+			if (!sdrv_ring_back_final_check(&b) &&
+			    !sdrv_ring_back_fault(&b))
+				spin_event_wait(&s->to_back, snap);
+		}
+	}
+	return 0;
+}

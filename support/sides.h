@@ -48,6 +48,9 @@ void sides_shared_init(struct sides_shared *s, uint32_t ring_bytes,
 /* pair_side_fn-compatible: arg is the struct sides_shared. */
 int lib_front(void *arg);
 int lib_back(void *arg);
+/* The same through the span API (peek/consume, reserve/produce). */
+int lib_front_span(void *arg);
+int lib_back_span(void *arg);
 /* In support/sides-xen.c, built only where the Xen headers are. */
 int xen_front(void *arg);
 int xen_back(void *arg);

@@ -27,7 +27,7 @@
 #include "timing.h"
 
 /* Rows of a full run (bench/results/ringperf.csv has them all). */
-#define RINGPERF_ROWS 22
+#define RINGPERF_ROWS 28
 #define MAX_REPS REPORT_MAX_REPS
 
 struct config {
@@ -110,6 +110,7 @@ static void interleave(const struct config *c, measure_fn run,
 
 struct rt_ctx {
 	const struct rt_workload *w;
+	bool span; /* ours through the span API */
 	const char *row; /* for errors */
 	enum pair_mode pm;
 	uint32_t pages;
@@ -120,7 +121,8 @@ struct rt_ctx {
 static void measure_stream(const void *ctx, bool peer, double *v)
 {
 	const struct rt_ctx *x = ctx;
-	const struct rt_impl *impl = peer ? &x->w->xen : &x->w->lib;
+	const struct rt_impl *impl = peer ? &x->w->xen
+				     : x->span ? &x->w->span : &x->w->lib;
 	struct rt_result res;
 	int err = rt_stream(impl, x->pm, x->pages, x->nm, x->count, &res);
 
@@ -132,18 +134,19 @@ static void measure_stream(const void *ctx, bool peer, double *v)
 
 static void stream_row(const struct config *c, const struct rt_workload *w,
 		       enum pair_mode pm, uint32_t pages, enum notify_mode nm,
-		       uint64_t count)
+		       uint64_t count, bool span)
 {
 	char name[48];
 	struct row *r;
 
-	snprintf(name, sizeof(name), "%s %upg %s %s", w->name, pages,
-		 pm == PAIR_THREADS ? "thr" : "proc", notify_mode_name(nm));
+	snprintf(name, sizeof(name), "%s %upg %s %s%s", w->name, pages,
+		 pm == PAIR_THREADS ? "thr" : "proc", notify_mode_name(nm),
+		 span ? " spans" : "");
 	if (!wanted("round-trip", name))
 		return;
 	r = new_row("round-trip", "Mrt/s", "Xen ring.h", false, "%s", name);
 	interleave(c, measure_stream,
-		   &(struct rt_ctx){ .w = w, .row = r->workload,
+		   &(struct rt_ctx){ .w = w, .row = r->workload, .span = span,
 				     .pm = pm, .pages = pages, .nm = nm,
 				     .count = count },
 		   &r, 1);
@@ -289,7 +292,7 @@ int main(int argc, char **argv)
 	c.idle_gap_ms = c.o.quick ? 100 : 500;
 	report_open("ringperf", "ringperf: libring against its peers, same run",
 		    &c.o, c.o.filter ? 0 : RINGPERF_ROWS,
-		    (c.o.quick ? 10 : 110) * c.reps / (c.o.quick ? 3 : 5));
+		    (c.o.quick ? 13 : 140) * c.reps / (c.o.quick ? 3 : 5));
 	printf("%d repetitions per row; peers interleaved; ratio = median of "
 	       "per-repetition ratios, > 1: libring better; xcore = one "
 	       "cache-line transfer between the CPUs, measured before the "
@@ -298,15 +301,19 @@ int main(int argc, char **argv)
 	for (unsigned w = 0; w < rt_nr_workloads; w++)
 		for (uint32_t pages = 1; pages <= 8; pages *= 8)
 			stream_row(&c, &rt_workloads[w], PAIR_THREADS, pages,
-				   NOTIFY_BUSY, c.stream_count);
+				   NOTIFY_BUSY, c.stream_count, false);
+	for (unsigned w = 0; w < rt_nr_workloads; w++)
+		for (uint32_t pages = 1; pages <= 8; pages *= 8)
+			stream_row(&c, &rt_workloads[w], PAIR_THREADS, pages,
+				   NOTIFY_BUSY, c.stream_count, true);
 	stream_row(&c, &rt_workloads[0], PAIR_PROCESSES, 1, NOTIFY_BUSY,
-		   c.stream_count);
+		   c.stream_count, false);
 	stream_row(&c, &rt_workloads[0], PAIR_PROCESSES, 8, NOTIFY_BUSY,
-		   c.stream_count);
+		   c.stream_count, false);
 	stream_row(&c, &rt_workloads[0], PAIR_THREADS, 1, NOTIFY_EVENTFD,
-		   c.slow_count);
+		   c.slow_count, false);
 	stream_row(&c, &rt_workloads[0], PAIR_THREADS, 1, NOTIFY_SPIN_SLEEP,
-		   c.stream_count);
+		   c.stream_count, false);
 	latency_rows(&c, PAIR_THREADS);
 	latency_rows(&c, PAIR_PROCESSES);
 	spin_sleep_rows(&c);

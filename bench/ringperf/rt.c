@@ -121,11 +121,14 @@ static inline void idle_gap(const struct rt_shared *s, uint64_t sent,
 
 const struct rt_workload rt_workloads[] = {
 	{ "64B", { "libring", m64_lib_front, m64_lib_back },
-	  { "Xen ring.h", m64_xen_front, m64_xen_back } },
+	  { "Xen ring.h", m64_xen_front, m64_xen_back },
+	  { "libring spans", m64_span_front, m64_span_back } },
 	{ "blkif", { "libring", blk_lib_front, blk_lib_back },
-	  { "Xen ring.h", blk_xen_front, blk_xen_back } },
+	  { "Xen ring.h", blk_xen_front, blk_xen_back },
+	  { "libring spans", blk_span_front, blk_span_back } },
 	{ "netif-tx", { "libring", ntx_lib_front, ntx_lib_back },
-	  { "Xen ring.h", ntx_xen_front, ntx_xen_back } },
+	  { "Xen ring.h", ntx_xen_front, ntx_xen_back },
+	  { "libring spans", ntx_span_front, ntx_span_back } },
 };
 const unsigned rt_nr_workloads = sizeof(rt_workloads) / sizeof(rt_workloads[0]);
 

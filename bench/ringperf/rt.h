@@ -37,6 +37,7 @@ struct rt_impl {
 struct rt_workload {
 	const char *name; /* "64B", "blkif", "netif-tx" */
 	struct rt_impl lib, xen;
+	struct rt_impl span; /* libring through the span API */
 };
 
 extern const struct rt_workload rt_workloads[];

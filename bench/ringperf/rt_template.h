@@ -129,6 +129,115 @@ static int RT_FN(_lib_back)(void *arg)
 	return 0;
 }
 
+/* The span API on both sides: requests filled in a reserved span,
+ * responses peeked and copied out once; the back peeks what one read of
+ * req_prod showed, copies each request out once and answers it in its
+ * slot while the line is hot, then consumes and produces once. */
+static int RT_FN(_span_front)(void *arg)
+{
+	struct rt_shared *s = arg;
+	struct sdrv_ring_front f;
+	uint64_t sent = 0, received = 0, started = 0, begin;
+	uint32_t spins = 0;
+
+	if (RT_LIBFN(_front_attach)(&f, s->ring, s->ring_bytes, 0))
+		return 1;
+	begin = now_ns();
+	while (received < s->count) {
+		struct sdrv_ring_span sp;
+		uint64_t in_flight = sent - received, want = s->count - sent;
+		uint32_t n, got;
+
+		if (want > s->max_in_flight - in_flight)
+			want = s->max_in_flight - in_flight;
+		n = sdrv_ring_front_reserve_requests(
+			&f, want > UINT32_MAX ? UINT32_MAX : (uint32_t)want, &sp);
+		if (n) {
+			if (s->samples)
+				started = ticks();
+			_Pragma("GCC unroll 8")
+			for (uint32_t k = 0; k < n; k++)
+				RT_FILL_REQ(RT_LIBFN(_span_request)(&sp, k), sent + k);
+			sdrv_ring_front_produce(&f, n);
+			sent += n;
+			if (s->mode == NOTIFY_BUSY)
+				sdrv_ring_front_publish(&f);
+			else if (sdrv_ring_front_push(&f))
+				evt_notify(s->efd_to_back);
+		}
+		got = sdrv_ring_front_peek_responses(&f, 64, &sp);
+		for (uint32_t i = 0; i < got; i++) {
+			RT_RSP rsp;
+
+			RT_LIBFN(_span_copy_response)(&sp, i, &rsp);
+			if (!RT_RSP_OK(&rsp, received))
+				return 2;
+			if (s->samples)
+				s->samples[received] = ticks() - started;
+			received++;
+		}
+		sdrv_ring_front_consume_responses(&f, got);
+		if (sdrv_ring_front_fault(&f))
+			return 3;
+		if (n || got) {
+			spins = 0;
+			idle_gap(s, sent, received);
+			continue;
+		}
+		if (keep_polling(s, &spins))
+			continue;
+		if (!sdrv_ring_front_final_check(&f))
+			evt_wait(s->efd_to_front);
+	}
+	s->elapsed_ns = now_ns() - begin;
+	return 0;
+}
+
+static int RT_FN(_span_back)(void *arg)
+{
+	struct rt_shared *s = arg;
+	struct sdrv_ring_back b;
+	uint64_t answered = 0, cpu0 = thread_cpu_ns();
+	uint32_t spins = 0;
+
+	if (RT_LIBFN(_back_attach)(&b, s->ring, s->ring_bytes, 0))
+		return 1;
+	while (answered < s->count) {
+		struct sdrv_ring_span in, out;
+		uint32_t got = sdrv_ring_back_peek_requests(&b, 64, &in);
+
+		if (got) {
+			sdrv_ring_back_consume_requests(&b, got);
+			sdrv_ring_back_reserve_responses(&b, got, &out);
+			for (uint32_t i = 0; i < got; i++) {
+				RT_REQ req;
+
+				RT_LIBFN(_span_copy_request)(&in, i, &req);
+				if (!RT_REQ_OK(&req, answered + i))
+					return 2;
+				RT_FILL_RSP(RT_LIBFN(_span_response)(&out, i),
+					    answered + i);
+			}
+			sdrv_ring_back_produce(&b, got);
+			answered += got;
+			spins = 0;
+			if (s->mode == NOTIFY_BUSY)
+				sdrv_ring_back_publish(&b);
+			else if (sdrv_ring_back_push(&b))
+				evt_notify(s->efd_to_front);
+			continue;
+		}
+		if (sdrv_ring_back_fault(&b))
+			return 3;
+		if (keep_polling(s, &spins))
+			continue;
+		if (!sdrv_ring_back_final_check(&b))
+			evt_wait(s->efd_to_back);
+	}
+	s->back_cpu_ns = thread_cpu_ns() - cpu0;
+	return 0;
+}
+
 static int RT_FN(_xen_front)(void *arg)
 {
 	struct rt_shared *s = arg;

@@ -726,6 +726,131 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check(struct sdrv_ring_back 
 }
 
 /* ------------------------------------------------------------------ */
+/* Spans: zero-copy batches                                            */
+
+/*
+ * A run of consecutive slots whose index range was checked once, as
+ * liburing's io_uring_for_each_cqe() + io_uring_cq_advance() and DPDK's
+ * rte_ring_dequeue_zc_burst_start()/_finish(): peek (or reserve) a span,
+ * work on its slots with no further check, then consume (or produce) once.
+ *
+ *	struct sdrv_ring_span sp;
+ *	uint32_t n = blkif_back_peek_requests(&b, 32, &sp);
+ *	for (uint32_t i = 0; i < n; i++) {
+ *		struct blkif_request req;
+ *		blkif_span_copy_request(&sp, i, &req);   // read it once
+ *		... validate and handle req, never the slot ...
+ *	}
+ *	sdrv_ring_back_consume_requests(&b, n);
+ *
+ * Peeked slots are the peer's to change until consumed: copy each request
+ * (or response) out exactly once and use only the copy.  Reserved slots are
+ * ours to fill in place until produced.  A span is good until the next
+ * call on its handle; a broken handle gives empty spans.
+ */
+struct sdrv_ring_span {
+	unsigned char *slots;
+	uint32_t mask;
+	uint32_t slot_size;
+	uint32_t start; /* ring index of the span's first slot */
+	uint32_t count;
+};
+
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring__span(struct sdrv_ring_span *sp, unsigned char *slots, uint32_t mask,
+		uint32_t slot_size, uint32_t start, uint32_t count)
+{
+	sp->slots = slots;
+	sp->mask = mask;
+	sp->slot_size = slot_size;
+	sp->start = start;
+	sp->count = count;
+	return count;
+}
+
+/** sdrv_ring_span_slot() - slot @i of the span; @i < sp->count, unchecked. */
+static SDRV_ALWAYS_INLINE void *sdrv_ring_span_slot(const struct sdrv_ring_span *sp,
+						     uint32_t i)
+{
+	return sdrv_ring__slot(sp->slots, sp->mask, sp->slot_size, sp->start + i);
+}
+
+/**
+ * sdrv_ring_back_peek_requests() - up to @max requests ready now, as a
+ * span; the front's index is read and checked at most once.
+ * Return: the span's length (0: none, or broken).
+ */
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring_back_peek_requests(struct sdrv_ring_back *b, uint32_t max,
+			     struct sdrv_ring_span *sp)
+{
+	uint32_t avail = sdrv_ring_back_pending(b);
+
+	return sdrv_ring__span(sp, b->slots, b->mask, b->slot_size, b->req_cons,
+			       sdrv_ring__min(avail, max));
+}
+
+/** sdrv_ring_back_consume_requests() - done with the first @n requests
+ * peeked (clamped to those checked ready). */
+static SDRV_ALWAYS_INLINE void
+sdrv_ring_back_consume_requests(struct sdrv_ring_back *b, uint32_t n)
+{
+	b->req_cons += sdrv_ring__min(n, b->req_prod_seen - b->req_cons);
+}
+
+/**
+ * sdrv_ring_back_reserve_responses() - the slots of up to @max responses
+ * owed (requests consumed, not yet answered), to fill in place; then
+ * sdrv_ring_back_produce().  Return: the span's length (0 if broken).
+ */
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring_back_reserve_responses(struct sdrv_ring_back *b, uint32_t max,
+				 struct sdrv_ring_span *sp)
+{
+	uint32_t owed = b->fault ? 0 : sdrv_ring_back_unanswered(b);
+
+	return sdrv_ring__span(sp, b->slots, b->mask, b->slot_size,
+			       b->rsp_prod_pvt, sdrv_ring__min(owed, max));
+}
+
+/**
+ * sdrv_ring_front_reserve_requests() - up to @max free slots to fill in
+ * place; then sdrv_ring_front_produce().  Return: the span's length.
+ */
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring_front_reserve_requests(struct sdrv_ring_front *f, uint32_t max,
+				 struct sdrv_ring_span *sp)
+{
+	uint32_t room = f->fault ? 0 : sdrv_ring_front_free(f);
+
+	return sdrv_ring__span(sp, f->slots, f->mask, f->slot_size,
+			       f->req_prod_pvt, sdrv_ring__min(room, max));
+}
+
+/**
+ * sdrv_ring_front_peek_responses() - up to @max responses ready now, as a
+ * span (the back's index read and checked at most once).
+ * Return: the span's length (0: none, or broken).
+ */
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring_front_peek_responses(struct sdrv_ring_front *f, uint32_t max,
+			       struct sdrv_ring_span *sp)
+{
+	uint32_t avail = sdrv_ring_front_pending(f);
+
+	return sdrv_ring__span(sp, f->slots, f->mask, f->slot_size, f->rsp_cons,
+			       sdrv_ring__min(avail, max));
+}
+
+/** sdrv_ring_front_consume_responses() - done with the first @n responses
+ * peeked (clamped to those checked ready). */
+static SDRV_ALWAYS_INLINE void
+sdrv_ring_front_consume_responses(struct sdrv_ring_front *f, uint32_t n)
+{
+	f->rsp_cons += sdrv_ring__min(n, f->rsp_prod_seen - f->rsp_cons);
+}
+
+/* ------------------------------------------------------------------ */
 /* Typed wrappers                                                       */
 
 /**
@@ -804,6 +929,34 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check(struct sdrv_ring_back 
 		return sdrv_ring__back_put(b, src, n,                          \
 					   sizeof(union name##_slot),          \
 					   sizeof(rsp_type));                  \
+	}                                                                      \
+	/* Spans: slot @i of a span, typed, with the constant slot size;   \
+	 * *_span_copy_* reads one out once into private memory. */        \
+	static inline SDRV_MAYBE_UNUSED req_type *name##_span_request(      \
+		const struct sdrv_ring_span *sp, uint32_t i)                   \
+	{                                                                      \
+		return (req_type *)(void *)sdrv_ring__slot(sp->slots, sp->mask, \
+						   sizeof(union name##_slot),  \
+						   sp->start + i);             \
+	}                                                                      \
+	static inline SDRV_MAYBE_UNUSED rsp_type *name##_span_response(     \
+		const struct sdrv_ring_span *sp, uint32_t i)                   \
+	{                                                                      \
+		return (rsp_type *)(void *)sdrv_ring__slot(sp->slots, sp->mask, \
+						   sizeof(union name##_slot),  \
+						   sp->start + i);             \
+	}                                                                      \
+	static inline SDRV_MAYBE_UNUSED void name##_span_copy_request(      \
+		const struct sdrv_ring_span *sp, uint32_t i, req_type *dst)    \
+	{                                                                      \
+		sdrv_copy(dst, name##_span_request(sp, i), sizeof(req_type));   \
+		sdrv_compiler_barrier();                                       \
+	}                                                                      \
+	static inline SDRV_MAYBE_UNUSED void name##_span_copy_response(     \
+		const struct sdrv_ring_span *sp, uint32_t i, rsp_type *dst)    \
+	{                                                                      \
+		sdrv_copy(dst, name##_span_response(sp, i), sizeof(rsp_type));  \
+		sdrv_compiler_barrier();                                       \
 	}                                                                      \
 	struct sdrv_ring__##name##_semicolon_sink
 

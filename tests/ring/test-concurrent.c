@@ -36,10 +36,24 @@ Test(ring_concurrent, threads_stream_with_notifications, .timeout = 240)
 	run(PAIR_THREADS, 8, 1);
 }
 
+Test(ring_concurrent, spans_stream_with_notifications, .timeout = 240)
+{
+	int status = sides_run(PAIR_THREADS, lib_front_span, lib_back_span, 1,
+			       ROUND_TRIPS, 64);
+
+	cr_assert_eq(status, 0, "spans, threads: status %d", status);
+	status = sides_run(PAIR_THREADS, lib_front, lib_back_span, 8,
+			   ROUND_TRIPS, 1);
+	cr_assert_eq(status, 0, "span back, threads: status %d", status);
+}
+
 Test(ring_concurrent, processes_stream_with_notifications, .timeout = 240)
 {
 	run(PAIR_PROCESSES, 1, 64);
 	run(PAIR_PROCESSES, 2, 3);
+	cr_assert_eq(sides_run(PAIR_PROCESSES, lib_front_span, lib_back_span, 2,
+			       ROUND_TRIPS, 3),
+		     0, "spans, processes");
 }
 
 /* Two sides in threads or processes: every element arrives once, in order. */

@@ -298,3 +298,60 @@ Test(ring_hostile, a_broken_front_never_writes_the_shared_page_again)
 	cr_assert_not(sdrv_ring_front_final_check(&f));
 	munmap(mem, RING_BYTES);
 }
+
+Test(ring_hostile, spans_never_reach_past_what_was_checked)
+{
+	void *mem = ring_mem_new(RING_BYTES);
+	struct sdrv_ring_back b;
+	struct sdrv_ring_span sp;
+	struct msg copy;
+
+	cr_assert_eq(hmsg_back_attach(&b, mem, RING_BYTES, 0), 0);
+	__atomic_store_n(&sring_of(mem)->req_prod, 5, __ATOMIC_SEQ_CST);
+	cr_assert_eq(sdrv_ring_back_peek_requests(&b, 64, &sp), 5);
+	/* the front publishes more: the span stays what was checked */
+	__atomic_store_n(&sring_of(mem)->req_prod, 9, __ATOMIC_SEQ_CST);
+	cr_assert_eq(sp.count, 5);
+	/* consuming more than was checked is clamped */
+	sdrv_ring_back_consume_requests(&b, 1000);
+	cr_assert_eq(b.req_cons, 5);
+	/* answers: only as many slots as requests owed */
+	cr_assert_eq(sdrv_ring_back_reserve_responses(&b, 64, &sp), 5);
+	cr_assert_eq(sdrv_ring_back_produce(&b, 5), 5);
+	/* a copy taken out of a span does not change with the slot */
+	cr_assert_eq(sdrv_ring_back_peek_requests(&b, 64, &sp), 4);
+	memset(hmsg_span_request(&sp, 0), 0x11, sizeof(struct msg));
+	hmsg_span_copy_request(&sp, 0, &copy);
+	memset(hmsg_span_request(&sp, 0), 0x22, sizeof(struct msg));
+	cr_assert_eq(copy.w[0], 0x1111111111111111ull);
+	/* a lying index breaks the handle: empty spans from then on */
+	sdrv_ring_back_consume_requests(&b, 4);
+	__atomic_store_n(&sring_of(mem)->req_prod, 9 + NR_SLOTS + 1,
+			 __ATOMIC_SEQ_CST);
+	cr_assert_eq(sdrv_ring_back_peek_requests(&b, 64, &sp), 0);
+	cr_assert_eq(sdrv_ring_back_fault(&b), SDRV_RING_FAULT_PEER_INDEX);
+	cr_assert_eq(sdrv_ring_back_reserve_responses(&b, 64, &sp), 0);
+	free(mem);
+}
+
+Test(ring_hostile, front_spans_never_reach_past_what_was_checked)
+{
+	void *mem = ring_mem_new(RING_BYTES);
+	struct sdrv_ring_front f;
+	struct sdrv_ring_span sp;
+
+	cr_assert_eq(hmsg_front_attach(&f, mem, RING_BYTES, 0), 0);
+	cr_assert_eq(sdrv_ring_front_reserve_requests(&f, 64, &sp), NR_SLOTS);
+	cr_assert_eq(sdrv_ring_front_produce(&f, 3), 3);
+	sdrv_ring_front_publish(&f);
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 2, __ATOMIC_SEQ_CST);
+	cr_assert_eq(sdrv_ring_front_peek_responses(&f, 64, &sp), 2);
+	sdrv_ring_front_consume_responses(&f, 50);
+	cr_assert_eq(f.rsp_cons, 2);
+	/* responses to requests never sent */
+	__atomic_store_n(&sring_of(mem)->rsp_prod, 7, __ATOMIC_SEQ_CST);
+	cr_assert_eq(sdrv_ring_front_peek_responses(&f, 64, &sp), 0);
+	cr_assert_eq(sdrv_ring_front_fault(&f), SDRV_RING_FAULT_PEER_INDEX);
+	cr_assert_eq(sdrv_ring_front_reserve_requests(&f, 64, &sp), 0);
+	free(mem);
+}

@@ -48,3 +48,11 @@ Test(ring_interop, libring_front_xen_back_processes, .timeout = 240)
 	run(PAIR_PROCESSES, lib_front, xen_back, 4, 1,
 	    "libring front, Xen back");
 }
+
+Test(ring_interop, spans_against_xens_macros, .timeout = 240)
+{
+	run(PAIR_THREADS, xen_front, lib_back_span, 1, 64,
+	    "Xen front, libring span back");
+	run(PAIR_PROCESSES, lib_front_span, xen_back, 4, 7,
+	    "libring span front, Xen back");
+}
