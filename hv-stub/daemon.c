@@ -69,7 +69,6 @@ void hvd_domain_destroy(struct hvd *d, sdrv_domid_t id, const char *why)
 
 		if (!c)
 			continue;
-		c->sent_generation[id] = 0;
 		/* backends with views: drop the dead domain's (pairs with
 		 * the acquire in grant_fast_copy()) */
 		if (c->pin_log_hdr)
@@ -373,6 +372,7 @@ int main(int argc, char **argv)
 	struct signalfd_siginfo si;
 
 	cli_init(argv[0]);
+	cli_raise_fd_limit();
 	if (setup(&d, argc, argv))
 		return 1;
 	while (running && !d.failed) {

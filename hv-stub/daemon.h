@@ -36,8 +36,6 @@ struct hvd_conn {
 	uint32_t pin_token;
 	struct hvp_pin_log *pin_log_hdr;
 	struct sdrv_gnt_pin *pin_log; /* after the header */
-	/* Incarnation of each domain's memfd already passed (0: none). */
-	uint64_t sent_generation[HV_MAX_DOMAINS];
 };
 
 /* The daemon's own view of a domain, beside the core's. */

@@ -88,14 +88,14 @@ static int do_attach(struct hvd *d, struct hvd_conn *c, size_t len,
 	return 0;
 }
 
-/* Map ops; fills the reply and the fds of granters' memory not yet passed. */
-static int do_map(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
-		  int *fds, unsigned *nfds)
+/* Map ops: pins for a privileged domain, which reaches the pages through
+ * its view of the granter's memory (HVP_GRANT_VIEW); the reply says which
+ * frame of which incarnation each pin holds. */
+static int do_map(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen)
 {
 	const struct hvp_map_op *req = in_payload(d);
 	struct hvp_map_op *rep = out_payload(d);
 	size_t n = len / sizeof(*req);
-	struct hvp_memfds *m = (struct hvp_memfds *)(void *)(rep + n);
 	struct hv_domain self;
 	sdrv_domid_t me = (sdrv_domid_t)c->domid;
 
@@ -103,12 +103,10 @@ static int do_map(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
 		return -EINVAL;
 	if (hv_domain_info(&d->hv, me, &self))
 		return -ENOTCONN;
-	memset(m, 0, sizeof(*m));
 	for (size_t i = 0; i < n; i++) {
 		struct hvp_map_op op = req[i];
+		struct hv_grant_view v;
 		sdrv_grant_handle_t h;
-		uint64_t gen = 0;
-		int fd;
 
 		op.status = SDRV_GNTST_permission_denied;
 		/* Only a privileged domain is given others' memory to map;
@@ -122,24 +120,15 @@ static int do_map(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
 						 &op.frame);
 		if (op.status == SDRV_GNTST_okay) {
 			op.handle = h;
-			fd = hv_domain_memfd(&d->hv, me, (sdrv_domid_t)op.granter,
-					     &gen);
-			op.generation = gen;
-			if (fd >= 0 && c->sent_generation[op.granter] != gen) {
-				if (*nfds == HVP_MAX_FDS) {
-					hv_grant_unmap(&d->hv, me, h);
-					op.status = SDRV_GNTST_eagain;
-				} else {
-					m->domid[m->nr] = op.granter;
-					m->generation[m->nr++] = gen;
-					fds[(*nfds)++] = fd;
-					c->sent_generation[op.granter] = gen;
-				}
-			}
+			op.generation = hv_grant_view(&d->hv, me,
+						      (sdrv_domid_t)op.granter,
+						      &v) == 0
+						? v.generation
+						: 0;
 		}
 		rep[i] = op;
 	}
-	*rlen = n * sizeof(*rep) + sizeof(*m);
+	*rlen = n * sizeof(*rep);
 	return 0;
 }
 
@@ -492,7 +481,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 			break;
 		}
 		st = hdr->type == HVP_GRANT_MAP
-			     ? do_map(d, c, len, &rlen, fds, &nfds)
+			     ? do_map(d, c, len, &rlen)
 		     : hdr->type == HVP_GRANT_UNMAP ? do_unmap(d, c, len, &rlen)
 		     : hdr->type == HVP_GRANT_COPY ? do_copy(d, c, len, &rlen)
 						    : do_evtchn(d, c, len, &rlen);

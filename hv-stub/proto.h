@@ -30,7 +30,7 @@
 #define HVP_MAX_FDS 16u /* per message */
 /* What a domain may be (hv-stub's core checks these; hvctl and hv-stub's
  * usage state them). */
-#define HVP_MAX_DOMID 63u /* ids 0 .. 63 */
+#define HVP_MAX_DOMID 32751u /* ids 0 .. 32751, as Xen's */
 #define HVP_MIN_DOMAIN_BYTES (6u * 4096u) /* the reserved frames + 1 */
 #define HVP_MAX_DOMAIN_BYTES (1u << 30)
 #define HVP_NAME_MAX 32u
@@ -49,7 +49,7 @@ enum hvp_type {
 	/* from a process domain */
 	HVP_ATTACH = 1, /* hvp_attach -> hvp_attach_reply + fds [memory, upcall] */
 	HVP_SHUTDOWN = 2, /* the domain ends on purpose: it is destroyed */
-	HVP_GRANT_MAP = 3, /* hvp_map_op[n] -> hvp_map_op[n] + hvp_memfds */
+	HVP_GRANT_MAP = 3, /* hvp_map_op[n] -> hvp_map_op[n] (pages: views) */
 	HVP_GRANT_UNMAP = 4, /* hvp_map_op[n] (handle) -> status per op */
 	HVP_GRANT_COPY = 5, /* sdrv_gnttab_copy[n] -> same, status per seg */
 	HVP_EVTCHN_OP = 6, /* hvp_evtchn_op -> same */
@@ -146,15 +146,9 @@ struct hvp_map_op {
 	int32_t status; /* OUT: SDRV_GNTST_* */
 	uint32_t handle; /* OUT of map, IN to unmap */
 	uint32_t frame; /* OUT: the pinned frame of the granter's memory */
-	uint64_t generation; /* OUT: the granter's, names its memfd */
+	uint64_t generation; /* OUT: the granter's incarnation (its view) */
 };
 
-/* Follows the ops of a map reply: whose memory each passed fd is. */
-struct hvp_memfds {
-	uint32_t nr;
-	uint32_t domid[HVP_MAX_FDS];
-	uint64_t generation[HVP_MAX_FDS];
-};
 
 struct hvp_evtchn_op {
 	int32_t cmd; /* SDRV_EVTCHNOP_* */

@@ -4,10 +4,13 @@
  * a running hv-stub daemon.  Hypercalls are messages on its socket
  * (hv-stub/proto.h), answered in order; one call at a time per domain.
  *
- * Mapping: hv-stub pins the grant and, for a privileged domain, passes the
- * granter's memory fd once per granter incarnation; the page is then mapped
- * from it.  This is the trust Xen gives dom0 through privcmd.  An
- * unprivileged domain gets SDRV_GNTST_permission_denied and uses grant copy.
+ * Mapping and copying: a privileged domain is handed each granter's memory
+ * and pin table once per granter incarnation (a view, grant_fast.h): maps
+ * are pinned by hv-stub and reached through the view, copies are pinned and
+ * made in this process.  This is the trust Xen gives dom0 through privcmd.
+ * An unprivileged domain gets SDRV_GNTST_permission_denied for a map and
+ * copies through hv-stub's checked messages.  Notifies ring the peer's
+ * doorbell (doorbell.h).
  */
 #define _GNU_SOURCE
 #include "platform_internal.h"
@@ -22,9 +25,8 @@
 #include "grant_fast.h"
 #include "msg.h"
 
-/* A map handle indexes this table; memfds are kept per granter id. */
+/* A map handle indexes this table. */
 #define MAX_MAPS HVP_MAX_MAP_HANDLES
-#define MAX_DOMAINS (HVP_MAX_DOMID + 1u)
 
 struct hvstub {
 	struct sdrv_platform p;
@@ -32,10 +34,6 @@ struct hvstub {
 	pthread_mutex_t call_lock; /* one request in flight */
 	uint32_t seq;
 	_Alignas(8) unsigned char buf[HVP_MAX_MSG]; /* under call_lock */
-	struct {
-		int fd; /* -1: none */
-		uint64_t generation;
-	} memfd[MAX_DOMAINS]; /* under call_lock */
 	void *maps[MAX_MAPS]; /* by handle; under call_lock */
 	struct grant_view *map_view[MAX_MAPS]; /* the page's view, or NULL */
 	/* Our open ports (only we open and close them): lets a send go
@@ -96,49 +94,19 @@ static void *payload(struct hvstub *h)
 	return h->buf + sizeof(struct hvp_hdr);
 }
 
-/* Keep the memfds a map reply passed; replaces an older incarnation's. */
-static void take_memfds(struct hvstub *h, const struct hvp_memfds *m,
-			int *fds, unsigned nfds)
-{
-	for (unsigned i = 0; i < nfds; i++) {
-		uint32_t d = i < m->nr ? m->domid[i] : MAX_DOMAINS;
-
-		if (d >= MAX_DOMAINS) {
-			close(fds[i]);
-			continue;
-		}
-		if (h->memfd[d].fd >= 0)
-			close(h->memfd[d].fd);
-		h->memfd[d].fd = fds[i];
-		h->memfd[d].generation = m->generation[i];
-	}
-}
-
 static bool fast_ready(struct hvstub *h);
 
-/* The page hv-stub pinned for @rep, mapped here: out of the granter's
- * view (fast path), or one mmap of its memfd.  Call lock not held (a view
- * may be fetched).  Return: the address or NULL; *@view set if from a
- * view. */
+/* The page hv-stub pinned for @rep, out of the granter's view (mapped once
+ * per granter incarnation).  Call lock not held (a view may be fetched).
+ * Return: the address or NULL. */
 static void *map_pinned(struct hvstub *h, bool fast, const struct hvp_map_op *rep,
 			bool readonly, struct grant_view **view)
 {
-	void *addr = MAP_FAILED;
-
 	*view = NULL;
-	if (fast)
-		return grant_fast_map_page(&h->fast, (sdrv_domid_t)rep->granter,
-					   rep->generation, rep->frame,
-					   readonly, view);
-	pthread_mutex_lock(&h->call_lock);
-	if (rep->granter < MAX_DOMAINS && h->memfd[rep->granter].fd >= 0 &&
-	    h->memfd[rep->granter].generation == rep->generation)
-		addr = mmap(NULL, SDRV_PAGE_SIZE,
-			    PROT_READ | (readonly ? 0 : PROT_WRITE), MAP_SHARED,
-			    h->memfd[rep->granter].fd,
-			    (off_t)rep->frame * SDRV_PAGE_SIZE);
-	pthread_mutex_unlock(&h->call_lock);
-	return addr == MAP_FAILED ? NULL : addr;
+	if (!fast)
+		return NULL;
+	return grant_fast_map_page(&h->fast, (sdrv_domid_t)rep->granter,
+				   rep->generation, rep->frame, readonly, view);
 }
 
 static void unmap_page(struct hvstub *h, void *addr, struct grant_view *view)
@@ -159,9 +127,7 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 	bool fast = fast_ready(h);
 
 	for (unsigned base = 0; base < n; base += 64) {
-		unsigned k = n - base < 64 ? n - base : 64, nfds = HVP_MAX_FDS;
-		int fds[HVP_MAX_FDS];
-		struct hvp_memfds memfds;
+		unsigned k = n - base < 64 ? n - base : 64;
 		size_t rlen;
 		int st;
 
@@ -171,18 +137,12 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 				.ref = ops[base + i].ref,
 				.readonly = ops[base + i].readonly };
 		pthread_mutex_lock(&h->call_lock);
-		st = call(h, HVP_GRANT_MAP, req, k * sizeof(*req), &rlen, fds,
-			  &nfds);
-		if (st == 0 && rlen != k * sizeof(*req) + sizeof(struct hvp_memfds))
+		st = call(h, HVP_GRANT_MAP, req, k * sizeof(*req), &rlen, NULL,
+			  NULL);
+		if (st == 0 && rlen != k * sizeof(*req))
 			st = -EPROTO;
-		if (st == 0) {
+		if (st == 0)
 			memcpy(req, payload(h), k * sizeof(*req));
-			memcpy(&memfds, (char *)payload(h) + k * sizeof(*req),
-			       sizeof(memfds));
-			take_memfds(h, &memfds, fds, nfds);
-		} else {
-			hvp_close_fds(fds, nfds);
-		}
 		pthread_mutex_unlock(&h->call_lock);
 		for (unsigned i = 0; i < k; i++) {
 			struct sdrv_grant_map *op = &ops[base + i];
@@ -508,9 +468,6 @@ static void hvstub_free(struct hvstub *h)
 	/* after the pages: the last of a dead view's frees it */
 	if (h->fast_state > 0)
 		grant_fast_fini(&h->fast);
-	for (unsigned d = 0; d < MAX_DOMAINS; d++)
-		if (h->memfd[d].fd >= 0)
-			close(h->memfd[d].fd);
 	sdrv_platform_fini_common(&h->p);
 	if (h->p.mem)
 		munmap(h->p.mem, (size_t)h->p.nr_frames * SDRV_PAGE_SIZE);
@@ -565,8 +522,6 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 	h->p.domid = domid;
 	pthread_mutex_init(&h->call_lock, NULL);
 	pthread_mutex_init(&h->fast_lock, NULL);
-	for (unsigned d = 0; d < MAX_DOMAINS; d++)
-		h->memfd[d].fd = -1;
 	if (!socket_path)
 		socket_path = getenv("HVSTUB_SOCKET");
 	if (!socket_path || !*socket_path)

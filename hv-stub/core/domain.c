@@ -256,27 +256,6 @@ int hv_domain_set_max_ports(struct hv *hv, sdrv_domid_t id, uint32_t max)
 	return err;
 }
 
-int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
-		    uint64_t *generation)
-{
-	struct hv_domain *c, *g;
-	int fd;
-
-	pthread_mutex_lock(&hv->lock);
-	c = hv_live_domain(hv, caller);
-	g = hv_live_domain(hv, granter);
-	if (!c || !g) {
-		fd = -ESRCH;
-	} else if (!c->privileged) {
-		fd = -EPERM;
-	} else {
-		fd = g->mem_fd;
-		*generation = g->generation;
-	}
-	pthread_mutex_unlock(&hv->lock);
-	return fd;
-}
-
 int hv_domain_set_xenstore_port(struct hv *hv, sdrv_domid_t id,
 				sdrv_evtchn_port_t port)
 {

@@ -29,7 +29,8 @@
 
 #include "../../grant/grant_pin.h"
 
-#define HV_MAX_DOMAINS 64u
+/* Domain ids 0 .. HV_MAX_DOMAINS-1: Xen's range, below DOMID_FIRST_RESERVED. */
+#define HV_MAX_DOMAINS ((unsigned)SDRV_DOMID_FIRST_RESERVED)
 #define HV_NAME_MAX 32u
 /* Grant table frames at the start of every domain's memory (Xen's default
  * for a guest is 32 frames; 4 frames hold 2048 refs). */
@@ -188,12 +189,6 @@ int hv_grant_map(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
  * For callers sharing the hypervisor's address space (in-process). */
 unsigned char *hv_grant_page(struct hv *hv, sdrv_domid_t caller,
 			     sdrv_grant_handle_t handle);
-
-/* The memfd backing @granter's memory and its generation, for a privileged
- * @caller that maps its grants (dup the fd to keep it).
- * Return: the fd, -EPERM (caller not privileged) or -ESRCH. */
-int hv_domain_memfd(struct hv *hv, sdrv_domid_t caller, sdrv_domid_t granter,
-		    uint64_t *generation);
 
 /* What a privileged backend needs to pin and copy a granter's grants in
  * its own process (grant/grant_pin.h): the granter's memory and its shared

@@ -90,7 +90,7 @@ for spec in "$@"; do
 		refused "$prog" stray-word stray-word
 		refused "$prog" stray-word list stray-word
 		says "$prog" "1 GiB limit" create g --id 1 --mem 99999G
-		says "$prog" "limit of 63" create g --id 64
+		says "$prog" "limit of 32751" create g --id 32752
 		refused "$prog" --mem create g --id 1 --mem
 		;;
 	xs-guest)
@@ -130,8 +130,8 @@ for spec in "$@"; do
 	esac
 	# the usage states the limits a user runs into
 	case $name in
-	hv-stub) limits=("24 KiB to 1 GiB" "ids are 0 to 63") ;;
-	hvctl) limits=("24K to 1G" "0 to 63") ;;
+	hv-stub) limits=("24 KiB to 1 GiB" "ids are 0 to 32751") ;;
+	hvctl) limits=("24K to 1G" "0 to 32751") ;;
 	xs-guest) limits=("ID is 1 to" "1 to 86400") ;;
 	sdrv-xenstored) limits=("1 to 32751") ;;
 	ring-demo) limits=("1 to") ;;

@@ -26,6 +26,11 @@
 
 /* The program's name in every message; call first in main(). */
 void cli_init(const char *program);
+
+/* A daemon that holds a few descriptors per domain (hv-stub, XenStore)
+ * raises its soft limit on open files to the hard one: 1024 would cap it
+ * near 200 domains. */
+void cli_raise_fd_limit(void);
 const char *cli_program(void);
 
 /* "PROGRAM (splitdrv) VERSION" on stdout. */

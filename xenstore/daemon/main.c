@@ -146,6 +146,7 @@ int main(int argc, char **argv)
 	int opt, err, status = 0;
 
 	cli_init(argv[0]);
+	cli_raise_fd_limit();
 	xsd_config_defaults(&cfg);
 	if (!socket_path || !*socket_path)
 		socket_path = SDRV_XS_SOCKET_DEFAULT;
