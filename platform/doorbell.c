@@ -124,6 +124,15 @@ int doorbells_ring(struct doorbells *db, sdrv_evtchn_port_t port)
 	return 1;
 }
 
+void doorbells_hold(struct doorbells *db, sdrv_evtchn_port_t port, bool hold)
+{
+	struct epoll_event ev = { .events = hold ? 0 : EPOLLIN | EPOLLET,
+				  .data.u32 = port };
+
+	if (port < SDRV_EVTCHN_2L_NR_PORTS && db->port[port].mine >= 0)
+		epoll_ctl(db->epfd, EPOLL_CTL_MOD, db->port[port].mine, &ev);
+}
+
 int doorbells_wait(struct doorbells *db, int timeout_ms)
 {
 	struct epoll_event evs[EVENTS_PER_WAIT];

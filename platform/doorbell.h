@@ -72,6 +72,11 @@ void doorbells_forget(struct doorbells *db, sdrv_evtchn_port_t port);
  */
 int doorbells_ring(struct doorbells *db, sdrv_evtchn_port_t port);
 
+/* Stop (@hold) or resume waking for @port's doorbell: a masked or held
+ * back port must not cost a wake-up per ring.  A ring while held is seen
+ * when resumed (the count stays non-zero). */
+void doorbells_hold(struct doorbells *db, sdrv_evtchn_port_t port, bool hold);
+
 /* Sleep until an upcall or a doorbell, @timeout_ms at most (-1: no limit),
  * marking rung ports pending.  Return: > 0 woken, 0 none, or -errno. */
 int doorbells_wait(struct doorbells *db, int timeout_ms);

@@ -456,6 +456,12 @@ static int hvstub_wait_events(struct sdrv_platform *p, int timeout_ms)
 	return doorbells_wait(h->bells, timeout_ms);
 }
 
+static void hvstub_hold_port(struct sdrv_platform *p, sdrv_evtchn_port_t port,
+			     bool hold)
+{
+	doorbells_hold(to_hvstub(p)->bells, port, hold);
+}
+
 static void hvstub_free(struct hvstub *h)
 {
 	if (h->bells) {
@@ -501,6 +507,7 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.evtchn_op = hvstub_evtchn_op,
 	.detach = hvstub_detach,
 	.wait_events = hvstub_wait_events,
+	.hold_port = hvstub_hold_port,
 };
 
 SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,

@@ -48,6 +48,8 @@ int sdrv_platform_init_common(struct sdrv_platform *p)
 
 void sdrv_platform_fini_common(struct sdrv_platform *p)
 {
+	free(p->eoi);
+	p->eoi = NULL;
 	if (p->gnttab_next || p->free_pages)
 		pthread_mutex_destroy(&p->lock);
 	free(p->gnttab_next);
@@ -253,6 +255,9 @@ SDRV_PUBLIC void sdrv_evtchn_mask(struct sdrv_platform *p,
 				  sdrv_evtchn_port_t port)
 {
 	sdrv_evtchn_2l_mask(p->shinfo, port);
+	/* silent: its own wake-ups (doorbells) stop too */
+	if (p->ops->hold_port)
+		p->ops->hold_port(p, port, true);
 }
 
 /* Raise our own upcall, as the hypervisor would have. */
@@ -267,8 +272,73 @@ static void self_kick(struct sdrv_platform *p)
 SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
 				    sdrv_evtchn_port_t port)
 {
+	if (p->ops->hold_port)
+		p->ops->hold_port(p, port, false);
 	if (sdrv_evtchn_2l_unmask(p->shinfo, port))
 		self_kick(p);
+}
+
+/* ---- late EOI -------------------------------------------------------- */
+
+SDRV_PUBLIC void sdrv_evtchn_lateeoi(struct sdrv_platform *p,
+				     sdrv_evtchn_port_t port, bool spurious)
+{
+	struct lateeoi *e;
+
+	if (port == 0 || port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return;
+	if (!p->eoi) {
+		if (!spurious)
+			return;
+		p->eoi = calloc(SDRV_EVTCHN_2L_NR_PORTS, sizeof(*p->eoi));
+		if (!p->eoi)
+			return; /* no backoff: events still work */
+	}
+	e = &p->eoi[port];
+	if (!spurious) {
+		e->spurious = 0;
+		return;
+	}
+	if (e->delay_ms || ++e->spurious < SDRV_EVTCHN_SPURIOUS_THRESHOLD)
+		return;
+	/* Hold it back: masked, so neither the hypervisor nor a doorbell
+	 * wakes us for it; the longer, the more it keeps firing. */
+	e->delay_ms = (uint16_t)(e->spurious - SDRV_EVTCHN_SPURIOUS_THRESHOLD >= 10
+					 ? SDRV_EVTCHN_SPURIOUS_MAX_MS
+					 : 1u << (e->spurious -
+						  SDRV_EVTCHN_SPURIOUS_THRESHOLD));
+	if (e->delay_ms > SDRV_EVTCHN_SPURIOUS_MAX_MS)
+		e->delay_ms = SDRV_EVTCHN_SPURIOUS_MAX_MS;
+	e->until_ms = sdrv_platform_clock_ms(p) + e->delay_ms;
+	p->nr_held++;
+	sdrv_evtchn_mask(p, port);
+}
+
+/* Let go of the held ports whose delay ended; what arrived meanwhile
+ * comes now.  Return: ms until the next hold ends, or -1 if none is held. */
+static int release_held(struct sdrv_platform *p)
+{
+	uint64_t now, next = UINT64_MAX;
+
+	if (!p->nr_held)
+		return -1;
+	now = sdrv_platform_clock_ms(p);
+	for (sdrv_evtchn_port_t port = 1; port < SDRV_EVTCHN_2L_NR_PORTS;
+	     port++) {
+		struct lateeoi *e = &p->eoi[port];
+
+		if (!e->delay_ms)
+			continue;
+		if (e->until_ms > now) {
+			if (e->until_ms < next)
+				next = e->until_ms;
+			continue;
+		}
+		e->delay_ms = 0;
+		p->nr_held--;
+		sdrv_evtchn_unmask(p, port);
+	}
+	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p)
@@ -333,6 +403,7 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 	uint64_t start = timeout_ms > 0 ? sdrv_platform_clock_ms(p) : 0;
 
 	for (;;) {
+		int hold_ms = release_held(p);
 		unsigned n = sdrv_evtchn_scan(&p->scanner, ports, max);
 		int left, r;
 
@@ -341,9 +412,15 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 		/* The scan cleared upcall_pending: any event from here on
 		 * raises a new upcall (or rings a doorbell), so sleeping
 		 * loses nothing.  An event for another waiter woke us: the
-		 * rest of the time, not all of it again. */
+		 * rest of the time, not all of it again.  A held port's
+		 * delay may end first. */
 		left = time_left(p, start, timeout_ms);
+		if (hold_ms >= 0 && (left < 0 || hold_ms < left))
+			left = hold_ms;
 		r = block(p, left);
+		if (r == 0 && hold_ms >= 0 && left == hold_ms &&
+		    time_left(p, start, timeout_ms) != 0)
+			continue; /* a hold ended, not the wait */
 		if (r < 0)
 			return r;
 		if (r == 0 && left >= 0 &&

@@ -28,6 +28,14 @@ struct sdrv_platform {
 
 	struct sdrv_shared_info *shinfo;
 	struct sdrv_evtchn_scanner scanner;
+
+	/* Late EOI (sdrv_evtchn_lateeoi()), by port; NULL until first used. */
+	struct lateeoi {
+		uint16_t spurious; /* in a row */
+		uint16_t delay_ms; /* of the current hold; 0: not held */
+		uint64_t until_ms; /* the hold ends */
+	} *eoi;
+	unsigned nr_held;
 };
 
 /**

@@ -92,6 +92,10 @@ struct sdrv_platform_ops {
 	 * came, 0 nothing, or -errno.  Without it the common code sleeps on
 	 * the upcall eventfd the hypervisor writes. */
 	int (*wait_events)(struct sdrv_platform *p, int timeout_ms);
+	/* Optional, with wait_events: stop (@hold) or resume waking for
+	 * @port's own wake-ups (a port held back by late EOI). */
+	void (*hold_port)(struct sdrv_platform *p, sdrv_evtchn_port_t port,
+			  bool hold);
 };
 
 /* ---- attaching ------------------------------------------------------- */
@@ -192,6 +196,22 @@ SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
 				    sdrv_evtchn_port_t port);
 /* Milliseconds on the platform's monotonic clock (deadlines). */
 SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p);
+
+/**
+ * sdrv_evtchn_lateeoi() - done with the event @port delivered (Linux's
+ * xen_irq_lateeoi()); @spurious: it found nothing to do.  A port that
+ * keeps firing with nothing to do is held back as Xen's late EOI does:
+ * after SDRV_EVTCHN_SPURIOUS_THRESHOLD spurious events in a row it is
+ * masked for a delay that starts at 1 ms and doubles with each further
+ * one up to SDRV_EVTCHN_SPURIOUS_MAX_MS; events meanwhile stay pending and
+ * come as one when the delay ends.  A useful event ends the backoff.
+ * Calling it is optional: ports nobody reports on are never held back.
+ * Same thread as sdrv_evtchn_wait().
+ */
+#define SDRV_EVTCHN_SPURIOUS_THRESHOLD 2u
+#define SDRV_EVTCHN_SPURIOUS_MAX_MS 1000u
+SDRV_PUBLIC void sdrv_evtchn_lateeoi(struct sdrv_platform *p,
+				     sdrv_evtchn_port_t port, bool spurious);
 
 /* The upcall eventfd: readable when sdrv_evtchn_wait() has ports for us. */
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p);

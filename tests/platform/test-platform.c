@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "env.h"
@@ -769,4 +770,78 @@ Test(platform, nothing_leaks_across_domain_lifetimes)
 		guest_lifecycle(5);
 	cr_assert_eq(env_resources(), before, "%s: fds+mappings %ld -> %ld",
 		     env_name, before, env_resources());
+}
+
+/* ---- event storms: late EOI ------------------------------------------- */
+
+struct flooder {
+	struct sdrv_platform *p;
+	sdrv_evtchn_port_t port;
+	atomic_bool stop;
+	atomic_ulong sent;
+};
+
+static void *flood(void *arg)
+{
+	struct flooder *f = arg;
+
+	while (!atomic_load(&f->stop)) {
+		sdrv_evtchn_notify(f->p, f->port);
+		atomic_fetch_add(&f->sent, 1);
+	}
+	return NULL;
+}
+
+static uint64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+Test(platform, an_idle_receiver_under_a_flood_is_held_back, .timeout = 60)
+{
+	struct flooder f = { .p = domu };
+	sdrv_evtchn_port_t p0, got[8];
+	unsigned wakeups = 0;
+	uint64_t start, cpu0, cpu;
+	pthread_t t;
+	bool again = false;
+
+	connect_pair(domu, dom0, &f.port, &p0);
+	cr_assert_eq(pthread_create(&t, NULL, flood, &f), 0);
+	/* One second of a guest notifying as fast as it can a backend that
+	 * finds nothing to do each time it looks. */
+	start = sdrv_platform_clock_ms(dom0);
+	cpu0 = thread_cpu_ms();
+	while (sdrv_platform_clock_ms(dom0) - start < 1000) {
+		int n = sdrv_evtchn_wait(dom0, got, 8, 100);
+
+		cr_assert_geq(n, 0);
+		for (int i = 0; i < n; i++)
+			if (got[i] == p0) {
+				wakeups++;
+				sdrv_evtchn_lateeoi(dom0, p0, true);
+			}
+	}
+	cpu = thread_cpu_ms() - cpu0;
+	atomic_store(&f.stop, true);
+	pthread_join(t, NULL);
+	cr_log_info("%s: %lu notifies in 1 s woke the receiver %u times, %llu ms of its CPU",
+		    env_name, atomic_load(&f.sent), wakeups,
+		    (unsigned long long)cpu);
+	/* without late EOI: one wake-up per notify the receiver gets to */
+	cr_assert_gt(atomic_load(&f.sent), 1000);
+	cr_assert_leq(wakeups, 40, "%s: %u wake-ups in 1 s", env_name, wakeups);
+	/* once it has work again, the port still delivers (within the
+	 * longest hold) and is no longer held back */
+	for (int tries = 0; tries < 3 && !again; tries++) {
+		cr_assert_eq(sdrv_evtchn_notify(domu, f.port), 0);
+		again = wait_for(dom0, p0);
+	}
+	cr_assert(again, "the port delivers after the flood");
+	sdrv_evtchn_lateeoi(dom0, p0, false);
+	cr_assert_eq(sdrv_evtchn_notify(domu, f.port), 0);
+	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 8, 1000), 1);
 }
