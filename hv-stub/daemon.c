@@ -9,8 +9,8 @@
  * A process becomes a domain by attaching on the socket; hv-stub notices its
  * death at once (the socket hangs up, kill -9 included) and destroys the
  * domain, or keeps it as "crashed" if so configured.  Single-threaded: each
- * connection gets at most HVD_BUDGET requests per turn, so no client can
- * starve the others.
+ * connection gets at most HVD_WORK_BUDGET units of work per turn, so no
+ * client can starve the others.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -158,12 +158,12 @@ static void conn_accept(struct hvd *d)
 	d->conns[slot] = c;
 }
 
-/* Take up to HVD_BUDGET requests from the connection in @slot. */
+/* Take up to HVD_WORK_BUDGET units of work from the connection in @slot. */
 static void conn_serve(struct hvd *d, unsigned slot, uint32_t events)
 {
 	struct hvd_conn *c = d->conns[slot];
 
-	for (unsigned i = 0; i < HVD_BUDGET && !c->closing; i++) {
+	for (unsigned work = 0; work < HVD_WORK_BUDGET && !c->closing;) {
 		long n = hvp_recv(c->fd, d->in, sizeof(d->in), NULL, NULL,
 				  MSG_DONTWAIT);
 
@@ -176,6 +176,7 @@ static void conn_serve(struct hvd *d, unsigned slot, uint32_t events)
 				(int)c->pid, c->domid >= 0 ? " (a domain)" : "",
 				n == -EMSGSIZE ? "an oversized" : "a mislabelled");
 			hvd_refuse(d, c, (int)n);
+			work++;
 			continue;
 		}
 		if (n < 0) {
@@ -186,7 +187,7 @@ static void conn_serve(struct hvd *d, unsigned slot, uint32_t events)
 			c->closing = true;
 			break;
 		}
-		hvd_dispatch(d, c, (size_t)n);
+		work += hvd_dispatch(d, c, (size_t)n);
 	}
 	if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
 		c->closing = true;

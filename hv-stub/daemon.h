@@ -15,9 +15,12 @@
 #include "xenstore.h"
 
 #define HVD_MAX_CONNS 256u
-/* Messages taken from one connection per turn of the loop: a domain that
- * floods hypercalls waits its turn behind every other connection. */
-#define HVD_BUDGET 16u
+/* Work taken from one connection per turn of the loop, in units of about
+ * one small hypercall (a message costs 1, plus one per 4 KiB it copies and
+ * one per 8 grants it maps): a domain keeping big batches in flight waits
+ * its turn behind every other connection, whose hypercalls then wait for
+ * at most one budget of each busy one. */
+#define HVD_WORK_BUDGET 64u
 
 /* epoll slots: connections are 0..HVD_MAX_CONNS-1, then these. */
 #define HVD_SLOT_LISTEN HVD_MAX_CONNS
@@ -62,8 +65,9 @@ struct hvd {
 };
 
 /* Answer the message in d->in (@len payload bytes, @fds received) from @c.
- * Always replies unless the connection is to close. */
-void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
+ * Always replies unless the connection is to close.  Return: the work it
+ * took, in HVD_WORK_BUDGET units (at least 1). */
+unsigned hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len);
 
 /* Answer the request whose header is in d->in with @status alone (its
  * payload could not be read).  A one-way send gets no answer. */

@@ -151,14 +151,20 @@ static int do_unmap(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen)
 	return 0;
 }
 
-static int do_copy(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen)
+static int do_copy(struct hvd *d, struct hvd_conn *c, size_t len, size_t *rlen,
+		   unsigned *work)
 {
 	struct sdrv_gnttab_copy *segs = out_payload(d);
-	size_t n = len / sizeof(*segs);
+	size_t n = len / sizeof(*segs), bytes = 0;
 
 	if (len % sizeof(*segs) || n == 0 || n > HVP_MAX_COPY_SEGS)
 		return -EINVAL;
 	memcpy(segs, in_payload(d), len);
+	for (size_t i = 0; i < n; i++)
+		bytes += segs[i].len;
+	if (bytes > HVP_MAX_COPY_BYTES)
+		return -E2BIG; /* nothing copied: others would wait */
+	*work += (unsigned)(bytes / SDRV_PAGE_SIZE);
 	hv_grant_copy(&d->hv, (sdrv_domid_t)c->domid, segs, (unsigned)n);
 	*rlen = len;
 	return 0;
@@ -423,11 +429,11 @@ void hvd_refuse(struct hvd *d, struct hvd_conn *c, int status)
 		reply(d, c, status, 0, NULL, 0);
 }
 
-void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
+unsigned hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 {
 	const struct hvp_hdr *hdr = (const struct hvp_hdr *)(const void *)d->in;
 	int fds[HVP_MAX_FDS];
-	unsigned nfds = 0;
+	unsigned nfds = 0, work = 1;
 	size_t rlen = 0;
 	int st;
 
@@ -437,7 +443,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 		if (c->domid >= 0 && len == sizeof(struct sdrv_evtchn_send))
 			hv_evtchn_send(&d->hv, (sdrv_domid_t)c->domid,
 				       ((const struct sdrv_evtchn_send *)in_payload(d))->port);
-		return;
+		return work;
 	case HVP_ATTACH:
 		st = do_attach(d, c, len, fds);
 		if (st == 0) {
@@ -463,14 +469,14 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 			hvd_domain_detach(d, c, hdr->type == HVP_SHUTDOWN
 						     ? HVD_DETACH_SHUTDOWN
 						     : HVD_DETACH_RELEASE);
-			return;
+			return work;
 		}
 		if (hdr->type == HVP_GRANT_FASTPATH) {
 			st = len ? -EINVAL : do_fastpath(d, c, &rlen, fds, &nfds);
 			reply(d, c, st, st ? 0 : rlen, fds, nfds);
 			if (nfds)
 				close(fds[0]);
-			return;
+			return work;
 		}
 		if (hdr->type == HVP_GRANT_VIEW) {
 			st = do_view(d, c, len, &rlen, fds, &nfds);
@@ -483,7 +489,7 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 		st = hdr->type == HVP_GRANT_MAP
 			     ? do_map(d, c, len, &rlen)
 		     : hdr->type == HVP_GRANT_UNMAP ? do_unmap(d, c, len, &rlen)
-		     : hdr->type == HVP_GRANT_COPY ? do_copy(d, c, len, &rlen)
+		     : hdr->type == HVP_GRANT_COPY ? do_copy(d, c, len, &rlen, &work)
 						    : do_evtchn(d, c, len, &rlen);
 		break;
 	case HVP_CREATE:
@@ -504,5 +510,8 @@ void hvd_dispatch(struct hvd *d, struct hvd_conn *c, size_t len)
 	/* An evtchn op's result travels in its struct whatever the status. */
 	if (st && hdr->type != HVP_EVTCHN_OP && hdr->type != HVP_SHOW)
 		rlen = 0;
+	if (hdr->type == HVP_GRANT_MAP && st == 0)
+		work += (unsigned)(len / sizeof(struct hvp_map_op)) / 8;
 	reply(d, c, st, rlen, fds, nfds);
+	return work;
 }

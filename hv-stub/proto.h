@@ -138,6 +138,10 @@ struct hvp_grant_view {
 /* Largest batch in one message (grant ops). */
 #define HVP_MAX_MAP_OPS 1024u
 #define HVP_MAX_COPY_SEGS 1024u
+/* Bytes one copy message may move (the sum of its segments' lengths):
+ * hv-stub serves one message at a time, so this bounds how long another
+ * domain's hypercall can wait behind it.  More gets -E2BIG. */
+#define HVP_MAX_COPY_BYTES (256u * 1024u)
 
 struct hvp_map_op {
 	uint32_t granter; /* IN */

@@ -306,11 +306,18 @@ static unsigned copy_by_message(struct hvstub *h, struct sdrv_gnttab_copy *segs,
 {
 	unsigned failed = 0;
 
-	for (unsigned base = 0; base < n; base += HVP_MAX_COPY_SEGS) {
-		unsigned k = n - base < HVP_MAX_COPY_SEGS ? n - base
-							  : HVP_MAX_COPY_SEGS;
-		size_t rlen, bytes = k * sizeof(*segs);
+	for (unsigned base = 0, k; base < n; base += k) {
+		size_t rlen, bytes, moved = 0;
 		int st;
+
+		/* as many segments as one message may carry and move */
+		for (k = 0; base + k < n && k < HVP_MAX_COPY_SEGS; k++) {
+			if (moved + segs[base + k].len > HVP_MAX_COPY_BYTES &&
+			    k > 0)
+				break;
+			moved += segs[base + k].len;
+		}
+		bytes = k * sizeof(*segs);
 
 		pthread_mutex_lock(&h->call_lock);
 		st = call(h, HVP_GRANT_COPY, segs + base, bytes, &rlen, NULL, NULL);
