@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DOM0_DEFAULT_FRAMES 16384u /* 64 MiB */
@@ -110,6 +111,25 @@ void hvd_domain_detach(struct hvd *d, struct hvd_conn *c, enum hvd_detach how)
 	}
 }
 
+/* Connections @uid holds now. */
+static unsigned conns_of(const struct hvd *d, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < HVD_MAX_CONNS; i++)
+		n += d->conns[i] && d->conns[i]->uid == uid;
+	return n;
+}
+
+/* Whether a new connection from @uid gets a slot (see HVD_CONNS_ADMIN). */
+static bool may_connect(const struct hvd *d, uid_t uid, bool admin)
+{
+	if (admin)
+		return true; /* any free slot, the reserved ones included */
+	return d->nr_user_conns < HVD_MAX_CONNS - HVD_CONNS_ADMIN &&
+	       conns_of(d, uid) < HVD_CONNS_PER_USER;
+}
+
 static void conn_close(struct hvd *d, unsigned slot)
 {
 	struct hvd_conn *c = d->conns[slot];
@@ -121,6 +141,8 @@ static void conn_close(struct hvd *d, unsigned slot)
 		hvd_domain_detach(d, c, HVD_DETACH_CRASH);
 	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
+	if (!c->admin)
+		d->nr_user_conns--;
 	free(c);
 	d->conns[slot] = NULL;
 }
@@ -132,29 +154,48 @@ static void conn_accept(struct hvd *d)
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct hvd_conn *c;
 	unsigned slot;
+	bool admin;
 	int fd = accept4(d->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+		close(fd);
+		return;
+	}
+	admin = cred.uid == 0 || cred.uid == geteuid();
 	for (slot = 0; slot < HVD_MAX_CONNS && d->conns[slot]; slot++)
 		;
-	c = slot < HVD_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
-	if (!c || getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
-		if (!c)
-			hvd_log("refusing a connection: %u connections open",
-				HVD_MAX_CONNS);
-		free(c);
+	if (slot == HVD_MAX_CONNS || !may_connect(d, cred.uid, admin)) {
+		/* Said at most once a second: a flood of them would
+		 * otherwise fill the log. */
+		time_t now = time(NULL);
+
+		if (now != d->refusal_logged) {
+			d->refusal_logged = now;
+			hvd_log("refusing a connection from pid %d uid %u: %s",
+				(int)cred.pid, (unsigned)cred.uid,
+				slot == HVD_MAX_CONNS ? "no free slot"
+						      : "that user holds its share");
+		}
+		close(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
 		close(fd);
 		return;
 	}
 	*c = (struct hvd_conn){ .fd = fd, .pid = cred.pid, .uid = cred.uid,
-				.domid = -1 };
+				.admin = admin, .domid = -1 };
 	ev.data.u32 = slot;
 	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		free(c);
 		close(fd);
 		return;
 	}
+	if (!admin)
+		d->nr_user_conns++;
 	d->conns[slot] = c;
 }
 
@@ -263,9 +304,12 @@ static void usage(FILE *out)
 		"      --version          show the version and exit\n"
 		"\n"
 		"Domain ids are 0 to %u; a domain has 24 KiB to 1 GiB of memory.\n"
+		"Anyone may connect; a user other than root or hv-stub's own holds at\n"
+		"most %u connections, and %u are kept for the toolstack.\n"
 		"Stop with SIGTERM or SIGINT: every domain is destroyed.\n",
 		SDRV_HVSTUB_SOCKET_DEFAULT, SDRV_XS_SOCKET_DEFAULT,
-		HVP_MAX_DOMID, HVD_XS_DEFAULT_STUBDOM, HVP_MAX_DOMID);
+		HVP_MAX_DOMID, HVD_XS_DEFAULT_STUBDOM, HVP_MAX_DOMID,
+		HVP_CONNS_PER_USER, HVP_CONNS_ADMIN);
 }
 
 /* The command line into @d; exits with a usage error on a wrong word. */

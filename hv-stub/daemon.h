@@ -9,12 +9,16 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "hv.h"
 #include "proto.h"
 #include "xenstore.h"
 
-#define HVD_MAX_CONNS 256u
+/* Connections at once, shared out as proto.h states. */
+#define HVD_MAX_CONNS HVP_MAX_CONNS
+#define HVD_CONNS_ADMIN HVP_CONNS_ADMIN
+#define HVD_CONNS_PER_USER HVP_CONNS_PER_USER
 /* Work taken from one connection per turn of the loop, in units of about
  * one small hypercall (a message costs 1, plus one per 4 KiB it copies and
  * one per 8 grants it maps): a domain keeping big batches in flight waits
@@ -32,6 +36,7 @@ struct hvd_conn {
 	int fd;
 	pid_t pid;
 	uid_t uid;
+	bool admin; /* root or hv-stub's user: may run the toolstack */
 	int domid; /* attached domain, or -1 */
 	bool closing; /* close after this turn */
 	/* A privileged process pinning grants itself (HVP_GRANT_FASTPATH):
@@ -58,6 +63,8 @@ struct hvd {
 	uint32_t next_pin_token; /* the next backend's (> HV_PIN_TOKEN_CORE) */
 	bool failed; /* stop the loop and exit non-zero (XenStore failed) */
 	struct hvd_conn *conns[HVD_MAX_CONNS];
+	unsigned nr_user_conns; /* held by users other than the toolstack's */
+	time_t refusal_logged; /* when a refused connection was last logged */
 	struct hvd_domain doms[HV_MAX_DOMAINS];
 	struct hvd_xs xs;
 	_Alignas(8) unsigned char in[HVP_MAX_MSG];

@@ -47,7 +47,7 @@ static void reply(struct hvd *d, struct hvd_conn *c, int status, size_t len,
 /* A toolstack request: from root or from the user hv-stub runs as. */
 static bool may_administer(const struct hvd_conn *c)
 {
-	return c->uid == 0 || c->uid == geteuid();
+	return c->admin;
 }
 
 static int do_attach(struct hvd *d, struct hvd_conn *c, size_t len,

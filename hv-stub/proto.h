@@ -34,6 +34,15 @@
 #define HVP_MIN_DOMAIN_BYTES (6u * 4096u) /* the reserved frames + 1 */
 #define HVP_MAX_DOMAIN_BYTES (1u << 30)
 #define HVP_NAME_MAX 32u
+/* Connections hv-stub keeps at once.  Anyone may connect, so they are
+ * shared out: a user other than root or hv-stub's own holds at most
+ * HVP_CONNS_PER_USER, and HVP_CONNS_ADMIN are kept for the toolstack
+ * (root, hv-stub's user).  A user opening connections by the hundred shuts
+ * out neither the toolstack nor another domain's owner; more are closed at
+ * once. */
+#define HVP_MAX_CONNS 1024u
+#define HVP_CONNS_ADMIN 64u
+#define HVP_CONNS_PER_USER 128u
 
 struct hvp_hdr {
 	uint32_t magic;

@@ -9,10 +9,12 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -682,5 +684,83 @@ Test(hvstub, big_copy_batches_are_bounded_and_bystanders_served)
 	cr_log_info("a bystander's hypercall: %.1f us idle, %.1f us beside a domain copying 256 KiB per message (%.1fx)",
 		    idle, busy, busy / idle);
 	sdrv_platform_detach(bystander);
+	assert_hvstub_fine();
+}
+
+/* As user @uid: connect to hv-stub until refused; report how many on @fd,
+ * then hold them until killed. */
+static void hog_connections(uid_t uid, int fd)
+{
+	unsigned n = 0; /* the connections stay open: never closed here */
+
+	if (setgid(uid) || setuid(uid))
+		_exit(100);
+	while (n < HVP_MAX_CONNS) {
+		int s = hvstub_connect();
+
+		if (s < 0)
+			break;
+		n++;
+		/* a refused one is closed at once */
+		struct pollfd pfd = { .fd = s, .events = POLLIN };
+		if (poll(&pfd, 1, 10) == 1 && closed_by_peer(s))
+			break;
+	}
+	if (write(fd, &n, sizeof(n)) != sizeof(n))
+		_exit(101);
+	pause();
+	_exit(0);
+}
+
+/* As user @uid: attach domain @id and let go; the attach's status. */
+static int attach_as(uid_t uid, sdrv_domid_t id)
+{
+	int status;
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct sdrv_platform *p;
+		int err;
+
+		if (setgid(uid) || setuid(uid))
+			_exit(100);
+		err = sdrv_hvstub_attach(hvstub_socket(), id, &p);
+		if (!err)
+			sdrv_platform_detach(p);
+		_exit(err ? 1 : 0);
+	}
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(hvstub, a_user_holding_connections_locks_out_neither_toolstack_nor_owners)
+{
+	int fds[2], status;
+	unsigned got = 0;
+	pid_t hog;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root to act as two other users");
+	/* other users reach the socket through its directory */
+	cr_assert_eq(chmod(hvstub_dir(), 0755), 0);
+	cr_assert_eq(pipe(fds), 0);
+	hog = fork();
+	cr_assert_geq(hog, 0);
+	if (hog == 0) {
+		close(fds[0]);
+		hog_connections(65534, fds[1]);
+	}
+	close(fds[1]);
+	cr_assert_eq(read(fds[0], &got, sizeof(got)), (ssize_t)sizeof(got));
+	close(fds[0]);
+	cr_log_info("one user got %u connections before its share ran out", got);
+	cr_assert_leq(got, HVP_CONNS_PER_USER + 2u); /* + the refused */
+	/* the toolstack still gets in, and so does another domain's owner */
+	cr_assert_eq(hvstub_create(4, 32, false, 65533, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(attach_as(65533, 4), 0, "the owner attaches its domain");
+	cr_assert_eq(hvstub_control(HVP_SHOW, 4), 0);
+	kill(hog, SIGKILL);
+	cr_assert_eq(waitpid(hog, &status, 0), hog);
 	assert_hvstub_fine();
 }
