@@ -845,3 +845,29 @@ Test(platform, an_idle_receiver_under_a_flood_is_held_back, .timeout = 60)
 	cr_assert_eq(sdrv_evtchn_notify(domu, f.port), 0);
 	cr_assert_eq(sdrv_evtchn_wait(dom0, got, 8, 1000), 1);
 }
+
+Test(platform, a_channel_bound_anew_rings_its_new_peer)
+{
+	sdrv_evtchn_port_t pu, p0, p0b;
+
+	/* The guest offers, dom0 binds, both notify; dom0 closes and binds
+	 * again: the guest's next notify must reach the new binding, not
+	 * the old one's doorbell. */
+	connect_pair(domu, dom0, &pu, &p0);
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+	cr_assert(wait_for(dom0, p0));
+	cr_assert_eq(sdrv_evtchn_close(dom0, p0), 0);
+	cr_assert(wait_for(domu, pu), "the guest sees the close");
+	cr_assert_eq(sdrv_evtchn_bind_interdomain(dom0, 1, pu, &p0b), 0);
+	cr_assert(wait_for(dom0, p0b)); /* the bind's own event */
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+		cr_assert(wait_for(dom0, p0b), "round %d: the new peer rung", i);
+		cr_assert_eq(sdrv_evtchn_notify(dom0, p0b), 0);
+		cr_assert(wait_for(domu, pu), "round %d: and back", i);
+	}
+	/* a send on a port whose peer went is dropped, as Xen drops it */
+	cr_assert_eq(sdrv_evtchn_close(dom0, p0b), 0);
+	cr_assert(wait_for(domu, pu));
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+}
