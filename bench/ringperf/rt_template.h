@@ -355,15 +355,3 @@ static int RT_FN(_xen_back)(void *arg)
 	s->back_cpu_ns = thread_cpu_ns() - cpu0;
 	return 0;
 }
-
-#undef RT_NAME
-#undef RT_LIB
-#undef RT_XEN
-#undef RT_REQ
-#undef RT_RSP
-#undef RT_XREQ
-#undef RT_XRSP
-#undef RT_FILL_REQ
-#undef RT_REQ_OK
-#undef RT_FILL_RSP
-#undef RT_RSP_OK

@@ -932,27 +932,27 @@ sdrv_ring_front_consume_responses(struct sdrv_ring_front *f, uint32_t n)
 	}                                                                      \
 	/* Spans: slot @i of a span, typed, with the constant slot size;   \
 	 * *_span_copy_* reads one out once into private memory. */        \
-	static inline SDRV_MAYBE_UNUSED req_type *name##_span_request(      \
+	static SDRV_ALWAYS_INLINE SDRV_MAYBE_UNUSED req_type *name##_span_request(      \
 		const struct sdrv_ring_span *sp, uint32_t i)                   \
 	{                                                                      \
 		return (req_type *)(void *)sdrv_ring__slot(sp->slots, sp->mask, \
 						   sizeof(union name##_slot),  \
 						   sp->start + i);             \
 	}                                                                      \
-	static inline SDRV_MAYBE_UNUSED rsp_type *name##_span_response(     \
+	static SDRV_ALWAYS_INLINE SDRV_MAYBE_UNUSED rsp_type *name##_span_response(     \
 		const struct sdrv_ring_span *sp, uint32_t i)                   \
 	{                                                                      \
 		return (rsp_type *)(void *)sdrv_ring__slot(sp->slots, sp->mask, \
 						   sizeof(union name##_slot),  \
 						   sp->start + i);             \
 	}                                                                      \
-	static inline SDRV_MAYBE_UNUSED void name##_span_copy_request(      \
+	static SDRV_ALWAYS_INLINE SDRV_MAYBE_UNUSED void name##_span_copy_request(      \
 		const struct sdrv_ring_span *sp, uint32_t i, req_type *dst)    \
 	{                                                                      \
 		sdrv_copy(dst, name##_span_request(sp, i), sizeof(req_type));   \
 		sdrv_compiler_barrier();                                       \
 	}                                                                      \
-	static inline SDRV_MAYBE_UNUSED void name##_span_copy_response(     \
+	static SDRV_ALWAYS_INLINE SDRV_MAYBE_UNUSED void name##_span_copy_response(     \
 		const struct sdrv_ring_span *sp, uint32_t i, rsp_type *dst)    \
 	{                                                                      \
 		sdrv_copy(dst, name##_span_response(sp, i), sizeof(rsp_type));  \
