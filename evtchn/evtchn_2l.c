@@ -24,6 +24,17 @@ static uint64_t ready(const struct sdrv_shared_info *s, uint32_t w)
 	       ~__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_ACQUIRE);
 }
 
+/* A port of word @w became due: set its selector bit and upcall_pending.
+ * Return: whether the domain must be woken (upcall_pending went 0->1). */
+static bool raise_upcall(struct sdrv_shared_info *s, uint32_t w)
+{
+	if (__atomic_fetch_or(&vcpu0(s)->evtchn_pending_sel, 1ull << w,
+			      __ATOMIC_SEQ_CST) & (1ull << w))
+		return false;
+	return !__atomic_exchange_n(&vcpu0(s)->evtchn_upcall_pending, 1,
+				    __ATOMIC_SEQ_CST);
+}
+
 SDRV_PUBLIC void sdrv_evtchn_2l_mask(struct sdrv_shared_info *s,
 				     sdrv_evtchn_port_t port)
 {
@@ -46,11 +57,7 @@ SDRV_PUBLIC bool sdrv_evtchn_2l_unmask(struct sdrv_shared_info *s,
 	__atomic_fetch_and(&s->evtchn_mask[w], ~bit, __ATOMIC_SEQ_CST);
 	if (!(__atomic_load_n(&s->evtchn_pending[w], __ATOMIC_SEQ_CST) & bit))
 		return false;
-	if (__atomic_fetch_or(&vcpu0(s)->evtchn_pending_sel, 1ull << w,
-			      __ATOMIC_SEQ_CST) & (1ull << w))
-		return false;
-	return !__atomic_exchange_n(&vcpu0(s)->evtchn_upcall_pending, 1,
-				    __ATOMIC_SEQ_CST);
+	return raise_upcall(s, w);
 }
 
 SDRV_PUBLIC bool sdrv_evtchn_2l_set_pending(struct sdrv_shared_info *s,
@@ -65,11 +72,7 @@ SDRV_PUBLIC bool sdrv_evtchn_2l_set_pending(struct sdrv_shared_info *s,
 		return false; /* already pending: the edge is taken */
 	if (__atomic_load_n(&s->evtchn_mask[w], __ATOMIC_SEQ_CST) & bit)
 		return false; /* masked: unmask re-raises it */
-	if (__atomic_fetch_or(&vcpu0(s)->evtchn_pending_sel, 1ull << w,
-			      __ATOMIC_SEQ_CST) & (1ull << w))
-		return false;
-	return !__atomic_exchange_n(&vcpu0(s)->evtchn_upcall_pending, 1,
-				    __ATOMIC_SEQ_CST);
+	return raise_upcall(s, w);
 }
 
 SDRV_PUBLIC bool sdrv_evtchn_2l_is_pending(const struct sdrv_shared_info *s,

@@ -53,6 +53,30 @@ static int peer_failed(struct sides_shared *s)
 	return atomic_load_explicit(&s->failure, memory_order_relaxed) != 0;
 }
 
+/* Nothing moved: the final check, then sleep until the back notifies.
+ * Return: non-zero if the back failed (give up). */
+static int front_idle(struct sides_shared *s, struct sdrv_ring_front *f)
+{
+	uint64_t snap = spin_event_snapshot(&s->to_front);
+
+	if (peer_failed(s))
+		return 1;
+	if (!sdrv_ring_front_final_check(f) && !sdrv_ring_front_fault(f))
+		spin_event_wait(&s->to_front, snap);
+	return 0;
+}
+
+static int back_idle(struct sides_shared *s, struct sdrv_ring_back *b)
+{
+	uint64_t snap = spin_event_snapshot(&s->to_back);
+
+	if (peer_failed(s))
+		return 1;
+	if (!sdrv_ring_back_final_check(b) && !sdrv_ring_back_fault(b))
+		spin_event_wait(&s->to_back, snap);
+	return 0;
+}
+
 int lib_front(void *arg)
 {
 	struct sides_shared *s = arg;
@@ -82,15 +106,8 @@ int lib_front(void *arg)
 				return sides_fail(s, SIDE_BAD_RESPONSE);
 		if (sdrv_ring_front_fault(&f))
 			return sides_fail(s, SIDE_RING_BROKEN);
-		if (produced == 0 && taken == 0) {
-			uint64_t snap = spin_event_snapshot(&s->to_front);
-
-			if (peer_failed(s))
-				return SIDE_PEER_FAILED;
-			if (!sdrv_ring_front_final_check(&f) &&
-			    !sdrv_ring_front_fault(&f))
-				spin_event_wait(&s->to_front, snap);
-		}
+		if (produced == 0 && taken == 0 && front_idle(s, &f))
+			return SIDE_PEER_FAILED;
 	}
 	return 0;
 }
@@ -118,15 +135,8 @@ int lib_back(void *arg)
 			spin_event_notify(&s->to_front);
 		if (sdrv_ring_back_fault(&b))
 			return sides_fail(s, SIDE_RING_BROKEN);
-		if (taken == 0) {
-			uint64_t snap = spin_event_snapshot(&s->to_back);
-
-			if (peer_failed(s))
-				return SIDE_PEER_FAILED;
-			if (!sdrv_ring_back_final_check(&b) &&
-			    !sdrv_ring_back_fault(&b))
-				spin_event_wait(&s->to_back, snap);
-		}
+		if (taken == 0 && back_idle(s, &b))
+			return SIDE_PEER_FAILED;
 	}
 	return 0;
 }
@@ -166,15 +176,8 @@ int lib_front_span(void *arg)
 		sdrv_ring_front_consume_responses(&f, taken);
 		if (sdrv_ring_front_fault(&f))
 			return sides_fail(s, SIDE_RING_BROKEN);
-		if (produced == 0 && taken == 0) {
-			uint64_t snap = spin_event_snapshot(&s->to_front);
-
-			if (peer_failed(s))
-				return SIDE_PEER_FAILED;
-			if (!sdrv_ring_front_final_check(&f) &&
-			    !sdrv_ring_front_fault(&f))
-				spin_event_wait(&s->to_front, snap);
-		}
+		if (produced == 0 && taken == 0 && front_idle(s, &f))
+			return SIDE_PEER_FAILED;
 	}
 	return 0;
 }
@@ -208,15 +211,8 @@ int lib_back_span(void *arg)
 			spin_event_notify(&s->to_front);
 		if (sdrv_ring_back_fault(&b))
 			return sides_fail(s, SIDE_RING_BROKEN);
-		if (taken == 0) {
-			uint64_t snap = spin_event_snapshot(&s->to_back);
-
-			if (peer_failed(s))
-				return SIDE_PEER_FAILED;
-			if (!sdrv_ring_back_final_check(&b) &&
-			    !sdrv_ring_back_fault(&b))
-				spin_event_wait(&s->to_back, snap);
-		}
+		if (taken == 0 && back_idle(s, &b))
+			return SIDE_PEER_FAILED;
 	}
 	return 0;
 }

@@ -47,6 +47,40 @@ static inline void idle_gap(const struct rt_shared *s, uint64_t sent,
 	}
 }
 
+/* What libring's sides (classic and spans) do after a pass: publish (and
+ * notify if asked), or, with nothing to do, poll or check and sleep. */
+static inline void lib_front_publish(const struct rt_shared *s,
+				     struct sdrv_ring_front *f)
+{
+	if (s->mode == NOTIFY_BUSY)
+		sdrv_ring_front_publish(f);
+	else if (sdrv_ring_front_push(f))
+		evt_notify(s->efd_to_back);
+}
+
+static inline void lib_back_publish(const struct rt_shared *s,
+				    struct sdrv_ring_back *b)
+{
+	if (s->mode == NOTIFY_BUSY)
+		sdrv_ring_back_publish(b);
+	else if (sdrv_ring_back_push(b))
+		evt_notify(s->efd_to_front);
+}
+
+static inline void lib_front_idle(const struct rt_shared *s,
+				  struct sdrv_ring_front *f, uint32_t *spins)
+{
+	if (!keep_polling(s, spins) && !sdrv_ring_front_final_check(f))
+		evt_wait(s->efd_to_front);
+}
+
+static inline void lib_back_idle(const struct rt_shared *s,
+				 struct sdrv_ring_back *b, uint32_t *spins)
+{
+	if (!keep_polling(s, spins) && !sdrv_ring_back_final_check(b))
+		evt_wait(s->efd_to_back);
+}
+
 #define RT_TEMPLATE "rt_template.h"
 #include "rt_types.h"
 

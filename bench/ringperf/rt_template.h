@@ -50,10 +50,7 @@ static int RT_FN(_lib_front)(void *arg)
 			}
 			sdrv_ring_front_produce(&f, n);
 			sent += n;
-			if (s->mode == NOTIFY_BUSY)
-				sdrv_ring_front_publish(&f);
-			else if (sdrv_ring_front_push(&f))
-				evt_notify(s->efd_to_back);
+			lib_front_publish(s, &f);
 		}
 		got = RT_LIBFN(_front_take_responses)(&f, rsp, 64);
 		for (uint32_t i = 0; i < got; i++) {
@@ -70,10 +67,7 @@ static int RT_FN(_lib_front)(void *arg)
 			idle_gap(s, sent, received);
 			continue;
 		}
-		if (keep_polling(s, &spins))
-			continue;
-		if (!sdrv_ring_front_final_check(&f))
-			evt_wait(s->efd_to_front);
+		lib_front_idle(s, &f, &spins);
 	}
 	s->elapsed_ns = now_ns() - begin;
 	return 0;
@@ -112,18 +106,12 @@ static int RT_FN(_lib_back)(void *arg)
 		if (got) {
 			answered += got;
 			spins = 0;
-			if (s->mode == NOTIFY_BUSY)
-				sdrv_ring_back_publish(&b);
-			else if (sdrv_ring_back_push(&b))
-				evt_notify(s->efd_to_front);
+			lib_back_publish(s, &b);
 			continue;
 		}
 		if (sdrv_ring_back_fault(&b))
 			return 3;
-		if (keep_polling(s, &spins))
-			continue;
-		if (!sdrv_ring_back_final_check(&b))
-			evt_wait(s->efd_to_back);
+		lib_back_idle(s, &b, &spins);
 	}
 	s->back_cpu_ns = thread_cpu_ns() - cpu0;
 	return 0;
@@ -160,10 +148,7 @@ static int RT_FN(_span_front)(void *arg)
 				RT_FILL_REQ(RT_LIBFN(_span_request)(&sp, k), sent + k);
 			sdrv_ring_front_produce(&f, n);
 			sent += n;
-			if (s->mode == NOTIFY_BUSY)
-				sdrv_ring_front_publish(&f);
-			else if (sdrv_ring_front_push(&f))
-				evt_notify(s->efd_to_back);
+			lib_front_publish(s, &f);
 		}
 		got = sdrv_ring_front_peek_responses(&f, 64, &sp);
 		for (uint32_t i = 0; i < got; i++) {
@@ -184,10 +169,7 @@ static int RT_FN(_span_front)(void *arg)
 			idle_gap(s, sent, received);
 			continue;
 		}
-		if (keep_polling(s, &spins))
-			continue;
-		if (!sdrv_ring_front_final_check(&f))
-			evt_wait(s->efd_to_front);
+		lib_front_idle(s, &f, &spins);
 	}
 	s->elapsed_ns = now_ns() - begin;
 	return 0;
@@ -221,18 +203,12 @@ static int RT_FN(_span_back)(void *arg)
 			sdrv_ring_back_produce(&b, got);
 			answered += got;
 			spins = 0;
-			if (s->mode == NOTIFY_BUSY)
-				sdrv_ring_back_publish(&b);
-			else if (sdrv_ring_back_push(&b))
-				evt_notify(s->efd_to_front);
+			lib_back_publish(s, &b);
 			continue;
 		}
 		if (sdrv_ring_back_fault(&b))
 			return 3;
-		if (keep_polling(s, &spins))
-			continue;
-		if (!sdrv_ring_back_final_check(&b))
-			evt_wait(s->efd_to_back);
+		lib_back_idle(s, &b, &spins);
 	}
 	s->back_cpu_ns = thread_cpu_ns() - cpu0;
 	return 0;
