@@ -7,6 +7,9 @@
 #include "hvperf.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -20,20 +23,47 @@ struct pong {
 	int efd_in, efd_out; /* raw eventfd peer */
 };
 
-/* Wait until @port has an event (other ports are not expected). */
+/* Wait until @port has an event.  Any other port's event found nothing
+ * to do here: said so (late EOI), so a flooding one is held back. */
 static int wait_port(struct sdrv_platform *p, sdrv_evtchn_port_t port)
 {
 	sdrv_evtchn_port_t got[8];
+	bool found = false;
 
-	for (;;) {
+	while (!found) {
 		int n = sdrv_evtchn_wait(p, got, 8, -1);
 
 		if (n < 0)
 			return n;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			if (got[i] == port)
-				return 0;
+				found = true;
+			else
+				sdrv_evtchn_lateeoi(p, got[i], true);
+		}
 	}
+	return 0;
+}
+
+/* A guest notifying dom0 on a channel of its own, about 100,000 times a
+ * second (bursts of 100 a millisecond), until told to stop. */
+struct flood {
+	struct sdrv_platform *p;
+	sdrv_evtchn_port_t port;
+	atomic_bool stop;
+};
+
+static void *flooder(void *arg)
+{
+	struct flood *f = arg;
+	struct timespec ms = { .tv_nsec = 1000000 };
+
+	while (!atomic_load(&f->stop)) {
+		for (int i = 0; i < 100; i++)
+			sdrv_evtchn_notify(f->p, f->port);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
 }
 
 static void *evtchn_ponger(void *arg)
@@ -46,11 +76,12 @@ static void *evtchn_ponger(void *arg)
 	return NULL;
 }
 
-double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n)
+double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n, bool flooded)
 {
-	sdrv_evtchn_port_t pu, p0;
+	sdrv_evtchn_port_t pu, p0, pf0 = 0;
 	struct pong g = { .p = e->domu, .n = n };
-	pthread_t t;
+	struct flood f = { .p = e->domu };
+	pthread_t t, ft;
 	uint64_t t0;
 	double us;
 
@@ -58,6 +89,12 @@ double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n)
 	    sdrv_evtchn_bind_interdomain(e->dom0, 1, pu, &p0) ||
 	    wait_port(e->dom0, p0)) /* the bind's own event */
 		return 0;
+	if (flooded &&
+	    (sdrv_evtchn_alloc_unbound(e->dom0, 1, &pf0) ||
+	     sdrv_evtchn_bind_interdomain(e->domu, 0, pf0, &f.port)))
+		return 0;
+	if (flooded)
+		pthread_create(&ft, NULL, flooder, &f);
 	g.port = pu;
 	pthread_create(&t, NULL, evtchn_ponger, &g);
 	t0 = now_ns();
@@ -66,6 +103,12 @@ double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n)
 			break;
 	us = (double)(now_ns() - t0) / 1e3 / (double)n;
 	pthread_join(t, NULL);
+	if (flooded) {
+		atomic_store(&f.stop, true);
+		pthread_join(ft, NULL);
+		sdrv_evtchn_close(e->domu, f.port);
+		sdrv_evtchn_close(e->dom0, pf0);
+	}
 	sdrv_evtchn_close(e->dom0, p0);
 	wait_port(e->domu, pu); /* the close's event, so the next run starts clean */
 	sdrv_evtchn_close(e->domu, pu);

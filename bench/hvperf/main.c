@@ -30,10 +30,10 @@
 #include "report.h"
 #include "timing.h"
 
-/* Rows of a full run: six jobs in-process and for the backend, the three
+/* Rows of a full run: seven jobs in-process and for the backend, the three
  * copy jobs on the checked path (an unprivileged domain neither maps nor
  * differs in notifying). */
-#define HVPERF_ROWS 15
+#define HVPERF_ROWS 17
 
 struct config {
 	struct bench_opts o;
@@ -43,7 +43,7 @@ struct config {
 
 /* What one row measures: ours, then the peer, one repetition each. */
 struct job {
-	enum { COPY, PIECES, MAP, NOTIFY } kind;
+	enum { COPY, PIECES, MAP, NOTIFY, FLOOD } kind;
 	unsigned batch;
 };
 
@@ -57,15 +57,19 @@ static double run_ours(const struct config *c, struct hvperf_env *e,
 		return grant_pieces_ns(e, cs, c->pieces);
 	case MAP:
 		return grant_map_rate(e, cs, j->batch, c->maps);
+	case FLOOD:
+		return evtchn_round_trip_us(e, c->round_trips, true);
 	default:
-		return evtchn_round_trip_us(e, c->round_trips);
+		return evtchn_round_trip_us(e, c->round_trips, false);
 	}
 }
 
-static double run_peer(const struct config *c, struct copy_set *cs,
-		       const struct job *j)
+static double run_peer(const struct config *c, struct hvperf_env *e,
+		       struct copy_set *cs, const struct job *j)
 {
 	switch (j->kind) {
+	case FLOOD: /* the same pair, nobody flooding */
+		return evtchn_round_trip_us(e, c->round_trips, false);
 	case COPY:
 		return memcpy_gbps(cs, c->copy_bytes);
 	case PIECES:
@@ -106,6 +110,14 @@ static void measure(const struct config *c, struct hvperf_env *e,
 		snprintf(r->metric, sizeof(r->metric), "K pairs/s");
 		snprintf(r->peer, sizeof(r->peer), "mmap+munmap");
 		break;
+	case FLOOD:
+		snprintf(r->section, sizeof(r->section), "notify");
+		snprintf(r->workload, sizeof(r->workload),
+			 "round trip beside a 100K/s flood %s", e->name);
+		snprintf(r->metric, sizeof(r->metric), "us");
+		snprintf(r->peer, sizeof(r->peer), "no flood");
+		r->lower_is_better = true;
+		break;
 	default:
 		snprintf(r->section, sizeof(r->section), "notify");
 		snprintf(r->workload, sizeof(r->workload),
@@ -123,11 +135,11 @@ static void measure(const struct config *c, struct hvperf_env *e,
 		/* alternate who goes first, so neither always gets the warm
 		 * caches or the cold host period */
 		if (i % 2) {
-			theirs[i] = run_peer(c, cs, j);
+			theirs[i] = run_peer(c, e, cs, j);
 			ours[i] = run_ours(c, e, cs, j);
 		} else {
 			ours[i] = run_ours(c, e, cs, j);
-			theirs[i] = run_peer(c, cs, j);
+			theirs[i] = run_peer(c, e, cs, j);
 		}
 		if (j->kind == MAP) {
 			ours[i] /= 1e3;
@@ -145,7 +157,7 @@ static void run_env(const struct config *c, struct hvperf_env *e)
 {
 	static const struct job jobs[] = {
 		{ COPY, 64 }, { COPY, 1 }, { PIECES, HVPERF_PIECES },
-		{ MAP, 1 },   { MAP, 64 }, { NOTIFY, 1 },
+		{ MAP, 1 },   { MAP, 64 }, { NOTIFY, 1 }, { FLOOD, 1 },
 	};
 	static struct copy_set cs;
 
