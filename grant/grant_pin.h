@@ -98,10 +98,93 @@ struct sdrv_gnt_pin {
 };
 SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_pin) == 24, "pin record");
 
+/* ---- the pin itself, inline: a backend's copy loop calls it per segment */
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the flags|domid word below assumes little-endian"
+#endif
+
+static inline void sdrv_gnt__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
 /* Take and release @g's lock (@token: the holder's, non-zero and unique
- * to the process).  Every *_locked call below needs it held. */
-void sdrv_gnt_lock(const struct sdrv_gnt_granter *g, uint32_t token);
-void sdrv_gnt_unlock(const struct sdrv_gnt_granter *g);
+ * to the process).  Every *_locked call below needs it held.
+ * Held for a few dozen instructions per pin by trusted code; a holder
+ * that dies inside is undone by sdrv_gnt_pin_recover(). */
+static inline void sdrv_gnt_lock(const struct sdrv_gnt_granter *g,
+				 uint32_t token)
+{
+	uint32_t *lock = &g->shared->lock;
+
+	for (;;) {
+		uint32_t free = 0;
+
+		/* pairs with the release in sdrv_gnt_unlock() */
+		if (__atomic_compare_exchange_n(lock, &free, token, false,
+						__ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			return;
+		while (__atomic_load_n(lock, __ATOMIC_RELAXED))
+			sdrv_gnt__cpu_relax();
+	}
+}
+
+static inline void sdrv_gnt_unlock(const struct sdrv_gnt_granter *g)
+{
+	/* pairs with the acquire in sdrv_gnt_lock() */
+	__atomic_store_n(&g->shared->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Flags and domid as one word: flags in bits 0-15, domid in 16-31. */
+static inline uint32_t *sdrv_gnt__entry_word(const struct sdrv_gnt_granter *g, uint32_t ref)
+{
+	return (uint32_t *)(void *)&g->entries[ref];
+}
+
+/*
+ * Clear in-use @bits of the entry.  A plain store of what was read, not a
+ * locked and-not: a granter never writes the flags of an entry in use (it
+ * waits for the bits to clear, as end of access does), so the only write
+ * this can lose is a hostile granter's to its own entry.  Lock held.
+ */
+static inline void sdrv_gnt__clear_flags(const struct sdrv_gnt_granter *g, uint32_t ref,
+			uint16_t bits)
+{
+	uint16_t *flags = &g->entries[ref].flags;
+	uint16_t now = __atomic_load_n(flags, __ATOMIC_RELAXED);
+
+	/* pairs with the acquire in sdrv_gnttab_end_access() */
+	if (now & bits)
+		__atomic_store_n(flags, (uint16_t)(now & ~bits), __ATOMIC_RELEASE);
+}
+
+/* Check the entry for @caller and mark it with @want; lock held. */
+static inline int sdrv_gnt__mark_entry(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
+		      uint32_t ref, bool readonly, uint32_t want)
+{
+	uint32_t *word = sdrv_gnt__entry_word(g, ref);
+	uint32_t old = __atomic_load_n(word, __ATOMIC_ACQUIRE);
+
+	for (unsigned tries = 0; tries < SDRV_GNT_PIN_RETRIES; tries++) {
+		uint16_t flags = (uint16_t)old, domid = (uint16_t)(old >> 16);
+
+		if ((flags & SDRV_GTF_type_mask) != SDRV_GTF_permit_access ||
+		    domid != caller)
+			return SDRV_GNTST_general_error;
+		if (!readonly && (flags & SDRV_GTF_readonly))
+			return SDRV_GNTST_permission_denied;
+		/* pairs with the release in sdrv_gnttab_grant_access() */
+		if (__atomic_compare_exchange_n(word, &old, old | want, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			return SDRV_GNTST_okay;
+	}
+	return SDRV_GNTST_eagain; /* the granter keeps rewriting it */
+}
 
 /**
  * sdrv_gnt_pin_take_locked() - pin entry @pin->ref of @g for @caller.
@@ -112,13 +195,71 @@ void sdrv_gnt_unlock(const struct sdrv_gnt_granter *g);
  * Return: SDRV_GNTST_okay with @pin->frame set and @pin->state HELD, or a
  * SDRV_GNTST_* error (nothing held, state FREE).
  */
-int sdrv_gnt_pin_take_locked(const struct sdrv_gnt_granter *g,
-			     sdrv_domid_t caller, struct sdrv_gnt_pin *pin);
+static inline int sdrv_gnt_pin_take_locked(const struct sdrv_gnt_granter *g,
+					   sdrv_domid_t caller,
+					   struct sdrv_gnt_pin *pin)
+{
+	struct sdrv_gnt_active *act;
+	uint32_t want = pin->readonly ? SDRV_GTF_reading
+				      : SDRV_GTF_reading | SDRV_GTF_writing;
+	int st;
+
+	pin->state = SDRV_GNT_PIN_FREE;
+	/* pairs with the release in hv-stub's destroy */
+	if (__atomic_load_n(&g->shared->dead, __ATOMIC_ACQUIRE))
+		return SDRV_GNTST_bad_domain;
+	if (pin->ref >= g->nr_entries)
+		return SDRV_GNTST_bad_gntref;
+	act = &g->active[pin->ref];
+	if ((pin->readonly ? act->readers : act->writers) >= SDRV_GNT_PIN_MAX)
+		return SDRV_GNTST_no_space; /* a wrapped count would free it */
+	/* Every pin checks the entry, not only the first: each pinner must
+	 * itself be the grantee, and a writer needs a writable grant. */
+	st = sdrv_gnt__mark_entry(g, caller, pin->ref, pin->readonly, want);
+	if (st != SDRV_GNTST_okay)
+		return st;
+	if (act->readers + act->writers == 0) {
+		/* First pin: take the frame now and keep it for all. */
+		uint32_t frame = __atomic_load_n(&g->entries[pin->ref].frame,
+						 __ATOMIC_RELAXED);
+
+		if (frame < g->first_frame || frame >= g->nr_frames) {
+			sdrv_gnt__clear_flags(g, pin->ref, (uint16_t)want);
+			return SDRV_GNTST_bad_page;
+		}
+		act->frame = frame;
+		act->mapper = caller;
+	}
+	if (pin->readonly)
+		act->readers++;
+	else
+		act->writers++;
+	pin->frame = act->frame;
+	/* Counted: from here hv-stub undoes it if we die (same lock). */
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_HELD, __ATOMIC_RELAXED);
+	return SDRV_GNTST_okay;
+}
 
 /* Drop a pin sdrv_gnt_pin_take_locked() gave; the last one clears the
  * entry's GTF_reading/GTF_writing so the granter may end access. */
-void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
-			      struct sdrv_gnt_pin *pin);
+static inline void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
+					    struct sdrv_gnt_pin *pin)
+{
+	struct sdrv_gnt_active *act;
+
+	if (pin->ref >= g->nr_entries)
+		return;
+	act = &g->active[pin->ref];
+	if (pin->readonly && act->readers)
+		act->readers--;
+	else if (!pin->readonly && act->writers)
+		act->writers--;
+	if (act->writers == 0)
+		sdrv_gnt__clear_flags(g, pin->ref,
+			    act->readers ? SDRV_GTF_writing
+					 : SDRV_GTF_writing | SDRV_GTF_reading);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_FREE, __ATOMIC_RELAXED);
+}
 
 /* The same, taking the lock around one pin. */
 int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,

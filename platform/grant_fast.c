@@ -405,10 +405,21 @@ static unsigned copy_chunk(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 	 * or two segments keep it rather than pay for it twice. */
 	if (k > 2)
 		let_go(&h);
-	for (unsigned i = 0; i < k; i++)
-		if (src[i].page)
-			memmove(dst[i].page + segs[i].dest.offset,
-				src[i].page + segs[i].source.offset, segs[i].len);
+	for (unsigned i = 0; i < k; i++) {
+		unsigned char *to, *from;
+
+		if (!src[i].page)
+			continue;
+		to = dst[i].page + segs[i].dest.offset;
+		from = src[i].page + segs[i].source.offset;
+		/* A packet's piece: moves in line (a call and glibc's size
+		 * dispatch cost as much as the bytes); the same page may
+		 * overlap itself, so memmove then. */
+		if (segs[i].len <= 128 && src[i].page != dst[i].page)
+			sdrv_copy(to, from, segs[i].len);
+		else
+			memmove(to, from, segs[i].len);
+	}
 	for (unsigned i = 0; i < k; i++) {
 		release(&h, &src[i]);
 		release(&h, &dst[i]);
