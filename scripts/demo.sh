@@ -84,7 +84,7 @@ if [ -x build/bench/xsperf ]; then
 fi
 if [ -x build/bench/hvperf ]; then
 	echo
-	echo "== hvperf --quick: grant copy, map and event channels in both environments"
+	echo "== hvperf --quick: grant copy, map and event channels in-process, through a backend's views and doorbells, and through hv-stub's checked messages"
 	build/bench/hvperf --quick --out build/bench-results
 fi
 if [ -x build/bench/ringperf ]; then
