@@ -19,8 +19,9 @@
  * bumps the domain's binding epoch (in its shared-info page) first, and a
  * ring with a stale epoch asks again.
  *
- * Not thread-safe: the caller serialises changes and rings (hvstub.c's
- * call lock); waiting may run beside them.
+ * Not thread-safe: the caller keeps changes (take, forget) apart from
+ * everything else; rings and holds may run together, and waiting beside
+ * all of them (hvstub.c's bells_lock).
  */
 #ifndef SDRV_PLATFORM_DOORBELL_H
 #define SDRV_PLATFORM_DOORBELL_H

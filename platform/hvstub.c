@@ -37,10 +37,14 @@ struct hvstub {
 	void *maps[MAX_MAPS]; /* by handle; under call_lock */
 	struct grant_view *map_view[MAX_MAPS]; /* the page's view, or NULL */
 	/* Our open ports (only we open and close them): lets a send go
-	 * one-way.  Under call_lock. */
+	 * one-way.  Changed under call_lock and bells_lock (write). */
 	uint64_t open_ports[SDRV_EVTCHN_2L_NR_PORTS / 64];
 	bool privileged;
-	struct doorbells *bells; /* changes and rings under call_lock */
+	/* Rings take bells_lock for reading, so threads notify in parallel
+	 * and never wait for a hypercall; changes take call_lock, then
+	 * bells_lock for writing. */
+	struct doorbells *bells;
+	pthread_rwlock_t bells_lock;
 	/* Grant copies in our own process (privileged only); set up at the
 	 * first copy.  fast_state: 0 not tried, 1 on, -1 off (messages). */
 	pthread_mutex_t fast_lock;
@@ -391,24 +395,43 @@ static int fetch_doorbells(struct hvstub *h, sdrv_evtchn_port_t port)
 			      rep.epoch);
 }
 
-/* A send without waiting: one message, no reply.  Call lock held. */
+static bool port_is_open(const struct hvstub *h, sdrv_evtchn_port_t port)
+{
+	return port != 0 && port < SDRV_EVTCHN_2L_NR_PORTS &&
+	       (h->open_ports[port / 64] & (1ull << (port % 64)));
+}
+
+/* Ring @port's peer: its doorbell, or a one-way message to hv-stub if the
+ * doorbells cannot be had.  No reply is awaited. */
 static int send_one_way(struct hvstub *h, sdrv_evtchn_port_t port)
 {
-	struct hvp_hdr hdr = { .type = HVP_EVTCHN_SEND, .seq = ++h->seq };
+	struct hvp_hdr hdr = { .type = HVP_EVTCHN_SEND };
 	struct sdrv_evtchn_send op = { .port = port };
+	int rung = -EINVAL, st;
 
-	int rung;
-
-	if (port == 0 || port >= SDRV_EVTCHN_2L_NR_PORTS ||
-	    !(h->open_ports[port / 64] & (1ull << (port % 64))))
-		return -EINVAL;
 	/* The doorbell first: one write, the peer's own wake-up. */
-	rung = doorbells_ring(h->bells, port);
-	if (rung == -ESTALE && fetch_doorbells(h, port) == 0)
+	pthread_rwlock_rdlock(&h->bells_lock);
+	if (port_is_open(h, port))
 		rung = doorbells_ring(h->bells, port);
+	pthread_rwlock_unlock(&h->bells_lock);
 	if (rung >= 0)
 		return 0;
-	return hvp_send(h->sock, &hdr, &op, sizeof(op), NULL, 0);
+	if (rung == -EINVAL)
+		return -EINVAL;
+	/* Never asked, or the binding moved: ask hv-stub, then ring. */
+	pthread_mutex_lock(&h->call_lock);
+	pthread_rwlock_wrlock(&h->bells_lock);
+	rung = !port_is_open(h, port) ? -EINVAL
+	       : fetch_doorbells(h, port) == 0 ? doorbells_ring(h->bells, port)
+					       : -ESTALE;
+	pthread_rwlock_unlock(&h->bells_lock);
+	st = rung >= 0 ? 0 : rung;
+	if (rung < 0 && rung != -EINVAL) {
+		hdr.seq = ++h->seq;
+		st = hvp_send(h->sock, &hdr, &op, sizeof(op), NULL, 0);
+	}
+	pthread_mutex_unlock(&h->call_lock);
+	return st;
 }
 
 static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
@@ -420,12 +443,9 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 
 	if (!size)
 		return -ENOSYS;
+	if (cmd == SDRV_EVTCHNOP_send)
+		return send_one_way(h, ((struct sdrv_evtchn_send *)arg)->port);
 	pthread_mutex_lock(&h->call_lock);
-	if (cmd == SDRV_EVTCHNOP_send) {
-		st = send_one_way(h, ((struct sdrv_evtchn_send *)arg)->port);
-		pthread_mutex_unlock(&h->call_lock);
-		return st;
-	}
 	memcpy(&req.u, arg, size);
 	st = call(h, HVP_EVTCHN_OP, &req, sizeof(req), &rlen, NULL, NULL);
 	if (st == 0 && rlen != sizeof(req))
@@ -440,6 +460,7 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 			opened = ((struct sdrv_evtchn_alloc_unbound *)arg)->port;
 		else if (cmd == SDRV_EVTCHNOP_bind_interdomain)
 			opened = ((struct sdrv_evtchn_bind_interdomain *)arg)->local_port;
+		pthread_rwlock_wrlock(&h->bells_lock);
 		if (opened) {
 			port_set_open(h, opened, true);
 			/* Our doorbell joins the wait set now, before the
@@ -449,6 +470,7 @@ static int hvstub_evtchn_op(struct sdrv_platform *p, int cmd, void *arg)
 			port_set_open(h, req.u.close.port, false);
 			doorbells_forget(h->bells, req.u.close.port);
 		}
+		pthread_rwlock_unlock(&h->bells_lock);
 	}
 	pthread_mutex_unlock(&h->call_lock);
 	return st;
@@ -466,7 +488,11 @@ static int hvstub_wait_events(struct sdrv_platform *p, int timeout_ms)
 static void hvstub_hold_port(struct sdrv_platform *p, sdrv_evtchn_port_t port,
 			     bool hold)
 {
-	doorbells_hold(to_hvstub(p)->bells, port, hold);
+	struct hvstub *h = to_hvstub(p);
+
+	pthread_rwlock_rdlock(&h->bells_lock);
+	doorbells_hold(h->bells, port, hold);
+	pthread_rwlock_unlock(&h->bells_lock);
 }
 
 static void hvstub_free(struct hvstub *h)
@@ -489,6 +515,7 @@ static void hvstub_free(struct hvstub *h)
 	if (h->sock >= 0)
 		close(h->sock);
 	pthread_mutex_destroy(&h->call_lock);
+	pthread_rwlock_destroy(&h->bells_lock);
 	pthread_mutex_destroy(&h->fast_lock);
 	free(h);
 }
@@ -535,6 +562,7 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 	h->p.ops = &hvstub_ops;
 	h->p.domid = domid;
 	pthread_mutex_init(&h->call_lock, NULL);
+	pthread_rwlock_init(&h->bells_lock, NULL);
 	pthread_mutex_init(&h->fast_lock, NULL);
 	if (!socket_path)
 		socket_path = getenv("HVSTUB_SOCKET");
@@ -578,7 +606,9 @@ SDRV_PUBLIC int sdrv_hvstub_attach(const char *socket_path, sdrv_domid_t domid,
 	}
 	if (!st && h->p.xs_port) {
 		pthread_mutex_lock(&h->call_lock);
+		pthread_rwlock_wrlock(&h->bells_lock);
 		fetch_doorbells(h, h->p.xs_port);
+		pthread_rwlock_unlock(&h->bells_lock);
 		pthread_mutex_unlock(&h->call_lock);
 	}
 	if (st) {

@@ -28,6 +28,10 @@ int env_open_inproc(struct hvperf_env *e)
 		err = sdrv_inproc_attach(e->ih, 0, &e->dom0);
 	if (!err)
 		err = sdrv_inproc_attach(e->ih, 1, &e->domu);
+	if (!err)
+		err = sdrv_inproc_domain_create(e->ih, 3, "flooder", 256, false);
+	if (!err)
+		err = sdrv_inproc_attach(e->ih, 3, &e->flooder);
 	e->copier = e->dom0;
 	e->copier_id = 0;
 	e->can_map = true;
@@ -80,6 +84,12 @@ int env_open_hvstub(struct hvperf_env *e, bool checked)
 		err = -EIO;
 	if (!err && checked)
 		err = sdrv_hvstub_attach(sock, 2, &e->dom2);
+	snprintf(cmd, sizeof(cmd), "%s -s %s create flooder --id 3 --mem 1M >/dev/null",
+		 HVCTL_PATH, sock);
+	if (!err && !checked && system(cmd) != 0)
+		err = -EIO;
+	if (!err && !checked)
+		err = sdrv_hvstub_attach(sock, 3, &e->flooder);
 	e->copier = checked ? e->dom2 : e->dom0;
 	e->copier_id = checked ? 2 : 0;
 	e->can_map = !checked;
@@ -95,6 +105,7 @@ void env_close(struct hvperf_env *e)
 {
 	char cmd[96];
 
+	sdrv_platform_detach(e->flooder);
 	sdrv_platform_detach(e->dom2);
 	sdrv_platform_detach(e->domu);
 	sdrv_platform_detach(e->dom0);

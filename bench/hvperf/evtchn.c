@@ -45,8 +45,8 @@ static int wait_port(struct sdrv_platform *p, sdrv_evtchn_port_t port)
 	return 0;
 }
 
-/* A guest notifying dom0 on a channel of its own, about 100,000 times a
- * second (bursts of 100 a millisecond), until told to stop. */
+/* Another guest notifying dom0, about 100,000 times a second (bursts of
+ * 100 a millisecond), until told to stop. */
 struct flood {
 	struct sdrv_platform *p;
 	sdrv_evtchn_port_t port;
@@ -80,7 +80,7 @@ double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n, bool flooded)
 {
 	sdrv_evtchn_port_t pu, p0, pf0 = 0;
 	struct pong g = { .p = e->domu, .n = n };
-	struct flood f = { .p = e->domu };
+	struct flood f = { .p = e->flooder };
 	pthread_t t, ft;
 	uint64_t t0;
 	double us;
@@ -90,8 +90,8 @@ double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n, bool flooded)
 	    wait_port(e->dom0, p0)) /* the bind's own event */
 		return 0;
 	if (flooded &&
-	    (sdrv_evtchn_alloc_unbound(e->dom0, 1, &pf0) ||
-	     sdrv_evtchn_bind_interdomain(e->domu, 0, pf0, &f.port)))
+	    (sdrv_evtchn_alloc_unbound(e->dom0, 3, &pf0) ||
+	     sdrv_evtchn_bind_interdomain(e->flooder, 0, pf0, &f.port)))
 		return 0;
 	if (flooded)
 		pthread_create(&ft, NULL, flooder, &f);
@@ -106,7 +106,7 @@ double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n, bool flooded)
 	if (flooded) {
 		atomic_store(&f.stop, true);
 		pthread_join(ft, NULL);
-		sdrv_evtchn_close(e->domu, f.port);
+		sdrv_evtchn_close(e->flooder, f.port);
 		sdrv_evtchn_close(e->dom0, pf0);
 	}
 	sdrv_evtchn_close(e->dom0, p0);

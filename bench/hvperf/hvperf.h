@@ -31,6 +31,8 @@ struct hvperf_env {
 	struct sdrv_platform *dom0, *domu; /* domu is domain 1, the guest */
 	/* who copies (dom0, or unprivileged domain 2 in "checked") */
 	struct sdrv_platform *copier, *dom2;
+	/* domain 3, a guest that floods dom0 (the notify-beside-a-flood row) */
+	struct sdrv_platform *flooder;
 	sdrv_domid_t copier_id;
 	bool can_map; /* the copier is privileged */
 	struct sdrv_inproc_hv *ih; /* in-process only */
@@ -78,8 +80,8 @@ double grant_map_rate(struct hvperf_env *e, struct copy_set *cs,
 double mmap_rate(uint64_t n);
 
 /* Event channel ping-pong between dom0 and the guest, one thread each,
- * blocking waits: mean round trip in microseconds over @n.  @flooded: the
- * guest meanwhile notifies dom0 on another channel about 100,000 times a
+ * blocking waits: mean round trip in microseconds over @n.  @flooded:
+ * another guest (domain 3) meanwhile notifies dom0 about 100,000 times a
  * second, which dom0 finds nothing to do for (late EOI holds it back). */
 double evtchn_round_trip_us(struct hvperf_env *e, uint64_t n, bool flooded);
 /* The same over two raw eventfds with blocking reads. */
