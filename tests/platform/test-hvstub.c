@@ -764,3 +764,53 @@ Test(hvstub, a_user_holding_connections_locks_out_neither_toolstack_nor_owners)
 	cr_assert_eq(waitpid(hog, &status, 0), hog);
 	assert_hvstub_fine();
 }
+
+Test(hvstub, the_new_hypercalls_refuse_garbage_and_the_domain_stays)
+{
+	struct hvp_doorbells bell = { .port = 0 };
+	struct hvp_domid who = { .domid = 1 };
+	int s = hvstub_connect(), p = hvstub_connect();
+
+	cr_assert_eq(hvstub_create(1, 32, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(hvstub_create(3, 32, true, 0, HVP_ON_CRASH_DEFAULT), 0);
+	/* before attaching */
+	cr_assert_eq(raw_request(s, HVP_GRANT_FASTPATH, NULL, 0), -ENOTCONN);
+	cr_assert_eq(raw_request(s, HVP_GRANT_VIEW, &who, sizeof(who)), -ENOTCONN);
+	cr_assert_eq(raw_request(s, HVP_EVTCHN_DOORBELL, &bell, sizeof(bell)),
+		     -ENOTCONN);
+	/* an unprivileged domain: no fast path, no views */
+	cr_assert_eq(raw_request(s, HVP_ATTACH, &ATTACH(1),
+				 sizeof(struct hvp_attach)), 0);
+	cr_assert_eq(raw_request(s, HVP_GRANT_FASTPATH, NULL, 0), -EPERM);
+	cr_assert_eq(raw_request(s, HVP_GRANT_VIEW, &who, sizeof(who)), -ENOTCONN);
+	/* doorbells of ports that are not its own open ones, or no port */
+	for (uint32_t port = 0; port < 3; port++) {
+		bell.port = port == 2 ? UINT32_MAX : port == 1 ? 4095 : 0;
+		cr_assert_eq(raw_request(s, HVP_EVTCHN_DOORBELL, &bell,
+					 sizeof(bell)),
+			     -EINVAL, "port %u", bell.port);
+	}
+	cr_assert_eq(raw_request(s, HVP_EVTCHN_DOORBELL, &bell, 3), -EINVAL);
+	/* a privileged one: sizes that lie, the fast path twice, views of
+	 * domains that are not there or not in range */
+	cr_assert_eq(raw_request(p, HVP_ATTACH, &ATTACH(3),
+				 sizeof(struct hvp_attach)), 0);
+	cr_assert_eq(raw_request(p, HVP_GRANT_VIEW, &who, sizeof(who)), -ENOTCONN,
+		     "a view before the fast path");
+	cr_assert_eq(raw_request(p, HVP_GRANT_FASTPATH, &who, sizeof(who)), -EINVAL);
+	cr_assert_eq(raw_request(p, HVP_GRANT_FASTPATH, NULL, 0), 0);
+	cr_assert_eq(raw_request(p, HVP_GRANT_FASTPATH, NULL, 0), -EALREADY);
+	cr_assert_eq(raw_request(p, HVP_GRANT_VIEW, &who, 2), -EINVAL);
+	who.domid = 77;
+	cr_assert_eq(raw_request(p, HVP_GRANT_VIEW, &who, sizeof(who)), -ESRCH);
+	who.domid = UINT32_MAX;
+	cr_assert_eq(raw_request(p, HVP_GRANT_VIEW, &who, sizeof(who)), -ESRCH);
+	who.domid = 1;
+	cr_assert_eq(raw_request(p, HVP_GRANT_VIEW, &who, sizeof(who)), 0);
+	/* both domains are still attached and working */
+	cr_assert_eq(raw_request(s, HVP_SHOW, &(uint32_t){ 1 }, 4), 0);
+	cr_assert_eq(raw_request(p, HVP_SHOW, &(uint32_t){ 3 }, 4), 0);
+	close(s);
+	close(p);
+	assert_hvstub_fine();
+}
