@@ -167,41 +167,43 @@ fail:
 	return NULL;
 }
 
+/* The granter side @side (0 source, 1 dest) of @sg names by grant ref,
+ * if it names one a view can be had of: true with *@domid set. */
+static bool side_granter(const struct sdrv_gnttab_copy *sg, int side,
+			 sdrv_domid_t *domid)
+{
+	unsigned flag = side ? SDRV_GNTCOPY_dest_gref : SDRV_GNTCOPY_source_gref;
+
+	*domid = side ? sg->dest.domid : sg->source.domid;
+	return sg->len && (sg->flags & flag) && *domid < NR_VIEW_SLOTS;
+}
+
 /* Whether every granter the segments name by grant ref has a live view. */
 static bool views_ready(struct grant_fast *gf, const struct sdrv_gnttab_copy *segs,
 			unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
-		const struct sdrv_gnttab_copy *sg = &segs[i];
-		const struct grant_view *v;
+	for (unsigned i = 0; i < n; i++)
+		for (int side = 0; side < 2; side++) {
+			const struct grant_view *v;
+			sdrv_domid_t d;
 
-		if (sg->len == 0)
-			continue;
-		if (sg->flags & SDRV_GNTCOPY_source_gref &&
-		    sg->source.domid < NR_VIEW_SLOTS &&
-		    (!(v = gf->views[sg->source.domid]) || v->dead))
-			return false;
-		if (sg->flags & SDRV_GNTCOPY_dest_gref &&
-		    sg->dest.domid < NR_VIEW_SLOTS &&
-		    (!(v = gf->views[sg->dest.domid]) || v->dead))
-			return false;
-	}
+			if (side_granter(&segs[i], side, &d) &&
+			    (!(v = gf->views[d]) || v->dead))
+				return false;
+		}
 	return true;
 }
 
-/* Views lock held for writing: (re)fetch each missing or dead view. */
+/* Views held exclusively: (re)fetch each missing or dead view. */
 static void views_refresh(struct grant_fast *gf, const struct sdrv_gnttab_copy *segs,
 			  unsigned n)
 {
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n; i++)
 		for (int side = 0; side < 2; side++) {
-			const struct sdrv_gnttab_copy *sg = &segs[i];
-			sdrv_domid_t d = side ? sg->dest.domid : sg->source.domid;
-			unsigned flag = side ? SDRV_GNTCOPY_dest_gref
-					     : SDRV_GNTCOPY_source_gref;
 			struct grant_view **slot;
+			sdrv_domid_t d;
 
-			if (!sg->len || !(sg->flags & flag) || d >= NR_VIEW_SLOTS)
+			if (!side_granter(&segs[i], side, &d))
 				continue;
 			slot = &gf->views[d];
 			if (*slot && !(*slot)->dead)
@@ -209,7 +211,6 @@ static void views_refresh(struct grant_fast *gf, const struct sdrv_gnttab_copy *
 			view_retire(slot);
 			*slot = view_fetch(gf, d);
 		}
-	}
 }
 
 /*
@@ -352,7 +353,7 @@ static void views_sweep(struct grant_fast *gf, uint64_t deaths)
 		if (v && __atomic_load_n(&v->shared->dead, __ATOMIC_ACQUIRE))
 			view_retire(&gf->views[d]);
 	}
-	gf->deaths_seen = deaths;
+	__atomic_store_n(&gf->deaths_seen, deaths, __ATOMIC_RELAXED);
 }
 
 /* Check and pin up to GRANT_FAST_CHUNK segments, copy them all, then drop
@@ -431,16 +432,14 @@ static unsigned copy_chunk(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 			 unsigned n, unsigned *left_over)
 {
-	unsigned failed = 0, lane = lane_get(gf);
-	/* pairs with the release in hv-stub's hvd_domain_destroy() */
-	uint64_t deaths = __atomic_load_n(&gf->log_hdr->deaths, __ATOMIC_ACQUIRE);
+	unsigned failed = 0, lane;
 
 	*left_over = 0;
-	if (deaths != gf->deaths_seen || !views_ready(gf, segs, n)) {
+	grant_fast_reap(gf);
+	lane = lane_get(gf);
+	if (!views_ready(gf, segs, n)) {
 		lane_put(gf, lane);
 		views_begin(gf);
-		if (deaths != gf->deaths_seen)
-			views_sweep(gf, deaths);
 		views_refresh(gf, segs, n);
 		views_end(gf);
 		/* a view still missing fails its segments (bad_domain) */
@@ -456,6 +455,19 @@ unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 	}
 	lane_put(gf, lane);
 	return failed;
+}
+
+void grant_fast_reap(struct grant_fast *gf)
+{
+	/* pairs with the release in hv-stub's hvd_domain_destroy() */
+	uint64_t deaths = __atomic_load_n(&gf->log_hdr->deaths, __ATOMIC_ACQUIRE);
+
+	if (deaths == __atomic_load_n(&gf->deaths_seen, __ATOMIC_RELAXED))
+		return;
+	views_begin(gf);
+	if (deaths != gf->deaths_seen)
+		views_sweep(gf, deaths);
+	views_end(gf);
 }
 
 void *grant_fast_map_page(struct grant_fast *gf, sdrv_domid_t domid,
@@ -500,18 +512,5 @@ void grant_fast_unmap_page(struct grant_fast *gf, struct grant_view *v)
 		v->maps--;
 	if (!v->maps && v->detached)
 		view_free(v);
-	views_end(gf);
-}
-
-void grant_fast_reap(struct grant_fast *gf)
-{
-	/* pairs with the release in hv-stub's hvd_domain_destroy() */
-	uint64_t deaths = __atomic_load_n(&gf->log_hdr->deaths, __ATOMIC_ACQUIRE);
-
-	if (deaths == __atomic_load_n(&gf->deaths_seen, __ATOMIC_RELAXED))
-		return;
-	views_begin(gf);
-	if (deaths != gf->deaths_seen)
-		views_sweep(gf, deaths);
 	views_end(gf);
 }

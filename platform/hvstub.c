@@ -34,8 +34,9 @@ struct hvstub {
 	pthread_mutex_t call_lock; /* one request in flight */
 	uint32_t seq;
 	_Alignas(8) unsigned char buf[HVP_MAX_MSG]; /* under call_lock */
-	void *maps[MAX_MAPS]; /* by handle; under call_lock */
-	struct grant_view *map_view[MAX_MAPS]; /* the page's view, or NULL */
+	/* By map handle: the view the mapped page lies in, or NULL when
+	 * the handle maps nothing here.  Under call_lock. */
+	struct grant_view *map_view[MAX_MAPS];
 	/* Our open ports (only we open and close them): lets a send go
 	 * one-way.  Changed under call_lock and bells_lock (write). */
 	uint64_t open_ports[SDRV_EVTCHN_2L_NR_PORTS / 64];
@@ -100,27 +101,6 @@ static void *payload(struct hvstub *h)
 
 static bool fast_ready(struct hvstub *h);
 
-/* The page hv-stub pinned for @rep, out of the granter's view (mapped once
- * per granter incarnation).  Call lock not held (a view may be fetched).
- * Return: the address or NULL. */
-static void *map_pinned(struct hvstub *h, bool fast, const struct hvp_map_op *rep,
-			bool readonly, struct grant_view **view)
-{
-	*view = NULL;
-	if (!fast)
-		return NULL;
-	return grant_fast_map_page(&h->fast, (sdrv_domid_t)rep->granter,
-				   rep->generation, rep->frame, readonly, view);
-}
-
-static void unmap_page(struct hvstub *h, void *addr, struct grant_view *view)
-{
-	if (view)
-		grant_fast_unmap_page(&h->fast, view);
-	else
-		munmap(addr, SDRV_PAGE_SIZE);
-}
-
 static unsigned hvstub_grant_map(struct sdrv_platform *p,
 				 struct sdrv_grant_map *ops, unsigned n)
 {
@@ -161,11 +141,18 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 				failed++;
 				continue;
 			}
-			if (rep->handle < MAX_MAPS)
-				addr = map_pinned(h, fast, rep, op->readonly, &view);
+			/* The page, out of the granter's view (mapped once per
+			 * granter incarnation; fetched here if need be, so not
+			 * under the call lock). */
+			if (fast && rep->handle < MAX_MAPS)
+				addr = grant_fast_map_page(&h->fast,
+							   (sdrv_domid_t)rep->granter,
+							   rep->generation,
+							   rep->frame, op->readonly,
+							   &view);
 			pthread_mutex_lock(&h->call_lock);
-			if (addr && h->maps[rep->handle]) {
-				unmap_page(h, addr, view); /* hv-stub lied */
+			if (addr && h->map_view[rep->handle]) {
+				grant_fast_unmap_page(&h->fast, view); /* hv-stub lied */
 				addr = NULL;
 			}
 			if (!addr) {
@@ -177,7 +164,6 @@ static unsigned hvstub_grant_map(struct sdrv_platform *p,
 			} else {
 				op->handle = rep->handle;
 				op->addr = addr;
-				h->maps[rep->handle] = addr;
 				h->map_view[rep->handle] = view;
 			}
 			pthread_mutex_unlock(&h->call_lock);
@@ -204,9 +190,8 @@ static unsigned hvstub_grant_unmap(struct sdrv_platform *p,
 
 			/* Our page goes before the pin: the granter may reuse
 			 * the frame the moment hv-stub lets go. */
-			if (hd < MAX_MAPS && h->maps[hd]) {
-				unmap_page(h, h->maps[hd], h->map_view[hd]);
-				h->maps[hd] = NULL;
+			if (hd < MAX_MAPS && h->map_view[hd]) {
+				grant_fast_unmap_page(&h->fast, h->map_view[hd]);
 				h->map_view[hd] = NULL;
 			}
 			req[i] = (struct hvp_map_op){ .handle = hd };
@@ -502,8 +487,8 @@ static void hvstub_free(struct hvstub *h)
 		free(h->bells);
 	}
 	for (unsigned i = 0; i < MAX_MAPS; i++)
-		if (h->maps[i])
-			unmap_page(h, h->maps[i], h->map_view[i]);
+		if (h->map_view[i])
+			grant_fast_unmap_page(&h->fast, h->map_view[i]);
 	/* after the pages: the last of a dead view's frees it */
 	if (h->fast_state > 0)
 		grant_fast_fini(&h->fast);
