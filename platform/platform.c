@@ -310,7 +310,8 @@ SDRV_PUBLIC void sdrv_evtchn_lateeoi(struct sdrv_platform *p,
 	if (e->delay_ms > SDRV_EVTCHN_SPURIOUS_MAX_MS)
 		e->delay_ms = SDRV_EVTCHN_SPURIOUS_MAX_MS;
 	e->until_ms = sdrv_platform_clock_ms(p) + e->delay_ms;
-	p->nr_held++;
+	if (!p->nr_held++ || e->until_ms < p->next_release_ms)
+		p->next_release_ms = e->until_ms;
 	sdrv_evtchn_mask(p, port);
 }
 
@@ -323,6 +324,9 @@ static int release_held(struct sdrv_platform *p)
 	if (!p->nr_held)
 		return -1;
 	now = sdrv_platform_clock_ms(p);
+	/* Each wait comes here: look through the ports only when one is due. */
+	if (now < p->next_release_ms)
+		return (int)(p->next_release_ms - now);
 	for (sdrv_evtchn_port_t port = 1; port < SDRV_EVTCHN_2L_NR_PORTS;
 	     port++) {
 		struct lateeoi *e = &p->eoi[port];
@@ -338,6 +342,7 @@ static int release_held(struct sdrv_platform *p)
 		p->nr_held--;
 		sdrv_evtchn_unmask(p, port);
 	}
+	p->next_release_ms = next;
 	return next == UINT64_MAX ? -1 : (int)(next - now);
 }
 

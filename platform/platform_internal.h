@@ -36,6 +36,7 @@ struct sdrv_platform {
 		uint64_t until_ms; /* the hold ends */
 	} *eoi;
 	unsigned nr_held;
+	uint64_t next_release_ms; /* the earliest held port's until_ms */
 };
 
 /**
