@@ -124,6 +124,46 @@ SDRV_PUBLIC void *sdrv_page_alloc(struct sdrv_platform *p)
 	return page;
 }
 
+/* Whether frames [f, f + n) are all free (caller holds p->lock). */
+static bool frames_free(const struct sdrv_platform *p, uint32_t f, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++, f++)
+		if (!(p->free_pages[f / 64] >> (f % 64) & 1))
+			return false;
+	return true;
+}
+
+SDRV_PUBLIC void *sdrv_pages_alloc(struct sdrv_platform *p, unsigned n)
+{
+	void *pages = NULL;
+
+	if (n == 0 || n > p->nr_frames)
+		return NULL;
+	if (n == 1)
+		return sdrv_page_alloc(p);
+	pthread_mutex_lock(&p->lock);
+	for (uint32_t f = SDRV_PLATFORM_FIRST_FREE_FRAME;
+	     f + n <= p->nr_frames; f++) {
+		if (!frames_free(p, f, n))
+			continue;
+		for (unsigned i = 0; i < n; i++)
+			p->free_pages[(f + i) / 64] &= ~(1ull << ((f + i) % 64));
+		pages = p->mem + (size_t)f * SDRV_PAGE_SIZE;
+		break;
+	}
+	pthread_mutex_unlock(&p->lock);
+	if (pages)
+		memset(pages, 0, (size_t)n * SDRV_PAGE_SIZE);
+	return pages;
+}
+
+SDRV_PUBLIC void sdrv_pages_free(struct sdrv_platform *p, void *pages,
+				 unsigned n)
+{
+	for (unsigned i = 0; pages && i < n; i++)
+		sdrv_page_free(p, (char *)pages + (size_t)i * SDRV_PAGE_SIZE);
+}
+
 SDRV_PUBLIC int64_t sdrv_page_frame(const struct sdrv_platform *p,
 				    const void *page)
 {

@@ -20,6 +20,7 @@
 #include <splitdrv/platform.h>
 
 #include "cli.h"
+#include "hvctl.h"
 #include "msg.h"
 
 static _Alignas(8) unsigned char buf[HVP_MAX_MSG];
@@ -170,6 +171,9 @@ static void usage(FILE *out)
 		"  or:  hvctl [-s SOCKET] list\n"
 		"  or:  hvctl [-s SOCKET] show ID\n"
 		"  or:  hvctl [-s SOCKET] destroy ID\n"
+		"  or:  hvctl block-attach ID FILE [--vdev xvdX|N] [--mode r|w]\n"
+		"                          [--backend ID]\n"
+		"  or:  hvctl block-detach ID VDEV [--backend ID]\n"
 		"hv-stub's toolstack, in the manner of xl: create, list, inspect and\n"
 		"destroy domains of a running hv-stub.\n"
 		"\n"
@@ -189,6 +193,13 @@ static void usage(FILE *out)
 		"  show ID              a domain's grants and event channels\n"
 		"  destroy ID           destroy a domain (not 0, nor XenStore's while\n"
 		"                       other domains depend on it)\n"
+		"  block-attach ID FILE give domain ID a virtual disk backed by FILE (a\n"
+		"                       regular file or a block device), served by\n"
+		"                       blkback in the backend domain (default 0); the\n"
+		"                       device is xvda (51712) unless --vdev says;\n"
+		"                       --mode r makes it read-only.  Talks to XenStore\n"
+		"                       on $XENSTORED_PATH\n"
+		"  block-detach ID VDEV remove that disk (the backend lets go of it)\n"
 		"  -h, --help           show this help and exit\n"
 		"      --version        show the version and exit\n"
 		"\n"
@@ -214,7 +225,8 @@ int main(int argc, char **argv)
 	if (!sock_path || !*sock_path)
 		sock_path = SDRV_HVSTUB_SOCKET_DEFAULT;
 	if (i >= argc)
-		cli_usage_error("expected a command: create, list, show or destroy");
+		cli_usage_error("expected a command: create, list, show, destroy, "
+				"block-attach or block-detach");
 	argc -= i;
 	argv += i;
 	if (!strcmp(argv[0], "create"))
@@ -225,6 +237,11 @@ int main(int argc, char **argv)
 		return cmd_text(HVP_SHOW, argc, argv);
 	if (!strcmp(argv[0], "destroy"))
 		return cmd_destroy(argc, argv);
-	cli_usage_error("unknown command '%s' (create, list, show, destroy)",
+	if (!strcmp(argv[0], "block-attach"))
+		return hvctl_block_attach(argc, argv);
+	if (!strcmp(argv[0], "block-detach"))
+		return hvctl_block_detach(argc, argv);
+	cli_usage_error("unknown command '%s' (create, list, show, destroy, "
+			"block-attach, block-detach)",
 			argv[0]);
 }

@@ -9,6 +9,7 @@
 #include <splitdrv/xenbus.h>
 
 #include "wire.h"
+#include "xenbus_internal.h"
 
 SDRV_PUBLIC const char *sdrv_xenbus_state_name(int state)
 {
@@ -21,49 +22,6 @@ SDRV_PUBLIC const char *sdrv_xenbus_state_name(int state)
 	if (state < 0 || state >= (int)(sizeof(names) / sizeof(names[0])))
 		return "invalid";
 	return names[state];
-}
-
-/* A string built piece by piece into a caller's buffer; the first piece
- * that does not fit makes the whole -SDRV_ERANGE and the rest no-ops. */
-struct strbuf {
-	char *buf;
-	size_t len, off;
-	int err;
-};
-
-static struct strbuf strbuf_at(char *buf, size_t len)
-{
-	struct strbuf b = { buf, len, 0, 0 };
-
-	return b;
-}
-
-static void put_str(struct strbuf *b, const char *s)
-{
-	size_t l = xs_strnlen(s, b->len);
-
-	if (b->err)
-		return;
-	if (b->off + l + 1 > b->len) {
-		b->err = -SDRV_ERANGE;
-		return;
-	}
-	sdrv_copy(b->buf + b->off, s, l + 1);
-	b->off += l;
-}
-
-static void put_uint(struct strbuf *b, uint64_t v)
-{
-	char num[24];
-
-	xs_format_uint(v, num);
-	put_str(b, num);
-}
-
-/* Return: the length, or -SDRV_ERANGE. */
-static int strbuf_done(const struct strbuf *b)
-{
-	return b->err ? b->err : (int)b->off;
 }
 
 SDRV_PUBLIC int sdrv_xenbus_frontend_path(char *buf, size_t len,
@@ -99,17 +57,6 @@ SDRV_PUBLIC int sdrv_xenbus_backend_path(char *buf, size_t len,
 	return strbuf_done(&b);
 }
 
-/* @dir + "/" + @key into @buf.  Return: 0 or -SDRV_ERANGE. */
-static int key_path(char *buf, size_t len, const char *dir, const char *key)
-{
-	struct strbuf b = strbuf_at(buf, len);
-
-	put_str(&b, dir);
-	put_str(&b, "/");
-	put_str(&b, key);
-	return b.err;
-}
-
 /* Both directories of a device (SDRV_XENBUS_PATH_MAX bytes each). */
 static int device_paths(char *front, char *back, sdrv_domid_t backend,
 			sdrv_domid_t frontend, const char *type,
@@ -127,6 +74,7 @@ static int device_paths(char *front, char *back, sdrv_domid_t backend,
 struct create_args {
 	const char *front, *back;
 	sdrv_domid_t backend, frontend;
+	const char *const *front_keys, *const *back_keys;
 };
 
 static int write_key(struct sdrv_xs *xs, uint32_t tx, const char *dir,
@@ -210,6 +158,10 @@ static int create_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 	if (!err)
 		err = write_key_uint(xs, tx, a->back, "state",
 				     SDRV_XENBUS_INITIALISING);
+	for (const char *const *k = a->front_keys; !err && k && k[0]; k += 2)
+		err = write_key(xs, tx, a->front, k[0], k[1]);
+	for (const char *const *k = a->back_keys; !err && k && k[0]; k += 2)
+		err = write_key(xs, tx, a->back, k[0], k[1]);
 	return err;
 }
 
@@ -218,8 +170,18 @@ SDRV_PUBLIC int sdrv_xenbus_device_create(struct sdrv_xs *xs,
 					  sdrv_domid_t frontend,
 					  const char *type, uint32_t devid)
 {
+	return sdrv_xenbus_device_create_with(xs, backend, frontend, type,
+					      devid, NULL, NULL);
+}
+
+SDRV_PUBLIC int sdrv_xenbus_device_create_with(
+	struct sdrv_xs *xs, sdrv_domid_t backend, sdrv_domid_t frontend,
+	const char *type, uint32_t devid, const char *const *front_keys,
+	const char *const *back_keys)
+{
 	char front[SDRV_XENBUS_PATH_MAX], back[SDRV_XENBUS_PATH_MAX];
-	struct create_args a = { front, back, backend, frontend };
+	struct create_args a = { front, back, backend, frontend, front_keys,
+				 back_keys };
 	int err = device_paths(front, back, backend, frontend, type, devid);
 
 	if (err)
@@ -248,6 +210,15 @@ SDRV_PUBLIC int sdrv_xenbus_attach(struct sdrv_xenbus_dev *dev,
 				   struct sdrv_xs *xs, bool backend,
 				   sdrv_domid_t self, sdrv_domid_t peer_domid,
 				   const char *type, uint32_t devid)
+{
+	return xenbus_attach_watch(dev, xs, backend, self, peer_domid, type,
+				   devid, NULL, NULL);
+}
+
+int xenbus_attach_watch(struct sdrv_xenbus_dev *dev, struct sdrv_xs *xs,
+			bool backend, sdrv_domid_t self,
+			sdrv_domid_t peer_domid, const char *type,
+			uint32_t devid, sdrv_xs_watch_fn fn, void *arg)
 {
 	char key[SDRV_XENBUS_PATH_MAX + 32];
 	uint64_t id;
@@ -301,11 +272,19 @@ SDRV_PUBLIC int sdrv_xenbus_attach(struct sdrv_xenbus_dev *dev,
 					    sizeof(dev->watch_token));
 
 		put_str(&b, backend ? "xb-back-" : "xb-front-");
+		put_str(&b, type);
+		put_str(&b, "-");
+		if (backend) {
+			put_uint(&b, peer_domid);
+			put_str(&b, "-");
+		}
 		put_uint(&b, devid);
+		if (b.err)
+			return b.err;
 	}
 	r = key_path(key, sizeof(key), dev->peer, "state");
 	if (!r)
-		r = sdrv_xs_watch(xs, key, dev->watch_token, NULL, NULL);
+		r = sdrv_xs_watch(xs, key, dev->watch_token, fn, arg);
 	return r;
 }
 
@@ -390,4 +369,45 @@ SDRV_PUBLIC int sdrv_xenbus_write_feature(struct sdrv_xenbus_dev *dev,
 					  const char *feature, bool on)
 {
 	return write_key(dev->xs, 0, dev->own, feature, on ? "1" : "0");
+}
+
+SDRV_PUBLIC int sdrv_xenbus_read_str(struct sdrv_xenbus_dev *dev, bool peer,
+				     const char *key, char *buf, size_t len)
+{
+	char path[SDRV_XENBUS_PATH_MAX + 64];
+	int n = key_path(path, sizeof(path), peer ? dev->peer : dev->own, key);
+
+	if (n)
+		return n;
+	n = sdrv_xs_read(dev->xs, 0, path, buf, len);
+	if (n >= 0 && (size_t)n >= len)
+		return -SDRV_ERANGE;
+	return n;
+}
+
+SDRV_PUBLIC int sdrv_xenbus_write_str(struct sdrv_xenbus_dev *dev,
+				      uint32_t tx, const char *key,
+				      const char *value)
+{
+	return write_key(dev->xs, tx, dev->own, key, value);
+}
+
+SDRV_PUBLIC int sdrv_xenbus_read_bounded(struct sdrv_xenbus_dev *dev,
+					 bool peer, const char *key,
+					 uint64_t min, uint64_t max,
+					 uint64_t dflt, uint64_t *value)
+{
+	uint64_t v;
+	int err = sdrv_xenbus_read_uint(dev, peer, key, &v);
+
+	if (err == -SDRV_ENOENT && dflt != SDRV_XENBUS_REQUIRED) {
+		*value = dflt;
+		return 0;
+	}
+	if (err)
+		return err;
+	if (v < min || v > max)
+		return -SDRV_ERANGE;
+	*value = v;
+	return 0;
 }

@@ -37,6 +37,7 @@ extern "C" {
 #define SDRV_ENOTCONN 107
 #define SDRV_ESHUTDOWN 108
 #define SDRV_ETIMEDOUT 110
+#define SDRV_EOPNOTSUPP 95
 
 #ifdef __cplusplus
 }

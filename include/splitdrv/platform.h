@@ -151,6 +151,10 @@ SDRV_PUBLIC int sdrv_platform_xenstore(struct sdrv_platform *p, void **page,
 /* A zeroed page of this domain's memory, or NULL when none is free. */
 SDRV_PUBLIC void *sdrv_page_alloc(struct sdrv_platform *p);
 SDRV_PUBLIC void sdrv_page_free(struct sdrv_platform *p, void *page);
+/* @n contiguous zeroed pages (a multi-page ring), or NULL; and back. */
+SDRV_PUBLIC void *sdrv_pages_alloc(struct sdrv_platform *p, unsigned n);
+SDRV_PUBLIC void sdrv_pages_free(struct sdrv_platform *p, void *pages,
+				 unsigned n);
 /* The frame number of @page of our memory, or -SDRV_EINVAL. */
 SDRV_PUBLIC int64_t sdrv_page_frame(const struct sdrv_platform *p,
 				    const void *page);

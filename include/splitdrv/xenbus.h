@@ -87,6 +87,13 @@ SDRV_PUBLIC int sdrv_xenbus_device_create(struct sdrv_xs *xs,
 					  sdrv_domid_t backend,
 					  sdrv_domid_t frontend,
 					  const char *type, uint32_t devid);
+/* The same, with the device's own keys written in the same transaction
+ * (so that a driver probing it sees them all): NULL-terminated lists of
+ * key, value pairs for each side; either list may be NULL. */
+SDRV_PUBLIC int sdrv_xenbus_device_create_with(
+	struct sdrv_xs *xs, sdrv_domid_t backend, sdrv_domid_t frontend,
+	const char *type, uint32_t devid, const char *const *front_keys,
+	const char *const *back_keys);
 /* Remove both directories. */
 SDRV_PUBLIC int sdrv_xenbus_device_destroy(struct sdrv_xs *xs,
 					   sdrv_domid_t backend,
@@ -133,6 +140,29 @@ SDRV_PUBLIC int sdrv_xenbus_read_feature(struct sdrv_xenbus_dev *dev,
 					 bool peer, const char *feature);
 SDRV_PUBLIC int sdrv_xenbus_write_feature(struct sdrv_xenbus_dev *dev,
 					  const char *feature, bool on);
+
+/* ---- keys read with bounds -------------------------------------------- */
+
+/**
+ * sdrv_xenbus_read_bounded() - a number the peer (or our own directory)
+ * holds, refused unless it lies in [@min, @max]; missing: @dflt, or
+ * -SDRV_ENOENT when @dflt is SDRV_XENBUS_REQUIRED.
+ * Return: 0 and *@value, -SDRV_ERANGE (out of bounds), -SDRV_EINVAL
+ * (not a number), -errno.
+ */
+#define SDRV_XENBUS_REQUIRED UINT64_MAX
+SDRV_PUBLIC int sdrv_xenbus_read_bounded(struct sdrv_xenbus_dev *dev,
+					 bool peer, const char *key,
+					 uint64_t min, uint64_t max,
+					 uint64_t dflt, uint64_t *value);
+
+/* A string key of ours or the peer's into @buf (NUL-terminated).
+ * Return: its length, -SDRV_ERANGE when it does not fit, -errno. */
+SDRV_PUBLIC int sdrv_xenbus_read_str(struct sdrv_xenbus_dev *dev, bool peer,
+				     const char *key, char *buf, size_t len);
+SDRV_PUBLIC int sdrv_xenbus_write_str(struct sdrv_xenbus_dev *dev,
+				      uint32_t tx, const char *key,
+				      const char *value);
 
 #ifdef __cplusplus
 }

@@ -27,7 +27,8 @@ struct xs_transport {
 	void (*free)(struct sdrv_xs *xs, void *mem);
 };
 
-#define XS_MAX_WATCHES 64
+/* Watch slots: one page of pointers, allocated with the first watch. */
+#define XS_MAX_WATCHES (SDRV_PAGE_SIZE / sizeof(void *))
 #define XS_EVQ_SIZE 4096u
 
 /* Watch events in a byte ring: records of a u16 length, then
@@ -79,7 +80,8 @@ struct sdrv_xs {
 	char ev_path[SDRV_XS_ABS_PATH_MAX + 1]; /* the event handed out */
 	char ev_token[SDRV_XS_TOKEN_MAX];
 
-	struct xs_watch *watches[XS_MAX_WATCHES];
+	struct xs_watch **watches;
+	unsigned nr_watch_slots; /* 0 until watches exists */
 };
 
 /* What is left of the request in flight's time: -1 without a bound, else

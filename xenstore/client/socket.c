@@ -99,7 +99,7 @@ static void sock_close(struct sdrv_xs *xs)
 
 static void *sock_alloc(struct sdrv_xs *xs)
 {
-	return malloc(sizeof(struct xs_watch));
+	return malloc(SDRV_PAGE_SIZE); /* a watch or the watch table */
 }
 
 static void sock_free(struct sdrv_xs *xs, void *mem)
