@@ -220,9 +220,13 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		key[at] = '\0';
 		err = sdrv_xenbus_alloc_evtchn(&bf->dev, tx, key, &q->port);
 	}
-	if (!err && bf->info.nr_queues > 1)
-		err = sdrv_xenbus_write_uint(xb, tx, "multi-queue-num-queues",
-					     bf->info.nr_queues);
+	if (!err)
+		err = bf->info.nr_queues > 1
+			      ? sdrv_xenbus_write_uint(xb, tx,
+						       "multi-queue-num-queues",
+						       bf->info.nr_queues)
+			      : sdrv_xenbus_remove_key(xb, tx,
+						       "multi-queue-num-queues");
 	if (!err)
 		err = sdrv_xenbus_write_str(xb, tx, "protocol", "x86_64-abi");
 	if (!err)
@@ -284,6 +288,11 @@ SDRV_PUBLIC int sdrv_blkfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	bf->dev.platform = p;
 	err = sdrv_xenbus_attach(&bf->dev.xb, xs, false, sdrv_platform_domid(p),
 				 0, "vbd", devid);
+	/* Initialising again after an earlier connection closed: that is
+	 * what tells the backend to offer again (InitWait). */
+	if (!err)
+		err = sdrv_xenbus_switch_state(&bf->dev.xb,
+					       SDRV_XENBUS_INITIALISING);
 	if (err)
 		goto fail;
 	state = sdrv_xenbus_wait_peer_state(

@@ -178,8 +178,9 @@ int main(int argc, char **argv)
 			cli_getopt_other(o, argv, usage);
 		}
 	}
-	if (argc - optind != 1)
-		cli_usage_error("expected one domain ID");
+	if (argc - optind == 0)
+		cli_usage_error("expected a domain ID");
+	cli_no_operands(argc, argv, optind + 1);
 	id = (unsigned long)cli_number("domain ID", argv[optind], 1,
 				       SDRV_DOMID_FIRST_RESERVED - 1);
 	err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)id, &p);

@@ -63,7 +63,7 @@ int hvctl_block_attach(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "+:", longopts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (o) {
 		case 'v':
 			devid = parse_vdev(optarg);

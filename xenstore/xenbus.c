@@ -411,3 +411,14 @@ SDRV_PUBLIC int sdrv_xenbus_read_bounded(struct sdrv_xenbus_dev *dev,
 	*value = v;
 	return 0;
 }
+
+SDRV_PUBLIC int sdrv_xenbus_remove_key(struct sdrv_xenbus_dev *dev,
+				       uint32_t tx, const char *key)
+{
+	char path[SDRV_XENBUS_PATH_MAX + 64];
+	int err = key_path(path, sizeof(path), dev->own, key);
+
+	if (!err)
+		err = sdrv_xs_rm(dev->xs, tx, path);
+	return err == -SDRV_ENOENT ? 0 : err;
+}

@@ -66,11 +66,12 @@ SDRV_PUBLIC int sdrv_xenbus_grant_ring(struct sdrv_xenbus_device *dev,
 		}
 		ring->refs[i] = (sdrv_grant_ref_t)ref;
 	}
-	if (order) {
-		err = order_key(key, sizeof(key), prefix);
-		if (!err)
-			err = sdrv_xenbus_write_uint(&dev->xb, tx, key, order);
-	}
+	/* Order 0 is "ring-ref" and no order key, as Linux's backends
+	 * expect; a key left from an earlier, larger ring goes. */
+	err = order_key(key, sizeof(key), prefix);
+	if (!err)
+		err = order ? sdrv_xenbus_write_uint(&dev->xb, tx, key, order)
+			    : sdrv_xenbus_remove_key(&dev->xb, tx, key);
 	for (unsigned i = 0; !err && i < n; i++) {
 		err = ref_key(key, sizeof(key), prefix, order, i);
 		if (!err)

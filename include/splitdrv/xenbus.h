@@ -160,6 +160,9 @@ SDRV_PUBLIC int sdrv_xenbus_read_bounded(struct sdrv_xenbus_dev *dev,
  * Return: its length, -SDRV_ERANGE when it does not fit, -errno. */
 SDRV_PUBLIC int sdrv_xenbus_read_str(struct sdrv_xenbus_dev *dev, bool peer,
 				     const char *key, char *buf, size_t len);
+/* Remove one of our keys (and what is below it); missing is fine. */
+SDRV_PUBLIC int sdrv_xenbus_remove_key(struct sdrv_xenbus_dev *dev,
+				       uint32_t tx, const char *key);
 SDRV_PUBLIC int sdrv_xenbus_write_str(struct sdrv_xenbus_dev *dev,
 				      uint32_t tx, const char *key,
 				      const char *value);

@@ -104,6 +104,18 @@ for spec in "$@"; do
 		says "$prog" "unknown unit" --dom0-mem 16Q
 		refused "$prog" --socket --socket
 		;;
+	blkback)
+		refused "$prog" stray-word stray-word
+		says "$prog" "limit of" --max-queues 9
+		says "$prog" "limit of 32751" --domid 40000
+		fails "$prog" "cannot attach to hv-stub $tmp/none.sock" \
+			--socket "$tmp/none.sock"
+		;;
+	blk-guest)
+		refused "$prog" stray-word 1 stray-word
+		says "$prog" "limit of" 99999
+		fails "$prog" "cannot attach to hv-stub" --socket "$tmp/none.sock" 1
+		;;
 	ring-demo)
 		refused "$prog" stray-word 10 stray-word
 		says "$prog" "ROUND-TRIPS" 0
@@ -135,6 +147,8 @@ for spec in "$@"; do
 	xs-guest) limits=("ID is 1 to" "1 to 86400") ;;
 	sdrv-xenstored) limits=("1 to 32751") ;;
 	ring-demo) limits=("1 to") ;;
+	blkback) limits=("1 to 4" "0 to 3") ;;
+	blk-guest) limits=("512 to 131072") ;;
 	*) limits=("1 to") ;;
 	esac
 	run "$prog" 0 --help
