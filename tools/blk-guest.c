@@ -251,5 +251,6 @@ int main(int argc, char **argv)
 	sdrv_blkfront_close(bf);
 	sdrv_xs_close(xs);
 	sdrv_platform_detach(p);
+	free(slots);
 	return failures || mism ? 1 : 0;
 }
