@@ -19,6 +19,7 @@
 #include <splitdrv/xs.h>
 
 #include "cli.h"
+#include "cli_domain.h"
 
 /* epoll data of the loop's own descriptors (queues' are pointers, never
  * this small). */
@@ -250,20 +251,16 @@ int main(int argc, char **argv)
 		}
 	}
 	cli_no_operands(argc, argv, optind);
-	err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)domid, &p);
-	if (err)
-		cli_fail("domain %u: cannot attach to hv-stub %s: %s%s", domid,
-			 hvstub ? hvstub : getenv("HVSTUB_SOCKET") ? getenv("HVSTUB_SOCKET") : SDRV_HVSTUB_SOCKET_DEFAULT,
-			 strerror(-err),
-			 err == -ECONNREFUSED || err == -ENOENT
-				 ? " (is hv-stub running? give -s or HVSTUB_SOCKET)"
-				 : "");
-	err = domid == 0 ? sdrv_xs_open_socket(xsock, &xs)
-			 : sdrv_xs_open_ring(p, &xs);
-	if (err) {
-		sdrv_platform_detach(p);
-		cli_fail("XenStore %s: %s", domid == 0 ? (xsock ? xsock : "socket") : "ring",
-			 strerror(-err));
+	p = cli_attach_domain(hvstub, domid);
+	if (domid == 0) {
+		err = sdrv_xs_open_socket(xsock, &xs);
+		if (err) {
+			sdrv_platform_detach(p);
+			cli_fail("XenStore %s: %s (is it running? give -x or XENSTORED_PATH)",
+				 xsock ? xsock : "socket", strerror(-err));
+		}
+	} else {
+		xs = cli_open_xs_ring(p, domid);
 	}
 	opt.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	bb_driver_init(&opt);

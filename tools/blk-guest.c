@@ -15,6 +15,7 @@
 #include <splitdrv/xs.h>
 
 #include "cli.h"
+#include "cli_domain.h"
 
 static void usage(FILE *out)
 {
@@ -183,15 +184,8 @@ int main(int argc, char **argv)
 	cli_no_operands(argc, argv, optind + 1);
 	id = (unsigned long)cli_number("domain ID", argv[optind], 1,
 				       SDRV_DOMID_FIRST_RESERVED - 1);
-	err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)id, &p);
-	if (err)
-		cli_fail("domain %lu: cannot attach to hv-stub: %s", id,
-			 strerror(-err));
-	err = sdrv_xs_open_ring(p, &xs);
-	if (err) {
-		sdrv_platform_detach(p);
-		cli_fail("domain %lu: no XenStore ring: %s", id, strerror(-err));
-	}
+	p = cli_attach_domain(hvstub, id);
+	xs = cli_open_xs_ring(p, id);
 	err = sdrv_blkfront_open(p, xs, vdev, &cfg, &bf);
 	if (err) {
 		sdrv_xs_close(xs);

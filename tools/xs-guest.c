@@ -24,6 +24,7 @@
 #include <splitdrv/xs.h>
 
 #include "cli.h"
+#include "cli_domain.h"
 
 static void usage(FILE *out)
 {
@@ -134,7 +135,7 @@ int main(int argc, char **argv)
 	struct sdrv_platform *p;
 	struct sdrv_xs *xs;
 	bool shutdown = false;
-	int timeout_ms = 30000, opt, err, at;
+	int timeout_ms = 30000, opt, err = 0, at;
 	unsigned long id;
 
 	cli_init(argv[0]);
@@ -174,27 +175,8 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[at], "watch"))
 			cli_number("watch COUNT", argv[at + 2], 1, 1000000);
 	}
-	err = sdrv_hvstub_attach(hvstub, (sdrv_domid_t)id, &p);
-	if (!hvstub)
-		hvstub = getenv("HVSTUB_SOCKET");
-	if (!hvstub || !*hvstub)
-		hvstub = SDRV_HVSTUB_SOCKET_DEFAULT;
-	if (err == -ECONNREFUSED)
-		cli_fail("hv-stub %s: not running (start it, or give -s or HVSTUB_SOCKET)",
-			 hvstub);
-	if (err == -ENOENT)
-		cli_fail("domain %lu: no such domain in hv-stub %s (hvctl create it first)",
-			 id, hvstub);
-	if (err)
-		cli_fail("domain %lu: cannot attach to hv-stub %s: %s", id,
-			 hvstub, strerror(-err));
-	err = sdrv_xs_open_ring(p, &xs);
-	if (err) {
-		cli_error("domain %lu: no XenStore ring (%s): is hv-stub running XenStore?",
-			  id, strerror(-err));
-		sdrv_platform_detach(p);
-		return 1;
-	}
+	p = cli_attach_domain(hvstub, id);
+	xs = cli_open_xs_ring(p, id);
 	sdrv_xs_set_timeout(xs, timeout_ms);
 	for (at = optind + 1; !err && at < argc;
 	     at += command_words(argc - at, argv + at)) {

@@ -108,13 +108,13 @@ for spec in "$@"; do
 		refused "$prog" stray-word stray-word
 		says "$prog" "limit of" --max-queues 9
 		says "$prog" "limit of 32751" --domid 40000
-		fails "$prog" "cannot attach to hv-stub $tmp/none.sock" \
+		fails "$prog" "hv-stub $tmp/none.sock: not running" \
 			--socket "$tmp/none.sock"
 		;;
 	blk-guest)
 		refused "$prog" stray-word 1 stray-word
 		says "$prog" "limit of" 99999
-		fails "$prog" "cannot attach to hv-stub" --socket "$tmp/none.sock" 1
+		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
 		;;
 	ring-demo)
 		refused "$prog" stray-word 10 stray-word
