@@ -494,7 +494,6 @@ int bb_queue_connect(struct bb_queue *q, const char *prefix,
 	struct sdrv_xenbus_device *dev = q->vbd->dev;
 	struct epoll_event ev = { .events = EPOLLIN };
 	uint32_t slots;
-	char key[48];
 	int err;
 
 	q->uring_fd = -1;
@@ -507,8 +506,7 @@ int bb_queue_connect(struct bb_queue *q, const char *prefix,
 				     (size_t)SDRV_PAGE_SIZE << q->ring.order, 0);
 	if (err)
 		goto fail_ring;
-	snprintf(key, sizeof(key), "%sevent-channel", prefix);
-	err = sdrv_xenbus_bind_evtchn(dev, key, &q->port);
+	err = sdrv_xenbus_bind_evtchn(dev, prefix, "event-channel", &q->port);
 	if (err)
 		goto fail_ring;
 	err = alloc_resources(q, slots);

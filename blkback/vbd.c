@@ -195,13 +195,11 @@ static int connect_queues(struct bb_vbd *v)
 		return sdrv_xenbus_device_fail(
 			dev, err, "multi-queue-num-queues above what we offer");
 	for (unsigned i = 0; i < nq; i++) {
-		char prefix[16] = "";
+		char prefix[24];
 		struct bb_queue *q = &v->queues[i];
 
-		/* One queue keeps its keys at the top, as before
-		 * multi-queue (Linux does the same). */
-		if (nq > 1)
-			snprintf(prefix, sizeof(prefix), "queue-%u/", i);
+		sdrv_xenbus_queue_prefix(prefix, sizeof(prefix), (unsigned)nq,
+					 i);
 		memset(q, 0, sizeof(*q));
 		q->vbd = v;
 		q->index = i;

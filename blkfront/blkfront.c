@@ -193,16 +193,12 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 	(void)xs;
 	for (unsigned i = 0; !err && i < bf->info.nr_queues; i++) {
 		struct bf_queue *q = &bf->q[i];
-		char prefix[16] = "queue-", key[40];
-		unsigned at = 6;
+		char prefix[24];
 
-		if (bf->info.nr_queues == 1) {
-			prefix[0] = '\0';
-		} else {
-			prefix[at++] = (char)('0' + i);
-			prefix[at++] = '/';
-			prefix[at] = '\0';
-		}
+		err = sdrv_xenbus_queue_prefix(prefix, sizeof(prefix),
+					       bf->info.nr_queues, i);
+		if (err < 0)
+			break;
 		/* The ring is granted again on a retried transaction. */
 		sdrv_xenbus_ungrant_ring(&bf->dev, &q->ring);
 		if (q->port)
@@ -210,15 +206,10 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		q->port = 0;
 		err = sdrv_xenbus_grant_ring(&bf->dev, tx, prefix,
 					     bf->info.ring_order, &q->ring);
-		if (err)
-			break;
-		at = 0;
-		for (const char *s = prefix; *s; s++)
-			key[at++] = *s;
-		for (const char *s = "event-channel"; *s; s++)
-			key[at++] = *s;
-		key[at] = '\0';
-		err = sdrv_xenbus_alloc_evtchn(&bf->dev, tx, key, &q->port);
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&bf->dev, tx, prefix,
+						       "event-channel",
+						       &q->port);
 	}
 	if (!err)
 		err = bf->info.nr_queues > 1

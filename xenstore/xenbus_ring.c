@@ -13,26 +13,43 @@
 
 #include "xenbus_internal.h"
 
-/* "<prefix>ring-ref" or "<prefix>ring-ref<i>" into @buf. */
-static int ref_key(char *buf, size_t len, const char *prefix, unsigned order,
-		   unsigned i)
+/* "<prefix><name>", with <i> after it when @i >= 0, into @buf. */
+static int prefixed_key(char *buf, size_t len, const char *prefix,
+			const char *name, int i)
 {
 	struct strbuf b = strbuf_at(buf, len);
 
 	put_str(&b, prefix);
-	put_str(&b, "ring-ref");
-	if (order)
-		put_uint(&b, i);
+	put_str(&b, name);
+	if (i >= 0)
+		put_uint(&b, (uint64_t)i);
 	return b.err;
+}
+
+/* A ring page's ref key: "ring-ref" alone for one page. */
+static int ref_key(char *buf, size_t len, const char *prefix, unsigned order,
+		   unsigned i)
+{
+	return prefixed_key(buf, len, prefix, "ring-ref", order ? (int)i : -1);
 }
 
 static int order_key(char *buf, size_t len, const char *prefix)
 {
+	return prefixed_key(buf, len, prefix, "ring-page-order", -1);
+}
+
+SDRV_PUBLIC int sdrv_xenbus_queue_prefix(char *buf, size_t len,
+					 unsigned nr_queues, unsigned queue)
+{
 	struct strbuf b = strbuf_at(buf, len);
 
-	put_str(&b, prefix);
-	put_str(&b, "ring-page-order");
-	return b.err;
+	put_str(&b, "");
+	if (nr_queues > 1) {
+		put_str(&b, "queue-");
+		put_uint(&b, queue);
+		put_str(&b, "/");
+	}
+	return strbuf_done(&b);
 }
 
 SDRV_PUBLIC int sdrv_xenbus_grant_ring(struct sdrv_xenbus_device *dev,
@@ -182,13 +199,17 @@ SDRV_PUBLIC void sdrv_xenbus_unmap_ring(struct sdrv_xenbus_device *dev,
 }
 
 SDRV_PUBLIC int sdrv_xenbus_bind_evtchn(struct sdrv_xenbus_device *dev,
-					const char *key,
+					const char *prefix, const char *key,
 					sdrv_evtchn_port_t *port)
 {
+	char path[64];
 	uint64_t remote;
-	int err = sdrv_xenbus_read_bounded(&dev->xb, true, key, 1, UINT32_MAX,
-					   SDRV_XENBUS_REQUIRED, &remote);
+	int err = prefixed_key(path, sizeof(path), prefix, key, -1);
 
+	if (!err)
+		err = sdrv_xenbus_read_bounded(&dev->xb, true, path, 1,
+					       UINT32_MAX, SDRV_XENBUS_REQUIRED,
+					       &remote);
 	if (!err)
 		err = sdrv_evtchn_bind_interdomain(
 			dev->platform, dev->xb.frontend_domid,
@@ -200,15 +221,20 @@ SDRV_PUBLIC int sdrv_xenbus_bind_evtchn(struct sdrv_xenbus_device *dev,
 }
 
 SDRV_PUBLIC int sdrv_xenbus_alloc_evtchn(struct sdrv_xenbus_device *dev,
-					 uint32_t tx, const char *key,
+					 uint32_t tx, const char *prefix,
+					 const char *key,
 					 sdrv_evtchn_port_t *port)
 {
-	int err = sdrv_evtchn_alloc_unbound(dev->platform,
-					    dev->xb.backend_domid, port);
+	char path[64];
+	int err = prefixed_key(path, sizeof(path), prefix, key, -1);
 
 	if (err)
 		return err;
-	err = sdrv_xenbus_write_uint(&dev->xb, tx, key, *port);
+	err = sdrv_evtchn_alloc_unbound(dev->platform, dev->xb.backend_domid,
+					port);
+	if (err)
+		return err;
+	err = sdrv_xenbus_write_uint(&dev->xb, tx, path, *port);
 	if (err)
 		sdrv_evtchn_close(dev->platform, *port);
 	return err;

@@ -159,19 +159,29 @@ SDRV_PUBLIC void sdrv_xenbus_unmap_ring(struct sdrv_xenbus_device *dev,
 					struct sdrv_xenbus_ring *ring);
 
 /**
+ * sdrv_xenbus_queue_prefix() - where queue @queue of @nr_queues keeps its
+ * ring and port keys: "" for a single queue (the keys at the top, as
+ * before multi-queue), else "queue-<queue>/".
+ * Return: the length, or -SDRV_ERANGE.
+ */
+SDRV_PUBLIC int sdrv_xenbus_queue_prefix(char *buf, size_t len,
+					 unsigned nr_queues, unsigned queue);
+
+/**
  * sdrv_xenbus_bind_evtchn() - backend: bind to the frontend's port named
- * by @key ("event-channel").  Return: 0 and *@port, or -errno with the
- * device failed.
+ * by @prefix @key ("event-channel").  Return: 0 and *@port, or -errno
+ * with the device failed.
  */
 SDRV_PUBLIC int sdrv_xenbus_bind_evtchn(struct sdrv_xenbus_device *dev,
-					const char *key,
+					const char *prefix, const char *key,
 					sdrv_evtchn_port_t *port);
 /**
  * sdrv_xenbus_alloc_evtchn() - frontend: an unbound port for the backend,
- * written as @key in @tx.  Return: 0 and *@port, or -errno.
+ * written as @prefix @key in @tx.  Return: 0 and *@port, or -errno.
  */
 SDRV_PUBLIC int sdrv_xenbus_alloc_evtchn(struct sdrv_xenbus_device *dev,
-					 uint32_t tx, const char *key,
+					 uint32_t tx, const char *prefix,
+					 const char *key,
 					 sdrv_evtchn_port_t *port);
 
 #ifdef __cplusplus
