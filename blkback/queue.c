@@ -139,25 +139,60 @@ static void seg_copy(struct bb_queue *q, struct sdrv_gnttab_copy *c,
 	c->status = 0;
 }
 
+/* The grant copies of one pass: every segment of each request added, one
+ * call for them all, then each request's statuses read back in the order
+ * the requests were added. */
+struct copy_batch {
+	struct sdrv_gnttab_copy c[PASS_MAX * BB_MAX_SEGMENTS];
+	uint32_t n, next;
+};
+
+static void batch_add(struct bb_queue *q, struct copy_batch *b,
+		      const struct bb_io *io, bool to_guest)
+{
+	for (uint32_t i = 0; i < io->plan.nr_segs; i++)
+		seg_copy(q, &b->c[b->n++], &io->plan.seg[i], io->pages[i],
+			 to_guest);
+}
+
+static void batch_run(struct bb_queue *q, struct copy_batch *b)
+{
+	if (b->n)
+		sdrv_grant_copy(plat(q), b->c, b->n);
+	b->next = 0;
+}
+
+/* Whether every copy of @io (the next request added) succeeded. */
+static bool batch_ok(struct copy_batch *b, const struct bb_io *io)
+{
+	bool ok = true;
+
+	for (uint32_t i = 0; i < io->plan.nr_segs; i++)
+		if (b->c[b->next++].status != SDRV_GNTST_okay)
+			ok = false;
+	return ok;
+}
+
+/* One batch serves both halves of a pass, one after the other. */
+static struct copy_batch batch;
+
 /* An indirect request's segments: copy its indirect pages into our own
  * memory once, then check that copy (the guest may rewrite its pages). */
 static int fetch_indirect(struct bb_queue *q, struct bb_io *io,
 			  const char **why)
 {
-	struct sdrv_gnttab_copy c[SDRV_BLKIF_MAX_INDIRECT_PAGES];
 	struct bb_plan *plan = &io->plan;
 	uint32_t page = io->pages[io->nr_pages - 1];
-	size_t per = BB_SEGS_PER_INDIRECT_PAGE * sizeof(struct sdrv_blkif_segment);
-	size_t left = plan->nr_segs * sizeof(struct sdrv_blkif_segment);
+	struct sdrv_blkif_segment whole = { plan->indirect_grefs[0], 0, 7 };
+	struct sdrv_gnttab_copy c;
 
-	/* BB_MAX_SEGMENTS fit one page: one indirect page is ever read. */
-	for (uint32_t i = 0; i < plan->nr_indirect_pages && i < 1; i++) {
-		struct sdrv_blkif_segment s = { plan->indirect_grefs[i], 0, 7 };
-
-		seg_copy(q, &c[i], &s, page, false);
-		c[i].len = (uint16_t)(left < per ? left : per);
-	}
-	if (sdrv_grant_copy(plat(q), c, 1)) {
+	/* BB_MAX_SEGMENTS fit one page: only the first indirect page is
+	 * ever read, and only as far as the segments go. */
+	SDRV_STATIC_ASSERT(BB_MAX_SEGMENTS <= BB_SEGS_PER_INDIRECT_PAGE,
+			   "one indirect page");
+	seg_copy(q, &c, &whole, page, false);
+	c.len = (uint16_t)(plan->nr_segs * sizeof(struct sdrv_blkif_segment));
+	if (sdrv_grant_copy(plat(q), &c, 1)) {
 		*why = "indirect page not granted to us";
 		return SDRV_BLKIF_RSP_ERROR;
 	}
@@ -302,11 +337,10 @@ static void count(struct bb_queue *q, const struct bb_plan *plan)
  * every finished request is answered. */
 static unsigned reap(struct bb_queue *q, struct answers *a)
 {
-	static struct sdrv_gnttab_copy copies[PASS_MAX * BB_MAX_SEGMENTS];
-	uint32_t done[PASS_MAX], nr_done = 0, nr_copies = 0;
+	uint32_t done[PASS_MAX], nr_done = 0;
 	struct io_uring_cqe *cqe;
-	unsigned handled = 0;
 
+	batch.n = 0;
 	while (nr_done < PASS_MAX && !io_uring_peek_cqe(&q->uring, &cqe)) {
 		uint64_t tag = io_uring_cqe_get_data64(cqe);
 		struct bb_io *io;
@@ -330,27 +364,21 @@ static unsigned reap(struct bb_queue *q, struct answers *a)
 			continue;
 		done[nr_done++] = (uint32_t)tag;
 		if (io->plan.kind == BB_READ && io->status == 0)
-			for (uint32_t i = 0; i < io->plan.nr_segs; i++)
-				seg_copy(q, &copies[nr_copies++],
-					 &io->plan.seg[i], io->pages[i], true);
+			batch_add(q, &batch, io, true);
 	}
-	if (nr_copies)
-		sdrv_grant_copy(plat(q), copies, nr_copies);
-	for (uint32_t k = 0, c = 0; k < nr_done; k++) {
+	batch_run(q, &batch);
+	for (uint32_t k = 0; k < nr_done; k++) {
 		struct bb_io *io = &q->ios[done[k]];
 
-		if (io->plan.kind == BB_READ && io->status == 0) {
-			for (uint32_t i = 0; i < io->plan.nr_segs; i++, c++)
-				if (copies[c].status != SDRV_GNTST_okay)
-					io->status = SDRV_BLKIF_RSP_ERROR;
-			if (io->status)
-				q->vbd->stats.copy_err++;
+		if (io->plan.kind == BB_READ && io->status == 0 &&
+		    !batch_ok(&batch, io)) {
+			io->status = SDRV_BLKIF_RSP_ERROR;
+			q->vbd->stats.copy_err++;
 		}
 		answer(q, a, io->plan.id, io->plan.operation, io->status);
 		io_release(q, done[k]);
-		handled++;
 	}
-	return handled;
+	return nr_done;
 }
 
 /* How many requests this pass can surely start. */
@@ -366,15 +394,15 @@ static uint32_t room(const struct bb_queue *q)
  * copies, start the I/O. */
 static unsigned take(struct bb_queue *q, struct answers *a, bool *more)
 {
-	static struct sdrv_gnttab_copy copies[PASS_MAX * BB_MAX_SEGMENTS];
 	struct sdrv_blkif_request reqs[PASS_MAX];
-	uint32_t started[PASS_MAX], nr_started = 0, nr_copies = 0;
+	uint32_t started[PASS_MAX], nr_started = 0;
 	uint32_t max = room(q), n;
 	const struct bb_limits *lim = &q->vbd->lim;
 
 	*more = false;
 	if (!max)
 		return 0;
+	batch.n = 0;
 	n = sdrv_blkif_back_take_requests(&q->back, reqs, max);
 	*more = n == max;
 	if (n)
@@ -409,31 +437,20 @@ static unsigned take(struct bb_queue *q, struct answers *a, bool *more)
 		count(q, &io->plan);
 		started[nr_started++] = tag;
 		if (io->plan.kind == BB_WRITE)
-			for (uint32_t i = 0; i < io->plan.nr_segs; i++)
-				seg_copy(q, &copies[nr_copies++],
-					 &io->plan.seg[i], io->pages[i], false);
+			batch_add(q, &batch, io, false);
 	}
-	if (nr_copies)
-		sdrv_grant_copy(plat(q), copies, nr_copies);
-	for (uint32_t k = 0, c = 0; k < nr_started; k++) {
+	batch_run(q, &batch);
+	for (uint32_t k = 0; k < nr_started; k++) {
 		struct bb_io *io = &q->ios[started[k]];
-		bool ok = true;
+		bool ok = io->plan.kind != BB_WRITE || batch_ok(&batch, io);
 
-		if (io->plan.kind == BB_WRITE)
-			for (uint32_t i = 0; i < io->plan.nr_segs; i++, c++)
-				if (copies[c].status != SDRV_GNTST_okay)
-					ok = false;
 		if (!ok)
 			q->vbd->stats.copy_err++;
+		/* start_io() fails with nothing queued: answer it here. */
 		if (!ok || !start_io(q, started[k])) {
-			/* Nothing of it reached io_uring unless pending. */
-			if (io->pending)
-				io->status = SDRV_BLKIF_RSP_ERROR;
-			else {
-				answer(q, a, io->plan.id, io->plan.operation,
-				       SDRV_BLKIF_RSP_ERROR);
-				io_release(q, started[k]);
-			}
+			answer(q, a, io->plan.id, io->plan.operation,
+			       SDRV_BLKIF_RSP_ERROR);
+			io_release(q, started[k]);
 		}
 	}
 	if (nr_started)
