@@ -67,6 +67,16 @@ static unsigned min_u(unsigned a, unsigned b)
 	return a < b ? a : b;
 }
 
+/* What both sides agree on: the least of the backend's @offer, what we
+ * support, and what the caller wants (@want 0: @dflt). */
+static unsigned agree(uint64_t offer, unsigned supported, unsigned want,
+		      unsigned dflt)
+{
+	unsigned v = min_u(want ? want : dflt, supported);
+
+	return offer < v ? (unsigned)offer : v;
+}
+
 /* The backend's offer, read with bounds. */
 static int read_offer(struct sdrv_blkfront *bf,
 		      const struct sdrv_blkfront_config *cfg)
@@ -111,16 +121,10 @@ static int read_offer(struct sdrv_blkfront *bf,
 		queues = 1;
 		indirect = 0;
 	}
-	in->ring_order = min_u((unsigned)order,
-			       cfg->ring_order ? cfg->ring_order
-					       : BF_DEFAULT_ORDER);
-	in->ring_order = min_u(in->ring_order, SDRV_XENBUS_MAX_RING_ORDER);
-	in->nr_queues = min_u((unsigned)(queues < BF_MAX_QUEUES ? queues
-							      : BF_MAX_QUEUES),
-			      cfg->nr_queues ? cfg->nr_queues : 1);
-	indirect = min_u((unsigned)(indirect < BF_MAX_SEGS ? indirect
-							   : BF_MAX_SEGS),
-			 cfg->max_indirect ? cfg->max_indirect : BF_MAX_SEGS);
+	in->ring_order = agree(order, SDRV_XENBUS_MAX_RING_ORDER,
+			       cfg->ring_order, BF_DEFAULT_ORDER);
+	in->nr_queues = agree(queues, BF_MAX_QUEUES, cfg->nr_queues, 1);
+	indirect = agree(indirect, BF_MAX_SEGS, cfg->max_indirect, BF_MAX_SEGS);
 	in->max_segments = indirect > SDRV_BLKIF_MAX_SEGMENTS
 				   ? (unsigned)indirect
 				   : SDRV_BLKIF_MAX_SEGMENTS;

@@ -214,10 +214,24 @@ static void scan_frontend(struct bus_driver *bd, uint64_t front, void *arg)
 			      (void *)(uintptr_t)front);
 }
 
+/* Remove the driver's devices (of frontend *@front, or all) whose
+ * directory went. */
+static void remove_gone(struct bus_driver *bd, const sdrv_domid_t *front)
+{
+	struct sdrv_xenbus_device *dev, *next;
+
+	for (dev = bd->bus->devices; dev; dev = next) {
+		next = dev->next;
+		if (dev->driver == bd->drv &&
+		    (!front || dev->xb.frontend_domid == *front) &&
+		    !still_there(dev))
+			remove_device(bd->bus, dev);
+	}
+}
+
 static void rescan(struct bus_driver *bd)
 {
 	struct sdrv_xenbus_bus *bus = bd->bus;
-	struct sdrv_xenbus_device *dev, *next;
 	int n = sdrv_xs_directory(bus->xs, 0, bd->dir, bus->scratch,
 				  SCRATCH_HALF);
 
@@ -230,12 +244,7 @@ static void rescan(struct bus_driver *bd)
 			for_each_name(bus->scratch, n, UINT32_MAX, list_one,
 				      bd, (void *)(uintptr_t)bus->self);
 	}
-	/* Devices whose directory went with the listing. */
-	for (dev = bus->devices; dev; dev = next) {
-		next = dev->next;
-		if (dev->driver == bd->drv && !still_there(dev))
-			remove_device(bus, dev);
-	}
+	remove_gone(bd, NULL);
 }
 
 static void on_dir_event(void *arg, const char *path, const char *token)
@@ -261,16 +270,10 @@ static void on_dir_event(void *arg, const char *path, const char *token)
 		if (!take_uint(&rel, SDRV_DOMID_FIRST_RESERVED - 1, &front))
 			return;
 		if (!*rel) { /* a frontend's whole directory */
-			struct sdrv_xenbus_device *dev, *next;
+			sdrv_domid_t f = (sdrv_domid_t)front;
 
 			scan_frontend(bd, front, NULL);
-			for (dev = bd->bus->devices; dev; dev = next) {
-				next = dev->next;
-				if (dev->driver == bd->drv &&
-				    dev->xb.frontend_domid == front &&
-				    !still_there(dev))
-					remove_device(bd->bus, dev);
-			}
+			remove_gone(bd, &f);
 			return;
 		}
 	} else {

@@ -55,9 +55,15 @@ static int fail(struct sdrv_xs *xs, int err)
 
 /* ---- events ---- */
 
+/* Slots to look through: none before the first watch. */
+static unsigned watch_slots(const struct sdrv_xs *xs)
+{
+	return xs->watches ? (unsigned)XS_MAX_WATCHES : 0;
+}
+
 static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
 {
-	for (unsigned i = 0; i < xs->nr_watch_slots; i++) {
+	for (unsigned i = 0; i < watch_slots(xs); i++) {
 		struct xs_watch *w = xs->watches[i];
 
 		if (w && xs_strnlen(w->token, SDRV_XS_TOKEN_MAX) ==
@@ -138,7 +144,7 @@ static void evq_refill_lost(struct sdrv_xs *xs, struct xs_evq *q,
 			    bool callbacks)
 {
 	q->lost = false;
-	for (unsigned i = 0; i < xs->nr_watch_slots; i++) {
+	for (unsigned i = 0; i < watch_slots(xs); i++) {
 		struct xs_watch *w = xs->watches[i];
 
 		if (w && !w->fn == !callbacks)
@@ -658,7 +664,6 @@ SDRV_PUBLIC int sdrv_xs_watch(struct sdrv_xs *xs, const char *path,
 			return -SDRV_ENOMEM;
 		for (slot = 0; slot < XS_MAX_WATCHES; slot++)
 			xs->watches[slot] = NULL;
-		xs->nr_watch_slots = XS_MAX_WATCHES;
 	}
 	for (slot = 0; slot < XS_MAX_WATCHES && xs->watches[slot]; slot++)
 		;
@@ -688,7 +693,7 @@ SDRV_PUBLIC int sdrv_xs_unwatch(struct sdrv_xs *xs, const char *path,
 	const char *argv[2] = { path, token };
 	int r = simple(xs, SDRV_XS_UNWATCH, 0, argv, 2);
 
-	for (unsigned i = 0; i < xs->nr_watch_slots; i++) {
+	for (unsigned i = 0; i < watch_slots(xs); i++) {
 		struct xs_watch *w = xs->watches[i];
 
 		if (w && w == watch_by_token(xs, token)) {
@@ -705,7 +710,7 @@ SDRV_PUBLIC int sdrv_xs_reset_watches(struct sdrv_xs *xs)
 
 	if (r < 0)
 		return r;
-	for (unsigned i = 0; i < xs->nr_watch_slots; i++)
+	for (unsigned i = 0; i < watch_slots(xs); i++)
 		if (xs->watches[i]) {
 			xs->t->free(xs, xs->watches[i]);
 			xs->watches[i] = NULL;
@@ -847,7 +852,7 @@ SDRV_PUBLIC void sdrv_xs_close(struct sdrv_xs *xs)
 {
 	if (!xs)
 		return;
-	for (unsigned i = 0; i < xs->nr_watch_slots; i++)
+	for (unsigned i = 0; i < watch_slots(xs); i++)
 		if (xs->watches[i])
 			xs->t->free(xs, xs->watches[i]);
 	if (xs->watches)

@@ -80,8 +80,7 @@ struct sdrv_xs {
 	char ev_path[SDRV_XS_ABS_PATH_MAX + 1]; /* the event handed out */
 	char ev_token[SDRV_XS_TOKEN_MAX];
 
-	struct xs_watch **watches;
-	unsigned nr_watch_slots; /* 0 until watches exists */
+	struct xs_watch **watches; /* NULL until the first watch */
 };
 
 /* What is left of the request in flight's time: -1 without a bound, else
