@@ -137,7 +137,8 @@ static int serve(struct sdrv_platform *p, struct sdrv_xenbus_bus *bus,
 	for (;;) {
 		struct epoll_event evs[64];
 		bool xs = false;
-		int n = epoll_wait(epfd, evs, 64, -1);
+		/* Wake when a port held back by late EOI is let go. */
+		int n = epoll_wait(epfd, evs, 64, sdrv_evtchn_timeout_ms(p));
 
 		if (n < 0 && errno != EINTR)
 			return -errno;

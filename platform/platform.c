@@ -276,12 +276,19 @@ SDRV_PUBLIC int sdrv_evtchn_notify(struct sdrv_platform *p,
 	return p->ops->evtchn_op(p, SDRV_EVTCHNOP_send, &op);
 }
 
+static void lateeoi_forget(struct sdrv_platform *p, sdrv_evtchn_port_t port);
+
 SDRV_PUBLIC int sdrv_evtchn_close(struct sdrv_platform *p,
 				  sdrv_evtchn_port_t port)
 {
 	struct sdrv_evtchn_close op = { .port = port };
+	int err = p->ops->evtchn_op(p, SDRV_EVTCHNOP_close, &op);
 
-	return p->ops->evtchn_op(p, SDRV_EVTCHNOP_close, &op);
+	/* A late-EOI hold belongs to the binding, not to the port number:
+	 * the next channel bound at this port starts afresh. */
+	if (!err)
+		lateeoi_forget(p, port);
+	return err;
 }
 
 SDRV_PUBLIC int sdrv_evtchn_status(struct sdrv_platform *p,
@@ -355,6 +362,22 @@ SDRV_PUBLIC void sdrv_evtchn_lateeoi(struct sdrv_platform *p,
 	sdrv_evtchn_mask(p, port);
 }
 
+static void lateeoi_forget(struct sdrv_platform *p, sdrv_evtchn_port_t port)
+{
+	struct lateeoi *e;
+
+	if (!p->eoi || port == 0 || port >= SDRV_EVTCHN_2L_NR_PORTS)
+		return;
+	e = &p->eoi[port];
+	e->spurious = 0;
+	if (!e->delay_ms)
+		return;
+	/* Undo the hold's own mask. */
+	e->delay_ms = 0;
+	p->nr_held--;
+	sdrv_evtchn_unmask(p, port);
+}
+
 /* Let go of the held ports whose delay ended; what arrived meanwhile
  * comes now.  Return: ms until the next hold ends, or -1 if none is held. */
 static int release_held(struct sdrv_platform *p)
@@ -384,6 +407,11 @@ static int release_held(struct sdrv_platform *p)
 	}
 	p->next_release_ms = next;
 	return next == UINT64_MAX ? -1 : (int)(next - now);
+}
+
+SDRV_PUBLIC int sdrv_evtchn_timeout_ms(struct sdrv_platform *p)
+{
+	return release_held(p);
 }
 
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p)

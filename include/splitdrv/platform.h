@@ -217,6 +217,15 @@ SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p);
 SDRV_PUBLIC void sdrv_evtchn_lateeoi(struct sdrv_platform *p,
 				     sdrv_evtchn_port_t port, bool spurious);
 
+/**
+ * sdrv_evtchn_timeout_ms() - for an event loop that polls sdrv_evtchn_fd()
+ * itself: releases the ports whose late-EOI hold has ended (their events
+ * come now: the fd turns readable) and returns the milliseconds until the
+ * next one ends, -1 when none is held.  Use it as the poll's timeout, or
+ * a held-back port is never let go.  Same thread as sdrv_evtchn_wait().
+ */
+SDRV_PUBLIC int sdrv_evtchn_timeout_ms(struct sdrv_platform *p);
+
 /* The upcall eventfd: readable when sdrv_evtchn_wait() has ports for us. */
 SDRV_PUBLIC int sdrv_evtchn_fd(const struct sdrv_platform *p);
 

@@ -871,3 +871,55 @@ Test(platform, a_channel_bound_anew_rings_its_new_peer)
 	cr_assert(wait_for(domu, pu));
 	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
 }
+
+/* Hold @port of dom0 back: two spurious events in a row. */
+static void hold_back(sdrv_evtchn_port_t pu, sdrv_evtchn_port_t p0)
+{
+	for (unsigned i = 0; i < SDRV_EVTCHN_SPURIOUS_THRESHOLD; i++) {
+		cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+		cr_assert(wait_for(dom0, p0));
+		sdrv_evtchn_lateeoi(dom0, p0, true);
+	}
+	cr_assert_geq(sdrv_evtchn_timeout_ms(dom0), 0, "the port is held");
+}
+
+Test(platform, a_port_closed_while_held_back_is_bound_again_afresh)
+{
+	sdrv_evtchn_port_t pu, p0, pu2, p0b;
+
+	connect_pair(domu, dom0, &pu, &p0);
+	hold_back(pu, p0);
+	/* A hold belongs to its binding: closed and bound again (the
+	 * same port number comes back), the new channel wakes at once. */
+	cr_assert_eq(sdrv_evtchn_close(dom0, p0), 0);
+	cr_assert_eq(sdrv_evtchn_timeout_ms(dom0), -1, "nothing held any more");
+	cr_assert(wait_for(domu, pu));
+	cr_assert_eq(sdrv_evtchn_close(domu, pu), 0);
+	connect_pair(domu, dom0, &pu2, &p0b);
+	cr_assert_eq(p0b, p0, "the port number is reused (else this test is moot)");
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu2), 0);
+	cr_assert(wait_for(dom0, p0b), "the new binding is not held back");
+}
+
+Test(platform, an_outside_event_loop_learns_when_a_held_port_is_let_go)
+{
+	sdrv_evtchn_port_t pu, p0, got[4];
+	struct pollfd pfd = { .fd = sdrv_evtchn_fd(dom0), .events = POLLIN };
+	int ms, n = 0;
+
+	connect_pair(domu, dom0, &pu, &p0);
+	hold_back(pu, p0);
+	/* An event for the held port waits for the hold to end; a loop
+	 * polling the descriptor itself sleeps no longer than it says. */
+	cr_assert_eq(sdrv_evtchn_notify(domu, pu), 0);
+	for (int i = 0; i < 100 && n == 0; i++) {
+		ms = sdrv_evtchn_timeout_ms(dom0);
+		cr_assert_leq(ms, (int)SDRV_EVTCHN_SPURIOUS_MAX_MS);
+		if (poll(&pfd, 1, ms < 0 ? 100 : ms) < 0)
+			break;
+		n = sdrv_evtchn_wait(dom0, got, 4, 0);
+	}
+	cr_assert_eq(n, 1, "the held event came once the hold ended");
+	cr_assert_eq(got[0], p0);
+	cr_assert_eq(sdrv_evtchn_timeout_ms(dom0), -1, "nothing held any more");
+}
