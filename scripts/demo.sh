@@ -16,19 +16,35 @@ else
 fi
 meson compile -C build >/dev/null
 
+# Background processes and scratch folders, gone at exit whatever happens.
+pids=()
+dirs=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "${dirs[@]}"' EXIT
+scratch() { # VAR: a fresh folder into VAR, removed at exit
+	local d
+	d=$(mktemp -d)
+	dirs+=("$d")
+	printf -v "$1" %s "$d"
+}
+# hv-stub running XenStore, its sockets in folder $1, dom0 of $2 bytes:
+# sets hvpid, and points hvctl, the guests and xenstore-* at it.
+start_hvstub() {
+	build/hv-stub/hv-stub --socket "$1/hv-stub.sock" --dom0-mem "$2" \
+		--xenstored build/xenstore/daemon/sdrv-xenstored --xenstore "$1/xenstored.sock" \
+		2> "$1/log" &
+	hvpid=$!
+	pids+=("$hvpid")
+	for _ in $(seq 200); do [ -S "$1/xenstored.sock" ] && break; sleep 0.05; done
+	export HVSTUB_SOCKET="$1/hv-stub.sock" XENSTORED_PATH="$1/xenstored.sock"
+}
+
 echo "== Interop: Xen's ring.h macros and libring, front and back in two processes"
 build/tools/ring-demo 2000000
 echo
 echo "== hv-stub: guest domains created with hvctl, introduced to XenStore (run by hv-stub),"
 echo "   talking to it over their ring pages, then destroyed and released"
-hvdir=$(mktemp -d)
-build/hv-stub/hv-stub --socket "$hvdir/hv-stub.sock" --dom0-mem 16M \
-	--xenstored build/xenstore/daemon/sdrv-xenstored --xenstore "$hvdir/xenstored.sock" \
-	2> "$hvdir/log" &
-hvpid=$!
-trap 'kill $hvpid 2>/dev/null || true; rm -rf "$hvdir"' EXIT
-for _ in $(seq 200); do [ -S "$hvdir/xenstored.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET="$hvdir/hv-stub.sock" XENSTORED_PATH="$hvdir/xenstored.sock"
+scratch hvdir
+start_hvstub "$hvdir" 16M
 build/tools/hvctl create guest1 --id 1 --mem 8M
 build/tools/hvctl create guest2 --id 2 --mem 8M
 xenstore-watch -n 2 /local/domain/1/data > "$hvdir/watch" &
@@ -65,19 +81,14 @@ unset XENSTORED_PATH
 echo "hv-stub's log:"; sed 's/^/  /' "$hvdir/log"
 echo
 echo "== The block path: hv-stub, blkback on io_uring, a guest's disk through blkfront, fio verifying it"
-blkdir=$(mktemp -d)
-build/hv-stub/hv-stub --socket "$blkdir/hv-stub.sock" --dom0-mem 64M \
-	--xenstored build/xenstore/daemon/sdrv-xenstored --xenstore "$blkdir/xenstored.sock" \
-	2> "$blkdir/hv.log" &
-blkhv=$!
-trap 'kill $hvpid $blkhv 2>/dev/null || true; rm -rf "$hvdir" "$blkdir"' EXIT
-for _ in $(seq 200); do [ -S "$blkdir/xenstored.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET="$blkdir/hv-stub.sock" XENSTORED_PATH="$blkdir/xenstored.sock"
+scratch blkdir
+start_hvstub "$blkdir" 64M
 build/tools/hvctl create guest1 --id 1 --mem 64M
 truncate -s 256M "$blkdir/disk.img"
 build/tools/hvctl block-attach 1 "$blkdir/disk.img"
 build/blkback/blkback --verbose > "$blkdir/blkback.out" 2>&1 &
 blkpid=$!
+pids+=("$blkpid")
 echo "the handshake in XenStore (backend side):"
 sleep 0.3
 xenstore-ls -f /local/domain/0/backend/vbd | sed 's/^/  /'
@@ -90,14 +101,14 @@ echo "blk-guest: an old-style frontend (one ring page, 11 segments) writes and c
 build/tools/blk-guest 1 --no-features --bs 32k --count 256 | sed 's/^/  /'
 kill -TERM $blkpid; wait $blkpid || true
 echo "blkback's log and its counters at exit:"; sed 's/^/  /' "$blkdir/blkback.out"
-kill $blkhv; wait $blkhv || true
+kill $hvpid; wait $hvpid || true
 unset HVSTUB_SOCKET XENSTORED_PATH
 echo
 echo "== sdrv-xenstored: Debian's xenstore-utils and Xen's test-xenstore against our daemon"
-xsdir=$(mktemp -d)
+scratch xsdir
 build/xenstore/daemon/sdrv-xenstored --socket "$xsdir/socket" &
 xspid=$!
-trap 'kill $hvpid $xspid 2>/dev/null || true; rm -rf "$hvdir" "$xsdir"' EXIT
+pids+=("$xspid")
 export XENSTORED_PATH="$xsdir/socket"
 for _ in $(seq 100); do xenstore-exists / 2>/dev/null && break; sleep 0.05; done
 xenstore-write /local/domain/0/backend/vif/1/0/state 4 /local/domain/1/device/vif/0/state 4
