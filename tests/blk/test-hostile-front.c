@@ -492,3 +492,60 @@ Test(blkback_hostile, a_frontend_that_never_takes_responses_or_leaves_mid_io)
 		     "and it serves the next connection");
 	front_disconnect(&f);
 }
+
+/* The handshake with one key the frontend wrote wrong: blkback must fail
+ * that disk with a reason and take the next, honest, handshake. */
+static void bad_handshake(const char *key, const char *value,
+			  const char *reason)
+{
+	struct raw_front f;
+	char error[128];
+	void *page;
+	sdrv_grant_ref_t g;
+
+	memset(&f, 0, sizeof(f));
+	guest_attach();
+	f.p = guest;
+	f.xs = guest_xs;
+	f.dev.platform = guest;
+	cr_assert_eq(sdrv_xenbus_attach(&f.dev.xb, guest_xs, false, 1, 0, "vbd",
+				    XVDA), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&f.dev.xb,
+					      SDRV_XENBUS_INITIALISING), 0);
+	peer_state(&f, 1u << SDRV_XENBUS_INIT_WAIT);
+	cr_assert_eq(sdrv_xenbus_grant_ring(&f.dev, 0, "", 0, &f.ring), 0);
+	cr_assert_eq(sdrv_xenbus_alloc_evtchn(&f.dev, 0, "", "event-channel",
+					      &f.port), 0);
+	cr_assert_eq(sdrv_xenbus_write_str(&f.dev.xb, 0, key, value), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&f.dev.xb,
+					      SDRV_XENBUS_INITIALISED), 0);
+	cr_expect_eq(peer_state(&f, 1u << SDRV_XENBUS_CLOSING |
+					    1u << SDRV_XENBUS_CONNECTED),
+		     SDRV_XENBUS_CLOSING, "%s = %s: blkback gave up", key, value);
+	cr_expect_gt(sdrv_xenbus_read_str(&f.dev.xb, true, "error", error,
+					  sizeof(error)), 0);
+	cr_expect(strstr(error, reason), "%s = %s: the reason says \"%s\": %s",
+		  key, value, reason, error);
+	sdrv_xenbus_remove_key(&f.dev.xb, 0, key);
+	front_disconnect(&f);
+	/* An honest frontend next. */
+	front_connect(&f, XVDA);
+	g = grant(&page, 0, false);
+	cr_expect_eq(one(&f, rw(SDRV_BLKIF_OP_READ, 1, 0, g)),
+		     SDRV_BLKIF_RSP_OKAY);
+	front_disconnect(&f);
+}
+
+Test(blkback_hostile, handshake_keys_out_of_bounds_fail_that_disk_with_a_reason)
+{
+	bad_handshake("ring-page-order", "9", "ring-page-order");
+	bad_handshake("multi-queue-num-queues", "1000000", "multi-queue");
+	bad_handshake("protocol", "x86_32-abi", "protocol");
+}
+
+Test(blkback_hostile, a_ring_or_port_not_ours_fails_that_disk_with_a_reason)
+{
+	bad_handshake("ring-ref", "4000", "ring");
+	bad_handshake("ring-ref", "banana", "ring-ref");
+	bad_handshake("event-channel", "99999", "event channel");
+}
