@@ -83,7 +83,7 @@ done
 
 # The installed programs find the installed library by themselves, and
 # each has its man page.
-for prog in hv-stub hvctl sdrv-xenstored xs-guest; do
+for prog in hv-stub hvctl sdrv-xenstored xs-guest blk-guest blkback; do
 	if out=$("$prefix/bin/$prog" --version 2>&1); then
 		ok "$prog --version: $out"
 	else
@@ -96,6 +96,16 @@ for prog in hv-stub hvctl sdrv-xenstored xs-guest; do
 		bad "$prog: no man page installed under $prefix"
 	fi
 done
+
+# fio's engine is installed beside the library, and fio loads it.
+engine=$(find "$prefix" -name splitdrv-fio.so | head -n 1)
+if [ -z "$engine" ]; then
+	bad "splitdrv-fio.so not installed under $prefix"
+elif out=$(fio --enghelp="$engine" 2>&1) && echo "$out" | grep -q "domid"; then
+	ok "fio loads the installed engine $engine and lists its options"
+else
+	bad "fio --enghelp=$engine: $out"
+fi
 
 # Two process domains under the installed hv-stub, and a watch against the
 # installed sdrv-xenstored.
