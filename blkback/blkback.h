@@ -176,6 +176,10 @@ struct bb_vbd {
 	unsigned sector_size, physical_sector_size;
 	struct bb_limits lim;
 	unsigned nr_queues;
+	/* The frontend says Connected to a backend that died before us: its
+	 * rings carry that backend's indices.  We wait for it to see our
+	 * InitWait and connect afresh. */
+	bool front_stale;
 	struct bb_queue queues[BB_MAX_QUEUES];
 	struct bb_stats stats;
 	struct bb_vbd *next_closed; /* stats of devices gone, kept for exit */

@@ -10,6 +10,12 @@
  *                    each queue, Connected
  *   front Closing    drain and disconnect, Closing
  *   front Closed     Closed; InitWait again if it comes back
+ *
+ * Restarted after a crash, blkback finds frontends Connected to its dead
+ * predecessor (our state key still says Connected).  Their rings hold the
+ * old indices and requests it never answered, so we do not attach to
+ * them: InitWait tells the frontend to connect afresh, and it sends what
+ * was not answered again (blkfront does).
  */
 #include "blkback.h"
 
@@ -130,7 +136,7 @@ static int probe_device(struct sdrv_xenbus_device *dev)
 {
 	struct bb_vbd *v = calloc(1, sizeof(*v));
 	char mode[8] = "w";
-	int err;
+	int err, ours;
 
 	if (!v)
 		return -ENOMEM;
@@ -155,6 +161,11 @@ static int probe_device(struct sdrv_xenbus_device *dev)
 			strerror(-err));
 		return err;
 	}
+	/* Connected or Closing in our own state key: a backend before us
+	 * served this device and died without closing it. */
+	ours = sdrv_xenbus_read_state(&dev->xb, false);
+	v->front_stale = ours == SDRV_XENBUS_CONNECTED ||
+			 ours == SDRV_XENBUS_CLOSING;
 	err = sdrv_xs_transaction_run(dev->xb.xs, publish_body, v, 8);
 	if (!err)
 		err = sdrv_xenbus_switch_state(&dev->xb,
@@ -224,6 +235,8 @@ static void vbd_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 	struct bb_vbd *v = dev->priv;
 	int ours = sdrv_xenbus_read_state(&dev->xb, false);
 
+	if (state != SDRV_XENBUS_CONNECTED)
+		v->front_stale = false;
 	switch (state) {
 	case SDRV_XENBUS_INITIALISING:
 		/* A frontend coming back after it closed. */
@@ -233,7 +246,8 @@ static void vbd_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 		break;
 	case SDRV_XENBUS_INITIALISED:
 	case SDRV_XENBUS_CONNECTED:
-		if (ours == SDRV_XENBUS_CONNECTED || v->nr_queues)
+		if (ours == SDRV_XENBUS_CONNECTED || v->nr_queues ||
+		    v->front_stale)
 			break;
 		if (ours == SDRV_XENBUS_CLOSED)
 			sdrv_xenbus_switch_state(&dev->xb,

@@ -25,9 +25,13 @@ struct bf_shadow {
 	uint32_t next_free;
 	uint16_t nr_grefs;
 	uint8_t queue;
+	bool failed; /* to complete -SDRV_EIO: could not be sent again */
 	sdrv_grant_ref_t grefs[BF_MAX_SEGS];
 	struct sdrv_blkif_segment *indirect; /* a page, granted once */
 	sdrv_grant_ref_t indirect_gref;
+	/* The request as it went on the ring, to send it again on a new
+	 * ring after the backend came back (its pages stay granted). */
+	union sdrv_blkif_slot wire;
 };
 
 struct bf_queue {
@@ -46,8 +50,14 @@ struct sdrv_blkfront {
 	uint32_t shadow_pages;
 	uint32_t nr_shadow, free_head, in_flight;
 	uint32_t fail_cursor; /* broken: next shadow to fail */
+	uint32_t nr_failed; /* shadows marked failed */
 	unsigned next_queue;
 	const char *broken;
+	struct sdrv_blkfront_config cfg; /* what the caller asked for */
+	/* The backend left Connected (it restarted, or closed): reconnect
+	 * from sdrv_blkfront_complete(). */
+	bool backend_left;
+	uint64_t checked_ms; /* when its state was last read */
 };
 
 #define NONE UINT32_MAX
@@ -77,10 +87,11 @@ static unsigned agree(uint64_t offer, unsigned supported, unsigned want,
 	return offer < v ? (unsigned)offer : v;
 }
 
-/* The backend's offer, read with bounds. */
-static int read_offer(struct sdrv_blkfront *bf,
-		      const struct sdrv_blkfront_config *cfg)
+/* The backend's offer, read with bounds.  On a reconnect the shadows
+ * are already sized: nothing may grow beyond what was agreed first. */
+static int read_offer(struct sdrv_blkfront *bf, bool reconnect)
 {
+	const struct sdrv_blkfront_config *cfg = &bf->cfg;
 	struct sdrv_xenbus_dev *xb = &bf->dev.xb;
 	struct sdrv_blkfront_info *in = &bf->info;
 	uint64_t v, order, queues, indirect, info;
@@ -120,6 +131,17 @@ static int read_offer(struct sdrv_blkfront *bf,
 		order = 0;
 		queues = 1;
 		indirect = 0;
+	}
+	if (reconnect) {
+		order = min_u((unsigned)(order < 255 ? order : 255),
+			      in->ring_order);
+		queues = min_u((unsigned)(queues < BF_MAX_QUEUES ? queues
+								 : BF_MAX_QUEUES),
+			       in->nr_queues);
+		if (in->max_segments <= SDRV_BLKIF_MAX_SEGMENTS)
+			indirect = 0;
+		else if (indirect > in->max_segments)
+			indirect = in->max_segments;
 	}
 	in->ring_order = agree(order, SDRV_XENBUS_MAX_RING_ORDER,
 			       cfg->ring_order, BF_DEFAULT_ORDER);
@@ -246,7 +268,9 @@ static int attach_rings(struct sdrv_blkfront *bf)
 	return 0;
 }
 
-static void release(struct sdrv_blkfront *bf)
+/* Let go of every queue's ring and port (a ring page the backend still
+ * maps is leaked, never reused). */
+static void drop_rings(struct sdrv_blkfront *bf)
 {
 	for (unsigned i = 0; i < BF_MAX_QUEUES; i++) {
 		struct bf_queue *q = &bf->q[i];
@@ -257,51 +281,43 @@ static void release(struct sdrv_blkfront *bf)
 		sdrv_xenbus_ungrant_ring(&bf->dev, &q->ring);
 		q->ready = false;
 	}
+}
+
+static void release(struct sdrv_blkfront *bf)
+{
+	drop_rings(bf);
 	free_shadows(bf);
 	sdrv_xenbus_detach(&bf->dev.xb);
 }
 
-SDRV_PUBLIC int sdrv_blkfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
-				   uint32_t devid,
-				   const struct sdrv_blkfront_config *cfg,
-				   struct sdrv_blkfront **out)
+/*
+ * The XenBus handshake, from Initialising to Connected: on open, and again
+ * when the backend came back.  The peer is waited for up to the caller's
+ * timeout at each step.
+ */
+static int handshake(struct sdrv_blkfront *bf, bool reconnect)
 {
-	static const struct sdrv_blkfront_config defaults;
-	struct sdrv_blkfront *bf;
-	struct publish_args args;
-	int timeout, err, state;
+	struct publish_args args = { bf };
+	int timeout = bf->cfg.timeout_ms ? bf->cfg.timeout_ms : 10000;
+	int err, state;
 
-	if (!cfg)
-		cfg = &defaults;
-	timeout = cfg->timeout_ms ? cfg->timeout_ms : 10000;
-	SDRV_STATIC_ASSERT(sizeof(struct sdrv_blkfront) <= SDRV_PAGE_SIZE,
-			   "blkfront fits a page");
-	bf = sdrv_page_alloc(p);
-	if (!bf)
-		return -SDRV_ENOMEM;
-	bf->p = p;
-	bf->dev.platform = p;
-	err = sdrv_xenbus_attach(&bf->dev.xb, xs, false, sdrv_platform_domid(p),
-				 0, "vbd", devid);
 	/* Initialising again after an earlier connection closed: that is
 	 * what tells the backend to offer again (InitWait). */
-	if (!err)
-		err = sdrv_xenbus_switch_state(&bf->dev.xb,
-					       SDRV_XENBUS_INITIALISING);
+	err = sdrv_xenbus_switch_state(&bf->dev.xb, SDRV_XENBUS_INITIALISING);
 	if (err)
-		goto fail;
+		return err;
 	state = sdrv_xenbus_wait_peer_state(
 		&bf->dev.xb,
 		1u << SDRV_XENBUS_INIT_WAIT | 1u << SDRV_XENBUS_CONNECTED,
 		timeout);
 	err = state < 0 ? state : 0;
 	if (!err)
-		err = read_offer(bf, cfg);
-	if (!err)
+		err = read_offer(bf, reconnect);
+	if (!err && !bf->shadow)
 		err = alloc_shadows(bf);
-	args.bf = bf;
 	if (!err)
-		err = sdrv_xs_transaction_run(xs, publish_body, &args, 8);
+		err = sdrv_xs_transaction_run(bf->dev.xb.xs, publish_body, &args,
+					      8);
 	if (!err)
 		err = attach_rings(bf);
 	if (!err)
@@ -326,11 +342,35 @@ SDRV_PUBLIC int sdrv_blkfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	if (!err)
 		err = sdrv_xenbus_switch_state(&bf->dev.xb,
 					       SDRV_XENBUS_CONNECTED);
+	return err;
+}
+
+SDRV_PUBLIC int sdrv_blkfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
+				   uint32_t devid,
+				   const struct sdrv_blkfront_config *cfg,
+				   struct sdrv_blkfront **out)
+{
+	struct sdrv_blkfront *bf;
+	int err;
+
+	SDRV_STATIC_ASSERT(sizeof(struct sdrv_blkfront) <= SDRV_PAGE_SIZE,
+			   "blkfront fits a page");
+	bf = sdrv_page_alloc(p);
+	if (!bf)
+		return -SDRV_ENOMEM;
+	bf->p = p;
+	bf->dev.platform = p;
+	if (cfg)
+		sdrv_copy(&bf->cfg, cfg, sizeof(*cfg));
+	err = sdrv_xenbus_attach(&bf->dev.xb, xs, false, sdrv_platform_domid(p),
+				 0, "vbd", devid);
+	if (!err)
+		err = handshake(bf, false);
 	if (!err) {
+		bf->checked_ms = sdrv_platform_clock_ms(p);
 		*out = bf;
 		return 0;
 	}
-fail:
 	if (bf->dev.xb.xs)
 		sdrv_xenbus_switch_state(&bf->dev.xb, SDRV_XENBUS_CLOSED);
 	release(bf);
@@ -509,6 +549,7 @@ SDRV_PUBLIC int sdrv_blkfront_submit(struct sdrv_blkfront *bf,
 		end_grants(bf, s);
 		return -SDRV_EAGAIN;
 	}
+	sdrv_copy(&s->wire, &slot, sizeof(slot));
 	bf->free_head = s->next_free;
 	s->req = req;
 	s->queue = (uint8_t)bf->next_queue;
@@ -526,26 +567,36 @@ SDRV_PUBLIC void sdrv_blkfront_kick(struct sdrv_blkfront *bf)
 
 static void break_device(struct sdrv_blkfront *bf, const char *why)
 {
-	if (!bf->broken)
-		bf->broken = why;
+	if (bf->broken)
+		return;
+	bf->broken = why;
+	bf->fail_cursor = 0; /* every request in flight fails now */
 }
 
-/* A broken device: fail what is in flight, a few at a time. */
-static unsigned fail_all(struct sdrv_blkfront *bf,
-			 struct sdrv_blkfront_req **done, unsigned max)
+/* Fail what is in flight (a broken device), or what is marked failed, a
+ * few at a time. */
+static unsigned fail_some(struct sdrv_blkfront *bf,
+			  struct sdrv_blkfront_req **done, unsigned max)
 {
 	unsigned n = 0;
 
+	if (!bf->broken && !bf->nr_failed)
+		return 0;
 	for (; bf->fail_cursor < bf->nr_shadow && n < max; bf->fail_cursor++) {
 		struct bf_shadow *s = &bf->shadow[bf->fail_cursor];
 
-		if (!s->req)
+		if (!s->req || (!bf->broken && !s->failed))
 			continue;
+		if (s->failed)
+			bf->nr_failed--;
+		s->failed = false;
 		end_grants(bf, s);
 		s->req->status = -SDRV_EIO;
 		done[n++] = s->req;
 		put_shadow(bf, bf->fail_cursor);
 	}
+	if (bf->fail_cursor == bf->nr_shadow && !bf->broken)
+		bf->fail_cursor = 0; /* all marked ones are done */
 	return n;
 }
 
@@ -591,6 +642,96 @@ static unsigned take_queue(struct sdrv_blkfront *bf, unsigned qi,
 	return n;
 }
 
+/* ---- the backend going away and coming back ---------------------------- */
+
+/*
+ * Put every request in flight on the new rings, as it was sent but with a
+ * new generation in its id (an answer from the old ring can never match).
+ * Its pages stayed granted.  A request the new agreement cannot carry (the
+ * backend came back offering fewer segments, or a smaller ring) is marked
+ * to fail with -SDRV_EIO.
+ */
+static void reissue(struct sdrv_blkfront *bf)
+{
+	for (uint32_t i = 0; i < bf->nr_shadow; i++) {
+		struct bf_shadow *s = &bf->shadow[i];
+		struct bf_queue *q;
+
+		if (!s->req)
+			continue;
+		q = &bf->q[bf->next_queue];
+		s->gen++;
+		s->wire.req.id = (uint64_t)s->gen << 32 | i;
+		if (s->nr_grefs > bf->info.max_segments ||
+		    sdrv_blkif_front_put_requests(&q->front, &s->wire.req, 1) !=
+			    1) {
+			s->failed = true;
+			bf->nr_failed++;
+			continue;
+		}
+		s->queue = (uint8_t)bf->next_queue;
+		bf->next_queue = (bf->next_queue + 1) % bf->info.nr_queues;
+		bf->info.reissued++;
+	}
+	sdrv_blkfront_kick(bf);
+}
+
+/*
+ * The backend left Connected.  A new backend process (the old one died)
+ * waits in InitWait: connect to it afresh.  A backend that is closing
+ * first finishes the Closing/Closed exchange, which is when it lets go of
+ * our pages, and is then invited back by Initialising.
+ */
+static void reconnect(struct sdrv_blkfront *bf)
+{
+	int timeout = bf->cfg.timeout_ms ? bf->cfg.timeout_ms : 10000;
+	int state = sdrv_xenbus_read_state(&bf->dev.xb, true);
+
+	bf->backend_left = false;
+	if (state == SDRV_XENBUS_CLOSING || state == SDRV_XENBUS_CLOSED) {
+		sdrv_xenbus_switch_state(&bf->dev.xb, SDRV_XENBUS_CLOSING);
+		sdrv_xenbus_wait_peer_state(&bf->dev.xb,
+					    1u << SDRV_XENBUS_CLOSED |
+						    1u << SDRV_XENBUS_UNKNOWN,
+					    timeout);
+		sdrv_xenbus_switch_state(&bf->dev.xb, SDRV_XENBUS_CLOSED);
+	}
+	drop_rings(bf);
+	bf->next_queue = 0;
+	if (handshake(bf, true)) {
+		break_device(bf, "the backend did not come back");
+		return;
+	}
+	bf->info.reconnects++;
+	reissue(bf);
+}
+
+/* Whether the backend left Connected; XenStore is asked at most every
+ * BF_CHECK_MS, and only while requests wait. */
+#define BF_CHECK_MS 100u
+static bool backend_left(struct sdrv_blkfront *bf)
+{
+	uint64_t now = sdrv_platform_clock_ms(bf->p);
+	int state;
+
+	if (bf->backend_left)
+		return true;
+	if (!bf->in_flight || bf->broken || now - bf->checked_ms < BF_CHECK_MS)
+		return false;
+	bf->checked_ms = now;
+	state = sdrv_xenbus_read_state(&bf->dev.xb, true);
+	if (state == SDRV_XENBUS_CONNECTED)
+		return false;
+	if (state == SDRV_XENBUS_UNKNOWN) {
+		/* Its directory went (the toolstack detached the disk) or
+		 * holds garbage. */
+		break_device(bf, "the backend's state is gone or garbage");
+		return false;
+	}
+	bf->backend_left = true;
+	return true;
+}
+
 SDRV_PUBLIC unsigned sdrv_blkfront_complete(struct sdrv_blkfront *bf,
 					    struct sdrv_blkfront_req **done,
 					    unsigned max)
@@ -599,12 +740,15 @@ SDRV_PUBLIC unsigned sdrv_blkfront_complete(struct sdrv_blkfront *bf,
 
 	for (unsigned qi = 0; qi < bf->info.nr_queues && n < max; qi++)
 		n += take_queue(bf, qi, done + n, max - n);
-	if (bf->broken && n < max)
-		n += fail_all(bf, done + n, max - n);
+	/* What the old rings answered is good; the rest goes again. */
+	if (!n && bf->backend_left && !bf->broken)
+		reconnect(bf);
+	if (n < max)
+		n += fail_some(bf, done + n, max - n);
 	return n;
 }
 
-SDRV_PUBLIC int sdrv_blkfront_wait(struct sdrv_blkfront *bf, int timeout_ms)
+static int wait_ports(struct sdrv_blkfront *bf, int timeout_ms)
 {
 	sdrv_evtchn_port_t ports[BF_MAX_QUEUES];
 	int n;
@@ -613,6 +757,32 @@ SDRV_PUBLIC int sdrv_blkfront_wait(struct sdrv_blkfront *bf, int timeout_ms)
 		return sdrv_evtchn_wait_port(bf->p, bf->q[0].port, timeout_ms);
 	n = sdrv_evtchn_wait(bf->p, ports, BF_MAX_QUEUES, timeout_ms);
 	return n < 0 ? n : n > 0;
+}
+
+SDRV_PUBLIC int sdrv_blkfront_wait(struct sdrv_blkfront *bf, int timeout_ms)
+{
+	uint64_t start = sdrv_platform_clock_ms(bf->p);
+
+	for (bool first = true;; first = false) {
+		uint64_t spent = sdrv_platform_clock_ms(bf->p) - start;
+		int slice = BF_CHECK_MS, r;
+
+		if (backend_left(bf) || bf->nr_failed)
+			return 1; /* sdrv_blkfront_complete() has work */
+		if (timeout_ms >= 0) {
+			uint64_t left = spent >= (uint64_t)timeout_ms
+						? 0
+						: (uint64_t)timeout_ms - spent;
+
+			if (!left && !first)
+				return 0;
+			if (left < BF_CHECK_MS)
+				slice = (int)left;
+		}
+		r = wait_ports(bf, slice);
+		if (r)
+			return r;
+	}
 }
 
 SDRV_PUBLIC void sdrv_blkfront_close(struct sdrv_blkfront *bf)

@@ -96,7 +96,7 @@ echo "fio (Debian's), its job in guest domain 1: 4 KiB random writes at depth 32
 echo "through blkfront -> shared ring -> blkback -> io_uring (O_DIRECT) on $blkdir/disk.img:"
 fio --name=guest-verify --ioengine=external:build/tools/fio/splitdrv-fio.so --domid=1 \
 	--rw=randwrite --bs=4k --size=64M --iodepth=32 --verify=crc32c --do_verify=1 \
-	--verify_fatal=1 --group_reporting 2>&1 | grep -E "^ *(read|write):|err=|Run status|verify" | sed 's/^/  /'
+	--verify_fatal=1 --verify_state_save=0 --group_reporting 2>&1 | grep -E "^ *(read|write):|err=|Run status|verify" | sed 's/^/  /'
 echo "blk-guest: an old-style frontend (one ring page, 11 segments) writes and checks 32 KiB blocks:"
 build/tools/blk-guest 1 --no-features --bs 32k --count 256 | sed 's/^/  /'
 kill -TERM $blkpid; wait $blkpid || true

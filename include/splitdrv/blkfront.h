@@ -11,6 +11,14 @@
  * 512-byte aligned; every page of a buffer is granted to the backend for
  * the life of its request, read-only for writes.
  *
+ * The backend may die and be restarted: when it leaves Connected (a new
+ * backend process waits in InitWait; a closing one says Closing), the
+ * device connects again on new rings and sends every request that was not
+ * answered once more, with its pages still granted.  No answered request
+ * is sent twice; the caller sees nothing but the wait.  This happens in
+ * sdrv_blkfront_complete(); sdrv_blkfront_wait() notices it, asking
+ * XenStore at most every 100 ms while requests wait.
+ *
  * The backend is hostile: a response with an id not in flight, one
  * answered twice, or ring indices that lie break the device
  * (sdrv_blkfront_broken() says why); requests in flight then complete
@@ -60,6 +68,8 @@ struct sdrv_blkfront_info {
 	unsigned max_segments; /* per request: 11, or the indirect maximum */
 	unsigned ring_slots; /* per queue */
 	uint32_t max_request_bytes; /* max_segments pages, for aligned buffers */
+	unsigned reconnects; /* times the backend came back */
+	unsigned reissued; /* requests sent again on a new ring */
 };
 
 /* One request.  The caller's storage until it completes. */
@@ -116,7 +126,8 @@ SDRV_PUBLIC unsigned sdrv_blkfront_complete(struct sdrv_blkfront *bf,
 
 /**
  * sdrv_blkfront_wait() - sleep until the backend signals (or @timeout_ms,
- * -1 forever).  Return: 1 signalled, 0 timeout, -errno.
+ * -1 forever).  Return: 1 signalled or the backend left (call
+ * sdrv_blkfront_complete(), which reconnects), 0 timeout, -errno.
  */
 SDRV_PUBLIC int sdrv_blkfront_wait(struct sdrv_blkfront *bf, int timeout_ms);
 

@@ -35,6 +35,10 @@ enum lie {
 	KEEP_MAPPED, /* answers while it still maps the data page */
 	BAD_SECTOR_SIZE, /* sector-size 1000 */
 	HUGE_OFFER, /* every optional number far out of range */
+	/* Not lies: a backend that answers two requests, then dies and is
+	 * replaced (a new one in InitWait), or closes and comes back. */
+	RESTART,
+	CLOSE_AND_RETURN,
 };
 
 struct evil_back {
@@ -47,6 +51,11 @@ struct evil_back {
 	struct sdrv_grant_map kept[NR_REQS * 2];
 	unsigned nr_kept;
 	bool connected, failed;
+	/* After a restart: the sectors of the requests the new ring
+	 * carried. */
+	uint64_t again[NR_REQS * 2];
+	unsigned nr_again;
+	bool restarted;
 };
 
 static char wdir[64], xs_sock[128];
@@ -155,13 +164,34 @@ static void serve(struct evil_back *b)
 			respond(b, req.id, SDRV_BLKIF_RSP_OKAY);
 			break;
 		}
+		case RESTART:
+		case CLOSE_AND_RETURN:
+			if (b->req_cons <= 2)
+				respond(b, req.id, SDRV_BLKIF_RSP_OKAY);
+			break;
 		default:
+			if (b->restarted && b->nr_again < NR_REQS * 2)
+				b->again[b->nr_again++] = req.sector_number;
 			respond(b, req.id, SDRV_BLKIF_RSP_OKAY);
 		}
 	}
 	if (any) {
 		__atomic_store_n(&s->rsp_prod, b->rsp_prod, __ATOMIC_RELEASE);
 		sdrv_evtchn_notify(dom0, b->port);
+	}
+	if ((b->lie == RESTART || b->lie == CLOSE_AND_RETURN) &&
+	    b->req_cons == NR_REQS) {
+		/* Two answered, two not: the backend goes (its mappings and
+		 * port with it), and is honest from then on. */
+		sdrv_xenbus_unmap_ring(&b->dev, &b->ring);
+		sdrv_evtchn_close(dom0, b->port);
+		b->connected = false;
+		b->req_cons = b->rsp_prod = 0;
+		b->restarted = true;
+		sdrv_xenbus_switch_state(&b->dev.xb,
+					 b->lie == RESTART ? SDRV_XENBUS_INIT_WAIT
+							   : SDRV_XENBUS_CLOSING);
+		b->lie = HONEST;
 	}
 	if (b->lie == BACKWARDS && b->rsp_prod == 2) {
 		usleep(50000); /* the frontend took the two */
@@ -185,11 +215,19 @@ static void *backend(void *arg)
 			handshake(b);
 			if (b->connected)
 				serve(b);
-			/* Let a closing frontend go at once. */
-			if (sdrv_xenbus_read_state(&b->dev.xb, true) ==
-			    SDRV_XENBUS_CLOSING)
+			/* Let a closing frontend go at once, and offer again
+			 * to one coming back. */
+			switch (sdrv_xenbus_read_state(&b->dev.xb, true)) {
+			case SDRV_XENBUS_CLOSING:
 				sdrv_xenbus_switch_state(&b->dev.xb,
 							 SDRV_XENBUS_CLOSED);
+				break;
+			case SDRV_XENBUS_INITIALISING:
+				if (sdrv_xenbus_read_state(&b->dev.xb, false) ==
+				    SDRV_XENBUS_CLOSED)
+					offer(b);
+				break;
+			}
 		}
 		sdrv_evtchn_wait(dom0, ports, 4, 10);
 	}
@@ -379,4 +417,45 @@ Test(blkfront_hostile, an_offer_far_out_of_range_is_taken_as_no_offer)
 	cr_expect_null(sdrv_blkfront_broken(a));
 	sdrv_blkfront_close(a);
 	world_down();
+}
+
+/* The backend answers two of four requests and goes; blkfront connects to
+ * its successor and sends exactly the two unanswered ones again. */
+static void come_back_and_check(enum lie how)
+{
+	struct sdrv_blkfront *a, *b;
+	struct tracked ta[NR_REQS], tb[NR_REQS];
+	const struct sdrv_blkfront_info *in;
+
+	world_up(how);
+	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDA, NULL, &a), 0);
+	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDB, NULL, &b), 0);
+	cr_assert_eq(run_reads(a, ta), NR_REQS, "every request completed once");
+	cr_expect_null(sdrv_blkfront_broken(a), "%s", sdrv_blkfront_broken(a));
+	for (unsigned i = 0; i < NR_REQS; i++)
+		cr_expect_eq(ta[i].req.status, 0, "request %u", i);
+	in = sdrv_blkfront_info(a);
+	cr_expect_eq(in->reconnects, 1);
+	cr_expect_eq(in->reissued, 2, "the two unanswered sent again");
+	cr_expect_eq(backs[0].nr_again, 2, "the new ring carried two requests");
+	for (unsigned i = 0; i < backs[0].nr_again && i < 2; i++)
+		cr_expect(backs[0].again[i] == 16 || backs[0].again[i] == 24,
+			  "sent again: sector %llu, not one answered before",
+			  (unsigned long long)backs[0].again[i]);
+	run_reads(b, tb);
+	cr_expect_null(sdrv_blkfront_broken(b), "disk B untouched");
+	cr_expect_eq(sdrv_blkfront_info(b)->reconnects, 0);
+	sdrv_blkfront_close(a);
+	sdrv_blkfront_close(b);
+	world_down();
+}
+
+Test(blkfront_hostile, a_backend_replaced_mid_request_gets_the_unanswered_ones_again)
+{
+	come_back_and_check(RESTART);
+}
+
+Test(blkfront_hostile, a_backend_closing_and_coming_back_gets_the_unanswered_ones_again)
+{
+	come_back_and_check(CLOSE_AND_RETURN);
 }

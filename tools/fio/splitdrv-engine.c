@@ -193,6 +193,15 @@ static void sd_cleanup(struct thread_data *td)
 
 	if (!d)
 		return;
+	if (d->bf && sdrv_blkfront_info(d->bf)->reconnects) {
+		const struct sdrv_blkfront_info *in = sdrv_blkfront_info(d->bf);
+
+		log_info("splitdrv: vbd %u: the backend came back %u time%s; "
+			 "%u request%s sent again\n",
+			 ((struct sd_options *)td->eo)->vdev, in->reconnects,
+			 in->reconnects == 1 ? "" : "s", in->reissued,
+			 in->reissued == 1 ? "" : "s");
+	}
 	sdrv_blkfront_close(d->bf);
 	sdrv_xs_close(d->xs);
 	if (d->p)
