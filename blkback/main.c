@@ -136,9 +136,15 @@ static int serve(struct sdrv_platform *p, struct sdrv_xenbus_bus *bus,
 	sdrv_xenbus_bus_dispatch(bus);
 	for (;;) {
 		struct epoll_event evs[64];
-		bool xs = false;
-		/* Wake when a port held back by late EOI is let go. */
-		int n = epoll_wait(epfd, evs, 64, sdrv_evtchn_timeout_ms(p));
+		/* Wake when a port held back by late EOI is let go, and
+		 * when a XenStore request's deadline passes. */
+		int t_ports = sdrv_evtchn_timeout_ms(p);
+		int t_xs = sdrv_xenbus_bus_timeout_ms(bus);
+		int timeout = t_ports < 0 || (t_xs >= 0 && t_xs < t_ports)
+				      ? t_xs
+				      : t_ports;
+		int n = epoll_wait(epfd, evs, 64, timeout);
+		bool xs = n == 0 && t_xs >= 0; /* a deadline passed */
 
 		if (n < 0 && errno != EINTR)
 			return -errno;

@@ -74,18 +74,52 @@ static struct sdrv_xenbus_device *find(struct bus_driver *bd,
 	return NULL;
 }
 
-static void on_peer_state(void *arg, const char *path, const char *token)
+/* The peer wrote @state (read now, or answered later). */
+static void peer_state_is(struct sdrv_xenbus_device *dev, int state)
 {
-	struct sdrv_xenbus_device *dev = arg;
-	int state = sdrv_xenbus_read_state(&dev->xb, true);
-
-	(void)path;
-	(void)token;
 	if (!dev->probed || state == dev->peer_state)
 		return;
 	dev->peer_state = state;
 	if (dev->driver->otherend_changed)
 		dev->driver->otherend_changed(dev, state);
+}
+
+/* The answer to the state read on_peer_state() sent: parsed as
+ * sdrv_xenbus_read_state() does (garbage, or no key: Unknown). */
+static void on_peer_state_read(void *arg, int err, const char *value,
+			       size_t len)
+{
+	uint64_t v;
+
+	if (err == -SDRV_ETIMEDOUT || err == -SDRV_ESHUTDOWN)
+		return; /* no news; the connection's own error shows */
+	if (err || xs_parse_uint(value, len, SDRV_XENBUS_RECONFIGURED, &v))
+		v = SDRV_XENBUS_UNKNOWN;
+	peer_state_is(arg, (int)v);
+}
+
+/*
+ * The peer's state changed: read it without waiting for the daemon (the
+ * loop serves other devices meanwhile), or, with every asynchronous slot
+ * taken, with a blocking read.
+ */
+static void on_peer_state(void *arg, const char *path, const char *token)
+{
+	struct sdrv_xenbus_device *dev = arg;
+	char key[SDRV_XENBUS_PATH_MAX + 8];
+	struct strbuf b = strbuf_at(key, sizeof(key));
+
+	(void)path;
+	(void)token;
+	if (!dev->probed)
+		return;
+	put_str(&b, dev->xb.peer);
+	put_str(&b, "/state");
+	if (!b.err && !sdrv_xs_read_async(dev->xb.xs, 0, key,
+					  SDRV_XS_TIMEOUT_DEFAULT_MS,
+					  on_peer_state_read, dev))
+		return;
+	peer_state_is(dev, sdrv_xenbus_read_state(&dev->xb, true));
 }
 
 static void unlink_device(struct sdrv_xenbus_bus *bus,
@@ -105,8 +139,10 @@ static void remove_device(struct sdrv_xenbus_bus *bus,
 {
 	unlink_device(bus, dev);
 	/* Unwatch first: an event already read for this device's token
-	 * then finds no watch and calls nobody. */
+	 * then finds no watch and calls nobody; a state read on its way is
+	 * forgotten. */
 	sdrv_xenbus_detach(&dev->xb);
+	sdrv_xs_async_forget(bus->xs, dev);
 	if (dev->probed && dev->driver->remove)
 		dev->driver->remove(dev);
 	sdrv_page_free(bus->p, dev);
@@ -351,6 +387,11 @@ SDRV_PUBLIC int sdrv_xenbus_bus_register(struct sdrv_xenbus_bus *bus,
 SDRV_PUBLIC int sdrv_xenbus_bus_fd(struct sdrv_xenbus_bus *bus)
 {
 	return sdrv_xs_fd(bus->xs);
+}
+
+SDRV_PUBLIC int sdrv_xenbus_bus_timeout_ms(struct sdrv_xenbus_bus *bus)
+{
+	return sdrv_xs_timeout_ms(bus->xs);
 }
 
 SDRV_PUBLIC int sdrv_xenbus_bus_dispatch(struct sdrv_xenbus_bus *bus)

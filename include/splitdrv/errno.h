@@ -38,6 +38,7 @@ extern "C" {
 #define SDRV_ESHUTDOWN 108
 #define SDRV_ETIMEDOUT 110
 #define SDRV_EOPNOTSUPP 95
+#define SDRV_ENOBUFS 105
 
 #ifdef __cplusplus
 }

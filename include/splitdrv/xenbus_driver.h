@@ -17,9 +17,12 @@
  * its own state with sdrv_xenbus_switch_state() on &dev->xb.
  *
  * Everything happens in sdrv_xenbus_bus_dispatch(), called when
- * sdrv_xenbus_bus_fd() is readable (or, without descriptors, when the
- * XenStore port fires): one loop serves XenStore and the drivers' own
- * ports.  Callbacks may make XenStore requests.
+ * sdrv_xenbus_bus_fd() is readable or sdrv_xenbus_bus_timeout_ms() ran
+ * out (or, without descriptors, when the XenStore port fires): one loop
+ * serves XenStore and the drivers' own ports.  The peers' states are read
+ * asynchronously (sdrv_xs_read_async()): a loop serving many devices does
+ * not wait for the daemon to follow them.  Callbacks may make XenStore
+ * requests.
  *
  * Freestanding: memory comes from sdrv_page_alloc() (a page per device).
  */
@@ -90,6 +93,9 @@ SDRV_PUBLIC int sdrv_xenbus_bus_register(struct sdrv_xenbus_bus *bus,
 
 /* The descriptor to poll (the XenStore connection's), or -SDRV_ENOSYS. */
 SDRV_PUBLIC int sdrv_xenbus_bus_fd(struct sdrv_xenbus_bus *bus);
+/* The poll's timeout: milliseconds until a XenStore request's deadline
+ * (then dispatch), or -1. */
+SDRV_PUBLIC int sdrv_xenbus_bus_timeout_ms(struct sdrv_xenbus_bus *bus);
 
 /**
  * sdrv_xenbus_bus_dispatch() - read what XenStore sent, without blocking

@@ -270,6 +270,51 @@ SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs);
 SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 				   struct sdrv_xs_event *ev, int timeout_ms);
 
+/*
+ * Asynchronous requests, for an event loop that must never wait for the
+ * daemon (a backend serving many devices).  sdrv_xs_request_async() sends
+ * the request and returns; its reply is handed to @done from the loop's
+ * sdrv_xs_dispatch() (or after whichever call reads it, like a watch
+ * callback: never while a request waits for its reply), so @done may make
+ * requests of its own.  @payload (its @len bytes) is valid only during the
+ * call.  @err is 0 with the reply, or -errno: the daemon's ERROR,
+ * -SDRV_ETIMEDOUT when @timeout_ms passed first (-1: no deadline; the
+ * late reply is dropped), -SDRV_E2BIG for a reply longer than
+ * SDRV_XS_ASYNC_REPLY_MAX (use the blocking call), -SDRV_ESHUTDOWN when the
+ * connection broke.  Each request's @done runs exactly once, unless
+ * sdrv_xs_async_forget() forgot it first.
+ *
+ * Up to SDRV_XS_ASYNC_MAX requests wait at a time (-SDRV_EBUSY beyond).
+ * The loop polls sdrv_xs_fd() with sdrv_xs_timeout_ms() as its timeout and
+ * calls sdrv_xs_dispatch() when either ends: that is what runs deadlines.
+ */
+#define SDRV_XS_ASYNC_MAX 64
+#define SDRV_XS_ASYNC_REPLY_MAX 2048
+typedef void (*sdrv_xs_reply_fn)(void *arg, int err, const char *payload,
+				 size_t len);
+SDRV_PUBLIC int sdrv_xs_request_async(struct sdrv_xs *xs, uint32_t type,
+				      uint32_t tx, const void *payload,
+				      size_t len, int timeout_ms,
+				      sdrv_xs_reply_fn done, void *arg);
+/* READ of @path: the value in @payload (not NUL-terminated). */
+SDRV_PUBLIC int sdrv_xs_read_async(struct sdrv_xs *xs, uint32_t tx,
+				   const char *path, int timeout_ms,
+				   sdrv_xs_reply_fn done, void *arg);
+/* WRITE of @value (a string) at @path. */
+SDRV_PUBLIC int sdrv_xs_write_async(struct sdrv_xs *xs, uint32_t tx,
+				    const char *path, const char *value,
+				    int timeout_ms, sdrv_xs_reply_fn done,
+				    void *arg);
+/* Forget every waiting request whose callback argument is @arg (an object
+ * going away): their replies are dropped, @done is not called.
+ * Return: how many. */
+SDRV_PUBLIC unsigned sdrv_xs_async_forget(struct sdrv_xs *xs, const void *arg);
+/* Milliseconds until the earliest deadline of a waiting request (0: one
+ * has passed, call sdrv_xs_dispatch()), or -1 when none has one. */
+SDRV_PUBLIC int sdrv_xs_timeout_ms(struct sdrv_xs *xs);
+/* Requests sent and not yet answered (forgotten ones included). */
+SDRV_PUBLIC unsigned sdrv_xs_async_pending(const struct sdrv_xs *xs);
+
 /* Transactions.  Every request in one sees a consistent snapshot; _end
  * commits (or with @abort discards) and returns -SDRV_EAGAIN when another
  * change conflicted: the caller retries from the start. */

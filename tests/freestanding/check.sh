@@ -40,7 +40,7 @@ for cc in "$@"; do
 		# The XenStore client's ring transport and XenBus: freestanding
 		# objects whose only outside symbols are the platform's.
 		objs=""
-		for src in xenstore/wire.c xenstore/client/client.c \
+		for src in xenstore/wire.c xenstore/client/client.c xenstore/client/async.c \
 			xenstore/client/ring.c xenstore/xenbus.c \
 			xenstore/xenbus_bus.c xenstore/xenbus_ring.c \
 			blkfront/blkfront.c; do

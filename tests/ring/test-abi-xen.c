@@ -170,7 +170,8 @@ _Static_assert(SDRV_EPERM == EPERM && SDRV_ENOENT == ENOENT &&
 		       SDRV_ENOTCONN == ENOTCONN && SDRV_ESHUTDOWN == ESHUTDOWN &&
 		       SDRV_EISDIR == EISDIR && SDRV_EROFS == EROFS &&
 		       SDRV_ENOTEMPTY == ENOTEMPTY && SDRV_EISCONN == EISCONN &&
-		       SDRV_ETIMEDOUT == ETIMEDOUT,
+		       SDRV_ETIMEDOUT == ETIMEDOUT && SDRV_EOPNOTSUPP == EOPNOTSUPP &&
+		       SDRV_ENOBUFS == ENOBUFS,
 	       "errno values");
 
 /* Run time: the runtime sizing function agrees with Xen's RING_SIZE() on an

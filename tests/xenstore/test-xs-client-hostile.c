@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ struct liar {
 	bool hang_up_after; /* close after the first answer */
 	bool bump_gen; /* DIRECTORY_PART: a new generation every time */
 	bool silent; /* read requests, answer none */
+	unsigned delay_ms; /* before each answer */
 	/* After answering a WATCH: @nr_events copies of @event (a whole
 	 * message), then the first @tail_split bytes of @tail, a pause, the
 	 * rest of @tail. */
@@ -68,6 +70,8 @@ static void *serve(void *arg)
 			break;
 		if (l->silent)
 			continue;
+		if (l->delay_ms)
+			usleep(l->delay_ms * 1000u);
 		rep = l->hdr;
 		if (!rep.req_id)
 			rep.req_id = req.req_id;
@@ -346,5 +350,95 @@ Test(xs_client_hostile, an_event_queue_overflow_keeps_a_half_received_event)
 	}
 	cr_assert(late, "the half-received event was lost");
 	cr_assert(!sdrv_xs_broken(xs));
+	sdrv_xs_close(xs);
+}
+
+/* ---- asynchronous requests against the liar ---------------------------- */
+
+struct async_answer {
+	int calls, err;
+	size_t len;
+};
+
+static void on_async(void *arg, int err, const char *payload, size_t len)
+{
+	struct async_answer *a = arg;
+
+	(void)payload;
+	a->calls++;
+	a->err = err;
+	a->len = len;
+}
+
+/* Poll and dispatch as an event loop does, for @ms. */
+static void loop_for(struct sdrv_xs *xs, int ms)
+{
+	for (int spent = 0; spent < ms; spent += 10) {
+		struct pollfd pfd = { .fd = sdrv_xs_fd(xs), .events = POLLIN };
+		int t = sdrv_xs_timeout_ms(xs);
+
+		poll(&pfd, 1, t < 0 || t > 10 ? 10 : t);
+		sdrv_xs_dispatch(xs);
+	}
+}
+
+Test(xs_client_hostile, an_async_request_past_its_deadline_times_out_and_its_late_reply_is_dropped)
+{
+	struct sdrv_xs *xs;
+	struct async_answer a = { 0 };
+	char buf[16];
+
+	liar.delay_ms = 300;
+	liar.hdr.type = SDRV_XS_READ;
+	memcpy(liar.payload, "late", 4);
+	liar.payload_len = 4;
+	liar.hdr.len = 4;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_read_async(xs, 0, "/a", 100, on_async, &a), 0);
+	cr_expect_gt(sdrv_xs_timeout_ms(xs), 0, "a deadline to poll for");
+	loop_for(xs, 150);
+	cr_expect_eq(a.calls, 1, "told once, at its deadline");
+	cr_expect_eq(a.err, -SDRV_ETIMEDOUT);
+	cr_expect_eq(sdrv_xs_timeout_ms(xs), -1, "no deadline left");
+	loop_for(xs, 400);
+	cr_expect_eq(a.calls, 1, "the late reply was dropped");
+	cr_expect(!sdrv_xs_broken(xs), "a late reply is no lie");
+	cr_expect_eq(sdrv_xs_async_pending(xs), 0);
+	liar.delay_ms = 0;
+	cr_expect_eq(sdrv_xs_read(xs, 0, "/a", buf, sizeof(buf)), 4,
+		     "the connection goes on");
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, an_async_reply_of_another_type_breaks_the_connection)
+{
+	struct sdrv_xs *xs;
+	struct async_answer a = { 0 };
+
+	liar.hdr.type = SDRV_XS_WRITE;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_read_async(xs, 0, "/a", 1000, on_async, &a), 0);
+	loop_for(xs, 200);
+	cr_expect(sdrv_xs_broken(xs));
+	cr_expect_eq(a.calls, 1);
+	cr_expect_eq(a.err, -SDRV_ESHUTDOWN, "its request hears of it");
+	sdrv_xs_close(xs);
+}
+
+Test(xs_client_hostile, an_async_reply_longer_than_the_async_limit_is_refused_alone)
+{
+	struct sdrv_xs *xs;
+	struct async_answer a = { 0 };
+
+	liar.hdr.type = SDRV_XS_READ;
+	liar.payload_len = SDRV_XS_ASYNC_REPLY_MAX + 1;
+	memset(liar.payload, 'x', liar.payload_len);
+	liar.hdr.len = (uint32_t)liar.payload_len;
+	xs = connect_to_liar();
+	cr_assert_eq(sdrv_xs_read_async(xs, 0, "/a", 1000, on_async, &a), 0);
+	loop_for(xs, 200);
+	cr_expect_eq(a.calls, 1);
+	cr_expect_eq(a.err, -SDRV_E2BIG);
+	cr_expect(!sdrv_xs_broken(xs), "a long value is no lie");
 	sdrv_xs_close(xs);
 }

@@ -47,10 +47,15 @@ static size_t str_len(const char *s)
 	return xs_strnlen(s, (size_t)-1);
 }
 
-static int fail(struct sdrv_xs *xs, int err)
+int xs_fail(struct sdrv_xs *xs, int err)
 {
 	xs->broken = true;
 	return err;
+}
+
+static int fail(struct sdrv_xs *xs, int err)
+{
+	return xs_fail(xs, err);
 }
 
 /* ---- events ---- */
@@ -74,18 +79,29 @@ static struct xs_watch *watch_by_token(struct sdrv_xs *xs, const char *token)
 	return NULL;
 }
 
-static uint32_t evq_used(const struct xs_evq *q)
+uint32_t xs_evq_used(const struct xs_evq *q)
 {
 	return q->tail - q->head;
 }
 
-static void evq_put(struct xs_evq *q, const void *src, uint32_t len)
+void xs_evq_put(struct xs_evq *q, const void *src, uint32_t len)
 {
 	const char *s = src;
 
 	for (uint32_t i = 0; i < len; i++)
 		q->buf[(q->tail++) % XS_EVQ_SIZE] = s[i];
 }
+
+void xs_evq_get(struct xs_evq *q, void *dst, uint32_t len)
+{
+	char *d = dst;
+
+	for (uint32_t i = 0; i < len; i++)
+		d[i] = q->buf[(q->head++) % XS_EVQ_SIZE];
+}
+
+#define evq_used xs_evq_used
+#define evq_put xs_evq_put
 
 /* Queue the event (@path, @token), or note that one was lost.  Copies
  * straight from the strings: nothing passes through rx, which may hold
@@ -186,10 +202,14 @@ static void run_callbacks(struct sdrv_xs *xs)
 
 		if (!evq_pop(&xs->cbq, path, sizeof(path), token,
 			     sizeof(token))) {
-			if (!xs->cbq.lost)
-				break;
-			evq_refill_lost(xs, &xs->cbq, true);
-			continue;
+			if (xs->cbq.lost) {
+				evq_refill_lost(xs, &xs->cbq, true);
+				continue;
+			}
+			/* Replies to asynchronous requests, deadlines. */
+			if (xs_async_run(xs))
+				continue;
+			break;
 		}
 		w = watch_by_token(xs, token);
 		if (w && w->fn) /* else unwatched meanwhile */
@@ -258,25 +278,44 @@ static int recv_message(struct sdrv_xs *xs, int timeout_ms)
 /* Handle one received message; replies are left in rx. */
 static int handle_message(struct sdrv_xs *xs, uint32_t want_req_id)
 {
+	int r;
+
 	if (xs->hdr.type == SDRV_XS_WATCH_EVENT)
 		return deliver_event(xs);
+	r = xs_async_take_reply(xs);
+	if (r)
+		return r < 0 ? r : 0;
 	if (!want_req_id || xs->hdr.req_id != want_req_id)
 		return fail(xs, -SDRV_EPROTO); /* a reply to nothing */
 	xs->reply_ready = true;
 	return 0;
 }
 
+int xs_pump(struct sdrv_xs *xs, int timeout_ms)
+{
+	int r = recv_message(xs, timeout_ms);
+
+	if (r <= 0)
+		return r;
+	r = handle_message(xs, 0);
+	return r < 0 ? r : 1;
+}
+
 SDRV_PUBLIC int sdrv_xs_dispatch(struct sdrv_xs *xs)
 {
 	int handled = 0;
 
-	if (xs->broken)
+	if (xs->broken) {
+		run_callbacks(xs); /* waiting requests hear of it */
 		return -SDRV_ESHUTDOWN;
+	}
 	for (;;) {
 		int r = recv_message(xs, 0);
 
-		if (r < 0)
+		if (r < 0) {
+			run_callbacks(xs);
 			return r;
+		}
 		if (r == 0)
 			break;
 		r = handle_message(xs, 0);
@@ -331,11 +370,8 @@ SDRV_PUBLIC int sdrv_xs_next_event(struct sdrv_xs *xs,
 
 /* ---- requests ---- */
 
-/* One request and its reply (see sdrv_xs_request()); watch events that
- * arrive meanwhile are only queued. */
-static int request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
-		   const void *payload, size_t len, void *reply,
-		   size_t reply_len)
+int xs_send(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+	    const void *payload, size_t len, uint32_t *req_id)
 {
 	struct sdrv_xs_msg h;
 	int err;
@@ -350,13 +386,29 @@ static int request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
 	if (xs->next_req_id == 0)
 		xs->next_req_id = 1;
 	h.len = (uint32_t)len;
-	if (xs->timeout_ms >= 0)
-		xs->deadline_ms = xs->t->now_ms(xs) + (uint64_t)xs->timeout_ms;
 	err = xs->t->send(xs, &h, sizeof(h));
 	if (!err && len)
 		err = xs->t->send(xs, payload, len);
 	if (err)
 		return fail(xs, err);
+	*req_id = h.req_id;
+	return 0;
+}
+
+/* One request and its reply (see sdrv_xs_request()); watch events that
+ * arrive meanwhile are only queued. */
+static int request(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+		   const void *payload, size_t len, void *reply,
+		   size_t reply_len)
+{
+	struct sdrv_xs_msg h;
+	int err;
+
+	if (xs->timeout_ms >= 0)
+		xs->deadline_ms = xs->t->now_ms(xs) + (uint64_t)xs->timeout_ms;
+	err = xs_send(xs, type, tx, payload, len, &h.req_id);
+	if (err)
+		return err;
 	xs->reply_ready = false;
 	while (!xs->reply_ready) {
 		int left = xs_time_left(xs);
@@ -852,6 +904,7 @@ SDRV_PUBLIC void sdrv_xs_close(struct sdrv_xs *xs)
 {
 	if (!xs)
 		return;
+	xs_async_free(xs);
 	for (unsigned i = 0; i < watch_slots(xs); i++)
 		if (xs->watches[i])
 			xs->t->free(xs, xs->watches[i]);

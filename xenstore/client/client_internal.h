@@ -18,6 +18,9 @@ struct xs_transport {
 	 * (-SDRV_ESHUTDOWN when the daemon went away). */
 	int (*recv)(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms);
 	int (*fd)(struct sdrv_xs *xs);
+	/* Bytes a send can take now without waiting for the daemon, or
+	 * NULL: as many as a request needs (a socket's buffer). */
+	size_t (*room)(struct sdrv_xs *xs);
 	/* Milliseconds on a monotonic clock, for deadlines. */
 	uint64_t (*now_ms)(struct sdrv_xs *xs);
 	/* Release the transport and the connection's memory. */
@@ -81,7 +84,60 @@ struct sdrv_xs {
 	char ev_token[SDRV_XS_TOKEN_MAX];
 
 	struct xs_watch **watches; /* NULL until the first watch */
+
+	/* Asynchronous requests (NULL until the first): their slots, the
+	 * replies waiting for their callbacks (records of struct
+	 * xs_async_reply, then the payload), and the payload handed out. */
+	struct xs_async *async;
+	struct xs_evq aq;
+	char *async_rx; /* SDRV_XS_ASYNC_REPLY_MAX bytes */
+	unsigned nr_async; /* slots in use */
 };
+
+/* One asynchronous request waiting for its reply. */
+struct xs_async {
+	uint32_t req_id; /* 0: free */
+	uint32_t type;
+	uint64_t deadline_ms; /* on t->now_ms(); 0: none */
+	sdrv_xs_reply_fn done; /* NULL: forgotten or timed out: drop */
+	void *arg;
+};
+
+/* A reply queued in aq for its callback. */
+struct xs_async_reply {
+	uint32_t slot;
+	int32_t err; /* 0, or the error to deliver */
+	uint32_t len; /* payload bytes that follow */
+};
+
+/* The connection breaks: @err is returned for chaining. */
+int xs_fail(struct sdrv_xs *xs, int err);
+
+/* Send a request (header and payload) without waiting; its id in
+ * *@req_id.  Return: 0, or -errno (the connection broke). */
+int xs_send(struct sdrv_xs *xs, uint32_t type, uint32_t tx,
+	    const void *payload, size_t len, uint32_t *req_id);
+
+/* Receive and handle one message if one arrives within @timeout_ms
+ * (replies to asynchronous requests and watch events are queued).
+ * Return: 1, 0 (nothing came), -errno. */
+int xs_pump(struct sdrv_xs *xs, int timeout_ms);
+
+/* Byte queues (events, replies): XS_EVQ_SIZE bytes, free-running
+ * indices. */
+uint32_t xs_evq_used(const struct xs_evq *q);
+void xs_evq_put(struct xs_evq *q, const void *src, uint32_t len);
+void xs_evq_get(struct xs_evq *q, void *dst, uint32_t len);
+
+/* async.c.  rx holds a reply: if it answers an asynchronous request,
+ * queue it for its callback.  Return: 1 taken, 0 not one of ours,
+ * -errno (the connection broke). */
+int xs_async_take_reply(struct sdrv_xs *xs);
+/* Run one callback: a queued reply, a passed deadline, or (the connection
+ * broken) a request that will never be answered.  Return: whether one
+ * ran.  Only from the client's callback loop. */
+bool xs_async_run(struct sdrv_xs *xs);
+void xs_async_free(struct sdrv_xs *xs);
 
 /* What is left of the request in flight's time: -1 without a bound, else
  * milliseconds (0: none left).  Transports wait no longer than this. */

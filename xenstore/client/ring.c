@@ -68,6 +68,14 @@ static int ring_send(struct sdrv_xs *xs, const void *buf, size_t len)
 	return 0;
 }
 
+static size_t ring_room(struct sdrv_xs *xs)
+{
+	uint32_t cons = __atomic_load_n(&xs->page->req_cons, __ATOMIC_ACQUIRE);
+	uint32_t used = xs->req_prod - cons;
+
+	return used > SDRV_XS_RING_SIZE ? 0 : SDRV_XS_RING_SIZE - used;
+}
+
 static int ring_recv(struct sdrv_xs *xs, void *buf, size_t len, int timeout_ms)
 {
 	struct sdrv_xs_ring_page *pg = xs->page;
@@ -140,6 +148,7 @@ static void ring_close(struct sdrv_xs *xs)
 
 static const struct xs_transport ring_transport = {
 	.send = ring_send,
+	.room = ring_room,
 	.recv = ring_recv,
 	.fd = ring_fd,
 	.now_ms = ring_now_ms,
