@@ -104,7 +104,8 @@ struct bb_stats {
 	uint64_t rd_sect, wr_sect;
 	uint64_t bad_req; /* answered ERROR/EOPNOTSUPP before any I/O */
 	uint64_t io_err; /* the file said no */
-	uint64_t copy_err; /* a grant copy failed */
+	uint64_t copy_err; /* a grant copy (or hold) failed */
+	uint64_t zero_copy; /* reads and writes done in the guest's pages */
 };
 
 struct bb_io; /* a request in flight (queue.c) */
@@ -133,6 +134,9 @@ struct bb_queue {
 	/* Requests were taken since the port last fired: a notify whose
 	 * requests a completion pass picked up first was not spurious. */
 	bool took_since_event;
+	/* The I/O goes straight to the guest's held pages (off when the
+	 * environment cannot hold grants, or --copy). */
+	bool zero_copy;
 	/* A request taken but not started for lack of tags or pages. */
 	bool have_stalled;
 	struct sdrv_blkif_request stalled;
@@ -162,6 +166,7 @@ struct bb_options {
 	unsigned max_queues;
 	unsigned max_ring_order;
 	unsigned pool_pages; /* bounce pages per queue */
+	bool copy; /* always copy through bounce pages (no zero copy) */
 	int epoll_fd; /* where queues put their descriptors */
 	bool verbose;
 };

@@ -44,7 +44,10 @@ static void usage(FILE *out)
 		"      --buffered          page-cache I/O instead of O_DIRECT\n"
 		"      --max-queues N      queues offered per device, 1 to %u (default %u)\n"
 		"      --max-ring-order N  ring pages offered, 2^N, 0 to %u (default %u)\n"
-		"      --pool-pages N      bounce pages per queue (default 1024)\n"
+		"      --pool-pages N      bounce pages per queue (default 1024), for\n"
+		"                          copies when the guest's pages cannot be held\n"
+		"      --copy              always copy through bounce pages: no I/O\n"
+		"                          straight into the guest's held pages\n"
 		"      --stats SECONDS     print each device's counters this often\n"
 		"                          (also on SIGUSR1, and always at exit)\n"
 		"  -v, --verbose           say what each device does, and why a request\n"
@@ -64,14 +67,15 @@ static void print_vbd(const struct bb_vbd *v, bool gone, void *arg)
 	(void)arg;
 	printf("blkback: %s%s %s: rd %llu req %llu sect, wr %llu req %llu sect, "
 	       "flush %llu, discard %llu, refused %llu, io errors %llu, "
-	       "copy errors %llu\n",
+	       "copy errors %llu, zero-copy %llu\n",
 	       v->name, gone ? " (gone)" : "", v->params,
 	       (unsigned long long)s->rd_req, (unsigned long long)s->rd_sect,
 	       (unsigned long long)s->wr_req, (unsigned long long)s->wr_sect,
 	       (unsigned long long)s->flush_req,
 	       (unsigned long long)s->discard_req,
 	       (unsigned long long)s->bad_req, (unsigned long long)s->io_err,
-	       (unsigned long long)s->copy_err);
+	       (unsigned long long)s->copy_err,
+	       (unsigned long long)s->zero_copy);
 }
 
 static void print_stats(struct sdrv_xenbus_bus *bus)
@@ -191,7 +195,8 @@ static int serve(struct sdrv_platform *p, struct sdrv_xenbus_bus *bus,
 
 int main(int argc, char **argv)
 {
-	enum { OPT_BUFFERED = 256, OPT_QUEUES, OPT_ORDER, OPT_POOL, OPT_STATS };
+	enum { OPT_BUFFERED = 256, OPT_QUEUES, OPT_ORDER, OPT_POOL, OPT_STATS,
+	       OPT_COPY };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "xenstore", required_argument, NULL, 'x' },
@@ -200,6 +205,7 @@ int main(int argc, char **argv)
 		{ "max-queues", required_argument, NULL, OPT_QUEUES },
 		{ "max-ring-order", required_argument, NULL, OPT_ORDER },
 		{ "pool-pages", required_argument, NULL, OPT_POOL },
+		{ "copy", no_argument, NULL, OPT_COPY },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -245,6 +251,9 @@ int main(int argc, char **argv)
 			opt.pool_pages = (unsigned)cli_number(
 				"--pool-pages", optarg, 2 * (BB_MAX_SEGMENTS + 1),
 				1u << 20);
+			break;
+		case OPT_COPY:
+			opt.copy = true;
 			break;
 		case OPT_STATS:
 			stats_s = (unsigned)cli_number("--stats", optarg, 1,

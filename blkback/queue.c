@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * One queue of a vbd: requests off the ring, checked, their data
- * grant-copied through bounce pages, the I/O on io_uring, responses back.
+ * One queue of a vbd: requests off the ring, checked, the I/O on io_uring
+ * straight into the guest's pages, held (pinned) for the I/O's life, or,
+ * where grants cannot be held (or no hold is free), through bounce pages
+ * with grant copies; responses back.
  *
  * Resources are bounded when the queue connects: a tag per ring slot (an
  * I/O in flight), a pool of bounce pages.  A pass takes only as many
@@ -42,6 +44,8 @@ struct bb_io {
 	struct iovec iov[BB_MAX_SEGMENTS];
 	int pending; /* CQEs still to come */
 	int16_t status;
+	bool held; /* zero copy: holds[] pin the guest's pages */
+	struct sdrv_grant_hold holds[BB_MAX_SEGMENTS];
 };
 
 static void *page_at(struct bb_queue *q, uint32_t i)
@@ -60,6 +64,11 @@ static void io_release(struct bb_queue *q, uint32_t tag)
 {
 	struct bb_io *io = &q->ios[tag];
 
+	/* Before the answer goes out: the guest ends access when it reads
+	 * it, and a page still pinned then is a backend that lies. */
+	if (io->held)
+		sdrv_grant_release(plat(q), io->holds, io->plan.nr_segs);
+	io->held = false;
 	for (uint32_t i = 0; i < io->nr_pages; i++)
 		q->free_pages[q->nr_free_pages++] = io->pages[i];
 	io->nr_pages = 0;
@@ -76,7 +85,49 @@ static uint32_t io_alloc(struct bb_queue *q, uint32_t nr_pages)
 	io->nr_pages = nr_pages;
 	io->pending = 0;
 	io->status = SDRV_BLKIF_RSP_OKAY;
+	io->held = false;
 	return tag;
+}
+
+/*
+ * Zero copy: hold every data page of @io's request (read-only for a
+ * write: we only read it) and give its bounce pages back.  Return: 1 held;
+ * 0 not held (copy instead: no holds here, or none free now); -1 a grant
+ * is bad (the request is answered ERROR, as its copy would have been).
+ */
+static int hold_pages(struct bb_queue *q, struct bb_io *io)
+{
+	const struct bb_plan *plan = &io->plan;
+	int r;
+
+	for (uint32_t i = 0; i < plan->nr_segs; i++) {
+		io->holds[i].granter = q->vbd->dev->xb.frontend_domid;
+		io->holds[i].ref = plan->seg[i].gref;
+		io->holds[i].readonly = plan->kind == BB_WRITE;
+	}
+	r = sdrv_grant_hold(plat(q), io->holds, plan->nr_segs);
+	if (r == -EOPNOTSUPP)
+		q->zero_copy = false; /* and never again on this queue */
+	if (r < 0)
+		return 0;
+	if (r > 0) { /* release what did hold */
+		for (uint32_t i = 0; i < plan->nr_segs; i++)
+			if (io->holds[i].status != SDRV_GNTST_okay)
+				io->holds[i].page = NULL;
+		sdrv_grant_release(plat(q), io->holds, plan->nr_segs);
+		return -1;
+	}
+	io->held = true;
+	/* The data's bounce pages go back; an indirect request's page (the
+	 * one past them: plan->indirect is cleared once it was read) stays,
+	 * first. */
+	for (uint32_t i = 0; i < plan->nr_segs; i++)
+		q->free_pages[q->nr_free_pages++] = io->pages[i];
+	if (io->nr_pages > plan->nr_segs)
+		io->pages[0] = io->pages[plan->nr_segs];
+	io->nr_pages -= plan->nr_segs;
+	q->vbd->stats.zero_copy++;
+	return 1;
 }
 
 static void free_resources(struct bb_queue *q)
@@ -222,7 +273,10 @@ static void build_iov(struct bb_queue *q, struct bb_io *io)
 	for (uint32_t i = 0; i < io->plan.nr_segs; i++) {
 		const struct sdrv_blkif_segment *s = &io->plan.seg[i];
 
-		io->iov[i].iov_base = (char *)page_at(q, io->pages[i]) +
+		void *page = io->held ? io->holds[i].page
+				      : page_at(q, io->pages[i]);
+
+		io->iov[i].iov_base = (char *)page +
 				      ((size_t)s->first_sect << SECT_SHIFT);
 		io->iov[i].iov_len = (size_t)(s->last_sect - s->first_sect + 1u)
 				     << SECT_SHIFT;
@@ -363,7 +417,7 @@ static unsigned reap(struct bb_queue *q, struct answers *a)
 		if (--io->pending)
 			continue;
 		done[nr_done++] = (uint32_t)tag;
-		if (io->plan.kind == BB_READ && io->status == 0)
+		if (io->plan.kind == BB_READ && io->status == 0 && !io->held)
 			batch_add(q, &batch, io, true);
 	}
 	batch_run(q, &batch);
@@ -371,12 +425,12 @@ static unsigned reap(struct bb_queue *q, struct answers *a)
 		struct bb_io *io = &q->ios[done[k]];
 
 		if (io->plan.kind == BB_READ && io->status == 0 &&
-		    !batch_ok(&batch, io)) {
+		    !io->held && !batch_ok(&batch, io)) {
 			io->status = SDRV_BLKIF_RSP_ERROR;
 			q->vbd->stats.copy_err++;
 		}
-		answer(q, a, io->plan.id, io->plan.operation, io->status);
 		io_release(q, done[k]);
+		answer(q, a, io->plan.id, io->plan.operation, io->status);
 	}
 	return nr_done;
 }
@@ -421,6 +475,14 @@ static unsigned take(struct bb_queue *q, struct answers *a, bool *more)
 			io->plan = plan;
 			if (plan.indirect)
 				st = fetch_indirect(q, io, &why);
+			if (st == SDRV_BLKIF_RSP_OKAY && q->zero_copy &&
+			    (io->plan.kind == BB_READ ||
+			     io->plan.kind == BB_WRITE) &&
+			    hold_pages(q, io) < 0) {
+				q->vbd->stats.copy_err++;
+				st = SDRV_BLKIF_RSP_ERROR;
+				why = "a segment's grant is not ours to use";
+			}
 			if (st != SDRV_BLKIF_RSP_OKAY)
 				io_release(q, tag);
 		}
@@ -436,21 +498,22 @@ static unsigned take(struct bb_queue *q, struct answers *a, bool *more)
 		}
 		count(q, &io->plan);
 		started[nr_started++] = tag;
-		if (io->plan.kind == BB_WRITE)
+		if (io->plan.kind == BB_WRITE && !io->held)
 			batch_add(q, &batch, io, false);
 	}
 	batch_run(q, &batch);
 	for (uint32_t k = 0; k < nr_started; k++) {
 		struct bb_io *io = &q->ios[started[k]];
-		bool ok = io->plan.kind != BB_WRITE || batch_ok(&batch, io);
+		bool ok = io->plan.kind != BB_WRITE || io->held ||
+			  batch_ok(&batch, io);
 
 		if (!ok)
 			q->vbd->stats.copy_err++;
 		/* start_io() fails with nothing queued: answer it here. */
 		if (!ok || !start_io(q, started[k])) {
+			io_release(q, started[k]);
 			answer(q, a, io->plan.id, io->plan.operation,
 			       SDRV_BLKIF_RSP_ERROR);
-			io_release(q, started[k]);
 		}
 	}
 	if (nr_started)
@@ -552,6 +615,7 @@ int bb_queue_connect(struct bb_queue *q, const char *prefix,
 	}
 	q->inflight = 0;
 	q->broken = false;
+	q->zero_copy = !q->vbd->opt->copy;
 	q->connected = true;
 	if (q->port < MAX_PORTS)
 		port_map[q->port] = q;
@@ -584,6 +648,13 @@ void bb_queue_disconnect(struct bb_queue *q)
 		io_uring_cqe_seen(&q->uring, cqe);
 		q->inflight--;
 	}
+	/* The guest's pages the unanswered requests held go back to it. */
+	for (uint32_t t = 0; t < q->nr_tags; t++)
+		if (q->ios[t].held) {
+			sdrv_grant_release(plat(q), q->ios[t].holds,
+					   q->ios[t].plan.nr_segs);
+			q->ios[t].held = false;
+		}
 	epoll_ctl(q->vbd->opt->epoll_fd, EPOLL_CTL_DEL, q->uring_fd, NULL);
 	close(q->uring_fd);
 	q->uring_fd = -1;

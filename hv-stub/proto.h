@@ -110,7 +110,9 @@ struct hvp_attach_reply {
 /* Pins a backend holds, one record each (grant/grant_pin.h), in a memfd
  * hv-stub reads if the process dies without dropping them: this header,
  * then the records. */
-#define HVP_PIN_LOG_RECORDS 1024u
+#define HVP_PIN_LOG_COPY_RECORDS 1024u /* copiers' lanes */
+#define HVP_PIN_LOG_HOLD_RECORDS 16384u /* grants held across an I/O */
+#define HVP_PIN_LOG_RECORDS (HVP_PIN_LOG_COPY_RECORDS + HVP_PIN_LOG_HOLD_RECORDS)
 
 struct hvp_pin_log {
 	/* Bumped by hv-stub each time it destroys a domain: the backend then

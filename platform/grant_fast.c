@@ -63,10 +63,20 @@ int grant_fast_init(struct grant_fast *gf, void *ctx, grant_fast_call_fn call,
 		munmap(log, HVP_PIN_LOG_BYTES);
 		return -ENOMEM;
 	}
+	gf->holds_free = malloc(GRANT_FAST_HOLDS * sizeof(*gf->holds_free));
+	if (!gf->holds_free) {
+		free(gf->views);
+		munmap(log, HVP_PIN_LOG_BYTES);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < GRANT_FAST_HOLDS; i++)
+		gf->holds_free[i] = HVP_PIN_LOG_RECORDS - 1 - i;
+	gf->nr_holds_free = GRANT_FAST_HOLDS;
 	gf->log_hdr = log;
 	gf->log = (struct sdrv_gnt_pin *)(void *)(gf->log_hdr + 1);
 	gf->token = rep.token;
 	pthread_mutex_init(&gf->views_lock, NULL);
+	pthread_mutex_init(&gf->holds_lock, NULL);
 	return 0;
 }
 
@@ -92,8 +102,10 @@ void grant_fast_fini(struct grant_fast *gf)
 	for (unsigned d = 0; d < NR_VIEW_SLOTS; d++)
 		view_free(gf->views[d]);
 	free(gf->views);
+	free(gf->holds_free);
 	munmap(gf->log_hdr, HVP_PIN_LOG_BYTES);
 	pthread_mutex_destroy(&gf->views_lock);
+	pthread_mutex_destroy(&gf->holds_lock);
 	gf->log = NULL;
 }
 
@@ -512,5 +524,143 @@ void grant_fast_unmap_page(struct grant_fast *gf, struct grant_view *v)
 		v->maps--;
 	if (!v->maps && v->detached)
 		view_free(v);
+	views_end(gf);
+}
+
+/* ---- grants held across an I/O ------------------------------------------ */
+
+/* Whether each granter @h names has a live view. */
+static bool hold_views_ready(struct grant_fast *gf,
+			     const struct sdrv_grant_hold *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		const struct grant_view *v = h[i].granter < NR_VIEW_SLOTS
+						     ? gf->views[h[i].granter]
+						     : NULL;
+
+		if (h[i].granter < NR_VIEW_SLOTS && (!v || v->dead))
+			return false;
+	}
+	return true;
+}
+
+static void hold_views_refresh(struct grant_fast *gf,
+			       const struct sdrv_grant_hold *h, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct grant_view **slot;
+
+		if (h[i].granter >= NR_VIEW_SLOTS)
+			continue;
+		slot = &gf->views[h[i].granter];
+		if (*slot && !(*slot)->dead)
+			continue;
+		view_retire(slot);
+		*slot = view_fetch(gf, h[i].granter);
+	}
+}
+
+static bool records_take(struct grant_fast *gf, struct sdrv_grant_hold *h,
+			 unsigned n)
+{
+	bool ok;
+
+	pthread_mutex_lock(&gf->holds_lock);
+	ok = gf->nr_holds_free >= n;
+	for (unsigned i = 0; ok && i < n; i++)
+		h[i].slot = gf->holds_free[--gf->nr_holds_free];
+	pthread_mutex_unlock(&gf->holds_lock);
+	return ok;
+}
+
+static void record_put(struct grant_fast *gf, uint32_t slot)
+{
+	pthread_mutex_lock(&gf->holds_lock);
+	gf->holds_free[gf->nr_holds_free++] = slot;
+	pthread_mutex_unlock(&gf->holds_lock);
+}
+
+int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
+		    unsigned n)
+{
+	struct held_lock lk = { .token = gf->token };
+	unsigned failed = 0, lane;
+
+	if (!records_take(gf, h, n))
+		return -ENOSPC;
+	grant_fast_reap(gf);
+	lane = lane_get(gf); /* a reader of the views */
+	if (!hold_views_ready(gf, h, n)) {
+		lane_put(gf, lane);
+		views_begin(gf);
+		hold_views_refresh(gf, h, n);
+		views_end(gf);
+		lane = lane_get(gf);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct sdrv_gnt_pin *pin = &gf->log[h[i].slot];
+		struct grant_view *v = h[i].granter < NR_VIEW_SLOTS
+					       ? gf->views[h[i].granter]
+					       : NULL;
+		int st = SDRV_GNTST_bad_domain;
+
+		h[i].view = NULL;
+		h[i].page = NULL;
+		if (v && !v->dead) {
+			*pin = (struct sdrv_gnt_pin){ .ref = h[i].ref,
+						      .granter = h[i].granter,
+						      .readonly = h[i].readonly,
+						      .generation = v->generation };
+			hold(&lk, v);
+			st = sdrv_gnt_pin_take_locked(&v->g, gf->self, pin);
+			if (st == SDRV_GNTST_bad_domain)
+				v->dead = true;
+		}
+		h[i].status = (int16_t)st;
+		if (st != SDRV_GNTST_okay) {
+			record_put(gf, h[i].slot);
+			failed++;
+			continue;
+		}
+		/* The view stays mapped while this page is held. */
+		__atomic_fetch_add(&v->maps, 1, __ATOMIC_RELAXED);
+		h[i].view = v;
+		h[i].page = v->mem + (size_t)pin->frame * SDRV_PAGE_SIZE;
+	}
+	let_go(&lk);
+	lane_put(gf, lane);
+	return (int)failed;
+}
+
+void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
+			unsigned n)
+{
+	struct held_lock lk = { .token = gf->token };
+	struct grant_view *last[GRANT_FAST_CHUNK];
+	unsigned nr_last = 0, lane = lane_get(gf);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct grant_view *v = h[i].view;
+
+		if (!v)
+			continue;
+		hold(&lk, v);
+		sdrv_gnt_pin_drop_locked(&v->g, &gf->log[h[i].slot]);
+		record_put(gf, h[i].slot);
+		h[i].view = NULL;
+		h[i].page = NULL;
+		/* The last page of a view its domain's death detached: the
+		 * view goes (below, when no copier uses the views). */
+		if (__atomic_sub_fetch(&v->maps, 1, __ATOMIC_ACQ_REL) == 0 &&
+		    v->detached && nr_last < GRANT_FAST_CHUNK)
+			last[nr_last++] = v;
+	}
+	let_go(&lk);
+	lane_put(gf, lane);
+	if (!nr_last)
+		return;
+	views_begin(gf);
+	for (unsigned i = 0; i < nr_last; i++)
+		view_free(last[i]);
 	views_end(gf);
 }

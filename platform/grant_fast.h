@@ -25,6 +25,7 @@
 #include <stdint.h>
 
 #include <splitdrv/grant.h>
+#include <splitdrv/platform.h>
 
 #include "../grant/grant_pin.h"
 #include "proto.h"
@@ -33,7 +34,9 @@
 #define GRANT_FAST_CHUNK 32u
 /* Concurrent copiers: each holds up to two pins per segment of a chunk in
  * its own lane of the log. */
-#define GRANT_FAST_LANES (HVP_PIN_LOG_RECORDS / (2u * GRANT_FAST_CHUNK))
+#define GRANT_FAST_LANES (HVP_PIN_LOG_COPY_RECORDS / (2u * GRANT_FAST_CHUNK))
+/* Grants held across an I/O take the records after the lanes', one each. */
+#define GRANT_FAST_HOLDS HVP_PIN_LOG_HOLD_RECORDS
 
 struct grant_view;
 
@@ -57,6 +60,10 @@ struct grant_fast {
 	uint64_t lanes_busy;
 	pthread_mutex_t views_lock; /* one changer of the views at a time */
 	struct grant_view **views; /* by granter domid */
+	/* Free hold records (indices past the lanes'), a stack. */
+	pthread_mutex_t holds_lock;
+	uint32_t *holds_free;
+	uint32_t nr_holds_free;
 };
 
 /**
@@ -92,6 +99,19 @@ unsigned grant_fast_copy(struct grant_fast *gf, struct sdrv_gnttab_copy *segs,
 void *grant_fast_map_page(struct grant_fast *gf, sdrv_domid_t domid,
 			  uint64_t generation, uint32_t frame, bool readonly,
 			  struct grant_view **ref);
+
+/**
+ * grant_fast_hold() - pin @n grants for as long as an I/O needs them (see
+ * struct sdrv_grant_hold), each in a record of the log's hold region: a
+ * backend that dies holding them has them dropped by hv-stub.  The view
+ * of each granter stays mapped while any page of it is held.
+ * Return: the number that failed (status set, nothing held), or -ENOSPC
+ * (fewer than @n records free: nothing held).
+ */
+int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
+		    unsigned n);
+void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
+			unsigned n);
 
 /* Drop the views of domains hv-stub destroyed since the last look, now
  * rather than at the next copy (the event loop calls it before sleeping:

@@ -262,6 +262,27 @@ static bool fast_ready(struct hvstub *h)
 static unsigned copy_by_message(struct hvstub *h, struct sdrv_gnttab_copy *segs,
 				unsigned n);
 
+/* Holds need the fast path: only a process that pins on its own can keep
+ * a pin for an I/O's life. */
+static int hvstub_grant_hold(struct sdrv_platform *p,
+			     struct sdrv_grant_hold *hold, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+
+	if (!fast_ready(h))
+		return -EOPNOTSUPP;
+	return grant_fast_hold(&h->fast, hold, n);
+}
+
+static void hvstub_grant_release(struct sdrv_platform *p,
+				 struct sdrv_grant_hold *hold, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+
+	if (fast_ready(h))
+		grant_fast_release(&h->fast, hold, n);
+}
+
 static unsigned hvstub_grant_copy(struct sdrv_platform *p,
 				  struct sdrv_gnttab_copy *segs, unsigned n)
 {
@@ -523,6 +544,8 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.grant_map = hvstub_grant_map,
 	.grant_unmap = hvstub_grant_unmap,
 	.grant_copy = hvstub_grant_copy,
+	.grant_hold = hvstub_grant_hold,
+	.grant_release = hvstub_grant_release,
 	.evtchn_op = hvstub_evtchn_op,
 	.detach = hvstub_detach,
 	.wait_events = hvstub_wait_events,

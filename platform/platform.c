@@ -239,6 +239,21 @@ SDRV_PUBLIC unsigned sdrv_grant_copy(struct sdrv_platform *p,
 	return p->ops->grant_copy(p, segs, n);
 }
 
+SDRV_PUBLIC int sdrv_grant_hold(struct sdrv_platform *p,
+				struct sdrv_grant_hold *h, unsigned n)
+{
+	if (!p->ops->grant_hold)
+		return -EOPNOTSUPP;
+	return p->ops->grant_hold(p, h, n);
+}
+
+SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
+				    struct sdrv_grant_hold *h, unsigned n)
+{
+	if (p->ops->grant_release)
+		p->ops->grant_release(p, h, n);
+}
+
 /* ---- event channels -------------------------------------------------- */
 
 SDRV_PUBLIC int sdrv_evtchn_alloc_unbound(struct sdrv_platform *p,

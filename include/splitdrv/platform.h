@@ -68,6 +68,25 @@ struct sdrv_grant_map {
 	void *addr; /* OUT of map: the page; IN to unmap */
 };
 
+/*
+ * A grant held for the life of an I/O: the page pinned in place (its
+ * granter cannot end access) and reachable at @page, so a privileged
+ * backend reads or writes it where it is (io_uring straight into the
+ * guest's page) instead of copying through a page of its own.  Each hold
+ * is checked as a copy's segment is: the entry must grant @ref to us, and
+ * be writable unless @readonly.
+ */
+struct sdrv_grant_hold {
+	sdrv_domid_t granter; /* IN */
+	sdrv_grant_ref_t ref; /* IN */
+	bool readonly; /* IN: we only read the page */
+	int16_t status; /* OUT: SDRV_GNTST_* */
+	void *page; /* OUT: the page, while held */
+	/* The environment's. */
+	void *view;
+	uint32_t slot;
+};
+
 /* What an environment provides: the hypercalls.  Each gets untrusted-input
  * checking on the hypervisor's side; the environment only carries them. */
 struct sdrv_platform_ops {
@@ -96,6 +115,11 @@ struct sdrv_platform_ops {
 	 * @port's own wake-ups (a port held back by late EOI). */
 	void (*hold_port)(struct sdrv_platform *p, sdrv_evtchn_port_t port,
 			  bool hold);
+	/* Optional: hold and let go of grants (sdrv_grant_hold()). */
+	int (*grant_hold)(struct sdrv_platform *p, struct sdrv_grant_hold *h,
+			  unsigned n);
+	void (*grant_release)(struct sdrv_platform *p,
+			      struct sdrv_grant_hold *h, unsigned n);
 };
 
 /* ---- attaching ------------------------------------------------------- */
@@ -176,6 +200,23 @@ SDRV_PUBLIC unsigned sdrv_grant_unmap(struct sdrv_platform *p,
 				      struct sdrv_grant_map *ops, unsigned n);
 SDRV_PUBLIC unsigned sdrv_grant_copy(struct sdrv_platform *p,
 				     struct sdrv_gnttab_copy *segs, unsigned n);
+
+/**
+ * sdrv_grant_hold() - hold @n grants (see struct sdrv_grant_hold) until
+ * sdrv_grant_release().  Only a privileged domain with hv-stub's fast path
+ * holds; hv-stub lets go of what a backend held if it dies.
+ * Return: the number that failed (each with its status; those hold
+ * nothing); -SDRV_EOPNOTSUPP where this environment cannot hold (copy
+ * instead); -SDRV_ENOSPC when SDRV_GRANT_HOLD_MAX are held already (copy,
+ * or wait for some to be let go).
+ */
+#define SDRV_GRANT_HOLD_MAX 16384u
+SDRV_PUBLIC int sdrv_grant_hold(struct sdrv_platform *p,
+				struct sdrv_grant_hold *h, unsigned n);
+/* Let go of what sdrv_grant_hold() held (entries that failed are
+ * skipped). */
+SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
+				    struct sdrv_grant_hold *h, unsigned n);
 
 /* ---- event channels -------------------------------------------------- */
 

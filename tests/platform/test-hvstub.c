@@ -814,3 +814,131 @@ Test(hvstub, the_new_hypercalls_refuse_garbage_and_the_domain_stays)
 	close(p);
 	assert_hvstub_fine();
 }
+
+/* ---- grants held across an I/O (sdrv_grant_hold) ------------------------ */
+
+Test(hvstub, a_held_grant_is_the_guests_own_page_and_pinned_until_released)
+{
+	struct sdrv_platform *guest;
+	struct sdrv_grant_hold h = { .granter = 1 };
+	unsigned char *page;
+	int64_t r;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	r = sdrv_grant_access(guest, 0, page, false);
+	cr_assert_geq(r, 0);
+	h.ref = (sdrv_grant_ref_t)r;
+	cr_assert_eq(sdrv_grant_hold(dom0, &h, 1), 0);
+	cr_assert_eq(h.status, SDRV_GNTST_okay);
+	/* Zero copy: what the backend writes is in the guest's page. */
+	memcpy(h.page, "straight in", 12);
+	cr_expect_str_eq((char *)page, "straight in");
+	cr_expect_eq(sdrv_grant_end_access(guest, h.ref), -EBUSY,
+		     "a held page cannot be taken back");
+	sdrv_grant_release(dom0, &h, 1);
+	cr_expect_eq(sdrv_grant_end_access(guest, h.ref), 0,
+		     "released: the guest ends access");
+	sdrv_platform_detach(guest);
+	assert_hvstub_fine();
+}
+
+Test(hvstub, a_hold_is_checked_as_a_copy_is)
+{
+	struct sdrv_platform *guest;
+	struct sdrv_grant_hold h[5];
+	unsigned char *page;
+	int64_t ro, other;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(hvstub_create(2, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	ro = sdrv_grant_access(guest, 0, page, true);
+	other = sdrv_grant_access(guest, 2, page, false);
+	cr_assert_geq(ro, 0);
+	cr_assert_geq(other, 0);
+	memset(h, 0, sizeof(h));
+	for (int i = 0; i < 5; i++)
+		h[i].granter = 1;
+	h[0].ref = (sdrv_grant_ref_t)ro; /* writable hold of a read-only grant */
+	h[1].ref = (sdrv_grant_ref_t)other; /* granted to domain 2 */
+	h[2].ref = 1000; /* never granted */
+	h[3].ref = 0xffffff; /* beyond the table */
+	h[4].ref = (sdrv_grant_ref_t)ro; /* read-only: fine */
+	h[4].readonly = true;
+	cr_assert_eq(sdrv_grant_hold(dom0, h, 5), 4, "four refused, one held");
+	cr_expect_eq(h[0].status, SDRV_GNTST_permission_denied);
+	cr_expect_neq(h[1].status, SDRV_GNTST_okay);
+	cr_expect_neq(h[2].status, SDRV_GNTST_okay);
+	cr_expect_eq(h[3].status, SDRV_GNTST_bad_gntref);
+	cr_expect_eq(h[4].status, SDRV_GNTST_okay);
+	for (int i = 0; i < 4; i++)
+		cr_expect_null(h[i].page, "a refused hold reaches nothing");
+	sdrv_grant_release(dom0, h, 5);
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)ro), 0);
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)other), 0);
+	sdrv_platform_detach(guest);
+	assert_hvstub_fine();
+}
+
+/* The holding child: attach as privileged domain 3, hold guest 1's grant
+ * @ref, say so on @fd, and wait to be killed. */
+static void holding_backend(sdrv_grant_ref_t ref, int fd)
+{
+	struct sdrv_grant_hold h = { .granter = 1, .ref = ref };
+	struct sdrv_platform *p;
+
+	if (sdrv_hvstub_attach(hvstub_socket(), 3, &p))
+		_exit(100);
+	if (sdrv_grant_hold(p, &h, 1) != 0)
+		_exit(101);
+	if (write(fd, "x", 1) != 1)
+		_exit(102);
+	for (;;)
+		pause();
+}
+
+Test(hvstub, a_backend_killed_holding_a_grant_leaves_no_pin_behind)
+{
+	struct sdrv_platform *guest;
+	unsigned char *page;
+	int fds[2], status, tries;
+	char c;
+	pid_t pid;
+	int64_t r;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(hvstub_create(3, 64, true, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	r = sdrv_grant_access(guest, 3, page, false);
+	cr_assert_geq(r, 0);
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		holding_backend((sdrv_grant_ref_t)r, fds[1]);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		cr_assert_fail("the backend did not hold (exit %d)",
+			       WEXITSTATUS(status));
+	}
+	close(fds[0]);
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r), -EBUSY,
+		     "held while the backend lives");
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	for (tries = 0; tries < 500; tries++) {
+		if (sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r) == 0)
+			break;
+		usleep(10000);
+	}
+	cr_assert_lt(tries, 500, "the held grant stayed pinned after the kill");
+	sdrv_platform_detach(guest);
+	assert_hvstub_fine();
+}
