@@ -31,6 +31,7 @@
 #define DISK_SECTORS 2048u /* 1 MiB */
 
 static pid_t blkback_pid;
+static bool copy_mode; /* start blkback with --copy */
 static char wdir[64], xs_sock[128];
 
 /* ---- the world: hv-stub with XenStore, two disks, blkback ------------- */
@@ -81,7 +82,8 @@ static void world_up(void)
 	blkback_pid = fork();
 	if (blkback_pid == 0) {
 		execl(BLKBACK_PATH, BLKBACK_PATH, "-s", hv_sock, "-x", xs_sock,
-		      "--pool-pages", "256", (char *)NULL);
+		      "--pool-pages", "256", copy_mode ? "--copy" : (char *)NULL,
+		      (char *)NULL);
 		_exit(127);
 	}
 }
@@ -113,6 +115,17 @@ static void world_down(void)
 }
 
 TestSuite(blkback_hostile, .init = world_up, .fini = world_down,
+	  .timeout = 120);
+
+/* The same blkback copying through its bounce pages (--copy) instead of
+ * holding the guest's pages: grants are checked on that path too. */
+static void world_up_copy(void)
+{
+	copy_mode = true;
+	world_up();
+}
+
+TestSuite(blkback_hostile_copy, .init = world_up_copy, .fini = world_down,
 	  .timeout = 120);
 
 /* ---- a frontend written by hand ---------------------------------------- */
@@ -247,7 +260,7 @@ static sdrv_grant_ref_t grant(void **page, sdrv_domid_t to, bool ro)
 
 /* ---- the cases ------------------------------------------------------- */
 
-Test(blkback_hostile, refs_not_granted_read_only_or_granted_elsewhere_fail_alone)
+static void refs_fail_alone(void)
 {
 	struct raw_front f;
 	void *mine, *ro, *other;
@@ -276,6 +289,16 @@ Test(blkback_hostile, refs_not_granted_read_only_or_granted_elsewhere_fail_alone
 		     SDRV_BLKIF_RSP_OKAY, "the device still serves");
 	cr_expect_eq(((unsigned char *)mine)[4095], 0x5a);
 	front_disconnect(&f);
+}
+
+Test(blkback_hostile, refs_not_granted_read_only_or_granted_elsewhere_fail_alone)
+{
+	refs_fail_alone();
+}
+
+Test(blkback_hostile_copy, refs_not_granted_read_only_or_granted_elsewhere_fail_alone)
+{
+	refs_fail_alone();
 }
 
 Test(blkback_hostile, a_flood_of_invalid_requests_is_answered_one_by_one)
