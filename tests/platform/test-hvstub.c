@@ -549,6 +549,49 @@ static void copying_backend(sdrv_grant_ref_t ref, int fd)
 		sdrv_grant_copy(p, segs, 1024);
 }
 
+/* Fork a backend child running @child(@ref, fd) and wait for it to say on
+ * fd that it copies or holds.  Return: its pid. */
+static pid_t start_backend_child(void (*child)(sdrv_grant_ref_t, int),
+				 sdrv_grant_ref_t ref)
+{
+	int fds[2], status;
+	pid_t pid;
+	char c;
+
+	cr_assert_eq(pipe(fds), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		child(ref, fds[1]);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1) {
+		waitpid(pid, &status, 0);
+		cr_assert_fail("the backend did not start (exit %d)",
+			       WEXITSTATUS(status));
+	}
+	close(fds[0]);
+	return pid;
+}
+
+/* Kill backend @pid; hv-stub sees the hang-up and drops what it pinned:
+ * the guest can end access to @ref (5 s at most).  Return: whether. */
+static bool kill_backend_and_end_access(struct sdrv_platform *guest,
+					pid_t pid, sdrv_grant_ref_t ref)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	for (int tries = 0; tries < 500; tries++) {
+		if (sdrv_grant_end_access(guest, ref) == 0)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 Test(hvstub, a_backend_killed_mid_copy_leaves_no_pin_behind)
 {
 	struct sdrv_platform *guest;
@@ -559,44 +602,22 @@ Test(hvstub, a_backend_killed_mid_copy_leaves_no_pin_behind)
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
 	page = sdrv_page_alloc(guest);
 	for (int round = 0; round < 10; round++) {
-		int fds[2], status, tries;
-		char c;
 		pid_t pid;
 
 		/* the backend's domain goes with its killed process: anew */
-		for (tries = 0; tries < 500 &&
-				hvstub_create(3, 64, true, 0, HVP_ON_CRASH_DEFAULT) ==
-					-EEXIST;
+		for (int tries = 0; tries < 500 &&
+				    hvstub_create(3, 64, true, 0,
+						  HVP_ON_CRASH_DEFAULT) == -EEXIST;
 		     tries++)
 			usleep(10000);
 
 		r = sdrv_grant_access(guest, 3, page, true);
 		cr_assert_geq(r, 0);
-		cr_assert_eq(pipe(fds), 0);
-		pid = fork();
-		cr_assert_geq(pid, 0);
-		if (pid == 0) {
-			close(fds[0]);
-			copying_backend((sdrv_grant_ref_t)r, fds[1]);
-		}
-		close(fds[1]);
-		if (read(fds[0], &c, 1) != 1) {
-			waitpid(pid, &status, 0);
-			cr_assert_fail("the backend did not copy (exit %d)",
-				       WEXITSTATUS(status));
-		}
-		close(fds[0]);
+		pid = start_backend_child(copying_backend, (sdrv_grant_ref_t)r);
 		usleep((useconds_t)(round * 300));
-		kill(pid, SIGKILL);
-		cr_assert_eq(waitpid(pid, &status, 0), pid);
-		/* hv-stub sees the hang-up and drops what it held: the
-		 * guest can end access */
-		for (tries = 0; tries < 500; tries++) {
-			if (sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r) == 0)
-				break;
-			usleep(10000);
-		}
-		cr_assert_lt(tries, 500, "round %d: the grant stayed pinned", round);
+		cr_assert(kill_backend_and_end_access(guest, pid,
+						      (sdrv_grant_ref_t)r),
+			  "round %d: the grant stayed pinned", round);
 	}
 	sdrv_platform_detach(guest);
 	assert_hvstub_fine();
@@ -904,8 +925,6 @@ Test(hvstub, a_backend_killed_holding_a_grant_leaves_no_pin_behind)
 {
 	struct sdrv_platform *guest;
 	unsigned char *page;
-	int fds[2], status, tries;
-	char c;
 	pid_t pid;
 	int64_t r;
 
@@ -915,30 +934,11 @@ Test(hvstub, a_backend_killed_holding_a_grant_leaves_no_pin_behind)
 	page = sdrv_page_alloc(guest);
 	r = sdrv_grant_access(guest, 3, page, false);
 	cr_assert_geq(r, 0);
-	cr_assert_eq(pipe(fds), 0);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		close(fds[0]);
-		holding_backend((sdrv_grant_ref_t)r, fds[1]);
-	}
-	close(fds[1]);
-	if (read(fds[0], &c, 1) != 1) {
-		waitpid(pid, &status, 0);
-		cr_assert_fail("the backend did not hold (exit %d)",
-			       WEXITSTATUS(status));
-	}
-	close(fds[0]);
+	pid = start_backend_child(holding_backend, (sdrv_grant_ref_t)r);
 	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r), -EBUSY,
 		     "held while the backend lives");
-	kill(pid, SIGKILL);
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	for (tries = 0; tries < 500; tries++) {
-		if (sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r) == 0)
-			break;
-		usleep(10000);
-	}
-	cr_assert_lt(tries, 500, "the held grant stayed pinned after the kill");
+	cr_assert(kill_backend_and_end_access(guest, pid, (sdrv_grant_ref_t)r),
+		  "the held grant stayed pinned after the kill");
 	sdrv_platform_detach(guest);
 	assert_hvstub_fine();
 }
