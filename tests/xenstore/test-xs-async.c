@@ -96,7 +96,10 @@ static void many_in_flight(struct sdrv_xs *xs, const char *dir)
 
 Test(xs_async, many_requests_in_flight_are_answered_from_one_poll_loop_over_the_socket)
 {
-	many_in_flight(xs_env_dom0(&env), "/async");
+	struct sdrv_xs *xs = xs_env_dom0(&env);
+
+	many_in_flight(xs, "/async");
+	sdrv_xs_close(xs);
 }
 
 Test(xs_async, many_requests_in_flight_are_answered_from_one_poll_loop_over_a_ring)
@@ -141,6 +144,7 @@ Test(xs_async, a_callback_may_make_requests_of_its_own)
 	cr_expect_str_eq(nested_sync.value, "1");
 	cr_expect_eq(nested_async.calls, 1, "its own asynchronous write answered");
 	cr_assert_eq(sdrv_xs_read(xs, 0, "/nest/second", buf, sizeof(buf)), 1);
+	sdrv_xs_close(xs);
 }
 
 Test(xs_async, a_reply_read_while_a_blocking_request_waits_is_held_for_the_loop)
@@ -157,6 +161,7 @@ Test(xs_async, a_reply_read_while_a_blocking_request_waits_is_held_for_the_loop)
 	loop_until_answered(xs);
 	cr_expect_eq(a.calls, 1, "answered once, after the blocking call");
 	cr_expect_str_eq(a.value, "x");
+	sdrv_xs_close(xs);
 }
 
 Test(xs_async, the_daemons_error_reaches_the_callback)
@@ -170,6 +175,7 @@ Test(xs_async, the_daemons_error_reaches_the_callback)
 	cr_expect_eq(a.calls, 1);
 	cr_expect_eq(a.err, -SDRV_ENOENT);
 	cr_expect(!sdrv_xs_broken(xs));
+	sdrv_xs_close(xs);
 }
 
 Test(xs_async, a_forgotten_request_never_calls_back)
@@ -185,6 +191,7 @@ Test(xs_async, a_forgotten_request_never_calls_back)
 	loop_until_answered(xs);
 	cr_expect_eq(a.calls, 0, "forgotten: the replies were dropped");
 	cr_expect_eq(b.calls, 1);
+	sdrv_xs_close(xs);
 }
 
 Test(xs_async, requests_beyond_the_slots_are_refused_until_some_are_answered)
@@ -206,4 +213,5 @@ Test(xs_async, requests_beyond_the_slots_are_refused_until_some_are_answered)
 	loop_until_answered(xs);
 	for (int i = 0; i <= SDRV_XS_ASYNC_MAX; i++)
 		cr_expect_eq(a[i].calls, 1);
+	sdrv_xs_close(xs);
 }
