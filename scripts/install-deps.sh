@@ -16,6 +16,7 @@ packages=(
 	xen-utils-4.17     # Xen's test-xenstore and C xenstored (the peer)
 	fio                # the block path's load and benchmark
 	dpkg-dev           # apt-get source: fio's engine headers
+	iproute2 iputils-ping iperf3  # the network path's tests and demo
 )
 
 missing=()

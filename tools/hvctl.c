@@ -174,6 +174,8 @@ static void usage(FILE *out)
 		"  or:  hvctl block-attach ID FILE [--vdev xvdX|N] [--mode r|w]\n"
 		"                          [--backend ID]\n"
 		"  or:  hvctl block-detach ID VDEV [--backend ID]\n"
+		"  or:  hvctl network-attach ID [--devid N] [--mac MAC] [--backend ID]\n"
+		"  or:  hvctl network-detach ID DEVID [--backend ID]\n"
 		"hv-stub's toolstack, in the manner of xl: create, list, inspect and\n"
 		"destroy domains of a running hv-stub.\n"
 		"\n"
@@ -200,6 +202,12 @@ static void usage(FILE *out)
 		"                       --mode r makes it read-only.  Talks to XenStore\n"
 		"                       on $XENSTORED_PATH\n"
 		"  block-detach ID VDEV remove that disk (the backend lets go of it)\n"
+		"  network-attach ID    give domain ID a network interface (vif 0 unless\n"
+		"                       --devid says), served by netback-dpdk in the\n"
+		"                       backend domain (default 0); its MAC is\n"
+		"                       00:16:3e (Xen's prefix) and the ids unless\n"
+		"                       --mac says\n"
+		"  network-detach ID DEVID  remove that interface\n"
 		"  -h, --help           show this help and exit\n"
 		"      --version        show the version and exit\n"
 		"\n"
@@ -226,7 +234,8 @@ int main(int argc, char **argv)
 		sock_path = SDRV_HVSTUB_SOCKET_DEFAULT;
 	if (i >= argc)
 		cli_usage_error("expected a command: create, list, show, destroy, "
-				"block-attach or block-detach");
+				"block-attach, block-detach, network-attach or "
+				"network-detach");
 	argc -= i;
 	argv += i;
 	if (!strcmp(argv[0], "create"))
@@ -241,7 +250,12 @@ int main(int argc, char **argv)
 		return hvctl_block_attach(argc, argv);
 	if (!strcmp(argv[0], "block-detach"))
 		return hvctl_block_detach(argc, argv);
+	if (!strcmp(argv[0], "network-attach"))
+		return hvctl_network_attach(argc, argv);
+	if (!strcmp(argv[0], "network-detach"))
+		return hvctl_network_detach(argc, argv);
 	cli_usage_error("unknown command '%s' (create, list, show, destroy, "
-			"block-attach, block-detach)",
+			"block-attach, block-detach, network-attach, "
+			"network-detach)",
 			argv[0]);
 }

@@ -6,7 +6,14 @@
 #ifndef HVCTL_H
 #define HVCTL_H
 
+struct sdrv_xs;
+
 int hvctl_block_attach(int argc, char **argv);
 int hvctl_block_detach(int argc, char **argv);
+int hvctl_network_attach(int argc, char **argv);
+int hvctl_network_detach(int argc, char **argv);
+
+/* XenStore's socket ($XENSTORED_PATH), or exit with a one-line error. */
+struct sdrv_xs *hvctl_xs_connect(void);
 
 #endif

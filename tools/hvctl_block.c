@@ -32,7 +32,7 @@ static uint32_t parse_vdev(const char *s)
 	return (uint32_t)cli_number("--vdev", s, 1, UINT32_MAX >> 1);
 }
 
-static struct sdrv_xs *xs_connect(void)
+struct sdrv_xs *hvctl_xs_connect(void)
 {
 	struct sdrv_xs *xs;
 	const char *path = getenv("XENSTORED_PATH");
@@ -112,7 +112,7 @@ int hvctl_block_attach(int argc, char **argv)
 			NULL,
 		};
 
-		xs = xs_connect();
+		xs = hvctl_xs_connect();
 		err = sdrv_xenbus_device_create_with(
 			xs, (sdrv_domid_t)backend, (sdrv_domid_t)frontend,
 			"vbd", devid, front_keys, back_keys);
@@ -141,7 +141,7 @@ int hvctl_block_detach(int argc, char **argv)
 	if (argc == 5)
 		backend = (unsigned)cli_number("--backend", argv[4], 0,
 					       SDRV_DOMID_FIRST_RESERVED - 1);
-	xs = xs_connect();
+	xs = hvctl_xs_connect();
 	err = sdrv_xenbus_device_destroy(xs, (sdrv_domid_t)backend,
 					 (sdrv_domid_t)frontend, "vbd", devid);
 	sdrv_xs_close(xs);

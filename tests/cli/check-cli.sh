@@ -84,7 +84,11 @@ for spec in "$@"; do
 	else
 		bad "$name --version: exit $got, printed '$(cat "$tmp/out")'"
 	fi
-	refused "$prog" --no-such-option --no-such-option
+	# DPDK programs: the EAL's options first (enough to start here).
+	pre=()
+	[ "$name" = netback-dpdk ] &&
+		pre=(--no-huge --no-pci -m 128 --log-level=error --file-prefix "cli$$" --)
+	refused "$prog" --no-such-option "${pre[@]}" --no-such-option
 	case $name in
 	hvctl)
 		refused "$prog" stray-word stray-word
@@ -115,6 +119,18 @@ for spec in "$@"; do
 		refused "$prog" stray-word 1 stray-word
 		says "$prog" "limit of" 99999
 		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
+		;;
+	net-guest)
+		refused "$prog" stray-word 1 stray-word
+		says "$prog" "limit of" 99999
+		says "$prog" "limit of 255" --devid 256 1
+		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
+		;;
+	netback-dpdk)
+		refused "$prog" stray-word "${pre[@]}" stray-word
+		says "$prog" "minimum of 1" "${pre[@]}" --stats 0
+		fails "$prog" "hv-stub $tmp/none.sock: not running" "${pre[@]}" \
+			--socket "$tmp/none.sock"
 		;;
 	ring-demo)
 		refused "$prog" stray-word 10 stray-word
@@ -149,6 +165,8 @@ for spec in "$@"; do
 	ring-demo) limits=("1 to") ;;
 	blkback) limits=("1 to 4" "0 to 3") ;;
 	blk-guest) limits=("512 to 131072") ;;
+	net-guest) limits=("vifID.N" "default 0") ;;
+	netback-dpdk) limits=("--no-huge --no-pci" "also on SIGUSR1") ;;
 	*) limits=("1 to") ;;
 	esac
 	run "$prog" 0 --help

@@ -43,7 +43,7 @@ for cc in "$@"; do
 		for src in xenstore/wire.c xenstore/client/client.c xenstore/client/async.c \
 			xenstore/client/ring.c xenstore/xenbus.c \
 			xenstore/xenbus_bus.c xenstore/xenbus_ring.c \
-			blkfront/blkfront.c; do
+			blkfront/blkfront.c netfront/netfront.c; do
 			obj="$tmp/$(basename "$src" .c)-$cc$opt.o"
 			if ! "$cc" -std=c11 -ffreestanding -fno-stack-protector \
 				-fno-pie -mgeneral-regs-only $opt -Wall -Wextra -Werror \

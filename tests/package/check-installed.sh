@@ -83,7 +83,7 @@ done
 
 # The installed programs find the installed library by themselves, and
 # each has its man page.
-for prog in hv-stub hvctl sdrv-xenstored xs-guest blk-guest blkback; do
+for prog in hv-stub hvctl sdrv-xenstored xs-guest blk-guest blkback net-guest netback-dpdk; do
 	if out=$("$prefix/bin/$prog" --version 2>&1); then
 		ok "$prog --version: $out"
 	else

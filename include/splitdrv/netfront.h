@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * splitdrv/netfront.h - a guest's virtual network interface: the netif
+ * frontend.
+ *
+ * sdrv_netfront_open() does the XenBus handshake with the backend named in
+ * the vif's XenStore directory (Linux's keys: tx-ring-ref, rx-ring-ref,
+ * event-channel, request-rx-copy, feature-rx-notify) and reads the MAC
+ * address the toolstack gave it.  It asks only for the base protocol: one
+ * queue, one event channel, packets of one slot (so an MTU of 1500, as
+ * Linux's netfront without feature-sg), rx-copy.
+ *
+ * Its buffers are its own pages, granted once for the connection's life:
+ * one per transmit slot (read-only: a packet is copied into it, the
+ * backend copies it out) and one per receive slot (the backend copies a
+ * packet in; the frontend copies it out to the caller before the slot is
+ * posted again).  No page is handed back to the allocator while the
+ * backend may still reach it.
+ *
+ * The backend is hostile: a negative status, offset + length beyond the
+ * page, a frame shorter than an Ethernet header or chained over several
+ * slots (we asked for one): the frame is dropped and counted; a response
+ * index out of range, a response naming no buffer posted or packet in
+ * flight, or extra info we never asked for breaks the device
+ * (sdrv_netfront_broken() says why).
+ *
+ * Freestanding: memory from the platform, no libc.  One thread drives a
+ * device.
+ */
+#ifndef SPLITDRV_NETFRONT_H
+#define SPLITDRV_NETFRONT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <splitdrv/common.h>
+#include <splitdrv/netif.h>
+#include <splitdrv/xs.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct sdrv_platform;
+struct sdrv_netfront;
+
+struct sdrv_netfront_config {
+	int timeout_ms; /* for the handshake (default 10000) */
+};
+
+/* The largest packet: one slot of a page (an Ethernet frame of MTU 1500
+ * fits with room to spare). */
+#define SDRV_NETFRONT_MAX_PACKET 4096u
+
+struct sdrv_netfront_info {
+	uint8_t mac[6]; /* from the toolstack's "mac" key */
+	unsigned tx_slots, rx_slots;
+};
+
+struct sdrv_netfront_stats {
+	uint64_t tx_packets, tx_bytes, tx_errors; /* errors: the backend said so */
+	uint64_t rx_packets, rx_bytes, rx_dropped; /* dropped: malformed answers */
+};
+
+/**
+ * sdrv_netfront_open() - connect vif @devid of this domain.
+ * Return: 0 and *@out; -SDRV_ENOENT (no such vif), -SDRV_ETIMEDOUT (the
+ * backend did not answer), -SDRV_EPROTO (its keys are garbage: the reason
+ * is in our "error" key), -SDRV_ENOMEM.
+ */
+SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
+				   uint32_t devid,
+				   const struct sdrv_netfront_config *cfg,
+				   struct sdrv_netfront **out);
+
+/* Closing, wait for the backend (bounded), Closed, end every grant (a page
+ * the backend still maps is leaked, never reused).  Accepts NULL. */
+SDRV_PUBLIC void sdrv_netfront_close(struct sdrv_netfront *nf);
+
+SDRV_PUBLIC const struct sdrv_netfront_info *
+sdrv_netfront_info(const struct sdrv_netfront *nf);
+SDRV_PUBLIC const struct sdrv_netfront_stats *
+sdrv_netfront_stats(const struct sdrv_netfront *nf);
+
+/**
+ * sdrv_netfront_send() - copy the frame @pkt (@len bytes, 14 to
+ * SDRV_NETFRONT_MAX_PACKET) onto the transmit ring and notify the backend
+ * if it asked.
+ * Return: 0; -SDRV_EAGAIN (every transmit slot in flight: poll first);
+ * -SDRV_EINVAL (a bad length); -SDRV_EIO (broken).
+ */
+SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
+				   size_t len);
+
+/**
+ * sdrv_netfront_recv() - take one received frame into @buf (@cap bytes;
+ * a longer frame is dropped and counted), reclaim finished transmits, and
+ * post receive buffers again.  Never waits.
+ * Return: the frame's length; 0 when none waits; -SDRV_EIO (broken).
+ */
+SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
+				   size_t cap);
+
+/**
+ * sdrv_netfront_wait() - sleep until the backend signals (or @timeout_ms,
+ * -1 forever).  Return: 1 signalled, 0 timeout, -errno.  A loop of its
+ * own polls sdrv_evtchn_fd() instead and calls sdrv_netfront_recv().
+ */
+SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms);
+
+/* Why the device broke, or NULL while it works. */
+SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SPLITDRV_NETFRONT_H */

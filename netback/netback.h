@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netback-dpdk: the network backend.  It serves every vif whose XenStore
+ * directory names this domain as backend, and switches frames between the
+ * vifs and the DPDK ports on its command line (an L2 learning switch).
+ *
+ *   vif.c     the "vif" XenBus driver: Linux netback's keys and states;
+ *             connect maps the two rings and binds the event channel
+ *   vif_io.c  the data path of one vif: transmit requests checked and
+ *             copied into mbufs, frames copied into the guest's posted
+ *             receive buffers; pages reached through grant holds (checked
+ *             and pinned per burst, no message to hv-stub)
+ *   fdb.c     the switch's forwarding table: MAC -> where, bounded, aged
+ *   main.c    EAL, ports, options, the polling loop and its sleep
+ *
+ * One polling thread.  When nothing moves for a while it sleeps on the
+ * event channels and XenStore (a short timeout while DPDK ports need
+ * polling): no busy CPU on an idle host.
+ */
+#ifndef NETBACK_H
+#define NETBACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <splitdrv/netif.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xenbus_driver.h>
+
+#define NB_BURST 32u
+/* Linux's XEN_NETIF_NR_SLOTS_MIN: a frontend may use this many slots for a
+ * frame; more is a fatal error (Linux's fatal_skb_slots default). */
+#define NB_MAX_SLOTS 18u
+#define NB_MAX_FRAME 9018u /* the largest frame we take (jumbo + VLAN) */
+
+struct nb_stats {
+	uint64_t tx_packets, tx_bytes; /* from the guest */
+	uint64_t rx_packets, rx_bytes; /* to the guest */
+	uint64_t tx_dropped; /* malformed frames from the guest */
+	uint64_t rx_dropped; /* no receive buffer posted (starved) */
+	uint64_t errors; /* grants that failed */
+};
+
+struct nb_options {
+	struct rte_mempool *pool;
+	bool verbose;
+};
+
+/* One vif, connected or not. */
+struct nb_vif {
+	struct sdrv_xenbus_device *dev;
+	const struct nb_options *opt;
+	char name[32]; /* "vif 1/0" */
+	struct rte_ether_addr mac; /* the guest's, from "mac" */
+	bool connected;
+	bool disabled; /* an impossible ring state: this vif stops */
+	struct sdrv_xenbus_ring tx_ring, rx_ring;
+	struct sdrv_ring_back tx, rx;
+	sdrv_evtchn_port_t port;
+	bool notify; /* responses pushed that asked for a notify */
+	struct nb_stats stats;
+	struct nb_vif *next_gone; /* counters of vifs gone, for exit */
+};
+
+/* ---- vif.c ---- */
+void nb_driver_init(const struct nb_options *opt);
+extern const struct sdrv_xenbus_driver nb_driver;
+typedef void (*nb_vif_fn)(struct nb_vif *vif, bool gone, void *arg);
+void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg);
+void nb_forget_gone(void);
+
+/* ---- vif_io.c ---- */
+/* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from
+ * @pool).  Return: how many. */
+unsigned nb_vif_take_tx(struct nb_vif *vif, struct rte_mbuf **out);
+/* Copy @m into the guest's next posted receive buffer (dropped and
+ * counted when none is posted).  @m stays the caller's. */
+void nb_vif_deliver(struct nb_vif *vif, const struct rte_mbuf *m);
+/* Push the responses of this round and notify the guest if it asked. */
+void nb_vif_flush(struct nb_vif *vif);
+/* Whether the guest has transmit requests waiting (and, if not, ask it
+ * to notify when it adds some). */
+bool nb_vif_tx_pending(struct nb_vif *vif);
+
+/* ---- fdb.c: the forwarding table ---- */
+#define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */
+#define NB_FDB_AGE_MS 300000u /* Linux bridges' default ageing */
+/* Where a frame goes: a vif, or a DPDK port (vif NULL). */
+struct nb_where {
+	struct nb_vif *vif;
+	uint16_t port;
+};
+void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
+		  uint64_t now_ms);
+/* Return: true with *@to for a known unicast @mac; false: flood. */
+bool nb_fdb_lookup(const struct rte_ether_addr *mac, uint64_t now_ms,
+		   struct nb_where *to);
+/* Forget every entry that leads to @vif (it went). */
+void nb_fdb_forget_vif(const struct nb_vif *vif);
+
+#endif /* NETBACK_H */

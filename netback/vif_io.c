@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data path of one vif.  Every request is copied out of the ring once
+ * and only the copy is checked, as Linux netback checks it:
+ *
+ *   a frame is a first slot (its size: the whole frame) and the slots its
+ *   MORE_DATA flags chain, at most NB_MAX_SLOTS (more is fatal, as Linux's
+ *   fatal_skb_slots); extra-info slots follow when EXTRA_INFO is set, each
+ *   with FLAG_MORE for the next; a chain that runs past the producer index
+ *   is fatal (a frontend publishes whole frames);
+ *   each slot lies inside its page; the slots' sizes add up to the
+ *   first's; the frame is at least an Ethernet header and at most
+ *   NB_MAX_FRAME; follow-on slots are not empty; extras are of a type we
+ *   know (GSO, which we did not offer, drops the frame).
+ *
+ * A malformed frame is answered ERROR slot by slot and counted; a fatal
+ * one disables this vif alone (its rings are left, the others served on).
+ * The guest's pages are reached through grant holds (checked and pinned by
+ * the fast path) for the time of a memcpy.
+ */
+#include "netback.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+union tx_slot {
+	struct sdrv_netif_tx_request req;
+	struct sdrv_netif_extra_info extra;
+};
+
+static struct sdrv_platform *plat(struct nb_vif *v)
+{
+	return v->dev->platform;
+}
+
+static void disable(struct nb_vif *v, const char *why)
+{
+	if (v->disabled)
+		return;
+	v->disabled = true;
+	fprintf(stderr, "netback-dpdk: %s: %s; vif disabled\n", v->name, why);
+	sdrv_xenbus_device_fail(v->dev, -EPROTO, why);
+}
+
+static void answer_tx(struct nb_vif *v, uint16_t id, int16_t status)
+{
+	struct sdrv_netif_tx_response r = { .id = id, .status = status };
+
+	sdrv_netif_tx_back_put_responses(&v->tx, &r, 1);
+}
+
+/* One frame's slots, copied out. */
+struct frame {
+	struct sdrv_netif_tx_request slot[NB_MAX_SLOTS];
+	unsigned nr_slots, nr_extras;
+	bool gso;
+};
+
+enum parse { FRAME_OK, FRAME_BAD, FRAME_INCOMPLETE, FRAME_FATAL };
+
+/* Read the frame starting at span index @i (of @n); set *@used to the
+ * slots it takes (extras included). */
+static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
+			      uint32_t n, struct frame *f, uint32_t *used,
+			      const char **why)
+{
+	union tx_slot s;
+	uint32_t j = i;
+	bool more, extra;
+
+	memcpy(&s, sdrv_ring_span_slot(sp, j++), sizeof(s.req));
+	f->slot[0] = s.req;
+	f->nr_slots = 1;
+	f->nr_extras = 0;
+	f->gso = false;
+	more = s.req.flags & SDRV_NETTXF_MORE_DATA;
+	extra = s.req.flags & SDRV_NETTXF_EXTRA_INFO;
+	while (extra) {
+		if (j == n)
+			return FRAME_INCOMPLETE;
+		memcpy(&s, sdrv_ring_span_slot(sp, j++), sizeof(s.req));
+		f->nr_extras++;
+		switch (s.extra.type) {
+		case SDRV_NETIF_EXTRA_TYPE_GSO:
+			f->gso = true;
+			break;
+		case SDRV_NETIF_EXTRA_TYPE_MCAST_ADD:
+		case SDRV_NETIF_EXTRA_TYPE_MCAST_DEL:
+			break; /* no multicast filter: every group is delivered */
+		default:
+			*why = "extra info of an unknown type";
+			return FRAME_FATAL;
+		}
+		extra = s.extra.flags & SDRV_NETIF_EXTRA_FLAG_MORE;
+	}
+	while (more) {
+		if (j == n)
+			return FRAME_INCOMPLETE;
+		if (f->nr_slots == NB_MAX_SLOTS) {
+			*why = "a frame of more slots than any frontend may use";
+			return FRAME_FATAL;
+		}
+		memcpy(&s, sdrv_ring_span_slot(sp, j++), sizeof(s.req));
+		f->slot[f->nr_slots++] = s.req;
+		more = s.req.flags & SDRV_NETTXF_MORE_DATA;
+	}
+	*used = j - i;
+	return FRAME_OK;
+}
+
+/* The checks of a whole frame's copy.  Return: its length, or 0 (bad). */
+static uint32_t check_frame(const struct frame *f, const char **why)
+{
+	uint32_t rest = 0, first;
+
+	for (unsigned k = 1; k < f->nr_slots; k++) {
+		const struct sdrv_netif_tx_request *s = &f->slot[k];
+
+		if (!s->size) {
+			*why = "an empty follow-on slot";
+			return 0;
+		}
+		if ((uint32_t)s->offset + s->size > SDRV_PAGE_SIZE) {
+			*why = "a slot crossing its page";
+			return 0;
+		}
+		rest += s->size;
+	}
+	if (f->slot[0].size < RTE_ETHER_HDR_LEN || f->slot[0].size > NB_MAX_FRAME) {
+		*why = "a frame shorter than an Ethernet header or too long";
+		return 0;
+	}
+	if (rest >= f->slot[0].size) {
+		*why = "slot sizes adding up to more than the frame";
+		return 0;
+	}
+	first = f->slot[0].size - rest;
+	if ((uint32_t)f->slot[0].offset + first > SDRV_PAGE_SIZE) {
+		*why = "a slot crossing its page";
+		return 0;
+	}
+	if (f->gso) {
+		*why = "GSO, which we do not offer";
+		return 0;
+	}
+	return f->slot[0].size;
+}
+
+/* Copy the frame's data out of the guest's pages into a new mbuf.
+ * Return: the mbuf, or NULL (no mbuf, or a grant we may not use). */
+static struct rte_mbuf *fetch_frame(struct nb_vif *v, const struct frame *f,
+				    uint32_t len)
+{
+	struct sdrv_grant_hold h[NB_MAX_SLOTS];
+	struct rte_mbuf *m = rte_pktmbuf_alloc(v->opt->pool);
+	uint32_t first = len;
+	char *dst;
+	int r;
+
+	if (!m)
+		return NULL;
+	if (len > rte_pktmbuf_tailroom(m)) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	for (unsigned k = 0; k < f->nr_slots; k++) {
+		h[k].granter = v->dev->xb.frontend_domid;
+		h[k].ref = f->slot[k].gref;
+		h[k].readonly = true;
+		if (k)
+			first -= f->slot[k].size;
+	}
+	r = sdrv_grant_hold(plat(v), h, f->nr_slots);
+	if (r != 0) {
+		if (r > 0)
+			sdrv_grant_release(plat(v), h, f->nr_slots);
+		v->stats.errors++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	dst = rte_pktmbuf_append(m, (uint16_t)len);
+	for (unsigned k = 0; k < f->nr_slots; k++) {
+		uint32_t n = k ? f->slot[k].size : first;
+
+		memcpy(dst, (char *)h[k].page + f->slot[k].offset, n);
+		dst += n;
+	}
+	sdrv_grant_release(plat(v), h, f->nr_slots);
+	return m;
+}
+
+unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
+{
+	struct sdrv_ring_span sp;
+	uint32_t n, i = 0;
+	unsigned got = 0;
+
+	if (!v->connected || v->disabled)
+		return 0;
+	n = sdrv_ring_back_peek_requests(&v->tx, NB_BURST * 4, &sp);
+	while (i < n && got < NB_BURST) {
+		struct frame f;
+		const char *why = NULL;
+		uint32_t used = 1, len;
+		enum parse p = parse_frame(&sp, i, n, &f, &used, &why);
+		struct rte_mbuf *m = NULL;
+
+		if (p == FRAME_INCOMPLETE) {
+			/* Past what we peeked: the rest comes next round.
+			 * Past the producer index: the frontend lies. */
+			if (n < NB_BURST * 4)
+				disable(v, "a frame running past the producer index");
+			break;
+		}
+		if (p == FRAME_FATAL) {
+			disable(v, why);
+			break;
+		}
+		sdrv_ring_back_consume_requests(&v->tx, used);
+		i += used;
+		len = check_frame(&f, &why);
+		if (len)
+			m = fetch_frame(v, &f, len);
+		if (!m) {
+			v->stats.tx_dropped++;
+			if (why && v->opt->verbose)
+				fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
+					v->name, why);
+		} else {
+			v->stats.tx_packets++;
+			v->stats.tx_bytes += len;
+			out[got++] = m;
+		}
+		/* Every slot answered, in order: the data slots by id,
+		 * the extras as NULL. */
+		answer_tx(v, f.slot[0].id,
+			  m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR);
+		for (unsigned k = 0; k < f.nr_extras; k++)
+			answer_tx(v, 0, SDRV_NETIF_RSP_NULL);
+		for (unsigned k = 1; k < f.nr_slots; k++)
+			answer_tx(v, f.slot[k].id,
+				  m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR);
+	}
+	if (sdrv_ring_back_fault(&v->tx))
+		disable(v, "transmit ring index out of range");
+	return got;
+}
+
+void nb_vif_deliver(struct nb_vif *v, const struct rte_mbuf *m)
+{
+	struct sdrv_netif_rx_request req;
+	struct sdrv_netif_rx_response rsp = { 0 };
+	struct sdrv_grant_hold h;
+	uint32_t len = rte_pktmbuf_pkt_len(m);
+
+	if (!v->connected || v->disabled)
+		return;
+	/* One slot a frame (no SG offered): a longer one cannot go. */
+	if (len > SDRV_PAGE_SIZE ||
+	    !sdrv_netif_rx_back_take_requests(&v->rx, &req, 1)) {
+		v->stats.rx_dropped++;
+		if (sdrv_ring_back_fault(&v->rx))
+			disable(v, "receive ring index out of range");
+		return;
+	}
+	h.granter = v->dev->xb.frontend_domid;
+	h.ref = req.gref;
+	h.readonly = false;
+	rsp.id = req.id;
+	if (sdrv_grant_hold(plat(v), &h, 1) != 0) {
+		v->stats.errors++;
+		rsp.status = SDRV_NETIF_RSP_ERROR;
+	} else {
+		const void *data = rte_pktmbuf_read(m, 0, len, h.page);
+
+		if (data != h.page)
+			memcpy(h.page, data, len);
+		sdrv_grant_release(plat(v), &h, 1);
+		rsp.status = (int16_t)len;
+		v->stats.rx_packets++;
+		v->stats.rx_bytes += len;
+	}
+	sdrv_netif_rx_back_put_responses(&v->rx, &rsp, 1);
+}
+
+void nb_vif_flush(struct nb_vif *v)
+{
+	bool notify;
+
+	if (!v->connected)
+		return;
+	notify = sdrv_ring_back_push(&v->tx);
+	notify |= sdrv_ring_back_push(&v->rx);
+	if (notify)
+		sdrv_evtchn_notify(plat(v), v->port);
+}
+
+bool nb_vif_tx_pending(struct nb_vif *v)
+{
+	if (!v->connected || v->disabled)
+		return false;
+	if (sdrv_ring_back_pending(&v->tx))
+		return true;
+	return sdrv_ring_back_final_check(&v->tx);
+}

@@ -1,0 +1,471 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * netfront: the guest side of netif (see netfront.h).  Freestanding: memory
+ * from the platform, strings through XenBus.
+ *
+ * Transmit slot i owns page tx[i] (granted read-only) and ring id i; a
+ * slot is busy from its request until its response.  Receive slot i owns
+ * page rx[i] (granted writable) and ring id i; it is posted from its
+ * request until its response, then copied out and posted again.  The ids
+ * are ours: a response naming a slot not busy (or not posted) is a lie.
+ */
+#include <splitdrv/netfront.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xenbus_driver.h>
+
+#define NONE 0xffffu
+#define ETH_HLEN 14u
+
+struct nf_buf {
+	void *page;
+	sdrv_grant_ref_t gref;
+	bool busy; /* tx: in flight; rx: posted */
+	uint16_t next_free; /* tx */
+};
+
+struct sdrv_netfront {
+	struct sdrv_xenbus_device dev; /* bus-less: ours alone */
+	struct sdrv_platform *p;
+	struct sdrv_netfront_info info;
+	struct sdrv_netfront_stats stats;
+	struct sdrv_xenbus_ring tx_ring, rx_ring;
+	struct sdrv_ring_front tx, rx;
+	bool attached;
+	sdrv_evtchn_port_t port;
+	struct nf_buf *bufs; /* tx_slots, then rx_slots */
+	unsigned bufs_pages;
+	uint16_t tx_free;
+	unsigned rx_to_post; /* slots taken and copied, not yet posted */
+	bool rx_chain; /* dropping the rest of a multi-slot frame */
+	const char *broken;
+	int timeout_ms;
+};
+
+static struct nf_buf *tx_buf(struct sdrv_netfront *nf, unsigned i)
+{
+	return &nf->bufs[i];
+}
+
+static struct nf_buf *rx_buf(struct sdrv_netfront *nf, unsigned i)
+{
+	return &nf->bufs[nf->info.tx_slots + i];
+}
+
+static void break_device(struct sdrv_netfront *nf, const char *why)
+{
+	if (!nf->broken)
+		nf->broken = why;
+}
+
+/* ---- the MAC address ---------------------------------------------------- */
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "aa:bb:cc:dd:ee:ff" exactly.  Return: 0, or -SDRV_EINVAL. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hi < 0 ? -1 : hex_digit(s[3 * i + 1]);
+		char sep = s[3 * i + 2];
+
+		if (hi < 0 || lo < 0 || sep != (i == 5 ? '\0' : ':'))
+			return -SDRV_EINVAL;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+static int alloc_bufs(struct sdrv_netfront *nf)
+{
+	unsigned n = nf->info.tx_slots + nf->info.rx_slots;
+	size_t bytes = (size_t)n * sizeof(struct nf_buf);
+
+	nf->bufs_pages = (unsigned)((bytes + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
+	nf->bufs = sdrv_pages_alloc(nf->p, nf->bufs_pages);
+	if (!nf->bufs)
+		return -SDRV_ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		bool is_tx = i < nf->info.tx_slots;
+		struct nf_buf *b = &nf->bufs[i];
+		int64_t ref;
+
+		b->busy = false;
+		b->page = sdrv_page_alloc(nf->p);
+		if (!b->page)
+			return -SDRV_ENOMEM;
+		ref = sdrv_grant_access(nf->p, nf->dev.xb.backend_domid,
+					b->page, is_tx);
+		if (ref < 0) {
+			sdrv_page_free(nf->p, b->page);
+			b->page = NULL;
+			return (int)ref;
+		}
+		b->gref = (sdrv_grant_ref_t)ref;
+		if (is_tx)
+			b->next_free = i + 1 < nf->info.tx_slots ? (uint16_t)(i + 1)
+								 : NONE;
+	}
+	nf->tx_free = 0;
+	return 0;
+}
+
+static void free_bufs(struct sdrv_netfront *nf)
+{
+	unsigned n = nf->info.tx_slots + nf->info.rx_slots;
+
+	if (!nf->bufs)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		struct nf_buf *b = &nf->bufs[i];
+
+		/* Still mapped by the backend: leak rather than reuse. */
+		if (b->page && !sdrv_grant_end_access(nf->p, b->gref))
+			sdrv_page_free(nf->p, b->page);
+	}
+	sdrv_pages_free(nf->p, nf->bufs, nf->bufs_pages);
+	nf->bufs = NULL;
+}
+
+/* Post every receive slot not posted. */
+static void post_rx(struct sdrv_netfront *nf)
+{
+	bool any = false;
+
+	for (unsigned i = 0; nf->rx_to_post && i < nf->info.rx_slots; i++) {
+		struct nf_buf *b = rx_buf(nf, i);
+		struct sdrv_netif_rx_request r = { .id = (uint16_t)i,
+						   .gref = b->gref };
+
+		if (b->busy)
+			continue;
+		if (sdrv_netif_rx_front_put_requests(&nf->rx, &r, 1) != 1)
+			break;
+		b->busy = true;
+		nf->rx_to_post--;
+		any = true;
+	}
+	if (any && sdrv_ring_front_push(&nf->rx))
+		sdrv_evtchn_notify(nf->p, nf->port);
+}
+
+/* ---- handshake ---------------------------------------------------------- */
+
+static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
+{
+	struct sdrv_netfront *nf = arg;
+	struct sdrv_xenbus_dev *xb = &nf->dev.xb;
+	static const struct {
+		const char *key;
+		uint64_t value;
+	} keys[] = {
+		{ "request-rx-copy", 1 },
+		{ "feature-rx-notify", 1 },
+		/* We never send checksum-blank frames nor take them. */
+		{ "feature-no-csum-offload", 1 },
+		{ "feature-sg", 0 },
+		{ "feature-gso-tcpv4", 0 },
+		{ "feature-gso-tcpv6", 0 },
+	};
+	int err;
+
+	(void)xs;
+	/* Granted again on a retried transaction. */
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
+	if (nf->port)
+		sdrv_evtchn_close(nf->p, nf->port);
+	nf->port = 0;
+	err = sdrv_xenbus_grant_ring(&nf->dev, tx, "tx-", 0, &nf->tx_ring);
+	if (!err)
+		err = sdrv_xenbus_grant_ring(&nf->dev, tx, "rx-", 0, &nf->rx_ring);
+	if (!err)
+		err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "", "event-channel",
+					       &nf->port);
+	for (unsigned i = 0; !err && i < sizeof(keys) / sizeof(keys[0]); i++)
+		err = sdrv_xenbus_write_uint(xb, tx, keys[i].key, keys[i].value);
+	return err;
+}
+
+static int attach_rings(struct sdrv_netfront *nf)
+{
+	int err = sdrv_ring_sring_init(nf->tx_ring.addr, SDRV_PAGE_SIZE);
+
+	if (!err)
+		err = sdrv_ring_sring_init(nf->rx_ring.addr, SDRV_PAGE_SIZE);
+	if (!err)
+		err = sdrv_netif_tx_front_attach(&nf->tx, nf->tx_ring.addr,
+						 SDRV_PAGE_SIZE, 0);
+	if (!err)
+		err = sdrv_netif_rx_front_attach(&nf->rx, nf->rx_ring.addr,
+						 SDRV_PAGE_SIZE, 0);
+	nf->attached = !err;
+	return err;
+}
+
+static int handshake(struct sdrv_netfront *nf)
+{
+	char mac[24];
+	int err, state;
+
+	err = sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_INITIALISING);
+	if (err)
+		return err;
+	state = sdrv_xenbus_wait_peer_state(
+		&nf->dev.xb,
+		1u << SDRV_XENBUS_INIT_WAIT | 1u << SDRV_XENBUS_CONNECTED,
+		nf->timeout_ms);
+	if (state < 0)
+		return state;
+	/* The toolstack's MAC, in our own directory (Linux reads it there). */
+	err = sdrv_xenbus_read_str(&nf->dev.xb, false, "mac", mac, sizeof(mac));
+	if (err < 0 || (size_t)err >= sizeof(mac) ||
+	    parse_mac(mac, nf->info.mac))
+		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
+					       "no usable \"mac\" key");
+	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
+	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
+	err = alloc_bufs(nf);
+	if (!err)
+		err = sdrv_xs_transaction_run(nf->dev.xb.xs, publish_body, nf, 8);
+	if (!err)
+		err = attach_rings(nf);
+	if (err)
+		return err;
+	nf->rx_to_post = nf->info.rx_slots;
+	post_rx(nf);
+	err = sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_INITIALISED);
+	if (err)
+		return err;
+	state = sdrv_xenbus_wait_peer_state(
+		&nf->dev.xb,
+		1u << SDRV_XENBUS_CONNECTED | 1u << SDRV_XENBUS_CLOSING |
+			1u << SDRV_XENBUS_CLOSED,
+		nf->timeout_ms);
+	if (state < 0)
+		return state;
+	if (state != SDRV_XENBUS_CONNECTED)
+		return -SDRV_EPROTO;
+	return sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CONNECTED);
+}
+
+static void release(struct sdrv_netfront *nf)
+{
+	if (nf->port)
+		sdrv_evtchn_close(nf->p, nf->port);
+	nf->port = 0;
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
+	free_bufs(nf);
+	if (nf->dev.xb.xs)
+		sdrv_xenbus_detach(&nf->dev.xb);
+}
+
+SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
+				   uint32_t devid,
+				   const struct sdrv_netfront_config *cfg,
+				   struct sdrv_netfront **out)
+{
+	struct sdrv_netfront *nf;
+	int err;
+
+	SDRV_STATIC_ASSERT(sizeof(struct sdrv_netfront) <= SDRV_PAGE_SIZE,
+			   "netfront fits a page");
+	nf = sdrv_page_alloc(p);
+	if (!nf)
+		return -SDRV_ENOMEM;
+	nf->p = p;
+	nf->dev.platform = p;
+	nf->timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : 10000;
+	err = sdrv_xenbus_attach(&nf->dev.xb, xs, false, sdrv_platform_domid(p),
+				 0, "vif", devid);
+	if (!err)
+		err = handshake(nf);
+	if (!err) {
+		*out = nf;
+		return 0;
+	}
+	if (nf->dev.xb.xs)
+		sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSED);
+	release(nf);
+	sdrv_page_free(p, nf);
+	return err;
+}
+
+SDRV_PUBLIC void sdrv_netfront_close(struct sdrv_netfront *nf)
+{
+	if (!nf)
+		return;
+	sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSING);
+	sdrv_xenbus_wait_peer_state(&nf->dev.xb,
+				    1u << SDRV_XENBUS_CLOSING |
+					    1u << SDRV_XENBUS_CLOSED |
+					    1u << SDRV_XENBUS_UNKNOWN,
+				    5000);
+	sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSED);
+	release(nf);
+	sdrv_page_free(nf->p, nf);
+}
+
+SDRV_PUBLIC const struct sdrv_netfront_info *
+sdrv_netfront_info(const struct sdrv_netfront *nf)
+{
+	return &nf->info;
+}
+
+SDRV_PUBLIC const struct sdrv_netfront_stats *
+sdrv_netfront_stats(const struct sdrv_netfront *nf)
+{
+	return &nf->stats;
+}
+
+SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf)
+{
+	return nf->broken;
+}
+
+/* ---- transmit ----------------------------------------------------------- */
+
+/* Take the backend's transmit answers: their slots are free again. */
+static void reclaim_tx(struct sdrv_netfront *nf)
+{
+	struct sdrv_netif_tx_response rsp[32];
+
+	while (!nf->broken) {
+		uint32_t got = sdrv_netif_tx_front_take_responses(&nf->tx, rsp, 32);
+
+		if (sdrv_ring_front_fault(&nf->tx)) {
+			break_device(nf, "backend's transmit response index out of range");
+			return;
+		}
+		if (!got) {
+			if (!sdrv_ring_front_final_check(&nf->tx))
+				return;
+			continue;
+		}
+		for (uint32_t k = 0; k < got; k++) {
+			uint16_t id = rsp[k].id;
+			struct nf_buf *b;
+
+			if (rsp[k].status == SDRV_NETIF_RSP_NULL)
+				continue; /* the answer to an extra-info slot */
+			if (id >= nf->info.tx_slots || !tx_buf(nf, id)->busy) {
+				break_device(nf, "transmit response for no packet in flight");
+				return;
+			}
+			b = tx_buf(nf, id);
+			b->busy = false;
+			b->next_free = nf->tx_free;
+			nf->tx_free = id;
+			if (rsp[k].status != SDRV_NETIF_RSP_OKAY)
+				nf->stats.tx_errors++;
+		}
+	}
+}
+
+SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
+				   size_t len)
+{
+	struct sdrv_netif_tx_request r;
+	struct nf_buf *b;
+	uint16_t id;
+
+	if (nf->broken)
+		return -SDRV_EIO;
+	if (len < ETH_HLEN || len > SDRV_NETFRONT_MAX_PACKET)
+		return -SDRV_EINVAL;
+	if (nf->tx_free == NONE)
+		reclaim_tx(nf);
+	if (nf->tx_free == NONE || !sdrv_ring_front_free(&nf->tx))
+		return nf->broken ? -SDRV_EIO : -SDRV_EAGAIN;
+	id = nf->tx_free;
+	b = tx_buf(nf, id);
+	sdrv_copy(b->page, pkt, len);
+	r.gref = b->gref;
+	r.offset = 0;
+	r.flags = 0;
+	r.id = id;
+	r.size = (uint16_t)len;
+	if (sdrv_netif_tx_front_put_requests(&nf->tx, &r, 1) != 1)
+		return -SDRV_EAGAIN;
+	nf->tx_free = b->next_free;
+	b->busy = true;
+	nf->stats.tx_packets++;
+	nf->stats.tx_bytes += len;
+	if (sdrv_ring_front_push(&nf->tx))
+		sdrv_evtchn_notify(nf->p, nf->port);
+	return 0;
+}
+
+/* ---- receive ------------------------------------------------------------ */
+
+SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
+				   size_t cap)
+{
+	struct sdrv_netif_rx_response r;
+
+	reclaim_tx(nf);
+	while (!nf->broken) {
+		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, &r, 1);
+		struct nf_buf *b;
+		int len = r.status;
+
+		if (sdrv_ring_front_fault(&nf->rx)) {
+			break_device(nf, "backend's receive response index out of range");
+			break;
+		}
+		if (!got) {
+			post_rx(nf);
+			if (!sdrv_ring_front_final_check(&nf->rx))
+				return 0;
+			continue;
+		}
+		if (r.id >= nf->info.rx_slots || !rx_buf(nf, r.id)->busy) {
+			break_device(nf, "receive response for no posted buffer");
+			break;
+		}
+		b = rx_buf(nf, r.id);
+		b->busy = false;
+		nf->rx_to_post++;
+		/* Extra-info slots follow only what we negotiated (GSO, ...):
+		 * none.  Their slot would be read as a response: stop. */
+		if (r.flags & SDRV_NETRXF_EXTRA_INFO) {
+			break_device(nf, "receive extra info we never asked for");
+			break;
+		}
+		/* One slot a frame, as we asked: a chain is dropped whole. */
+		if (r.flags & SDRV_NETRXF_MORE_DATA || nf->rx_chain) {
+			if (!nf->rx_chain)
+				nf->stats.rx_dropped++;
+			nf->rx_chain = r.flags & SDRV_NETRXF_MORE_DATA;
+			continue;
+		}
+		if (len < (int)ETH_HLEN || r.offset >= SDRV_PAGE_SIZE ||
+		    (unsigned)len > SDRV_PAGE_SIZE - r.offset || (size_t)len > cap) {
+			nf->stats.rx_dropped++;
+			continue;
+		}
+		sdrv_copy(buf, (const char *)b->page + r.offset, (size_t)len);
+		nf->stats.rx_packets++;
+		nf->stats.rx_bytes += (uint64_t)len;
+		if (nf->rx_to_post >= 8)
+			post_rx(nf);
+		return len;
+	}
+	return -SDRV_EIO;
+}
+
+SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms)
+{
+	return sdrv_evtchn_wait_port(nf->p, nf->port, timeout_ms);
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The network path end to end, with real components: hv-stub runs XenStore
+# and two guest process domains; hvctl gives each a vif; netback-dpdk
+# (DPDK with --no-huge --no-pci, a net_tap uplink into this namespace)
+# switches between them; each guest's net-guest bridges its netfront to a
+# TAP device in its own network namespace, where ping and iperf3 (Debian's)
+# run.  Needs root (namespaces, TAP devices).
+#   check-net.sh BUILD_DIR
+set -u
+build=$1
+d=$(mktemp -d)
+ns1=sdrv-t$$-1 ns2=sdrv-t$$-2 up=sdrv-up$$
+pass=0
+fail=0
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$ns1" 2>/dev/null
+	ip netns del "$ns2" 2>/dev/null
+	rm -rf "$d"
+}
+trap cleanup EXIT
+ok() { echo "ok: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
+
+[ "$(id -u)" = 0 ] || { echo "FAIL: needs root (network namespaces and TAP devices)"; exit 1; }
+for tool in ping iperf3; do
+	command -v $tool > /dev/null || { echo "FAIL: $tool is not installed (scripts/install-deps.sh)"; exit 1; }
+done
+[ -x "$build/netback/netback-dpdk" ] || { echo "FAIL: $build/netback/netback-dpdk not built (DPDK missing?)"; exit 1; }
+
+"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
+	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
+pids+=($!)
+for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
+export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+for id in 1 2; do
+	"$build/tools/hvctl" create "guest$id" --id $id --mem 32M > /dev/null || bad "create guest $id"
+	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
+done
+"$build/netback/netback-dpdk" --no-huge --no-pci -m 256 --log-level=error \
+	--file-prefix "nb$$" --vdev "net_tap0,iface=$up" -- --verbose \
+	> "$d/nb.out" 2> "$d/nb.err" &
+nb=$!
+pids+=($nb)
+for _ in $(seq 100); do ip link show "$up" > /dev/null 2>&1 && break; sleep 0.05; done
+ip addr add 10.77.0.254/24 dev "$up" && ip link set "$up" up || bad "the uplink TAP $up"
+ip netns add "$ns1" && ip netns add "$ns2" || { bad "network namespaces"; exit 1; }
+for id in 1 2; do
+	ns=$([ $id = 1 ] && echo "$ns1" || echo "$ns2")
+	ip netns exec "$ns" "$build/tools/net-guest" $id > "$d/g$id.out" 2>&1 &
+	pids+=($!)
+done
+for id in 1 2; do
+	ns=$([ $id = 1 ] && echo "$ns1" || echo "$ns2")
+	for _ in $(seq 100); do ip netns exec "$ns" ip link show vif$id.0 > /dev/null 2>&1 && break; sleep 0.05; done
+	ip netns exec "$ns" ip addr add 10.77.0.$id/24 dev vif$id.0 || bad "guest $id's TAP"
+done
+
+ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 10.77.0.2 > "$d/ping12" 2>&1 &&
+	ok "ping guest 1 -> guest 2 through netfront, netback-dpdk, netfront" ||
+	{ bad "ping 1 -> 2:"; cat "$d/ping12"; }
+ip netns exec "$ns2" ping -c 3 -i 0.2 -W 2 10.77.0.1 > "$d/ping21" 2>&1 &&
+	ok "ping guest 2 -> guest 1" || { bad "ping 2 -> 1:"; cat "$d/ping21"; }
+ping -c 3 -i 0.2 -W 2 10.77.0.1 > "$d/ping-up" 2>&1 &&
+	ok "ping host -> guest 1 through the net_tap uplink" || { bad "ping host -> 1:"; cat "$d/ping-up"; }
+
+# iperf3: exactly 20 MB from guest 1 to guest 2; the receiver must count
+# all of them.
+ip netns exec "$ns2" iperf3 -s -1 -J > "$d/iperf-s.json" 2>&1 &
+ips=$!
+sleep 0.5
+if ip netns exec "$ns1" timeout 60 iperf3 -c 10.77.0.2 -n 20M -J > "$d/iperf-c.json" 2>&1 &&
+	wait $ips && grep -q '"bytes":[[:space:]]*20971520' "$d/iperf-s.json"; then
+	ok "iperf3: 20 MiB guest 1 -> guest 2, all received"
+else
+	bad "iperf3:"; tail -20 "$d/iperf-c.json"
+fi
+
+# Idle, netback-dpdk sleeps on its event channels, XenStore and the
+# uplink's receive interrupts: a busy-polling loop would burn the whole
+# 2 s; allow a quarter of it.
+hz=$(getconf CLK_TCK)
+cpu() { awk '{ print $14 + $15 }' "/proc/$nb/stat"; }
+before=$(cpu)
+sleep 2
+used=$(( $(cpu) - before ))
+[ "$used" -lt $((hz / 2)) ] && ok "netback-dpdk idle: $used of $((2 * hz)) clock ticks of CPU in 2 s" ||
+	bad "netback-dpdk busy while idle: $used of $((2 * hz)) clock ticks in 2 s"
+
+kill -INT $nb
+wait $nb
+status=$?
+[ $status -eq 0 ] && ok "netback-dpdk exits 0 on SIGINT" || bad "netback-dpdk exit status $status"
+if grep -q "vif 1/0: from guest [1-9]" "$d/nb.out" && grep -q "port 0 (net_tap0): in [1-9]" "$d/nb.out"; then
+	ok "counters at exit: per vif and per port"
+else
+	bad "counters:"; cat "$d/nb.out"
+fi
+grep -qi "sanitizer\|disabled" "$d/nb.err" && { bad "netback-dpdk's log:"; cat "$d/nb.err"; }
+echo "net: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
