@@ -3,7 +3,8 @@
 # through the split drivers: the interop demo (Xen's own ring macros against
 # libring, in two processes), hv-stub running XenStore and guest domains that
 # talk to it over their rings, a guest's disk through blkfront and blkback
-# with fio verifying it, sdrv-xenstored under Xen's own clients, then the
+# with fio verifying it, two guests pinging each other through netfront and
+# netback-dpdk, sdrv-xenstored under Xen's own clients, then the
 # quick runs of the benchmarks.  Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +17,18 @@ else
 fi
 meson compile -C build >/dev/null
 
-# Background processes and scratch folders, gone at exit whatever happens.
+# Background processes, network namespaces and scratch folders, gone at
+# exit whatever happens.
 pids=()
 dirs=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "${dirs[@]}"' EXIT
+netns=()
+cleanup() {
+	kill "${pids[@]}" 2>/dev/null || true
+	sleep 0.2
+	for n in "${netns[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+	rm -rf "${dirs[@]}"
+}
+trap cleanup EXIT
 scratch() { # VAR: a fresh folder into VAR, removed at exit
 	local d
 	d=$(mktemp -d)
@@ -104,6 +113,43 @@ echo "blkback's log and its counters at exit:"; sed 's/^/  /' "$blkdir/blkback.o
 kill $hvpid; wait $hvpid || true
 unset HVSTUB_SOCKET XENSTORED_PATH
 echo
+
+echo "== The network path: netback-dpdk switching two guests' netfronts, ping between network namespaces"
+scratch netdir
+start_hvstub "$netdir" 64M
+ns1=sdrv-demo1 ns2=sdrv-demo2
+for id in 1 2; do
+	build/tools/hvctl create guest$id --id $id --mem 32M
+	build/tools/hvctl network-attach $id
+done
+build/netback/netback-dpdk --no-huge --no-pci -m 256 --log-level=error --file-prefix demo \
+	-- --verbose > "$netdir/netback.out" 2> "$netdir/netback.err" &
+nbpid=$!
+pids+=("$nbpid")
+sleep 1
+for id in 1 2; do
+	ns=sdrv-demo$id
+	ip netns del $ns 2>/dev/null || true # left by an interrupted run
+	ip netns add $ns
+	netns+=($ns)
+	ip netns exec $ns build/tools/net-guest $id > "$netdir/guest$id.out" 2>&1 &
+	pids+=($!)
+done
+for id in 1 2; do
+	for _ in $(seq 100); do ip netns exec sdrv-demo$id ip link show vif$id.0 > /dev/null 2>&1 && break; sleep 0.05; done
+	ip netns exec sdrv-demo$id ip addr add 10.78.0.$id/24 dev vif$id.0
+	sed 's/^/  /' "$netdir/guest$id.out"
+done
+echo "ping from namespace $ns1 (guest 1, 10.78.0.1) to $ns2 (guest 2, 10.78.0.2),"
+echo "through TAP -> netfront -> shared rings -> netback-dpdk -> shared rings -> netfront -> TAP:"
+ip netns exec $ns1 ping -c 4 -i 0.2 -W 2 10.78.0.2 | sed 's/^/  /'
+kill -INT $nbpid; wait $nbpid || true
+echo "netback-dpdk's log and its counters at exit:"
+sed 's/^/  /' "$netdir/netback.err" "$netdir/netback.out"
+kill $hvpid; wait $hvpid || true
+unset HVSTUB_SOCKET XENSTORED_PATH
+echo
+
 echo "== sdrv-xenstored: Debian's xenstore-utils and Xen's test-xenstore against our daemon"
 scratch xsdir
 build/xenstore/daemon/sdrv-xenstored --socket "$xsdir/socket" &
