@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile frontend against a running netback-dpdk: this test process is
+ * guest domain 1 of a real hv-stub (running sdrv-xenstored), writing vif
+ * 1/0's transmit ring by hand with what no netfront would send, and guest
+ * domain 2, whose netfront (libsplitdrv's) receives what the switch
+ * floods.  Guest 1's second vif (1/1, by hand, honest) shows that the
+ * others are served on.  netback-dpdk (the build's own, under the same
+ * sanitizers) must answer each malformed frame ERROR, disable only the vif
+ * whose ring state is impossible, and forward the good frames.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <splitdrv/netfront.h>
+#include <splitdrv/netif.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xenbus_driver.h>
+#include <splitdrv/xs.h>
+
+#include "../platform/hvstub_ctl.h"
+
+static pid_t netback_pid;
+static char wdir[64], xs_sock[128], prefix[32];
+static struct sdrv_platform *guest1, *guest2;
+static struct sdrv_xs *xs1, *xs2;
+static struct sdrv_netfront *nf2;
+
+static void world_up(void)
+{
+	struct sdrv_xs *xs;
+	int err;
+
+	snprintf(wdir, sizeof(wdir), "/tmp/net-hostile-XXXXXX");
+	cr_assert_not_null(mkdtemp(wdir));
+	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored.sock", wdir);
+	hvstub_start((const char *const[]){ "--dom0-mem", "16M", "--xenstored",
+					    XENSTORED_PATH, "--xenstore",
+					    xs_sock, NULL });
+	err = sdrv_xs_open_socket(xs_sock, &xs);
+	for (int i = 0; i < 250 && err; i++) {
+		usleep(20000);
+		err = sdrv_xs_open_socket(xs_sock, &xs);
+	}
+	cr_assert_eq(err, 0);
+	cr_assert_eq(hvstub_create(1, 2048, false, 0, 0), 0);
+	cr_assert_eq(hvstub_create(2, 2048, false, 0, 0), 0);
+	{
+		const char *const vif10[] = { "mac", "00:16:3e:00:01:00", NULL };
+		const char *const vif11[] = { "mac", "00:16:3e:00:01:01", NULL };
+		const char *const vif20[] = { "mac", "00:16:3e:00:02:00", NULL };
+
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 0, vif10, vif10), 0);
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 1, vif11, vif11), 0);
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 2, "vif", 0, vif20, vif20), 0);
+	}
+	sdrv_xs_close(xs);
+	snprintf(prefix, sizeof(prefix), "nbt%d", (int)getpid());
+	netback_pid = fork();
+	if (netback_pid == 0) {
+		char hv[128];
+
+		snprintf(hv, sizeof(hv), "%s", hvstub_socket());
+		execl(NETBACK_PATH, NETBACK_PATH, "--no-huge", "--no-pci", "-m", "128",
+		      "--log-level=error", "--file-prefix", prefix, "--", "-s", hv,
+		      "-x", xs_sock, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest1), 0);
+	cr_assert_eq(sdrv_xs_open_ring(guest1, &xs1), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &guest2), 0);
+	cr_assert_eq(sdrv_xs_open_ring(guest2, &xs2), 0);
+	cr_assert_eq(sdrv_netfront_open(guest2, xs2, 0, NULL, &nf2), 0,
+		     "guest 2's netfront connects");
+}
+
+static void world_down(void)
+{
+	int status = 0;
+
+	sdrv_netfront_close(nf2);
+	nf2 = NULL;
+	if (netback_pid > 0) {
+		kill(netback_pid, SIGTERM);
+		waitpid(netback_pid, &status, 0);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "netback-dpdk survived the test and exits 0 (status %#x)",
+			  status);
+	}
+	netback_pid = 0;
+	sdrv_xs_close(xs1);
+	sdrv_xs_close(xs2);
+	sdrv_platform_detach(guest1);
+	sdrv_platform_detach(guest2);
+	guest1 = guest2 = NULL;
+	hvstub_stop();
+	unlink(xs_sock);
+	rmdir(wdir);
+}
+
+TestSuite(netback_hostile, .init = world_up, .fini = world_down,
+	  .timeout = 120);
+
+/* ---- a frontend written by hand ---------------------------------------- */
+
+struct raw_vif {
+	struct sdrv_xenbus_device dev;
+	struct sdrv_xenbus_ring tx_ring, rx_ring;
+	struct sdrv_ring_front tx;
+	sdrv_evtchn_port_t port;
+	void *page; /* a frame, granted read-only to dom0 */
+	sdrv_grant_ref_t gref;
+};
+
+static void raw_connect(struct raw_vif *f, uint32_t devid)
+{
+	struct sdrv_ring_front rx;
+	int64_t ref;
+
+	memset(f, 0, sizeof(*f));
+	f->dev.platform = guest1;
+	cr_assert_eq(sdrv_xenbus_attach(&f->dev.xb, xs1, false, 1, 0, "vif", devid), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&f->dev.xb, SDRV_XENBUS_INITIALISING), 0);
+	cr_assert_eq(sdrv_xenbus_wait_peer_state(&f->dev.xb,
+						 1u << SDRV_XENBUS_INIT_WAIT, 10000),
+		     SDRV_XENBUS_INIT_WAIT);
+	cr_assert_eq(sdrv_xenbus_grant_ring(&f->dev, 0, "tx-", 0, &f->tx_ring), 0);
+	cr_assert_eq(sdrv_xenbus_grant_ring(&f->dev, 0, "rx-", 0, &f->rx_ring), 0);
+	cr_assert_eq(sdrv_xenbus_alloc_evtchn(&f->dev, 0, "", "event-channel",
+					      &f->port), 0);
+	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "request-rx-copy", 1), 0);
+	cr_assert_eq(sdrv_ring_sring_init(f->tx_ring.addr, SDRV_PAGE_SIZE), 0);
+	cr_assert_eq(sdrv_ring_sring_init(f->rx_ring.addr, SDRV_PAGE_SIZE), 0);
+	cr_assert_eq(sdrv_netif_tx_front_attach(&f->tx, f->tx_ring.addr,
+						SDRV_PAGE_SIZE, 0), 0);
+	cr_assert_eq(sdrv_netif_rx_front_attach(&rx, f->rx_ring.addr,
+						SDRV_PAGE_SIZE, 0), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&f->dev.xb, SDRV_XENBUS_INITIALISED), 0);
+	cr_assert_eq(sdrv_xenbus_wait_peer_state(&f->dev.xb,
+						 1u << SDRV_XENBUS_CONNECTED, 10000),
+		     SDRV_XENBUS_CONNECTED, "netback connected vif 1/%u", devid);
+	/* A broadcast frame of an experimental ethertype, 100 bytes. */
+	f->page = sdrv_page_alloc(guest1);
+	memset(f->page, 0xff, 6);
+	memcpy((char *)f->page + 6, "\x00\x16\x3e\x00\x01\x00", 6);
+	memcpy((char *)f->page + 12, "\x88\xb5", 2);
+	for (int i = 14; i < 100; i++)
+		((unsigned char *)f->page)[i] = (unsigned char)(i + devid);
+	ref = sdrv_grant_access(guest1, 0, f->page, true);
+	cr_assert_geq(ref, 0);
+	f->gref = (sdrv_grant_ref_t)ref;
+}
+
+static void tx_put(struct raw_vif *f, const void *slots, unsigned n)
+{
+	cr_assert_eq(sdrv_netif_tx_front_put_requests(&f->tx, slots, n), n);
+	if (sdrv_ring_front_push(&f->tx))
+		sdrv_evtchn_notify(guest1, f->port);
+}
+
+/* Take @n transmit responses (10 s at most). */
+static void tx_answers(struct raw_vif *f, struct sdrv_netif_tx_response *rsp,
+		       unsigned n)
+{
+	unsigned got = 0;
+
+	for (int idle = 0; got < n && idle < 100;) {
+		uint32_t k = sdrv_netif_tx_front_take_responses(&f->tx, rsp + got,
+								n - got);
+
+		got += k;
+		if (k || sdrv_ring_front_final_check(&f->tx))
+			continue;
+		if (sdrv_evtchn_wait_port(guest1, f->port, 100) == 0)
+			idle++;
+	}
+	cr_assert_eq(got, n, "%u of %u transmit answers came", got, n);
+}
+
+static struct sdrv_netif_tx_request slot(struct raw_vif *f, uint16_t id,
+					 uint16_t offset, uint16_t size,
+					 uint16_t flags)
+{
+	return (struct sdrv_netif_tx_request){ .gref = f->gref, .offset = offset,
+					       .flags = flags, .id = id,
+					       .size = size };
+}
+
+/* Guest 2 receives a frame of @len within 5 s. */
+static bool guest2_receives(int len)
+{
+	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
+
+	for (int i = 0; i < 50; i++) {
+		int n = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+
+		if (n == len)
+			return true;
+		if (n == 0)
+			sdrv_netfront_wait(nf2, 100);
+	}
+	return false;
+}
+
+/* The backend's state of vif 1/@devid and its error key. */
+static int backend_state(uint32_t devid, char *error, size_t len)
+{
+	char path[96];
+	uint64_t st;
+
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/error", devid);
+	if (sdrv_xs_read(xs1, 0, path, error, len) < 0)
+		error[0] = '\0';
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/state", devid);
+	return sdrv_xs_read_uint(xs1, 0, path, &st) ? -1 : (int)st;
+}
+
+/* ---- the cases ------------------------------------------------------------- */
+
+Test(netback_hostile, malformed_frames_are_answered_error_and_the_vif_serves_on)
+{
+	struct raw_vif f;
+	struct sdrv_netif_tx_response rsp[4];
+	struct sdrv_netif_tx_request s[3];
+	struct sdrv_netif_extra_info gso = { .type = SDRV_NETIF_EXTRA_TYPE_GSO };
+	const struct {
+		const char *what;
+		unsigned nr;
+	} cases[] = {
+		{ "a frame shorter than an Ethernet header", 1 },
+		{ "a slot crossing its page", 1 },
+		{ "follow-on slots adding up to more than the frame", 2 },
+		{ "an empty follow-on slot", 2 },
+		{ "GSO, which was not offered", 2 },
+		{ "a ref never granted", 1 },
+	};
+
+	raw_connect(&f, 0);
+	for (unsigned c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		switch (c) {
+		case 0:
+			s[0] = slot(&f, 1, 0, 10, 0);
+			break;
+		case 1:
+			s[0] = slot(&f, 1, 4000, 200, 0);
+			break;
+		case 2:
+			s[0] = slot(&f, 1, 0, 100, SDRV_NETTXF_MORE_DATA);
+			s[1] = slot(&f, 2, 0, 100, 0);
+			break;
+		case 3:
+			s[0] = slot(&f, 1, 0, 100, SDRV_NETTXF_MORE_DATA);
+			s[1] = slot(&f, 2, 0, 0, 0);
+			break;
+		case 4:
+			s[0] = slot(&f, 1, 0, 100, SDRV_NETTXF_EXTRA_INFO);
+			gso.u.gso.size = 1400;
+			memcpy(&s[1], &gso, sizeof(gso));
+			break;
+		case 5:
+			s[0] = slot(&f, 1, 0, 100, 0);
+			s[0].gref = 4000;
+			break;
+		}
+		tx_put(&f, s, cases[c].nr);
+		tx_answers(&f, rsp, cases[c].nr);
+		cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_ERROR, "%s: answered ERROR",
+			     cases[c].what);
+	}
+	/* Then a good frame: answered OKAY and flooded to guest 2. */
+	s[0] = slot(&f, 7, 0, 100, 0);
+	tx_put(&f, s, 1);
+	tx_answers(&f, rsp, 1);
+	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY);
+	cr_expect(guest2_receives(100), "guest 2 got the good frame");
+	cr_expect_null(sdrv_netfront_broken(nf2));
+}
+
+/* @fatal on vif 1/0 disables it, with a reason; vif 1/1 is served on. */
+static void fatal_and_alone(const struct sdrv_netif_tx_request *s, unsigned n,
+			    const char *reason)
+{
+	struct raw_vif bad, good;
+	struct sdrv_netif_tx_request one;
+	struct sdrv_netif_tx_response rsp;
+	char error[160];
+	int state = -1;
+
+	raw_connect(&bad, 0);
+	raw_connect(&good, 1);
+	{
+		struct sdrv_netif_tx_request r[32];
+
+		/* Published together: a chain is never seen half-written. */
+		for (unsigned i = 0; i < n; i++) {
+			r[i] = s[i];
+			r[i].gref = r[i].gref ? r[i].gref : bad.gref;
+		}
+		tx_put(&bad, r, n);
+	}
+	for (int i = 0; i < 100; i++) {
+		state = backend_state(0, error, sizeof(error));
+		if (state == SDRV_XENBUS_CLOSING)
+			break;
+		usleep(50000);
+	}
+	cr_expect_eq(state, SDRV_XENBUS_CLOSING, "vif 1/0 is closed by the backend");
+	cr_expect(strstr(error, reason), "its error says \"%s\": \"%s\"", reason, error);
+	one = slot(&good, 3, 0, 100, 0);
+	tx_put(&good, &one, 1);
+	tx_answers(&good, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
+	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+}
+
+Test(netback_hostile, a_frame_of_more_slots_than_allowed_disables_that_vif_alone)
+{
+	struct sdrv_netif_tx_request s[19];
+
+	for (int i = 0; i < 19; i++)
+		s[i] = (struct sdrv_netif_tx_request){
+			.offset = 0, .size = i ? 10 : 400, .id = (uint16_t)i,
+			.flags = i < 18 ? SDRV_NETTXF_MORE_DATA : 0 };
+	fatal_and_alone(s, 19, "slots");
+}
+
+Test(netback_hostile, a_chain_running_past_the_producer_index_disables_that_vif)
+{
+	struct sdrv_netif_tx_request s = { .size = 100, .id = 1,
+					   .flags = SDRV_NETTXF_MORE_DATA };
+
+	fatal_and_alone(&s, 1, "producer index");
+}
+
+Test(netback_hostile, an_extra_of_an_unknown_type_disables_that_vif)
+{
+	struct sdrv_netif_tx_request s[2] = {
+		{ .size = 100, .id = 1, .flags = SDRV_NETTXF_EXTRA_INFO },
+	};
+	struct sdrv_netif_extra_info x = { .type = 77 };
+
+	/* Its first bytes (type 77) stand where a ref would: not zero, so
+	 * fatal_and_alone() keeps the slot as written. */
+	memcpy(&s[1], &x, sizeof(x));
+	fatal_and_alone(s, 2, "unknown type");
+}
