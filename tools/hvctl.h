@@ -6,6 +6,8 @@
 #ifndef HVCTL_H
 #define HVCTL_H
 
+#include <stdint.h>
+
 struct sdrv_xs;
 
 int hvctl_block_attach(int argc, char **argv);
@@ -15,5 +17,11 @@ int hvctl_network_detach(int argc, char **argv);
 
 /* XenStore's socket ($XENSTORED_PATH), or exit with a one-line error. */
 struct sdrv_xs *hvctl_xs_connect(void);
+
+/* "<command> ID DEVID [--backend ID]": remove both directories of device
+ * @type ("vbd", "vif"); @what names DEVID in errors, @parse_devid reads
+ * it (or exits). */
+int hvctl_device_detach(int argc, char **argv, const char *type,
+			const char *what, uint32_t (*parse_devid)(const char *));
 
 #endif

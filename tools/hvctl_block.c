@@ -32,19 +32,6 @@ static uint32_t parse_vdev(const char *s)
 	return (uint32_t)cli_number("--vdev", s, 1, UINT32_MAX >> 1);
 }
 
-struct sdrv_xs *hvctl_xs_connect(void)
-{
-	struct sdrv_xs *xs;
-	const char *path = getenv("XENSTORED_PATH");
-	int err = sdrv_xs_open_socket(NULL, &xs);
-
-	if (err)
-		cli_fail("XenStore %s: %s (is it running? set XENSTORED_PATH)",
-			 path && *path ? path : SDRV_XS_SOCKET_DEFAULT,
-			 strerror(-err));
-	return xs;
-}
-
 int hvctl_block_attach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -128,25 +115,5 @@ int hvctl_block_attach(int argc, char **argv)
 
 int hvctl_block_detach(int argc, char **argv)
 {
-	uint32_t frontend, devid;
-	unsigned backend = 0;
-	struct sdrv_xs *xs;
-	int err;
-
-	if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--backend")))
-		cli_usage_error("block-detach: expected a domain id and a vdev [--backend ID]");
-	frontend = (uint32_t)cli_number("domain id", argv[1], 1,
-					SDRV_DOMID_FIRST_RESERVED - 1);
-	devid = parse_vdev(argv[2]);
-	if (argc == 5)
-		backend = (unsigned)cli_number("--backend", argv[4], 0,
-					       SDRV_DOMID_FIRST_RESERVED - 1);
-	xs = hvctl_xs_connect();
-	err = sdrv_xenbus_device_destroy(xs, (sdrv_domid_t)backend,
-					 (sdrv_domid_t)frontend, "vbd", devid);
-	sdrv_xs_close(xs);
-	if (err)
-		cli_fail("domain %u: vbd %u: %s", frontend, devid, strerror(-err));
-	printf("domain %u: vbd %u detached\n", frontend, devid);
-	return 0;
+	return hvctl_device_detach(argc, argv, "vbd", "vdev", parse_vdev);
 }

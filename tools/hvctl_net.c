@@ -88,26 +88,12 @@ int hvctl_network_attach(int argc, char **argv)
 	return 0;
 }
 
+static uint32_t parse_devid(const char *s)
+{
+	return (uint32_t)cli_number("devid", s, 0, 255);
+}
+
 int hvctl_network_detach(int argc, char **argv)
 {
-	unsigned frontend, devid, backend = 0;
-	struct sdrv_xs *xs;
-	int err;
-
-	if (argc != 3 && !(argc == 5 && !strcmp(argv[3], "--backend")))
-		cli_usage_error("network-detach: expected a domain id and a devid [--backend ID]");
-	frontend = (unsigned)cli_number("domain id", argv[1], 1,
-					SDRV_DOMID_FIRST_RESERVED - 1);
-	devid = (unsigned)cli_number("devid", argv[2], 0, 255);
-	if (argc == 5)
-		backend = (unsigned)cli_number("--backend", argv[4], 0,
-					       SDRV_DOMID_FIRST_RESERVED - 1);
-	xs = hvctl_xs_connect();
-	err = sdrv_xenbus_device_destroy(xs, (sdrv_domid_t)backend,
-					 (sdrv_domid_t)frontend, "vif", devid);
-	sdrv_xs_close(xs);
-	if (err)
-		cli_fail("domain %u: vif %u: %s", frontend, devid, strerror(-err));
-	printf("domain %u: vif %u detached\n", frontend, devid);
-	return 0;
+	return hvctl_device_detach(argc, argv, "vif", "devid", parse_devid);
 }
