@@ -38,6 +38,42 @@ uint32_t sdrv_gnt_pin_count(const struct sdrv_gnt_granter *g, uint32_t ref)
 	       __atomic_load_n(&act->writers, __ATOMIC_RELAXED);
 }
 
+/*
+ * The pin or unpin a dead lock holder was inside.  A take that counted
+ * leaves a pin to drop (its record becomes HELD, dropped below with the
+ * rest); one that did not leaves nothing.  A drop that uncounted owes
+ * nothing more; one that did not is still a pin to drop.
+ */
+static void resolve_in_flight(const struct sdrv_gnt_granter *g,
+			      sdrv_domid_t granter, uint64_t generation,
+			      struct sdrv_gnt_pin *log, unsigned n)
+{
+	struct sdrv_gnt_journal *j = &g->shared->journal;
+	const struct sdrv_gnt_active *act;
+	bool counted;
+
+	if (j->op == SDRV_GNT_JOURNAL_NONE || j->ref >= g->nr_entries) {
+		j->op = SDRV_GNT_JOURNAL_NONE;
+		return;
+	}
+	act = &g->active[j->ref];
+	counted = act->readers != j->readers_before ||
+		  act->writers != j->writers_before;
+	for (unsigned i = 0; i < n; i++) {
+		struct sdrv_gnt_pin *p = &log[i];
+		bool owed;
+
+		if (p->granter != granter || p->generation != generation ||
+		    p->ref != j->ref ||
+		    (p->state != SDRV_GNT_PIN_TAKING &&
+		     p->state != SDRV_GNT_PIN_DROPPING))
+			continue;
+		owed = p->state == SDRV_GNT_PIN_TAKING ? counted : !counted;
+		p->state = owed ? SDRV_GNT_PIN_HELD : SDRV_GNT_PIN_FREE;
+	}
+	j->op = SDRV_GNT_JOURNAL_NONE;
+}
+
 unsigned sdrv_gnt_pin_recover(const struct sdrv_gnt_granter *g,
 			      sdrv_domid_t granter, uint64_t generation,
 			      uint32_t token, struct sdrv_gnt_pin *log,
@@ -49,8 +85,12 @@ unsigned sdrv_gnt_pin_recover(const struct sdrv_gnt_granter *g,
 	/* Its holder is dead: take the lock over, else wait for it. */
 	if (__atomic_compare_exchange_n(&g->shared->lock, &held, token, false,
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-		/* It died inside: entries it was marking or clearing are
-		 * made to agree with their counts. */
+		/* It died inside a pin or an unpin: the journal says
+		 * whether the count changed, and so what its record (the
+		 * one TAKING or DROPPING) still owes. */
+		resolve_in_flight(g, granter, generation, log, n);
+		/* Entries it was marking or clearing are made to agree
+		 * with their counts. */
 		for (uint32_t ref = 0; ref < g->nr_entries; ref++) {
 			const struct sdrv_gnt_active *act = &g->active[ref];
 			uint16_t clear = 0;

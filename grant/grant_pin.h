@@ -55,13 +55,30 @@ SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_active) == 16, "active record");
  * hv-stub sets @dead when it destroys the domain; a pin taken after that
  * fails, and a backend holding a view of the domain drops it.
  */
+/*
+ * What the lock's holder is changing, written before it touches a count:
+ * if it dies holding the lock, the one who takes the lock over
+ * (sdrv_gnt_pin_recover()) compares the counts with these to tell whether
+ * the count changed, so that the pin in flight is undone exactly once.
+ */
+struct sdrv_gnt_journal {
+	uint32_t ref;
+	uint16_t readers_before, writers_before;
+	uint8_t op; /* SDRV_GNT_JOURNAL_* */
+	uint8_t pad[7];
+};
+#define SDRV_GNT_JOURNAL_NONE 0
+#define SDRV_GNT_JOURNAL_TAKE 1
+#define SDRV_GNT_JOURNAL_DROP 2
+
 struct sdrv_gnt_shared {
 	uint32_t lock; /* 0: free; else the holder's token */
 	uint32_t dead;
 	uint32_t nr_entries;
 	uint32_t pad0;
 	uint64_t generation;
-	uint8_t pad[40];
+	struct sdrv_gnt_journal journal; /* the lock holder's */
+	uint8_t pad[24];
 	struct sdrv_gnt_active active[];
 };
 SDRV_STATIC_ASSERT(sizeof(struct sdrv_gnt_shared) == 64, "shared header");
@@ -78,8 +95,9 @@ struct sdrv_gnt_granter {
 
 enum sdrv_gnt_pin_state {
 	SDRV_GNT_PIN_FREE = 0,
-	SDRV_GNT_PIN_TAKING = 1, /* inside sdrv_gnt_pin_take() */
+	SDRV_GNT_PIN_TAKING = 1, /* being taken: counted or not (journal) */
 	SDRV_GNT_PIN_HELD = 2, /* counted in the active record */
+	SDRV_GNT_PIN_DROPPING = 3, /* being dropped: uncounted or not */
 };
 
 /*
@@ -162,6 +180,22 @@ static inline void sdrv_gnt__clear_flags(const struct sdrv_gnt_granter *g, uint3
 		__atomic_store_n(flags, (uint16_t)(now & ~bits), __ATOMIC_RELEASE);
 }
 
+/* Note in the journal what is about to change; lock held. */
+static inline void sdrv_gnt__journal(const struct sdrv_gnt_granter *g,
+				     uint32_t ref, uint8_t op)
+{
+	struct sdrv_gnt_journal *j = &g->shared->journal;
+
+	if (op != SDRV_GNT_JOURNAL_NONE) {
+		j->ref = ref;
+		j->readers_before = g->active[ref].readers;
+		j->writers_before = g->active[ref].writers;
+	}
+	/* The record before the counts it describes (a plain order is
+	 * enough: only a dead holder's memory is read, after its death). */
+	__atomic_store_n(&j->op, op, __ATOMIC_RELEASE);
+}
+
 /* Check the entry for @caller and mark it with @want; lock held. */
 static inline int sdrv_gnt__mark_entry(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
 		      uint32_t ref, bool readonly, uint32_t want)
@@ -230,13 +264,17 @@ static inline int sdrv_gnt_pin_take_locked(const struct sdrv_gnt_granter *g,
 		act->frame = frame;
 		act->mapper = caller;
 	}
+	/* Journal, TAKING, count, HELD: whichever of these a killed holder
+	 * reached, sdrv_gnt_pin_recover() undoes exactly what it did. */
+	sdrv_gnt__journal(g, pin->ref, SDRV_GNT_JOURNAL_TAKE);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_TAKING, __ATOMIC_RELEASE);
 	if (pin->readonly)
 		act->readers++;
 	else
 		act->writers++;
 	pin->frame = act->frame;
-	/* Counted: from here hv-stub undoes it if we die (same lock). */
-	__atomic_store_n(&pin->state, SDRV_GNT_PIN_HELD, __ATOMIC_RELAXED);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_HELD, __ATOMIC_RELEASE);
+	sdrv_gnt__journal(g, pin->ref, SDRV_GNT_JOURNAL_NONE);
 	return SDRV_GNTST_okay;
 }
 
@@ -250,6 +288,8 @@ static inline void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
 	if (pin->ref >= g->nr_entries)
 		return;
 	act = &g->active[pin->ref];
+	sdrv_gnt__journal(g, pin->ref, SDRV_GNT_JOURNAL_DROP);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_DROPPING, __ATOMIC_RELEASE);
 	if (pin->readonly && act->readers)
 		act->readers--;
 	else if (!pin->readonly && act->writers)
@@ -258,7 +298,8 @@ static inline void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
 		sdrv_gnt__clear_flags(g, pin->ref,
 			    act->readers ? SDRV_GTF_writing
 					 : SDRV_GTF_writing | SDRV_GTF_reading);
-	__atomic_store_n(&pin->state, SDRV_GNT_PIN_FREE, __ATOMIC_RELAXED);
+	__atomic_store_n(&pin->state, SDRV_GNT_PIN_FREE, __ATOMIC_RELEASE);
+	sdrv_gnt__journal(g, pin->ref, SDRV_GNT_JOURNAL_NONE);
 }
 
 /* The same, taking the lock around one pin. */

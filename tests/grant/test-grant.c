@@ -507,6 +507,70 @@ Test(grant, a_backend_that_died_holding_pins_leaves_nothing_pinned)
 	cr_assert_eq(sdrv_gnttab_end_access(&gt, caught), 0);
 }
 
+/*
+ * A backend killed at each point inside a pin or an unpin, its lock held
+ * (token 7): between the journal and the record's TAKING, between TAKING
+ * and the count, between the count and HELD; and the same for an unpin.
+ * Each is replayed by hand up to that point.  hv-stub's recovery must
+ * leave the entry unpinned and the count at zero, never one off (a count
+ * one high pinned the page forever: the flake "the grant stayed pinned").
+ */
+enum die_at { TAKE_JOURNALED, TAKE_MARKED, TAKE_COUNTED, DROP_JOURNALED,
+	      DROP_MARKED, DROP_UNCOUNTED, NR_DIE_AT };
+
+static void die_inside(enum die_at at)
+{
+	uint32_t ref = grant(DOM0, 44, false);
+	struct sdrv_gnt_pin log[2] = { 0 };
+	struct sdrv_gnt_journal *j;
+	struct hv_domain info;
+	struct sdrv_gnt_granter g;
+
+	cr_assert_eq(hv_domain_info(&hv, GUEST, &info), 0);
+	g = hv_granter(&info);
+	j = &g.shared->journal;
+	log[0] = (struct sdrv_gnt_pin){ .ref = ref, .granter = GUEST,
+					.generation = info.generation };
+	if (at >= DROP_JOURNALED)
+		cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &log[0]),
+			     SDRV_GNTST_okay);
+	/* The holder's steps, by hand, up to where it dies. */
+	__atomic_store_n(&g.shared->lock, 7, __ATOMIC_RELEASE);
+	j->ref = ref;
+	j->readers_before = g.active[ref].readers;
+	j->writers_before = g.active[ref].writers;
+	if (at < DROP_JOURNALED) {
+		__atomic_fetch_or(&gt.entries[ref].flags,
+				  (uint16_t)(SDRV_GTF_reading | SDRV_GTF_writing),
+				  __ATOMIC_RELEASE);
+		j->op = SDRV_GNT_JOURNAL_TAKE;
+		if (at >= TAKE_MARKED)
+			log[0].state = SDRV_GNT_PIN_TAKING;
+		if (at >= TAKE_COUNTED)
+			g.active[ref].writers++;
+	} else {
+		j->op = SDRV_GNT_JOURNAL_DROP;
+		if (at >= DROP_MARKED)
+			log[0].state = SDRV_GNT_PIN_DROPPING;
+		if (at >= DROP_UNCOUNTED)
+			g.active[ref].writers--;
+	}
+	hv_pin_recover(&hv, 7, log, 2);
+	cr_expect_eq(sdrv_gnt_pin_count(&g, ref), 0, "died at step %d: the count",
+		     (int)at);
+	cr_expect_eq(log[0].state, SDRV_GNT_PIN_FREE, "died at step %d: the record",
+		     (int)at);
+	cr_expect_eq(j->op, SDRV_GNT_JOURNAL_NONE);
+	cr_expect_eq(sdrv_gnttab_end_access(&gt, ref), 0,
+		     "died at step %d: the guest ends access", (int)at);
+}
+
+Test(grant, a_backend_killed_inside_a_pin_or_unpin_leaves_the_count_exact)
+{
+	for (int at = 0; at < NR_DIE_AT; at++)
+		die_inside((enum die_at)at);
+}
+
 Test(grant, a_pin_after_the_granter_was_destroyed_fails)
 {
 	/* A backend's view outlives the destroy: its next pin must see the
