@@ -318,7 +318,15 @@ void hvd_xs_domain_created(struct hvd *d, sdrv_domid_t id)
 	xs->introduced[id] = true;
 }
 
-/* What libxl does when a domain is gone: release it, remove its home. */
+/*
+ * What libxl does when a domain is gone: release it, remove its home, and
+ * remove its devices' backend directories, so that each backend lets go of
+ * what it served the domain with (blkback its file, netback its vif) and
+ * a device attached anew is probed afresh.  Backends run in privileged
+ * domains; the device types are the ones splitdrv serves.
+ */
+static const char *const device_types[] = { "vbd", "vif" };
+
 void hvd_xs_domain_destroyed(struct hvd *d, sdrv_domid_t id)
 {
 	struct hvd_xs *xs = &d->xs;
@@ -332,6 +340,20 @@ void hvd_xs_domain_destroyed(struct hvd *d, sdrv_domid_t id)
 	p = (struct payload){ 0 };
 	add(&p, true, "/local/domain/%u", id);
 	send_payload(d, SDRV_XS_RM, id, &p);
+	for (unsigned b = 0; b < HV_MAX_DOMAINS; b++) {
+		struct hv_domain info;
+
+		if (b == id || hv_domain_info(&d->hv, (sdrv_domid_t)b, &info) ||
+		    !info.privileged)
+			continue;
+		for (size_t t = 0; t < sizeof(device_types) / sizeof(device_types[0]);
+		     t++) {
+			p = (struct payload){ 0 };
+			add(&p, true, "/local/domain/%u/backend/%s/%u", b,
+			    device_types[t], id);
+			send_payload(d, SDRV_XS_RM, id, &p);
+		}
+	}
 }
 
 /* A whole reply is in xs->in: match it with the oldest request. */
@@ -360,8 +382,11 @@ static void handle_reply(struct hvd *d)
 			name[n] = isprint((unsigned char)c) ? c : '?';
 		}
 		name[n] = '\0';
-		hvd_log("domain %u: XenStore refused %s: %s",
-			req.req_id & 0xffffu, type_name(req.type), name);
+		/* Removing what is not there (a backend type a domain
+		 * never had) is done, not refused. */
+		if (req.type != SDRV_XS_RM || strcmp(name, "ENOENT"))
+			hvd_log("domain %u: XenStore refused %s: %s",
+				req.req_id & 0xffffu, type_name(req.type), name);
 	} else if (rep.type != req.type) {
 		disconnect(d, "reply of another type");
 		return;

@@ -57,6 +57,9 @@ struct nb_vif {
 	struct rte_ether_addr mac; /* the guest's, from "mac" */
 	bool connected;
 	bool disabled; /* an impossible ring state: this vif stops */
+	/* The frontend says Connected to a netback that died before us: its
+	 * rings hold that one's indices.  We wait for it to connect afresh. */
+	bool front_stale;
 	struct sdrv_xenbus_ring tx_ring, rx_ring;
 	struct sdrv_ring_back tx, rx;
 	sdrv_evtchn_port_t port;

@@ -10,6 +10,10 @@
  *                    request-rx-copy; map, bind, Connected
  *   front Closing    disconnect, Closing
  *   front Closed     Closed; InitWait again if it comes back
+ *
+ * Restarted after a crash, netback finds frontends Connected to its dead
+ * predecessor (our state key still says Connected): it does not attach to
+ * their old rings but waits in InitWait, and netfront connects afresh.
  */
 #include "netback.h"
 
@@ -83,6 +87,10 @@ static int vif_probe(struct sdrv_xenbus_device *dev)
 		dev->priv = NULL;
 		return err < 0 ? err : -EINVAL;
 	}
+	/* Connected or Closing in our own state key: a netback before us
+	 * served this vif and died without closing it. */
+	err = sdrv_xenbus_read_state(&dev->xb, false);
+	v->front_stale = err == SDRV_XENBUS_CONNECTED || err == SDRV_XENBUS_CLOSING;
 	err = sdrv_xs_transaction_run(dev->xb.xs, publish_body, &dev->xb, 8);
 	if (!err)
 		err = sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
@@ -155,6 +163,8 @@ static void vif_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 	struct nb_vif *v = dev->priv;
 	int ours = sdrv_xenbus_read_state(&dev->xb, false);
 
+	if (state != SDRV_XENBUS_CONNECTED)
+		v->front_stale = false;
 	switch (state) {
 	case SDRV_XENBUS_INITIALISING:
 		if (ours == SDRV_XENBUS_CLOSED)
@@ -162,7 +172,8 @@ static void vif_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 		break;
 	case SDRV_XENBUS_INITIALISED:
 	case SDRV_XENBUS_CONNECTED:
-		if (ours == SDRV_XENBUS_CONNECTED || v->connected)
+		if (ours == SDRV_XENBUS_CONNECTED || v->connected ||
+		    v->front_stale)
 			break;
 		if (ours == SDRV_XENBUS_CLOSED)
 			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);

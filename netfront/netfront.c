@@ -39,6 +39,8 @@ struct sdrv_netfront {
 	bool rx_chain; /* dropping the rest of a multi-slot frame */
 	const char *broken;
 	int timeout_ms;
+	uint64_t checked_ms; /* when the backend's state was last read */
+	unsigned reconnects;
 };
 
 static struct nf_buf *tx_buf(struct sdrv_netfront *nf, unsigned i)
@@ -213,7 +215,7 @@ static int attach_rings(struct sdrv_netfront *nf)
 	return err;
 }
 
-static int handshake(struct sdrv_netfront *nf)
+static int handshake(struct sdrv_netfront *nf, bool again)
 {
 	char mac[24];
 	int err, state;
@@ -235,7 +237,7 @@ static int handshake(struct sdrv_netfront *nf)
 					       "no usable \"mac\" key");
 	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
 	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
-	err = alloc_bufs(nf);
+	err = again ? 0 : alloc_bufs(nf);
 	if (!err)
 		err = sdrv_xs_transaction_run(nf->dev.xb.xs, publish_body, nf, 8);
 	if (!err)
@@ -290,8 +292,9 @@ SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	err = sdrv_xenbus_attach(&nf->dev.xb, xs, false, sdrv_platform_domid(p),
 				 0, "vif", devid);
 	if (!err)
-		err = handshake(nf);
+		err = handshake(nf, false);
 	if (!err) {
+		nf->checked_ms = sdrv_platform_clock_ms(p);
 		*out = nf;
 		return 0;
 	}
@@ -332,6 +335,75 @@ sdrv_netfront_stats(const struct sdrv_netfront *nf)
 SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf)
 {
 	return nf->broken;
+}
+
+/* ---- the backend going away and coming back ---------------------------- */
+
+/*
+ * The backend left Connected: a new backend process waits in InitWait (the
+ * old one died), or a closing one says Closing.  Connect again on new
+ * rings with the same buffers (still granted): frames in flight on the old
+ * ring are lost, as frames may be; every receive buffer is posted anew.
+ */
+static void reconnect(struct sdrv_netfront *nf)
+{
+	int state = sdrv_xenbus_read_state(&nf->dev.xb, true);
+
+	if (state == SDRV_XENBUS_CLOSING || state == SDRV_XENBUS_CLOSED) {
+		sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSING);
+		sdrv_xenbus_wait_peer_state(&nf->dev.xb,
+					    1u << SDRV_XENBUS_CLOSED |
+						    1u << SDRV_XENBUS_UNKNOWN,
+					    nf->timeout_ms);
+		sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSED);
+	}
+	if (nf->port)
+		sdrv_evtchn_close(nf->p, nf->port);
+	nf->port = 0;
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
+	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
+	nf->attached = false;
+	nf->tx_free = NONE;
+	for (unsigned i = nf->info.tx_slots; i-- > 0;) {
+		tx_buf(nf, i)->busy = false;
+		tx_buf(nf, i)->next_free = nf->tx_free;
+		nf->tx_free = (uint16_t)i;
+	}
+	for (unsigned i = 0; i < nf->info.rx_slots; i++)
+		rx_buf(nf, i)->busy = false;
+	nf->rx_chain = false;
+	if (handshake(nf, true)) {
+		break_device(nf, "the backend did not come back");
+		return;
+	}
+	nf->reconnects++;
+}
+
+/* Whether the backend is still Connected; XenStore is asked at most every
+ * NF_CHECK_MS.  A backend gone for good (its directory removed, or
+ * garbage in its state) breaks the device. */
+#define NF_CHECK_MS 200u
+static void check_backend(struct sdrv_netfront *nf)
+{
+	uint64_t now = sdrv_platform_clock_ms(nf->p);
+	int state;
+
+	if (nf->broken || now - nf->checked_ms < NF_CHECK_MS)
+		return;
+	nf->checked_ms = now;
+	state = sdrv_xenbus_read_state(&nf->dev.xb, true);
+	if (state == SDRV_XENBUS_CONNECTED)
+		return;
+	if (state == SDRV_XENBUS_UNKNOWN) {
+		break_device(nf, "the backend's state is gone or garbage");
+		return;
+	}
+	reconnect(nf);
+}
+
+SDRV_PUBLIC unsigned sdrv_netfront_reconnects(const struct sdrv_netfront *nf)
+{
+	return nf->reconnects;
 }
 
 /* ---- transmit ----------------------------------------------------------- */
@@ -414,6 +486,7 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 {
 	struct sdrv_netif_rx_response r;
 
+	check_backend(nf);
 	reclaim_tx(nf);
 	while (!nf->broken) {
 		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, &r, 1);

@@ -180,11 +180,13 @@ int main(int argc, char **argv)
 	}
 	st = sdrv_netfront_stats(nf);
 	printf("vif %u: sent %llu packets %llu bytes (%llu refused), received %llu "
-	       "packets %llu bytes (%llu malformed)%s%s\n",
+	       "packets %llu bytes (%llu malformed), the backend came back %u "
+	       "time%s%s%s\n",
 	       devid, (unsigned long long)st->tx_packets,
 	       (unsigned long long)st->tx_bytes, (unsigned long long)st->tx_errors,
 	       (unsigned long long)st->rx_packets, (unsigned long long)st->rx_bytes,
-	       (unsigned long long)st->rx_dropped,
+	       (unsigned long long)st->rx_dropped, sdrv_netfront_reconnects(nf),
+	       sdrv_netfront_reconnects(nf) == 1 ? "" : "s",
 	       sdrv_netfront_broken(nf) ? "; broken: " : "",
 	       sdrv_netfront_broken(nf) ? sdrv_netfront_broken(nf) : "");
 	err = sdrv_netfront_broken(nf) ? 1 : 0;

@@ -96,7 +96,12 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 /**
  * sdrv_netfront_recv() - take one received frame into @buf (@cap bytes;
  * a longer frame is dropped and counted), reclaim finished transmits, and
- * post receive buffers again.  Never waits.
+ * post receive buffers again.  Never waits for the backend; call it at
+ * least every few hundred milliseconds even when nothing arrives: it is
+ * also where a backend that left Connected is noticed (XenStore is asked
+ * at most every 200 ms) and connected to again when it comes back (a new
+ * backend process after one died, or one that closed and returns), with
+ * the same buffers on new rings; frames in flight then are lost.
  * Return: the frame's length; 0 when none waits; -SDRV_EIO (broken).
  */
 SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
@@ -108,6 +113,9 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
  * own polls sdrv_evtchn_fd() instead and calls sdrv_netfront_recv().
  */
 SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms);
+
+/* Times the backend came back (see sdrv_netfront_recv()). */
+SDRV_PUBLIC unsigned sdrv_netfront_reconnects(const struct sdrv_netfront *nf);
 
 /* Why the device broke, or NULL while it works. */
 SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf);

@@ -39,18 +39,22 @@ for id in 1 2; do
 	"$build/tools/hvctl" create "guest$id" --id $id --mem 32M > /dev/null || bad "create guest $id"
 	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
 done
-"$build/netback/netback-dpdk" --no-huge --no-pci -m 256 --log-level=error \
-	--file-prefix "nb$$" --vdev "net_tap0,iface=$up" -- --verbose \
-	> "$d/nb.out" 2> "$d/nb.err" &
-nb=$!
-pids+=($nb)
-for _ in $(seq 100); do ip link show "$up" > /dev/null 2>&1 && break; sleep 0.05; done
-ip addr add 10.77.0.254/24 dev "$up" && ip link set "$up" up || bad "the uplink TAP $up"
+start_netback() {
+	"$build/netback/netback-dpdk" --no-huge --no-pci -m 256 --log-level=error \
+		--file-prefix "nb$$" --vdev "net_tap0,iface=$up" -- --verbose \
+		>> "$d/nb.out" 2>> "$d/nb.err" &
+	nb=$!
+	pids+=($nb)
+	for _ in $(seq 100); do ip link show "$up" > /dev/null 2>&1 && break; sleep 0.05; done
+	ip addr add 10.77.0.254/24 dev "$up" && ip link set "$up" up || bad "the uplink TAP $up"
+}
+start_netback
 ip netns add "$ns1" && ip netns add "$ns2" || { bad "network namespaces"; exit 1; }
 for id in 1 2; do
 	ns=$([ $id = 1 ] && echo "$ns1" || echo "$ns2")
 	ip netns exec "$ns" "$build/tools/net-guest" $id > "$d/g$id.out" 2>&1 &
 	pids+=($!)
+	[ $id = 1 ] && guest1=$! || guest2=$!
 done
 for id in 1 2; do
 	ns=$([ $id = 1 ] && echo "$ns1" || echo "$ns2")
@@ -78,6 +82,52 @@ else
 	bad "iperf3:"; tail -20 "$d/iperf-c.json"
 fi
 
+
+# netback-dpdk killed with SIGKILL while guest 1 pings guest 2, and started
+# again: both netfronts connect to the new one and the pings go on.
+ip netns exec "$ns1" ping -c 60 -i 0.05 -W 1 10.77.0.2 > "$d/ping-kill" 2>&1 &
+pinger=$!
+sleep 1
+kill -KILL $nb
+wait $nb 2>/dev/null
+sleep 0.3
+start_netback
+wait $pinger
+if ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 10.77.0.2 > "$d/ping-after" 2>&1 &&
+	ping -c 2 -i 0.2 -W 2 10.77.0.1 > "$d/ping-up-after" 2>&1; then
+	ok "netback-dpdk killed (SIGKILL) under traffic and restarted: the guests reconnected, ping goes on ($(grep -o '[0-9]* received' "$d/ping-kill") of 60 across the restart)"
+else
+	bad "after netback's restart:"; cat "$d/ping-after" "$d/ping-up-after"
+fi
+
+# Guest 2's process killed in the middle of an iperf3 transfer to it: its
+# domain goes (hv-stub destroys a crashed domain), netback lets go of its
+# vif, and serves guest 1 on; the toolstack brings guest 2 back.
+ip netns exec "$ns2" iperf3 -s -1 > /dev/null 2>&1 &
+ips=$!
+sleep 0.5
+ip netns exec "$ns1" timeout 30 iperf3 -c 10.77.0.2 -t 10 > /dev/null 2>&1 &
+ipc=$!
+sleep 1
+kill -KILL "$guest2"
+wait "$guest2" 2>/dev/null
+kill $ips $ipc 2>/dev/null
+wait $ips $ipc 2>/dev/null
+if ping -c 3 -i 0.2 -W 2 10.77.0.1 > "$d/ping-alone" 2>&1; then
+	ok "guest 2 gone mid-transfer: guest 1 still served (host -> guest 1 ping)"
+else
+	bad "after guest 2 went:"; cat "$d/ping-alone"
+fi
+for _ in $(seq 100); do "$build/tools/hvctl" create guest2 --id 2 --mem 32M > /dev/null 2>&1 && break; sleep 0.05; done
+"$build/tools/hvctl" network-attach 2 > /dev/null || bad "network-attach 2 again"
+ip netns exec "$ns2" "$build/tools/net-guest" 2 > "$d/g2-again.out" 2>&1 &
+guest2=$!
+pids+=($guest2)
+for _ in $(seq 100); do ip netns exec "$ns2" ip link show vif2.0 > /dev/null 2>&1 && break; sleep 0.05; done
+ip netns exec "$ns2" ip addr add 10.77.0.2/24 dev vif2.0 2>/dev/null
+ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 10.77.0.2 > "$d/ping-back" 2>&1 &&
+	ok "guest 2 back: ping guest 1 -> guest 2 again" || { bad "guest 2 back:"; cat "$d/ping-back" "$d/g2-again.out"; }
+
 # Idle, netback-dpdk sleeps on its event channels, XenStore and the
 # uplink's receive interrupts: a busy-polling loop would burn the whole
 # 2 s; allow a quarter of it.
@@ -93,6 +143,10 @@ kill -INT $nb
 wait $nb
 status=$?
 [ $status -eq 0 ] && ok "netback-dpdk exits 0 on SIGINT" || bad "netback-dpdk exit status $status"
+kill -INT $guest1
+wait $guest1
+grep -q "the backend came back 1 time" "$d/g1.out" && ok "guest 1's netfront says the backend came back once" ||
+	{ bad "guest 1's counters:"; cat "$d/g1.out"; }
 if grep -q "vif 1/0: from guest [1-9]" "$d/nb.out" && grep -q "port 0 (net_tap0): in [1-9]" "$d/nb.out"; then
 	ok "counters at exit: per vif and per port"
 else

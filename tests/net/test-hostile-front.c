@@ -207,17 +207,20 @@ static bool guest2_receives(int len)
 	return false;
 }
 
-/* The backend's state of vif 1/@devid and its error key. */
+/* The backend's state of vif 1/@devid and its error key: the state
+ * first, since the backend writes the error before it switches. */
 static int backend_state(uint32_t devid, char *error, size_t len)
 {
 	char path[96];
 	uint64_t st;
+	int state;
 
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/state", devid);
+	state = sdrv_xs_read_uint(xs1, 0, path, &st) ? -1 : (int)st;
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/error", devid);
 	if (sdrv_xs_read(xs1, 0, path, error, len) < 0)
 		error[0] = '\0';
-	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/state", devid);
-	return sdrv_xs_read_uint(xs1, 0, path, &st) ? -1 : (int)st;
+	return state;
 }
 
 /* ---- the cases ------------------------------------------------------------- */
