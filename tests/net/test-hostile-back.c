@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile backend against netfront: under a real hv-stub (running
+ * sdrv-xenstored), this test is guest domain 1 (two netfronts, the code
+ * under test) and, in a thread, dom0 writing netif responses by hand.
+ * vif 0's backend lies as each test says; vif 1's answers honestly.
+ * netfront must drop a malformed frame (and count it) or break vif 0 with
+ * a reason, never deliver garbage, and serve vif 1 on.
+ */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <splitdrv/netfront.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xenbus_driver.h>
+#include <splitdrv/xs.h>
+
+#include "../platform/hvstub_ctl.h"
+
+enum lie {
+	HONEST,
+	NEGATIVE_STATUS, /* a receive answered with status -1 */
+	PAST_THE_PAGE, /* offset + length beyond the page */
+	CHAINED, /* a frame over two slots with MORE_DATA (one asked) */
+	EXTRA, /* EXTRA_INFO on a receive (nothing negotiated) */
+	RX_ID_NOT_POSTED, /* a receive answer naming no posted buffer */
+	TX_ID_NOT_IN_FLIGHT, /* a transmit answer for no frame sent */
+	RX_INDEX_AHEAD, /* rsp_prod far beyond the requests */
+};
+
+struct evil_back {
+	enum lie lie;
+	uint32_t devid;
+	struct sdrv_xenbus_device dev;
+	struct sdrv_xenbus_ring tx_ring, rx_ring;
+	struct sdrv_ring_back tx, rx;
+	sdrv_evtchn_port_t port;
+	bool connected, failed, lied;
+};
+
+static char wdir[64], xs_sock[128];
+static struct sdrv_platform *dom0, *guest;
+static struct sdrv_xs *dom0_xs, *guest_xs;
+static struct evil_back backs[2];
+static pthread_t back_thread;
+static volatile bool stop;
+
+#define FRAME_LEN 60
+
+/* ---- dom0, by hand ------------------------------------------------------ */
+
+static void handshake(struct evil_back *b)
+{
+	if (b->connected || b->failed ||
+	    sdrv_xenbus_read_state(&b->dev.xb, true) != SDRV_XENBUS_INITIALISED)
+		return;
+	b->failed = true;
+	if (sdrv_xenbus_map_ring(&b->dev, "tx-", 0, &b->tx_ring) ||
+	    sdrv_xenbus_map_ring(&b->dev, "rx-", 0, &b->rx_ring) ||
+	    sdrv_netif_tx_back_attach(&b->tx, b->tx_ring.addr, SDRV_PAGE_SIZE, 0) ||
+	    sdrv_netif_rx_back_attach(&b->rx, b->rx_ring.addr, SDRV_PAGE_SIZE, 0) ||
+	    sdrv_xenbus_bind_evtchn(&b->dev, "", "event-channel", &b->port)) {
+		fprintf(stderr, "test backend: vif %u: handshake failed\n", b->devid);
+		return;
+	}
+	sdrv_xenbus_switch_state(&b->dev.xb, SDRV_XENBUS_CONNECTED);
+	b->failed = false;
+	b->connected = true;
+}
+
+/* Write a frame of 0xab into the guest's posted buffer @gref (held, as
+ * netback-dpdk reaches it). */
+static bool fill(uint32_t gref, uint16_t len)
+{
+	struct sdrv_grant_hold h = { .granter = 1, .ref = gref };
+
+	if (sdrv_grant_hold(dom0, &h, 1) != 0)
+		return false;
+	memset(h.page, 0xab, len);
+	sdrv_grant_release(dom0, &h, 1);
+	return true;
+}
+
+/* Every transmit request answered (honestly, or for a frame not sent);
+ * one receive answered as the lie says, then honest ones. */
+static void serve(struct evil_back *b)
+{
+	struct sdrv_netif_tx_request tq;
+	struct sdrv_netif_rx_request rq;
+	bool any = false;
+
+	while (sdrv_netif_tx_back_take_requests(&b->tx, &tq, 1)) {
+		struct sdrv_netif_tx_response r = { .id = tq.id,
+						    .status = SDRV_NETIF_RSP_OKAY };
+
+		if (b->lie == TX_ID_NOT_IN_FLIGHT && !b->lied) {
+			r.id = (uint16_t)(tq.id + 100);
+			b->lied = true;
+		}
+		sdrv_netif_tx_back_put_responses(&b->tx, &r, 1);
+		/* Each frame sent is answered by one received. */
+		if (sdrv_netif_rx_back_take_requests(&b->rx, &rq, 1)) {
+			struct sdrv_netif_rx_response a = { .id = rq.id,
+							    .status = FRAME_LEN };
+			enum lie lie = b->lied ? HONEST : b->lie;
+
+			fill(rq.gref, FRAME_LEN);
+			switch (lie) {
+			case NEGATIVE_STATUS:
+				a.status = SDRV_NETIF_RSP_ERROR;
+				break;
+			case PAST_THE_PAGE:
+				a.offset = 4090;
+				break;
+			case CHAINED:
+				a.flags = SDRV_NETRXF_MORE_DATA;
+				break;
+			case EXTRA:
+				a.flags = SDRV_NETRXF_EXTRA_INFO;
+				break;
+			case RX_ID_NOT_POSTED:
+				a.id = 999;
+				break;
+			case RX_INDEX_AHEAD:
+				__atomic_store_n(&b->rx.sring->rsp_prod,
+						 b->rx.rsp_prod_pvt + 5000,
+						 __ATOMIC_RELEASE);
+				b->lied = true;
+				sdrv_evtchn_notify(dom0, b->port);
+				return;
+			default:
+				break;
+			}
+			if (lie != HONEST)
+				b->lied = true;
+			sdrv_netif_rx_back_put_responses(&b->rx, &a, 1);
+			/* a chain's second slot, honest-looking */
+			if (lie == CHAINED &&
+			    sdrv_netif_rx_back_take_requests(&b->rx, &rq, 1)) {
+				a.id = rq.id;
+				a.flags = 0;
+				fill(rq.gref, FRAME_LEN);
+				sdrv_netif_rx_back_put_responses(&b->rx, &a, 1);
+			}
+		}
+		any = true;
+	}
+	if (any) {
+		sdrv_ring_back_push(&b->tx);
+		sdrv_ring_back_push(&b->rx);
+		sdrv_evtchn_notify(dom0, b->port);
+	}
+}
+
+static void *backend(void *arg)
+{
+	sdrv_evtchn_port_t ports[4];
+
+	(void)arg;
+	for (int i = 0; i < 2; i++) {
+		sdrv_xenbus_write_uint(&backs[i].dev.xb, 0, "feature-rx-copy", 1);
+		sdrv_xenbus_switch_state(&backs[i].dev.xb, SDRV_XENBUS_INIT_WAIT);
+	}
+	while (!stop) {
+		for (int i = 0; i < 2; i++) {
+			struct evil_back *b = &backs[i];
+
+			handshake(b);
+			if (b->connected && !(b->lie == RX_INDEX_AHEAD && b->lied))
+				serve(b);
+			if (sdrv_xenbus_read_state(&b->dev.xb, true) ==
+			    SDRV_XENBUS_CLOSING)
+				sdrv_xenbus_switch_state(&b->dev.xb,
+							 SDRV_XENBUS_CLOSED);
+		}
+		sdrv_evtchn_wait(dom0, ports, 4, 10);
+	}
+	return NULL;
+}
+
+/* ---- the world ---------------------------------------------------------- */
+
+static void world_up(enum lie lie)
+{
+	int err;
+
+	snprintf(wdir, sizeof(wdir), "/tmp/net-evil-XXXXXX");
+	cr_assert_not_null(mkdtemp(wdir));
+	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored.sock", wdir);
+	hvstub_start((const char *const[]){ "--dom0-mem", "8M", "--xenstored",
+					    XENSTORED_PATH, "--xenstore",
+					    xs_sock, NULL });
+	err = sdrv_xs_open_socket(xs_sock, &dom0_xs);
+	for (int i = 0; i < 250 && err; i++) {
+		usleep(20000);
+		err = sdrv_xs_open_socket(xs_sock, &dom0_xs);
+	}
+	cr_assert_eq(err, 0);
+	cr_assert_eq(hvstub_create(1, 4096, false, 0, 0), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	cr_assert_eq(sdrv_xs_open_ring(guest, &guest_xs), 0);
+	for (int i = 0; i < 2; i++) {
+		struct evil_back *b = &backs[i];
+		const char *const keys[] = { "mac", i ? "00:16:3e:00:01:01"
+						      : "00:16:3e:00:01:00",
+					     NULL };
+
+		memset(b, 0, sizeof(*b));
+		b->lie = i ? HONEST : lie;
+		b->devid = (uint32_t)i;
+		b->dev.platform = dom0;
+		cr_assert_eq(sdrv_xenbus_device_create_with(dom0_xs, 0, 1, "vif",
+							    b->devid, keys, keys), 0);
+		cr_assert_eq(sdrv_xenbus_attach(&b->dev.xb, dom0_xs, true, 0, 1,
+						"vif", b->devid), 0);
+	}
+	stop = false;
+	cr_assert_eq(pthread_create(&back_thread, NULL, backend, NULL), 0);
+}
+
+static void world_down(void)
+{
+	stop = true;
+	pthread_join(back_thread, NULL);
+	for (int i = 0; i < 2; i++) {
+		sdrv_xenbus_unmap_ring(&backs[i].dev, &backs[i].tx_ring);
+		sdrv_xenbus_unmap_ring(&backs[i].dev, &backs[i].rx_ring);
+		sdrv_xenbus_detach(&backs[i].dev.xb);
+	}
+	sdrv_xs_close(guest_xs);
+	sdrv_xs_close(dom0_xs);
+	sdrv_platform_detach(guest);
+	sdrv_platform_detach(dom0);
+	hvstub_stop();
+	unlink(xs_sock);
+	rmdir(wdir);
+}
+
+TestSuite(netfront_hostile, .timeout = 120);
+
+/* ---- the guest: netfront ------------------------------------------------ */
+
+/* Send @n frames and take what comes back (3 s at most).  Return: the
+ * frames received; every one must be the backend's 0xab frame. */
+static int exchange(struct sdrv_netfront *nf, int n)
+{
+	unsigned char frame[FRAME_LEN], buf[SDRV_NETFRONT_MAX_PACKET];
+	int got = 0;
+
+	memset(frame, 0xff, 12);
+	memset(frame + 12, 0x5a, sizeof(frame) - 12);
+	for (int i = 0; i < n; i++)
+		sdrv_netfront_send(nf, frame, sizeof(frame));
+	for (int idle = 0; idle < 30 && got < n && !sdrv_netfront_broken(nf);) {
+		int r = sdrv_netfront_recv(nf, buf, sizeof(buf));
+
+		if (r > 0) {
+			cr_expect_eq(r, FRAME_LEN, "a frame of %d bytes", r);
+			cr_expect_eq(buf[0], 0xab, "the backend's bytes, nothing else");
+			got++;
+		} else if (r == 0 && sdrv_netfront_wait(nf, 100) == 0) {
+			idle++;
+		}
+	}
+	return got;
+}
+
+static void lie_and_check(enum lie lie, bool breaks, const char *reason)
+{
+	struct sdrv_netfront *a, *b;
+
+	world_up(lie);
+	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, NULL, &a), 0);
+	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 1, NULL, &b), 0);
+	exchange(a, 4);
+	if (breaks) {
+		cr_expect_not_null(sdrv_netfront_broken(a), "vif 0 broke");
+		if (sdrv_netfront_broken(a))
+			cr_expect(strstr(sdrv_netfront_broken(a), reason),
+				  "the reason says \"%s\": %s", reason,
+				  sdrv_netfront_broken(a));
+	} else {
+		cr_expect_null(sdrv_netfront_broken(a), "%s", sdrv_netfront_broken(a));
+		cr_expect_eq(sdrv_netfront_stats(a)->rx_dropped, 1,
+			     "the malformed frame dropped and counted");
+	}
+	cr_expect_eq(exchange(b, 4), 4, "vif 1 served on");
+	cr_expect_null(sdrv_netfront_broken(b));
+	sdrv_netfront_close(a);
+	sdrv_netfront_close(b);
+	world_down();
+}
+
+Test(netfront_hostile, a_receive_with_a_negative_status_is_dropped)
+{
+	lie_and_check(NEGATIVE_STATUS, false, NULL);
+}
+
+Test(netfront_hostile, a_receive_past_the_page_is_dropped)
+{
+	lie_and_check(PAST_THE_PAGE, false, NULL);
+}
+
+Test(netfront_hostile, a_frame_chained_over_slots_not_asked_for_is_dropped)
+{
+	lie_and_check(CHAINED, false, NULL);
+}
+
+Test(netfront_hostile, receive_extra_info_never_asked_for_breaks_the_vif)
+{
+	lie_and_check(EXTRA, true, "extra info");
+}
+
+Test(netfront_hostile, a_receive_naming_no_posted_buffer_breaks_the_vif)
+{
+	lie_and_check(RX_ID_NOT_POSTED, true, "no posted buffer");
+}
+
+Test(netfront_hostile, a_transmit_answer_for_no_frame_breaks_the_vif)
+{
+	lie_and_check(TX_ID_NOT_IN_FLIGHT, true, "no packet in flight");
+}
+
+Test(netfront_hostile, a_receive_index_running_ahead_breaks_the_vif)
+{
+	lie_and_check(RX_INDEX_AHEAD, true, "index");
+}
