@@ -165,6 +165,8 @@ static unsigned round_once(void)
 
 	nr_vifs = 0;
 	nb_for_each_vif(bus, collect_vif, NULL);
+	for (unsigned i = 0; i < nr_vifs; i++)
+		moved += nb_vif_deliver_waiting(vifs[i]);
 	for (unsigned i = 0; i < nr_vifs; i++) {
 		unsigned n = nb_vif_take_tx(vifs[i], burst);
 
@@ -231,13 +233,16 @@ static int add_fd(int ep, int fd, uint64_t tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-/* Whether any vif has transmit requests (asking each to notify if not). */
-static bool any_tx_pending(void)
+/* Whether any vif has work: transmit requests, or buffers posted for
+ * frames that wait (asking each guest to notify when there is). */
+static bool any_pending(void)
 {
 	bool any = false;
 
-	for (unsigned i = 0; i < nr_vifs; i++)
+	for (unsigned i = 0; i < nr_vifs; i++) {
 		any |= nb_vif_tx_pending(vifs[i]);
+		any |= nb_vif_rx_waiting(vifs[i]);
+	}
 	return any;
 }
 
@@ -284,7 +289,7 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 		if (round_once()) {
 			idle = 0;
 			poll_sleep = 1;
-		} else if (++idle >= IDLE_ROUNDS && !any_tx_pending()) {
+		} else if (++idle >= IDLE_ROUNDS && !any_pending()) {
 			/* Sleep: event channels, XenStore and the ports'
 			 * interrupts wake us; a port without them is looked
 			 * at after 1 ms, then less often while idle. */

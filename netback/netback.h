@@ -35,6 +35,7 @@
  * frame; more is a fatal error (Linux's fatal_skb_slots default). */
 #define NB_MAX_SLOTS 18u
 #define NB_MAX_FRAME 9018u /* the largest frame we take (jumbo + VLAN) */
+#define NB_RX_WAITING 64u /* frames held for a guest out of buffers */
 
 struct nb_stats {
 	uint64_t tx_packets, tx_bytes; /* from the guest */
@@ -64,6 +65,10 @@ struct nb_vif {
 	struct sdrv_ring_back tx, rx;
 	sdrv_evtchn_port_t port;
 	bool notify; /* responses pushed that asked for a notify */
+	/* Frames for the guest waiting for it to post receive buffers (a
+	 * reference each), oldest first: a short stall drops nothing. */
+	struct rte_mbuf *waiting[NB_RX_WAITING];
+	unsigned wait_head, nr_waiting;
 	struct nb_stats stats;
 	struct nb_vif *next_gone; /* counters of vifs gone, for exit */
 };
@@ -79,9 +84,18 @@ void nb_forget_gone(void);
 /* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from
  * @pool).  Return: how many. */
 unsigned nb_vif_take_tx(struct nb_vif *vif, struct rte_mbuf **out);
-/* Copy @m into the guest's next posted receive buffer (dropped and
- * counted when none is posted).  @m stays the caller's. */
-void nb_vif_deliver(struct nb_vif *vif, const struct rte_mbuf *m);
+/* Copy @m into the guest's next posted receive buffer; with none posted,
+ * hold it (a reference) until the guest posts some, up to NB_RX_WAITING
+ * frames, beyond which it is dropped and counted.  @m stays the
+ * caller's. */
+void nb_vif_deliver(struct nb_vif *vif, struct rte_mbuf *m);
+/* Deliver what waits for receive buffers.  Return: frames delivered. */
+unsigned nb_vif_deliver_waiting(struct nb_vif *vif);
+/* Whether frames wait for buffers (and, if so, ask the guest to notify
+ * when it posts some). */
+bool nb_vif_rx_waiting(struct nb_vif *vif);
+/* Let go of every frame waiting (the vif disconnects). */
+void nb_vif_drop_waiting(struct nb_vif *vif);
 /* Push the responses of this round and notify the guest if it asked. */
 void nb_vif_flush(struct nb_vif *vif);
 /* Whether the guest has transmit requests waiting (and, if not, ask it

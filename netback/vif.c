@@ -109,6 +109,7 @@ static void disconnect(struct nb_vif *v)
 {
 	if (!v->connected)
 		return;
+	nb_vif_drop_waiting(v);
 	nb_fdb_forget_vif(v);
 	sdrv_evtchn_close(v->dev->platform, v->port);
 	sdrv_xenbus_unmap_ring(v->dev, &v->tx_ring);

@@ -248,22 +248,19 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 	return got;
 }
 
-void nb_vif_deliver(struct nb_vif *v, const struct rte_mbuf *m)
+/* Copy @m into the next posted buffer.  Return: false when none is
+ * posted (nothing taken). */
+static bool put_frame(struct nb_vif *v, const struct rte_mbuf *m)
 {
 	struct sdrv_netif_rx_request req;
 	struct sdrv_netif_rx_response rsp = { 0 };
 	struct sdrv_grant_hold h;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
 
-	if (!v->connected || v->disabled)
-		return;
-	/* One slot a frame (no SG offered): a longer one cannot go. */
-	if (len > SDRV_PAGE_SIZE ||
-	    !sdrv_netif_rx_back_take_requests(&v->rx, &req, 1)) {
-		v->stats.rx_dropped++;
+	if (!sdrv_netif_rx_back_take_requests(&v->rx, &req, 1)) {
 		if (sdrv_ring_back_fault(&v->rx))
 			disable(v, "receive ring index out of range");
-		return;
+		return false;
 	}
 	h.granter = v->dev->xb.frontend_domid;
 	h.ref = req.gref;
@@ -283,6 +280,64 @@ void nb_vif_deliver(struct nb_vif *v, const struct rte_mbuf *m)
 		v->stats.rx_bytes += len;
 	}
 	sdrv_netif_rx_back_put_responses(&v->rx, &rsp, 1);
+	return true;
+}
+
+unsigned nb_vif_deliver_waiting(struct nb_vif *v)
+{
+	unsigned n = 0;
+
+	while (v->nr_waiting && v->connected && !v->disabled) {
+		struct rte_mbuf *m = v->waiting[v->wait_head];
+
+		if (!put_frame(v, m))
+			break;
+		rte_pktmbuf_free(m);
+		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
+		v->nr_waiting--;
+		n++;
+	}
+	return n;
+}
+
+void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
+{
+	if (!v->connected || v->disabled)
+		return;
+	/* One slot a frame (no SG offered): a longer one cannot go. */
+	if (rte_pktmbuf_pkt_len(m) > SDRV_PAGE_SIZE) {
+		v->stats.rx_dropped++;
+		return;
+	}
+	/* In order: nothing overtakes what already waits. */
+	if (!v->nr_waiting && put_frame(v, m))
+		return;
+	if (v->nr_waiting == NB_RX_WAITING || v->disabled) {
+		v->stats.rx_dropped++;
+		return;
+	}
+	rte_mbuf_refcnt_update(m, 1);
+	v->waiting[(v->wait_head + v->nr_waiting) % NB_RX_WAITING] = m;
+	v->nr_waiting++;
+}
+
+bool nb_vif_rx_waiting(struct nb_vif *v)
+{
+	if (!v->nr_waiting || !v->connected || v->disabled)
+		return false;
+	if (sdrv_ring_back_pending(&v->rx))
+		return true; /* buffers came: deliver, do not sleep */
+	/* Asks the guest to notify when it posts; true if it just did. */
+	return sdrv_ring_back_final_check(&v->rx);
+}
+
+void nb_vif_drop_waiting(struct nb_vif *v)
+{
+	while (v->nr_waiting) {
+		rte_pktmbuf_free(v->waiting[v->wait_head]);
+		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
+		v->nr_waiting--;
+	}
 }
 
 void nb_vif_flush(struct nb_vif *v)
