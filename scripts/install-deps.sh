@@ -9,6 +9,7 @@ packages=(
 	libcriterion-dev   # tests
 	libxen-dev         # Xen public headers: ABI checks, interop, peers
 	libdpdk-dev        # rte_ring peer; netback-dpdk
+	dpdk-dev           # dpdk-testpmd: bench/netperf's peer
 	liburing-dev       # blkback
 	gnuplot-nox        # benchmark plots
 	help2man           # man pages from the programs' --help
