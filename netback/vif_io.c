@@ -148,65 +148,78 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 	return f->slot[0].size;
 }
 
-/* Copy the frame's data out of the guest's pages into a new mbuf.
- * Return: the mbuf, or NULL (no mbuf, or a grant we may not use). */
-static struct rte_mbuf *fetch_frame(struct nb_vif *v, const struct frame *f,
-				    uint32_t len)
+/* Holds of one burst: one sdrv_grant_hold() and one release for every
+ * slot of every frame (the lane and the granter's lock once, not per
+ * frame). */
+#define NB_BURST_HOLDS 128u
+
+/* A frame of the burst, checked, waiting for its data. */
+struct pending {
+	struct frame f;
+	uint32_t len; /* 0: malformed */
+	const char *why;
+	struct rte_mbuf *m;
+	unsigned first_hold;
+};
+
+/* Copy each good frame's slots out of the held pages into its mbuf; a
+ * frame with a slot that did not hold loses its mbuf. */
+static void fetch_frames(struct nb_vif *v, struct pending *fr, unsigned nr,
+			 struct sdrv_grant_hold *h, unsigned nh)
 {
-	struct sdrv_grant_hold h[NB_MAX_SLOTS];
-	struct rte_mbuf *m = rte_pktmbuf_alloc(v->opt->pool);
-	uint32_t first = len;
-	char *dst;
-	int r;
+	int r = nh ? sdrv_grant_hold(plat(v), h, nh) : 0;
 
-	if (!m)
-		return NULL;
-	if (len > rte_pktmbuf_tailroom(m)) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	for (unsigned k = 0; k < f->nr_slots; k++) {
-		h[k].granter = v->dev->xb.frontend_domid;
-		h[k].ref = f->slot[k].gref;
-		h[k].readonly = true;
-		if (k)
-			first -= f->slot[k].size;
-	}
-	r = sdrv_grant_hold(plat(v), h, f->nr_slots);
-	if (r != 0) {
-		if (r > 0)
-			sdrv_grant_release(plat(v), h, f->nr_slots);
-		v->stats.errors++;
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	dst = rte_pktmbuf_append(m, (uint16_t)len);
-	for (unsigned k = 0; k < f->nr_slots; k++) {
-		uint32_t n = k ? f->slot[k].size : first;
+	for (unsigned i = 0; i < nr; i++) {
+		struct pending *q = &fr[i];
+		uint32_t first = q->len;
+		bool ok = r >= 0;
+		char *dst;
 
-		memcpy(dst, (char *)h[k].page + f->slot[k].offset, n);
-		dst += n;
+		if (!q->m)
+			continue;
+		for (unsigned k = 0; ok && k < q->f.nr_slots; k++)
+			ok = h[q->first_hold + k].status == SDRV_GNTST_okay;
+		if (!ok) {
+			v->stats.errors++;
+			q->why = "a slot's grant is not ours to use";
+			rte_pktmbuf_free(q->m);
+			q->m = NULL;
+			continue;
+		}
+		for (unsigned k = 1; k < q->f.nr_slots; k++)
+			first -= q->f.slot[k].size;
+		dst = rte_pktmbuf_append(q->m, (uint16_t)q->len);
+		for (unsigned k = 0; k < q->f.nr_slots; k++) {
+			uint32_t n = k ? q->f.slot[k].size : first;
+
+			memcpy(dst, (char *)h[q->first_hold + k].page +
+					    q->f.slot[k].offset, n);
+			dst += n;
+		}
 	}
-	sdrv_grant_release(plat(v), h, f->nr_slots);
-	return m;
+	if (r >= 0)
+		sdrv_grant_release(plat(v), h, nh);
 }
 
 unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 {
+	struct pending fr[NB_BURST];
+	struct sdrv_grant_hold h[NB_BURST_HOLDS];
 	struct sdrv_ring_span sp;
 	uint32_t n, i = 0;
-	unsigned got = 0;
+	unsigned nr = 0, nh = 0, got = 0;
 
 	if (!v->connected || v->disabled)
 		return 0;
 	n = sdrv_ring_back_peek_requests(&v->tx, NB_BURST * 4, &sp);
-	while (i < n && got < NB_BURST) {
-		struct frame f;
-		const char *why = NULL;
-		uint32_t used = 1, len;
-		enum parse p = parse_frame(&sp, i, n, &f, &used, &why);
-		struct rte_mbuf *m = NULL;
+	/* Each frame's copy checked, its holds queued. */
+	while (i < n && nr < NB_BURST) {
+		struct pending *q = &fr[nr];
+		uint32_t used = 1;
+		enum parse p;
 
+		q->why = NULL;
+		p = parse_frame(&sp, i, n, &q->f, &used, &q->why);
 		if (p == FRAME_INCOMPLETE) {
 			/* Past what we peeked: the rest comes next round.
 			 * Past the producer index: the frontend lies. */
@@ -215,33 +228,49 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 			break;
 		}
 		if (p == FRAME_FATAL) {
-			disable(v, why);
+			disable(v, q->why);
 			break;
 		}
+		if (nh + q->f.nr_slots > NB_BURST_HOLDS)
+			break; /* the next round takes it */
 		sdrv_ring_back_consume_requests(&v->tx, used);
 		i += used;
-		len = check_frame(&f, &why);
-		if (len)
-			m = fetch_frame(v, &f, len);
-		if (!m) {
+		q->len = check_frame(&q->f, &q->why);
+		q->m = q->len ? rte_pktmbuf_alloc(v->opt->pool) : NULL;
+		if (q->m && q->len > rte_pktmbuf_tailroom(q->m)) {
+			rte_pktmbuf_free(q->m);
+			q->m = NULL;
+		}
+		q->first_hold = nh;
+		for (unsigned k = 0; q->m && k < q->f.nr_slots; k++, nh++) {
+			h[nh].granter = v->dev->xb.frontend_domid;
+			h[nh].ref = q->f.slot[k].gref;
+			h[nh].readonly = true;
+		}
+		nr++;
+	}
+	fetch_frames(v, fr, nr, h, nh);
+	/* Every slot answered, in order: the data slots by id, the extras
+	 * as NULL. */
+	for (unsigned k = 0; k < nr; k++) {
+		struct pending *q = &fr[k];
+		int16_t st = q->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
+
+		if (!q->m) {
 			v->stats.tx_dropped++;
-			if (why && v->opt->verbose)
+			if (q->why && v->opt->verbose)
 				fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
-					v->name, why);
+					v->name, q->why);
 		} else {
 			v->stats.tx_packets++;
-			v->stats.tx_bytes += len;
-			out[got++] = m;
+			v->stats.tx_bytes += q->len;
+			out[got++] = q->m;
 		}
-		/* Every slot answered, in order: the data slots by id,
-		 * the extras as NULL. */
-		answer_tx(v, f.slot[0].id,
-			  m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR);
-		for (unsigned k = 0; k < f.nr_extras; k++)
+		answer_tx(v, q->f.slot[0].id, st);
+		for (unsigned e = 0; e < q->f.nr_extras; e++)
 			answer_tx(v, 0, SDRV_NETIF_RSP_NULL);
-		for (unsigned k = 1; k < f.nr_slots; k++)
-			answer_tx(v, f.slot[k].id,
-				  m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR);
+		for (unsigned s2 = 1; s2 < q->f.nr_slots; s2++)
+			answer_tx(v, q->f.slot[s2].id, st);
 	}
 	if (sdrv_ring_back_fault(&v->tx))
 		disable(v, "transmit ring index out of range");
