@@ -136,7 +136,7 @@ static int probe_device(struct sdrv_xenbus_device *dev)
 {
 	struct bb_vbd *v = calloc(1, sizeof(*v));
 	char mode[8] = "w";
-	int err, ours;
+	int err;
 
 	if (!v)
 		return -ENOMEM;
@@ -161,11 +161,7 @@ static int probe_device(struct sdrv_xenbus_device *dev)
 			strerror(-err));
 		return err;
 	}
-	/* Connected or Closing in our own state key: a backend before us
-	 * served this device and died without closing it. */
-	ours = sdrv_xenbus_read_state(&dev->xb, false);
-	v->front_stale = ours == SDRV_XENBUS_CONNECTED ||
-			 ours == SDRV_XENBUS_CLOSING;
+	v->front_stale = sdrv_xenbus_backend_probe_stale(dev);
 	err = sdrv_xs_transaction_run(dev->xb.xs, publish_body, v, 8);
 	if (!err)
 		err = sdrv_xenbus_switch_state(&dev->xb,
@@ -230,42 +226,32 @@ static int connect_queues(struct bb_vbd *v)
 	return err;
 }
 
+static int vbd_connect(struct sdrv_xenbus_device *dev)
+{
+	return connect_queues(dev->priv);
+}
+
+static void vbd_disconnect(struct sdrv_xenbus_device *dev)
+{
+	disconnect_queues(dev->priv);
+}
+
+static bool vbd_connected(const struct sdrv_xenbus_device *dev)
+{
+	return ((const struct bb_vbd *)dev->priv)->nr_queues != 0;
+}
+
+static const struct sdrv_xenbus_backend_ops vbd_ops = {
+	.connect = vbd_connect,
+	.disconnect = vbd_disconnect,
+	.connected = vbd_connected,
+};
+
 static void vbd_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 {
 	struct bb_vbd *v = dev->priv;
-	int ours = sdrv_xenbus_read_state(&dev->xb, false);
 
-	if (state != SDRV_XENBUS_CONNECTED)
-		v->front_stale = false;
-	switch (state) {
-	case SDRV_XENBUS_INITIALISING:
-		/* A frontend coming back after it closed. */
-		if (ours == SDRV_XENBUS_CLOSED)
-			sdrv_xenbus_switch_state(&dev->xb,
-						 SDRV_XENBUS_INIT_WAIT);
-		break;
-	case SDRV_XENBUS_INITIALISED:
-	case SDRV_XENBUS_CONNECTED:
-		if (ours == SDRV_XENBUS_CONNECTED || v->nr_queues ||
-		    v->front_stale)
-			break;
-		if (ours == SDRV_XENBUS_CLOSED)
-			sdrv_xenbus_switch_state(&dev->xb,
-						 SDRV_XENBUS_INIT_WAIT);
-		connect_queues(v);
-		break;
-	case SDRV_XENBUS_CLOSING:
-		disconnect_queues(v);
-		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSING);
-		break;
-	case SDRV_XENBUS_CLOSED:
-	case SDRV_XENBUS_UNKNOWN:
-	default:
-		/* Gone, or garbage in its state: let go of its ring. */
-		disconnect_queues(v);
-		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSED);
-		break;
-	}
+	sdrv_xenbus_backend_follow(dev, state, &v->front_stale, &vbd_ops);
 }
 
 static void vbd_remove(struct sdrv_xenbus_device *dev)

@@ -87,10 +87,7 @@ static int vif_probe(struct sdrv_xenbus_device *dev)
 		dev->priv = NULL;
 		return err < 0 ? err : -EINVAL;
 	}
-	/* Connected or Closing in our own state key: a netback before us
-	 * served this vif and died without closing it. */
-	err = sdrv_xenbus_read_state(&dev->xb, false);
-	v->front_stale = err == SDRV_XENBUS_CONNECTED || err == SDRV_XENBUS_CLOSING;
+	v->front_stale = sdrv_xenbus_backend_probe_stale(dev);
 	err = sdrv_xs_transaction_run(dev->xb.xs, publish_body, &dev->xb, 8);
 	if (!err)
 		err = sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
@@ -159,36 +156,32 @@ static int connect(struct nb_vif *v)
 	return err;
 }
 
+static int vif_connect(struct sdrv_xenbus_device *dev)
+{
+	return connect(dev->priv);
+}
+
+static void vif_disconnect(struct sdrv_xenbus_device *dev)
+{
+	disconnect(dev->priv);
+}
+
+static bool vif_connected(const struct sdrv_xenbus_device *dev)
+{
+	return ((const struct nb_vif *)dev->priv)->connected;
+}
+
+static const struct sdrv_xenbus_backend_ops vif_ops = {
+	.connect = vif_connect,
+	.disconnect = vif_disconnect,
+	.connected = vif_connected,
+};
+
 static void vif_otherend_changed(struct sdrv_xenbus_device *dev, int state)
 {
 	struct nb_vif *v = dev->priv;
-	int ours = sdrv_xenbus_read_state(&dev->xb, false);
 
-	if (state != SDRV_XENBUS_CONNECTED)
-		v->front_stale = false;
-	switch (state) {
-	case SDRV_XENBUS_INITIALISING:
-		if (ours == SDRV_XENBUS_CLOSED)
-			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
-		break;
-	case SDRV_XENBUS_INITIALISED:
-	case SDRV_XENBUS_CONNECTED:
-		if (ours == SDRV_XENBUS_CONNECTED || v->connected ||
-		    v->front_stale)
-			break;
-		if (ours == SDRV_XENBUS_CLOSED)
-			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
-		connect(v);
-		break;
-	case SDRV_XENBUS_CLOSING:
-		disconnect(v);
-		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSING);
-		break;
-	default:
-		disconnect(v);
-		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSED);
-		break;
-	}
+	sdrv_xenbus_backend_follow(dev, state, &v->front_stale, &vif_ops);
 }
 
 static void vif_remove(struct sdrv_xenbus_device *dev)

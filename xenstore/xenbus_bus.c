@@ -433,3 +433,44 @@ SDRV_PUBLIC int sdrv_xenbus_device_fail(struct sdrv_xenbus_device *dev,
 	sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSING);
 	return err;
 }
+
+SDRV_PUBLIC bool sdrv_xenbus_backend_probe_stale(struct sdrv_xenbus_device *dev)
+{
+	int ours = sdrv_xenbus_read_state(&dev->xb, false);
+
+	return ours == SDRV_XENBUS_CONNECTED || ours == SDRV_XENBUS_CLOSING;
+}
+
+SDRV_PUBLIC void sdrv_xenbus_backend_follow(
+	struct sdrv_xenbus_device *dev, int state, bool *stale,
+	const struct sdrv_xenbus_backend_ops *ops)
+{
+	int ours = sdrv_xenbus_read_state(&dev->xb, false);
+
+	if (state != SDRV_XENBUS_CONNECTED)
+		*stale = false;
+	switch (state) {
+	case SDRV_XENBUS_INITIALISING:
+		/* A frontend coming back after it closed. */
+		if (ours == SDRV_XENBUS_CLOSED)
+			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
+		break;
+	case SDRV_XENBUS_INITIALISED:
+	case SDRV_XENBUS_CONNECTED:
+		if (ours == SDRV_XENBUS_CONNECTED || ops->connected(dev) || *stale)
+			break;
+		if (ours == SDRV_XENBUS_CLOSED)
+			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
+		ops->connect(dev);
+		break;
+	case SDRV_XENBUS_CLOSING:
+		ops->disconnect(dev);
+		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSING);
+		break;
+	default:
+		/* Gone, or garbage in its state: let go of its rings. */
+		ops->disconnect(dev);
+		sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CLOSED);
+		break;
+	}
+}

@@ -120,6 +120,40 @@ SDRV_PUBLIC void sdrv_xenbus_bus_close(struct sdrv_xenbus_bus *bus);
 SDRV_PUBLIC int sdrv_xenbus_device_fail(struct sdrv_xenbus_device *dev,
 					int err, const char *why);
 
+/* ---- the backend's half of the handshake --------------------------------- */
+
+/*
+ * What every backend driver does with its frontend's states (Linux's
+ * netback and blkback each spell it out): a frontend that is Initialised
+ * or Connected is connected to, once; Closing disconnects and answers
+ * Closing; Closed or garbage disconnects and answers Closed; a frontend
+ * coming back (Initialising after we closed) is offered InitWait again.
+ *
+ * A backend restarted after a crash finds frontends Connected to its dead
+ * predecessor, with rings that hold the old indices: it must not attach
+ * to them.  sdrv_xenbus_backend_probe_stale(), called in probe before
+ * switching to InitWait, says whether our own state key shows such a
+ * predecessor; the device then waits for the frontend to connect afresh.
+ */
+struct sdrv_xenbus_backend_ops {
+	/* Map the frontend's rings, bind its ports, switch to Connected.
+	 * Return: 0, or -errno with the device failed. */
+	int (*connect)(struct sdrv_xenbus_device *dev);
+	/* Let go of everything connect() took (idempotent). */
+	void (*disconnect)(struct sdrv_xenbus_device *dev);
+	/* Whether connect() holds the rings now. */
+	bool (*connected)(const struct sdrv_xenbus_device *dev);
+};
+
+/* Whether our state key shows a predecessor that died connected. */
+SDRV_PUBLIC bool sdrv_xenbus_backend_probe_stale(struct sdrv_xenbus_device *dev);
+
+/* Follow the frontend's @state (from otherend_changed()); *@stale is the
+ * probe's answer, cleared once the frontend leaves Connected. */
+SDRV_PUBLIC void sdrv_xenbus_backend_follow(
+	struct sdrv_xenbus_device *dev, int state, bool *stale,
+	const struct sdrv_xenbus_backend_ops *ops);
+
 /* ---- rings ------------------------------------------------------------ */
 
 /* Up to 2^4 pages a ring, as Linux's XENBUS_MAX_RING_GRANT_ORDER. */

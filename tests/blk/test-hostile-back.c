@@ -58,7 +58,6 @@ struct evil_back {
 	bool restarted;
 };
 
-static char wdir[64], xs_sock[128];
 static struct sdrv_platform *dom0, *guest;
 static struct sdrv_xs *dom0_xs, *guest_xs;
 static struct evil_back backs[2];
@@ -238,20 +237,7 @@ static void *backend(void *arg)
 
 static void world_up(enum lie lie)
 {
-	int err;
-
-	snprintf(wdir, sizeof(wdir), "/tmp/blk-evil-XXXXXX");
-	cr_assert_not_null(mkdtemp(wdir));
-	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored.sock", wdir);
-	hvstub_start((const char *const[]){ "--dom0-mem", "8M", "--xenstored",
-					    XENSTORED_PATH, "--xenstore",
-					    xs_sock, NULL });
-	err = sdrv_xs_open_socket(xs_sock, &dom0_xs);
-	for (int i = 0; i < 250 && err; i++) {
-		usleep(20000);
-		err = sdrv_xs_open_socket(xs_sock, &dom0_xs);
-	}
-	cr_assert_eq(err, 0);
+	dom0_xs = hvstub_start_with_xenstore(XENSTORED_PATH, "8M");
 	cr_assert_eq(hvstub_create(1, 2048, false, 0, 0), 0);
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
@@ -285,9 +271,7 @@ static void world_down(void)
 	sdrv_xs_close(dom0_xs);
 	sdrv_platform_detach(guest);
 	sdrv_platform_detach(dom0);
-	hvstub_stop();
-	unlink(xs_sock);
-	rmdir(wdir);
+	hvstub_stop_with_xenstore();
 }
 
 TestSuite(blkfront_hostile, .timeout = 120);

@@ -26,28 +26,15 @@
 #include "../platform/hvstub_ctl.h"
 
 static pid_t netback_pid;
-static char wdir[64], xs_sock[128], prefix[32];
+static char prefix[32];
 static struct sdrv_platform *guest1, *guest2;
 static struct sdrv_xs *xs1, *xs2;
 static struct sdrv_netfront *nf2;
 
 static void world_up(void)
 {
-	struct sdrv_xs *xs;
-	int err;
+	struct sdrv_xs *xs = hvstub_start_with_xenstore(XENSTORED_PATH, "16M");
 
-	snprintf(wdir, sizeof(wdir), "/tmp/net-hostile-XXXXXX");
-	cr_assert_not_null(mkdtemp(wdir));
-	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored.sock", wdir);
-	hvstub_start((const char *const[]){ "--dom0-mem", "16M", "--xenstored",
-					    XENSTORED_PATH, "--xenstore",
-					    xs_sock, NULL });
-	err = sdrv_xs_open_socket(xs_sock, &xs);
-	for (int i = 0; i < 250 && err; i++) {
-		usleep(20000);
-		err = sdrv_xs_open_socket(xs_sock, &xs);
-	}
-	cr_assert_eq(err, 0);
 	cr_assert_eq(hvstub_create(1, 2048, false, 0, 0), 0);
 	cr_assert_eq(hvstub_create(2, 2048, false, 0, 0), 0);
 	{
@@ -68,7 +55,7 @@ static void world_up(void)
 		snprintf(hv, sizeof(hv), "%s", hvstub_socket());
 		execl(NETBACK_PATH, NETBACK_PATH, "--no-huge", "--no-pci", "-m", "128",
 		      "--log-level=error", "--file-prefix", prefix, "--", "-s", hv,
-		      "-x", xs_sock, (char *)NULL);
+		      "-x", hvstub_xenstore_socket(), (char *)NULL);
 		_exit(127);
 	}
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest1), 0);
@@ -98,9 +85,7 @@ static void world_down(void)
 	sdrv_platform_detach(guest1);
 	sdrv_platform_detach(guest2);
 	guest1 = guest2 = NULL;
-	hvstub_stop();
-	unlink(xs_sock);
-	rmdir(wdir);
+	hvstub_stop_with_xenstore();
 }
 
 TestSuite(netback_hostile, .init = world_up, .fini = world_down,

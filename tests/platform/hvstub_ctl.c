@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/platform/hvstub_ctl.c - see hvstub_ctl.h. */
 #include "hvstub_ctl.h"
+#include <splitdrv/xs.h>
 #include "msg.h"
 
 #include <criterion/criterion.h>
@@ -181,4 +182,40 @@ int hvstub_list(char *buf, size_t cap)
 
 	buf[len] = '\0';
 	return st;
+}
+
+static char xs_dir[64], xs_sock[128];
+
+struct sdrv_xs *hvstub_start_with_xenstore(const char *xenstored,
+					   const char *dom0_mem)
+{
+	struct sdrv_xs *xs = NULL;
+	int err;
+
+	snprintf(xs_dir, sizeof(xs_dir), "/tmp/sdrv-xs-XXXXXX");
+	cr_assert_not_null(mkdtemp(xs_dir));
+	snprintf(xs_sock, sizeof(xs_sock), "%s/xenstored.sock", xs_dir);
+	hvstub_start((const char *const[]){ "--dom0-mem", dom0_mem, "--xenstored",
+					    xenstored, "--xenstore", xs_sock,
+					    NULL });
+	/* The daemon binds its socket before it listens: try for 5 s. */
+	err = sdrv_xs_open_socket(xs_sock, &xs);
+	for (int i = 0; i < 250 && err; i++) {
+		usleep(20000);
+		err = sdrv_xs_open_socket(xs_sock, &xs);
+	}
+	cr_assert_eq(err, 0, "XenStore at %s: %s", xs_sock, strerror(-err));
+	return xs;
+}
+
+const char *hvstub_xenstore_socket(void)
+{
+	return xs_sock;
+}
+
+void hvstub_stop_with_xenstore(void)
+{
+	hvstub_stop();
+	unlink(xs_sock);
+	rmdir(xs_dir);
 }

@@ -39,4 +39,18 @@ int hvstub_control(uint16_t type, uint32_t domid);
 /* HVP_LIST text into @buf (NUL-terminated).  Return: the reply status. */
 int hvstub_list(char *buf, size_t cap);
 
+/*
+ * hv-stub running @xenstored (a sdrv-xenstored binary) as its XenStore,
+ * dom0 of @dom0_mem ("16M"), the XenStore socket in a fresh directory of
+ * its own; connected as dom0 once the daemon listens (5 s at most).
+ * Return: that connection (the caller's to close).
+ */
+struct sdrv_xs;
+struct sdrv_xs *hvstub_start_with_xenstore(const char *xenstored,
+					   const char *dom0_mem);
+/* The XenStore socket of that hv-stub. */
+const char *hvstub_xenstore_socket(void);
+/* Stop it and remove the XenStore socket's directory. */
+void hvstub_stop_with_xenstore(void);
+
 #endif
