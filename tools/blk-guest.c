@@ -179,11 +179,7 @@ int main(int argc, char **argv)
 			cli_getopt_other(o, argv, usage);
 		}
 	}
-	if (argc - optind == 0)
-		cli_usage_error("expected a domain ID");
-	cli_no_operands(argc, argv, optind + 1);
-	id = (unsigned long)cli_number("domain ID", argv[optind], 1,
-				       SDRV_DOMID_FIRST_RESERVED - 1);
+	id = cli_domain_operand(argc, argv, optind);
 	p = cli_attach_domain(hvstub, id);
 	xs = cli_open_xs_ring(p, id);
 	err = sdrv_blkfront_open(p, xs, vdev, &cfg, &bf);

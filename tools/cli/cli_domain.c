@@ -17,6 +17,15 @@ static const char *socket_name(const char *given)
 	return env && *env ? env : SDRV_HVSTUB_SOCKET_DEFAULT;
 }
 
+unsigned long cli_domain_operand(int argc, char **argv, int optind_now)
+{
+	if (argc - optind_now == 0)
+		cli_usage_error("expected a domain ID");
+	cli_no_operands(argc, argv, optind_now + 1);
+	return (unsigned long)cli_number("domain ID", argv[optind_now], 1,
+					 SDRV_DOMID_FIRST_RESERVED - 1);
+}
+
 struct sdrv_platform *cli_attach_domain(const char *socket, unsigned long id)
 {
 	struct sdrv_platform *p;

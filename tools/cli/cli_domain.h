@@ -11,6 +11,11 @@
 #include <splitdrv/platform.h>
 #include <splitdrv/xs.h>
 
+/* The one operand of a guest tool, after its options: a domain id, 1 to
+ * SDRV_DOMID_FIRST_RESERVED - 1.  Usage error (exit 2) when it is
+ * missing, out of range, or followed by more words. */
+unsigned long cli_domain_operand(int argc, char **argv, int optind_now);
+
 /* Attach to domain @id of the hv-stub at @socket (NULL: $HVSTUB_SOCKET,
  * else the default).  Exits with one line on failure. */
 struct sdrv_platform *cli_attach_domain(const char *socket, unsigned long id);
