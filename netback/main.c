@@ -100,13 +100,6 @@ static struct sdrv_xenbus_bus *bus;
 static struct nb_vif *vifs[NB_MAX_VIFS];
 static unsigned nr_vifs;
 
-static void collect_vif(struct nb_vif *v, bool gone, void *arg)
-{
-	(void)arg;
-	if (!gone && v->connected && !v->disabled && nr_vifs < NB_MAX_VIFS)
-		vifs[nr_vifs++] = v;
-}
-
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -163,8 +156,7 @@ static unsigned round_once(void)
 	uint64_t now = now_ms();
 	unsigned moved = 0;
 
-	nr_vifs = 0;
-	nb_for_each_vif(bus, collect_vif, NULL);
+	nr_vifs = nb_live_vifs(bus, vifs, NB_MAX_VIFS);
 	for (unsigned i = 0; i < nr_vifs; i++)
 		moved += nb_vif_deliver_waiting(vifs[i]);
 	for (unsigned i = 0; i < nr_vifs; i++) {

@@ -79,6 +79,11 @@ extern const struct sdrv_xenbus_driver nb_driver;
 typedef void (*nb_vif_fn)(struct nb_vif *vif, bool gone, void *arg);
 void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg);
 void nb_forget_gone(void);
+/* The vifs that move frames now (connected, not disabled), up to @max,
+ * into @out; the removed ones are not walked (the polling loop calls it
+ * every round).  Return: how many. */
+unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
+		      unsigned max);
 
 /* ---- vif_io.c ---- */
 /* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from

@@ -214,6 +214,21 @@ void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg)
 		fn(v, true, arg);
 }
 
+unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
+		      unsigned max)
+{
+	unsigned n = 0;
+
+	for (struct sdrv_xenbus_device *d = sdrv_xenbus_bus_devices(bus);
+	     d && n < max; d = d->next) {
+		struct nb_vif *v = d->priv;
+
+		if (d->driver == &nb_driver && v && v->connected && !v->disabled)
+			out[n++] = v;
+	}
+	return n;
+}
+
 void nb_forget_gone(void)
 {
 	while (gone) {
