@@ -10,6 +10,7 @@
  * whose ring state is impossible, and forward the good frames.
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -336,4 +337,75 @@ Test(netback_hostile, an_extra_of_an_unknown_type_disables_that_vif)
 	 * fatal_and_alone() keeps the slot as written. */
 	memcpy(&s[1], &x, sizeof(x));
 	fatal_and_alone(s, 2, "unknown type");
+}
+
+/* Rewrites the first transmit slots of a ring with pseudo-random bytes,
+ * over and over, while netback reads them. */
+struct flipper {
+	unsigned char *slots;
+	size_t bytes;
+	volatile bool stop;
+};
+
+static void *flip_slots(void *arg)
+{
+	struct flipper *fl = arg;
+	uint32_t x = 12345;
+
+	while (!fl->stop)
+		for (size_t i = 0; i < fl->bytes; i++) {
+			x = x * 1103515245u + 12345u;
+			__atomic_store_n(&fl->slots[i], (unsigned char)(x >> 16),
+					 __ATOMIC_RELAXED);
+		}
+	return NULL;
+}
+
+Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vif_disabled)
+{
+	struct raw_vif bad, good;
+	struct sdrv_netif_tx_request r[64], one;
+	struct sdrv_netif_tx_response rsp[64];
+	struct flipper fl = { 0 };
+	pthread_t th;
+	unsigned got = 0;
+	char error[160];
+	int state;
+
+	raw_connect(&bad, 0);
+	raw_connect(&good, 1);
+	for (unsigned i = 0; i < 64; i++)
+		r[i] = slot(&bad, (uint16_t)i, 0, 100, 0);
+	fl.slots = (unsigned char *)bad.tx_ring.addr + SDRV_SRING_HEADER_SIZE;
+	fl.bytes = 64 * sizeof(union sdrv_netif_tx_slot);
+	cr_assert_eq(pthread_create(&th, NULL, flip_slots, &fl), 0);
+	tx_put(&bad, r, 64);
+	/* Each slot is answered once, whatever it read, unless what it read
+	 * was fatal (a chain too long or past the producer index, an
+	 * unknown extra): then the vif is disabled.  3 s at most. */
+	for (int idle = 0; got < 64 && idle < 30;) {
+		uint32_t k = sdrv_netif_tx_front_take_responses(&bad.tx, rsp, 64);
+
+		got += k;
+		if (k || sdrv_ring_front_final_check(&bad.tx))
+			continue;
+		state = backend_state(0, error, sizeof(error));
+		if (state == SDRV_XENBUS_CLOSING)
+			break;
+		if (sdrv_evtchn_wait_port(guest1, bad.port, 100) == 0)
+			idle++;
+	}
+	fl.stop = true;
+	pthread_join(th, NULL);
+	cr_expect(!sdrv_ring_front_fault(&bad.tx), "netback's answer index stays in range");
+	state = backend_state(0, error, sizeof(error));
+	cr_expect(got == 64 || (state == SDRV_XENBUS_CLOSING && error[0]),
+		  "every slot answered (%u of 64) or the vif disabled with a reason "
+		  "(state %d, \"%s\")", got, state, error);
+	cr_expect_eq(kill(netback_pid, 0), 0, "netback-dpdk still runs");
+	one = slot(&good, 3, 0, 100, 0);
+	tx_put(&good, &one, 1);
+	tx_answers(&good, rsp, 1);
+	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
+	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
 }
