@@ -206,13 +206,9 @@ static void free_shadows(struct sdrv_blkfront *bf)
 	bf->shadow = NULL;
 }
 
-struct publish_args {
-	struct sdrv_blkfront *bf;
-};
-
 static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 {
-	struct sdrv_blkfront *bf = ((struct publish_args *)arg)->bf;
+	struct sdrv_blkfront *bf = arg;
 	struct sdrv_xenbus_dev *xb = &bf->dev.xb;
 	int err = 0;
 
@@ -297,7 +293,6 @@ static void release(struct sdrv_blkfront *bf)
  */
 static int handshake(struct sdrv_blkfront *bf, bool reconnect)
 {
-	struct publish_args args = { bf };
 	int timeout = bf->cfg.timeout_ms ? bf->cfg.timeout_ms : 10000;
 	int err, state;
 
@@ -316,7 +311,7 @@ static int handshake(struct sdrv_blkfront *bf, bool reconnect)
 	if (!err && !bf->shadow)
 		err = alloc_shadows(bf);
 	if (!err)
-		err = sdrv_xs_transaction_run(bf->dev.xb.xs, publish_body, &args,
+		err = sdrv_xs_transaction_run(bf->dev.xb.xs, publish_body, bf,
 					      8);
 	if (!err)
 		err = attach_rings(bf);

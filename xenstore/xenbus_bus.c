@@ -107,15 +107,13 @@ static void on_peer_state(void *arg, const char *path, const char *token)
 {
 	struct sdrv_xenbus_device *dev = arg;
 	char key[SDRV_XENBUS_PATH_MAX + 8];
-	struct strbuf b = strbuf_at(key, sizeof(key));
 
 	(void)path;
 	(void)token;
 	if (!dev->probed)
 		return;
-	put_str(&b, dev->xb.peer);
-	put_str(&b, "/state");
-	if (!b.err && !sdrv_xs_read_async(dev->xb.xs, 0, key,
+	if (!key_path(key, sizeof(key), dev->xb.peer, "state") &&
+	    !sdrv_xs_read_async(dev->xb.xs, 0, key,
 					  SDRV_XS_TIMEOUT_DEFAULT_MS,
 					  on_peer_state_read, dev))
 		return;
