@@ -14,13 +14,15 @@
 #include <splitdrv/xenbus_driver.h>
 
 #define NONE 0xffffu
+/* Calls between clock reads while frames flow (see recv_burst). */
+#define NF_CLOCK_CALLS 64u
 #define ETH_HLEN 14u
 
 struct nf_buf {
 	void *page;
 	sdrv_grant_ref_t gref;
 	bool busy; /* tx: in flight; rx: posted */
-	uint16_t next_free; /* tx */
+	uint16_t next_free; /* the free list: tx slots free, rx slots not posted */
 };
 
 struct sdrv_netfront {
@@ -35,11 +37,14 @@ struct sdrv_netfront {
 	struct nf_buf *bufs; /* tx_slots, then rx_slots */
 	unsigned bufs_pages;
 	uint16_t tx_free;
-	unsigned rx_to_post; /* slots taken and copied, not yet posted */
+	uint16_t rx_free; /* receive slots taken and copied, not yet posted */
+	unsigned rx_to_post; /* how many */
 	bool rx_chain; /* dropping the rest of a multi-slot frame */
 	const char *broken;
 	int timeout_ms;
 	uint64_t checked_ms; /* when the backend's state was last read */
+	unsigned since_clock; /* receive calls since the clock was read */
+	bool polled; /* never ask the backend to notify (config) */
 	unsigned reconnects;
 };
 
@@ -114,11 +119,7 @@ static int alloc_bufs(struct sdrv_netfront *nf)
 			return (int)ref;
 		}
 		b->gref = (sdrv_grant_ref_t)ref;
-		if (is_tx)
-			b->next_free = i + 1 < nf->info.tx_slots ? (uint16_t)(i + 1)
-								 : NONE;
 	}
-	nf->tx_free = 0;
 	return 0;
 }
 
@@ -144,21 +145,39 @@ static void post_rx(struct sdrv_netfront *nf)
 {
 	bool any = false;
 
-	for (unsigned i = 0; nf->rx_to_post && i < nf->info.rx_slots; i++) {
+	while (nf->rx_free != NONE) {
+		uint16_t i = nf->rx_free;
 		struct nf_buf *b = rx_buf(nf, i);
-		struct sdrv_netif_rx_request r = { .id = (uint16_t)i,
-						   .gref = b->gref };
+		struct sdrv_netif_rx_request r = { .id = i, .gref = b->gref };
 
-		if (b->busy)
-			continue;
 		if (sdrv_netif_rx_front_put_requests(&nf->rx, &r, 1) != 1)
 			break;
+		nf->rx_free = b->next_free;
 		b->busy = true;
 		nf->rx_to_post--;
 		any = true;
 	}
 	if (any && sdrv_ring_front_push(&nf->rx))
 		sdrv_evtchn_notify(nf->p, nf->port);
+}
+
+/* Every buffer idle: every transmit slot free, every receive slot to be
+ * posted (a fresh connection). */
+static void reset_bufs(struct sdrv_netfront *nf)
+{
+	nf->tx_free = NONE;
+	for (unsigned i = nf->info.tx_slots; i-- > 0;) {
+		tx_buf(nf, i)->busy = false;
+		tx_buf(nf, i)->next_free = nf->tx_free;
+		nf->tx_free = (uint16_t)i;
+	}
+	nf->rx_free = NONE;
+	for (unsigned i = nf->info.rx_slots; i-- > 0;) {
+		rx_buf(nf, i)->busy = false;
+		rx_buf(nf, i)->next_free = nf->rx_free;
+		nf->rx_free = (uint16_t)i;
+	}
+	nf->rx_to_post = nf->info.rx_slots;
 }
 
 /* ---- handshake ---------------------------------------------------------- */
@@ -244,7 +263,7 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 		err = attach_rings(nf);
 	if (err)
 		return err;
-	nf->rx_to_post = nf->info.rx_slots;
+	reset_bufs(nf);
 	post_rx(nf);
 	err = sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_INITIALISED);
 	if (err)
@@ -289,6 +308,8 @@ SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	nf->p = p;
 	nf->dev.platform = p;
 	nf->timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : 10000;
+	nf->polled = cfg && cfg->polled;
+	nf->since_clock = NF_CLOCK_CALLS;
 	err = sdrv_xenbus_attach(&nf->dev.xb, xs, false, sdrv_platform_domid(p),
 				 0, "vif", devid);
 	if (!err)
@@ -363,14 +384,6 @@ static void reconnect(struct sdrv_netfront *nf)
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
 	nf->attached = false;
-	nf->tx_free = NONE;
-	for (unsigned i = nf->info.tx_slots; i-- > 0;) {
-		tx_buf(nf, i)->busy = false;
-		tx_buf(nf, i)->next_free = nf->tx_free;
-		nf->tx_free = (uint16_t)i;
-	}
-	for (unsigned i = 0; i < nf->info.rx_slots; i++)
-		rx_buf(nf, i)->busy = false;
 	nf->rx_chain = false;
 	if (handshake(nf, true)) {
 		break_device(nf, "the backend did not come back");
@@ -421,7 +434,7 @@ static void reclaim_tx(struct sdrv_netfront *nf)
 			return;
 		}
 		if (!got) {
-			if (!sdrv_ring_front_final_check(&nf->tx))
+			if (nf->polled || !sdrv_ring_front_final_check(&nf->tx))
 				return;
 			continue;
 		}
@@ -445,22 +458,15 @@ static void reclaim_tx(struct sdrv_netfront *nf)
 	}
 }
 
-SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
-				   size_t len)
+/* Put one frame on the ring (not pushed).  Return: 0, -SDRV_EAGAIN. */
+static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len)
 {
 	struct sdrv_netif_tx_request r;
 	struct nf_buf *b;
-	uint16_t id;
+	uint16_t id = nf->tx_free;
 
-	if (nf->broken)
-		return -SDRV_EIO;
-	if (len < ETH_HLEN || len > SDRV_NETFRONT_MAX_PACKET)
-		return -SDRV_EINVAL;
-	if (nf->tx_free == NONE)
-		reclaim_tx(nf);
-	if (nf->tx_free == NONE || !sdrv_ring_front_free(&nf->tx))
-		return nf->broken ? -SDRV_EIO : -SDRV_EAGAIN;
-	id = nf->tx_free;
+	if (id == NONE || !sdrv_ring_front_free(&nf->tx))
+		return -SDRV_EAGAIN;
 	b = tx_buf(nf, id);
 	sdrv_copy(b->page, pkt, len);
 	r.gref = b->gref;
@@ -474,20 +480,60 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 	b->busy = true;
 	nf->stats.tx_packets++;
 	nf->stats.tx_bytes += len;
-	if (sdrv_ring_front_push(&nf->tx))
-		sdrv_evtchn_notify(nf->p, nf->port);
 	return 0;
+}
+
+SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
+					 const struct sdrv_netfront_frame *f,
+					 unsigned n)
+{
+	unsigned i;
+
+	if (nf->broken)
+		return -SDRV_EIO;
+	for (i = 0; i < n; i++) {
+		if (f[i].len < ETH_HLEN || f[i].len > SDRV_NETFRONT_MAX_PACKET) {
+			if (i == 0)
+				return -SDRV_EINVAL;
+			break;
+		}
+		if (nf->tx_free == NONE)
+			reclaim_tx(nf);
+		if (nf->broken || put_tx(nf, f[i].data, f[i].len))
+			break;
+	}
+	/* A sender that never receives still notices a backend gone (the
+	 * ring stays full): see sdrv_netfront_recv_burst(). */
+	if (!i && ++nf->since_clock >= NF_CLOCK_CALLS) {
+		nf->since_clock = 0;
+		check_backend(nf);
+	}
+	/* One push and at most one notification for the whole burst. */
+	if (i && sdrv_ring_front_push(&nf->tx))
+		sdrv_evtchn_notify(nf->p, nf->port);
+	if (!i && nf->broken)
+		return -SDRV_EIO;
+	return (int)i;
+}
+
+SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
+				   size_t len)
+{
+	struct sdrv_netfront_frame f = { .data = (void *)(uintptr_t)pkt,
+					 .len = len };
+	int n = sdrv_netfront_send_burst(nf, &f, 1);
+
+	return n == 1 ? 0 : n < 0 ? n : -SDRV_EAGAIN;
 }
 
 /* ---- receive ------------------------------------------------------------ */
 
-SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
-				   size_t cap)
+/* Take one received frame into @buf.  Return: its length, 0 when none
+ * waits, -SDRV_EIO when broken. */
+static int take_rx(struct sdrv_netfront *nf, void *buf, size_t cap)
 {
 	struct sdrv_netif_rx_response r;
 
-	check_backend(nf);
-	reclaim_tx(nf);
 	while (!nf->broken) {
 		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, &r, 1);
 		struct nf_buf *b;
@@ -499,7 +545,7 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 		}
 		if (!got) {
 			post_rx(nf);
-			if (!sdrv_ring_front_final_check(&nf->rx))
+			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx))
 				return 0;
 			continue;
 		}
@@ -509,6 +555,8 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 		}
 		b = rx_buf(nf, r.id);
 		b->busy = false;
+		b->next_free = nf->rx_free;
+		nf->rx_free = r.id;
 		nf->rx_to_post++;
 		/* Extra-info slots follow only what we negotiated (GSO, ...):
 		 * none.  Their slot would be read as a response: stop. */
@@ -536,6 +584,44 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 		return len;
 	}
 	return -SDRV_EIO;
+}
+
+SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
+					 struct sdrv_netfront_frame *f,
+					 unsigned n)
+{
+	unsigned i;
+
+	/* The clock is read (to see whether XenStore is due) on a call
+	 * after one that found nothing, else every NF_CLOCK_CALLS calls:
+	 * a busy poller does not pay a clock read per burst. */
+	if (++nf->since_clock >= NF_CLOCK_CALLS) {
+		nf->since_clock = 0;
+		check_backend(nf);
+	}
+	reclaim_tx(nf);
+	for (i = 0; i < n; i++) {
+		int len = take_rx(nf, f[i].data, f[i].cap);
+
+		if (len <= 0) {
+			if (!i)
+				nf->since_clock = NF_CLOCK_CALLS;
+			if (len < 0 && !i)
+				return len;
+			break;
+		}
+		f[i].len = (size_t)len;
+	}
+	return (int)i;
+}
+
+SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
+				   size_t cap)
+{
+	struct sdrv_netfront_frame f = { .data = buf, .cap = cap };
+	int n = sdrv_netfront_recv_burst(nf, &f, 1);
+
+	return n == 1 ? (int)f.len : n;
 }
 
 SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms)

@@ -47,6 +47,11 @@ struct sdrv_netfront;
 
 struct sdrv_netfront_config {
 	int timeout_ms; /* for the handshake (default 10000) */
+	/* The caller polls sdrv_netfront_recv*() and never sleeps in
+	 * sdrv_netfront_wait(): the backend is never asked to notify (a
+	 * poll-mode driver saves the notifications and the cache-line
+	 * traffic of asking). */
+	bool polled;
 };
 
 /* The largest packet: one slot of a page (an Ethernet frame of MTU 1500
@@ -92,6 +97,34 @@ sdrv_netfront_stats(const struct sdrv_netfront *nf);
  */
 SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 				   size_t len);
+
+/* One frame of a burst: @data and @len to send; @data and @cap to
+ * receive into, @len set to the frame's length. */
+struct sdrv_netfront_frame {
+	void *data;
+	size_t len;
+	size_t cap;
+};
+
+/**
+ * sdrv_netfront_send_burst() - sdrv_netfront_send() for up to @n frames,
+ * with one push of the ring and at most one notification for them all.
+ * Stops at the first frame that does not fit the ring or has a bad length.
+ * Return: the number of frames queued (0 when the ring is full);
+ * -SDRV_EINVAL (the first frame's length is bad); -SDRV_EIO (broken).
+ */
+SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
+					 const struct sdrv_netfront_frame *f,
+					 unsigned n);
+
+/**
+ * sdrv_netfront_recv_burst() - sdrv_netfront_recv() for up to @n frames.
+ * Return: the number of frames received (each @f[i].len set); -SDRV_EIO
+ * (broken, and nothing received).
+ */
+SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
+					 struct sdrv_netfront_frame *f,
+					 unsigned n);
 
 /**
  * sdrv_netfront_recv() - take one received frame into @buf (@cap bytes;
