@@ -21,6 +21,7 @@
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 
 #include <splitdrv/xs.h>
@@ -30,6 +31,7 @@
 
 #define NB_MAX_VIFS 256u
 #define IDLE_ROUNDS 200u /* empty rounds before sleeping */
+#define BUSY_CHECK_ROUNDS 64u /* rounds between looks at wake-ups when busy */
 #define POLL_SLEEP_MAX_MS 16 /* a port without interrupts: looked at this often */
 
 static void usage(FILE *out)
@@ -108,10 +110,21 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Frames for each port gather in its buffer and go in bursts: when it
+ * fills, and at the end of each round (flush_ports()).  What the port
+ * does not take is freed and counted in port_tx_dropped. */
+static struct rte_eth_dev_tx_buffer *port_tx[RTE_MAX_ETHPORTS];
+static uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
+
 static void to_port(uint16_t port, struct rte_mbuf *m)
 {
-	if (rte_eth_tx_burst(port, 0, &m, 1) != 1)
-		rte_pktmbuf_free(m);
+	rte_eth_tx_buffer(port, 0, port_tx[port], m);
+}
+
+static void flush_ports(void)
+{
+	for (uint16_t i = 0; i < nr_ports; i++)
+		rte_eth_tx_buffer_flush(port_ids[i], 0, port_tx[port_ids[i]]);
 }
 
 /* Send @m on from @from: to where its destination was learnt, else to
@@ -137,11 +150,19 @@ static void forward(struct rte_mbuf *m, struct nb_where from, uint64_t now)
 	for (unsigned i = 0; i < nr_vifs; i++)
 		if (vifs[i] != from.vif)
 			nb_vif_deliver(vifs[i], m);
+	/* Each port gets a copy (a port's driver may write into what it
+	 * sends), but the last gets @m itself when no vif holds it. */
 	for (uint16_t i = 0; i < nr_ports; i++) {
+		uint16_t last = nr_ports - 1;
 		struct rte_mbuf *c;
 
 		if (!from.vif && port_ids[i] == from.port)
 			continue;
+		if (i == last - (!from.vif && port_ids[last] == from.port) &&
+		    rte_mbuf_refcnt_read(m) == 1) {
+			to_port(port_ids[i], m);
+			return;
+		}
 		c = rte_pktmbuf_copy(m, m->pool, 0, UINT32_MAX);
 		if (c)
 			to_port(port_ids[i], c);
@@ -176,6 +197,7 @@ static unsigned round_once(void)
 	}
 	for (unsigned i = 0; i < nr_vifs; i++)
 		nb_vif_flush(vifs[i]);
+	flush_ports();
 	return moved;
 }
 
@@ -205,11 +227,12 @@ static void print_stats(void)
 		rte_eth_dev_get_name_by_port(port_ids[i], name);
 		if (!rte_eth_stats_get(port_ids[i], &st))
 			printf("netback-dpdk: port %u (%s): in %llu packets, out %llu "
-			       "packets, missed %llu, errors %llu\n",
+			       "packets, missed %llu, errors %llu, not taken %llu\n",
 			       port_ids[i], name, (unsigned long long)st.ipackets,
 			       (unsigned long long)st.opackets,
 			       (unsigned long long)st.imissed,
-			       (unsigned long long)(st.ierrors + st.oerrors));
+			       (unsigned long long)(st.ierrors + st.oerrors),
+			       (unsigned long long)port_tx_dropped[port_ids[i]]);
 	}
 	fflush(stdout);
 }
@@ -254,7 +277,7 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	uint64_t next_stats = stats_s ? now_ms() + stats_s * 1000ull : 0;
-	unsigned idle = 0;
+	unsigned idle = 0, rounds = 0;
 	int poll_sleep = 1; /* ms, doubling while idle, for polled ports */
 	bool polled_ports = false;
 
@@ -278,6 +301,7 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 		int timeout = 0, n;
 		bool slept = false;
 
+		rounds++;
 		if (round_once()) {
 			idle = 0;
 			poll_sleep = 1;
@@ -301,6 +325,11 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 			slept = true;
 			idle = 0;
 		}
+		/* Busy: the wake-ups (signals, event channels) and XenStore
+		 * are looked at every BUSY_CHECK_ROUNDS rounds, not every
+		 * round: each is a system call. */
+		if (timeout == 0 && rounds % BUSY_CHECK_ROUNDS)
+			continue;
 		n = epoll_wait(ep, evs, 8, timeout);
 		if (slept)
 			ports_wake_us(false);
@@ -323,8 +352,9 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 					;
 			}
 		}
-		/* XenStore each sleep, and every so often while busy. */
-		if (n > 0 || timeout != 0 || (idle & 255) == 0) {
+		/* XenStore after each sleep or wake-up, and every so often
+		 * while busy. */
+		if (n > 0 || timeout != 0 || rounds % (4 * BUSY_CHECK_ROUNDS) == 0) {
 			int r = sdrv_xenbus_bus_dispatch(bus);
 
 			if (r < 0)
@@ -421,6 +451,15 @@ int main(int argc, char **argv)
 
 		rte_eth_dev_get_name_by_port(port, name);
 		err = port_setup(port, opt.pool);
+		port_tx[port] = rte_zmalloc_socket("netback tx buffer",
+			RTE_ETH_TX_BUFFER_SIZE(NB_BURST), 0, rte_eth_dev_socket_id(port));
+		if (!err && !port_tx[port])
+			err = -ENOMEM;
+		if (!err)
+			err = rte_eth_tx_buffer_init(port_tx[port], NB_BURST);
+		if (!err)
+			err = rte_eth_tx_buffer_set_err_callback(port_tx[port],
+				rte_eth_tx_buffer_count_callback, &port_tx_dropped[port]);
 		if (err)
 			cli_fail("port %u (%s): %s", port, name, rte_strerror(-err));
 		port_ids[nr_ports++] = port;

@@ -89,10 +89,11 @@ unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
 /* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from
  * @pool).  Return: how many. */
 unsigned nb_vif_take_tx(struct nb_vif *vif, struct rte_mbuf **out);
-/* Copy @m into the guest's next posted receive buffer; with none posted,
- * hold it (a reference) until the guest posts some, up to NB_RX_WAITING
- * frames, beyond which it is dropped and counted.  @m stays the
- * caller's. */
+/* Queue @m (a reference) for the guest's posted receive buffers: copied a
+ * burst at a time, when NB_BURST wait or at the round's end
+ * (nb_vif_flush()).  With no buffer posted, up to NB_RX_WAITING frames
+ * wait for the guest to post some; beyond, @m is dropped and counted.
+ * @m stays the caller's. */
 void nb_vif_deliver(struct nb_vif *vif, struct rte_mbuf *m);
 /* Deliver what waits for receive buffers.  Return: frames delivered. */
 unsigned nb_vif_deliver_waiting(struct nb_vif *vif);
@@ -101,7 +102,8 @@ unsigned nb_vif_deliver_waiting(struct nb_vif *vif);
 bool nb_vif_rx_waiting(struct nb_vif *vif);
 /* Let go of every frame waiting (the vif disconnects). */
 void nb_vif_drop_waiting(struct nb_vif *vif);
-/* Push the responses of this round and notify the guest if it asked. */
+/* Copy what waits into posted buffers, push the responses of this round
+ * and notify the guest if it asked. */
 void nb_vif_flush(struct nb_vif *vif);
 /* Whether the guest has transmit requests waiting (and, if not, ask it
  * to notify when it adds some). */

@@ -277,55 +277,65 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 	return got;
 }
 
-/* Copy @m into the next posted buffer.  Return: false when none is
- * posted (nothing taken). */
-static bool put_frame(struct nb_vif *v, const struct rte_mbuf *m)
+/*
+ * Copy up to a burst of waiting frames into the buffers the guest posted:
+ * one hold and one release for the whole burst, as on transmit.  A buffer
+ * whose grant is not ours to write is answered ERROR (its frame is lost).
+ * Return: frames taken off the waiting queue; 0 when no buffer is posted.
+ */
+static unsigned deliver_burst(struct nb_vif *v)
 {
-	struct sdrv_netif_rx_request req;
-	struct sdrv_netif_rx_response rsp = { 0 };
-	struct sdrv_grant_hold h;
-	uint32_t len = rte_pktmbuf_pkt_len(m);
+	struct sdrv_netif_rx_request req[NB_BURST];
+	struct sdrv_grant_hold h[NB_BURST];
+	unsigned want = v->nr_waiting < NB_BURST ? v->nr_waiting : NB_BURST;
+	uint32_t n = sdrv_netif_rx_back_take_requests(&v->rx, req, want);
+	int held;
 
-	if (!sdrv_netif_rx_back_take_requests(&v->rx, &req, 1)) {
+	if (!n) {
 		if (sdrv_ring_back_fault(&v->rx))
 			disable(v, "receive ring index out of range");
-		return false;
+		return 0;
 	}
-	h.granter = v->dev->xb.frontend_domid;
-	h.ref = req.gref;
-	h.readonly = false;
-	rsp.id = req.id;
-	if (sdrv_grant_hold(plat(v), &h, 1) != 0) {
-		v->stats.errors++;
-		rsp.status = SDRV_NETIF_RSP_ERROR;
-	} else {
-		const void *data = rte_pktmbuf_read(m, 0, len, h.page);
+	for (uint32_t k = 0; k < n; k++) {
+		h[k].granter = v->dev->xb.frontend_domid;
+		h[k].ref = req[k].gref;
+		h[k].readonly = false;
+	}
+	held = sdrv_grant_hold(plat(v), h, n);
+	for (uint32_t k = 0; k < n; k++) {
+		struct rte_mbuf *m = v->waiting[v->wait_head];
+		struct sdrv_netif_rx_response rsp = { .id = req[k].id };
+		uint32_t len = rte_pktmbuf_pkt_len(m);
 
-		if (data != h.page)
-			memcpy(h.page, data, len);
-		sdrv_grant_release(plat(v), &h, 1);
-		rsp.status = (int16_t)len;
-		v->stats.rx_packets++;
-		v->stats.rx_bytes += len;
+		if (held < 0 || h[k].status != SDRV_GNTST_okay) {
+			v->stats.errors++;
+			rsp.status = SDRV_NETIF_RSP_ERROR;
+		} else {
+			const void *data = rte_pktmbuf_read(m, 0, len, h[k].page);
+
+			if (data != h[k].page)
+				memcpy(h[k].page, data, len);
+			rsp.status = (int16_t)len;
+			v->stats.rx_packets++;
+			v->stats.rx_bytes += len;
+		}
+		sdrv_netif_rx_back_put_responses(&v->rx, &rsp, 1);
+		rte_pktmbuf_free(m);
+		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
+		v->nr_waiting--;
 	}
-	sdrv_netif_rx_back_put_responses(&v->rx, &rsp, 1);
-	return true;
+	if (held >= 0)
+		sdrv_grant_release(plat(v), h, n);
+	return n;
 }
 
 unsigned nb_vif_deliver_waiting(struct nb_vif *v)
 {
-	unsigned n = 0;
+	unsigned n = 0, got;
 
-	while (v->nr_waiting && v->connected && !v->disabled) {
-		struct rte_mbuf *m = v->waiting[v->wait_head];
-
-		if (!put_frame(v, m))
-			break;
-		rte_pktmbuf_free(m);
-		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
-		v->nr_waiting--;
-		n++;
-	}
+	while (v->nr_waiting && v->connected && !v->disabled &&
+	       (got = deliver_burst(v)) != 0)
+		n += got;
 	return n;
 }
 
@@ -338,16 +348,20 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 		v->stats.rx_dropped++;
 		return;
 	}
-	/* In order: nothing overtakes what already waits. */
-	if (!v->nr_waiting && put_frame(v, m))
-		return;
-	if (v->nr_waiting == NB_RX_WAITING || v->disabled) {
-		v->stats.rx_dropped++;
-		return;
+	/* Queued, in order, and copied a burst at a time (a full burst at
+	 * once; the rest at the round's end, nb_vif_flush()). */
+	if (v->nr_waiting == NB_RX_WAITING) {
+		nb_vif_deliver_waiting(v);
+		if (v->nr_waiting == NB_RX_WAITING) {
+			v->stats.rx_dropped++;
+			return;
+		}
 	}
 	rte_mbuf_refcnt_update(m, 1);
 	v->waiting[(v->wait_head + v->nr_waiting) % NB_RX_WAITING] = m;
 	v->nr_waiting++;
+	if (v->nr_waiting >= NB_BURST && v->nr_waiting % NB_BURST == 0)
+		nb_vif_deliver_waiting(v);
 }
 
 bool nb_vif_rx_waiting(struct nb_vif *v)
@@ -375,6 +389,7 @@ void nb_vif_flush(struct nb_vif *v)
 
 	if (!v->connected)
 		return;
+	nb_vif_deliver_waiting(v);
 	notify = sdrv_ring_back_push(&v->tx);
 	notify |= sdrv_ring_back_push(&v->rx);
 	if (notify)
