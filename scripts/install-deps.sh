@@ -34,24 +34,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# fio ships no headers for external engines: take them from Debian's source
-# package of the installed fio's very version (a deb-src entry for the
-# same archive), configured as Debian builds it, into .deps/ (not in git).
-fio_version=$(dpkg-query -W -f='${Version}' fio)
-fio_dir=".deps/fio-${fio_version%%-*}"
-if [ ! -f "$fio_dir/config-host.h" ]; then
-	if ! apt-get source --print-uris -qq "fio=$fio_version" >/dev/null 2>&1; then
-		codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
-		echo "install-deps: adding Debian's source archive ($codename) to apt"
-		$sudo tee /etc/apt/sources.list.d/splitdrv-src.sources >/dev/null <<EOF2
+# Headers a Debian -dev package lacks come from Debian's source package of
+# the installed binary's very version (a deb-src entry for the same
+# archive), into .deps/ (not in git).
+ensure_deb_src() { # PACKAGE=VERSION
+	apt-get source --print-uris -qq "$1" >/dev/null 2>&1 && return
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	echo "install-deps: adding Debian's source archive ($codename) to apt"
+	$sudo tee /etc/apt/sources.list.d/splitdrv-src.sources >/dev/null <<EOF2
 Types: deb-src
 URIs: http://deb.debian.org/debian
 Suites: $codename $codename-updates
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF2
-		$sudo apt-get update -qq
-	fi
+	$sudo apt-get update -qq
+}
+
+# fio ships no headers for external engines: its whole source, configured
+# as Debian builds it.
+fio_version=$(dpkg-query -W -f='${Version}' fio)
+fio_dir=".deps/fio-${fio_version%%-*}"
+if [ ! -f "$fio_dir/config-host.h" ]; then
+	ensure_deb_src "fio=$fio_version"
 	echo "install-deps: fetching fio $fio_version's source into $fio_dir"
 	rm -rf "$fio_dir" .deps/fio-src
 	mkdir -p .deps/fio-src
@@ -59,4 +64,26 @@ EOF2
 	mv .deps/fio-src/fio-*/ "$fio_dir"
 	rm -rf .deps/fio-src
 	(cd "$fio_dir" && ./configure --disable-native --prefix=/usr >configure.log 2>&1)
+fi
+
+# libdpdk-dev lacks the driver SDK headers a poll-mode driver needs
+# (netfront's, for testpmd): only those, from the upstream tarball of
+# the installed version.
+dpdk_version=$(dpkg-query -W -f='${Version}' libdpdk-dev)
+dpdk_dir=".deps/dpdk-${dpdk_version%%-*}"
+dpdk_sdk=(lib/ethdev/ethdev_driver.h lib/ethdev/ethdev_vdev.h
+	drivers/bus/vdev/bus_vdev_driver.h lib/eal/include/bus_driver.h
+	lib/eal/include/dev_driver.h)
+if [ ! -f "$dpdk_dir/include/ethdev_driver.h" ]; then
+	ensure_deb_src "dpdk=$dpdk_version"
+	echo "install-deps: fetching DPDK $dpdk_version's driver headers into $dpdk_dir"
+	rm -rf "$dpdk_dir" .deps/dpdk-src
+	mkdir -p .deps/dpdk-src "$dpdk_dir/include"
+	(cd .deps/dpdk-src && apt-get source -qq --download-only "dpdk=$dpdk_version" >/dev/null 2>&1)
+	tar -xf .deps/dpdk-src/dpdk_*.orig.tar.* -C .deps/dpdk-src \
+		--wildcards "${dpdk_sdk[@]/#/*/}"
+	for h in "${dpdk_sdk[@]}"; do
+		mv .deps/dpdk-src/*/"$h" "$dpdk_dir/include/"
+	done
+	rm -rf .deps/dpdk-src
 fi

@@ -107,6 +107,23 @@ else
 	bad "fio --enghelp=$engine: $out"
 fi
 
+# The DPDK driver is installed beside the library, and testpmd loads it:
+# without a domain to become, it says so.
+pmd=$(find "$prefix" -name librte_net_netfront.so | head -n 1)
+. "$root/scripts/dpdk-plugin.sh"
+if [ -z "$pmd" ]; then
+	bad "librte_net_netfront.so not installed under $prefix"
+elif ! dpdk_plugin "$pmd"; then
+	bad "cannot copy $pmd under /run (scripts/dpdk-plugin.sh)"
+elif pmd=$dpdk_plugin_path; out=$(timeout 60 dpdk-testpmd -l 0 --no-huge --no-pci -m 64 --log-level=error \
+		--file-prefix "pkg$$" -d "$pmd" --vdev net_netfront0 -- --nb-cores=0 < /dev/null 2>&1);
+	[ $? -ne 0 ] && grep -q "say which guest domain" <<< "$out"; then
+	ok "dpdk-testpmd loads the installed driver $pmd (and it asks for domid=)"
+else
+	bad "dpdk-testpmd -d $pmd: $(tail -3 <<< "$out")"
+fi
+dpdk_plugin_cleanup
+
 # Two process domains under the installed hv-stub, and a watch against the
 # installed sdrv-xenstored.
 "$prefix/bin/hv-stub" --socket "$tmp/hv.sock" 2> "$tmp/hv.log" &

@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net_netfront: a DPDK poll-mode driver over netfront, so that any DPDK
+ * application (dpdk-testpmd, for one) sends and receives through a split
+ * driver as through any port:
+ *
+ *   dpdk-testpmd -d librte_net_netfront.so \
+ *       --vdev net_netfront0,domid=1,vif=0,socket=/run/hv.sock -- ...
+ *
+ * The process becomes guest domain @domid of the hv-stub at @socket (or
+ * $HVSTUB_SOCKET), as a process domain does, and connects that domain's
+ * vif @vif.  A process is one domain: every net_netfront port in it names
+ * the same @domid, and they share its XenStore ring, so they are polled
+ * from one lcore (netfront is driven by one thread).
+ *
+ * One receive and one transmit queue.  Frames are copied into netfront's
+ * granted pages on transmit (the mbuf is free again at once) and out of
+ * them into mbufs on receive; a chained mbuf is gathered into a scratch
+ * buffer first.  Transmit frames shorter than an Ethernet header or
+ * longer than SDRV_NETFRONT_MAX_PACKET are dropped and counted in
+ * oerrors; received frames that do not fit an mbuf are dropped by
+ * netfront and counted in ierrors.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bus_vdev_driver.h>
+#include <ethdev_driver.h>
+#include <ethdev_vdev.h>
+#include <rte_kvargs.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <splitdrv/netfront.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xs.h>
+
+#define NFP_BURST 32u
+#define NFP_STASH 64u
+
+extern int nfp_logtype;
+#define NFP_LOG(level, ...)                                                    \
+	rte_log(RTE_LOG_##level, nfp_logtype, "net_netfront: " __VA_ARGS__)
+
+/* The domain this process is: one platform and XenStore ring for all its
+ * ports. */
+static struct {
+	struct sdrv_platform *p;
+	struct sdrv_xs *xs;
+	unsigned long domid;
+	unsigned ports;
+} nfp_domain;
+
+struct nfp_rxq {
+	struct nfp_port *port;
+	struct rte_mempool *mp;
+	uint16_t port_id;
+	struct rte_mbuf *stash[NFP_STASH]; /* allocated ahead, in bulk */
+	unsigned stashed;
+};
+
+struct nfp_txq {
+	struct nfp_port *port;
+	uint8_t (*scratch)[SDRV_NETFRONT_MAX_PACKET]; /* NFP_BURST chained frames */
+};
+
+struct nfp_port {
+	struct sdrv_netfront *nf;
+	struct rte_ether_addr mac;
+	struct nfp_rxq rxq;
+	struct nfp_txq txq;
+	uint64_t tx_dropped; /* bad lengths, never sent */
+	struct sdrv_netfront_stats base; /* at the last stats reset */
+	uint64_t base_tx_dropped;
+};
+
+/* ---- the data path ------------------------------------------------------- */
+
+static uint16_t nfp_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
+{
+	struct nfp_rxq *q = queue;
+	struct sdrv_netfront_frame f[NFP_BURST];
+	int got;
+
+	if (n > NFP_BURST)
+		n = NFP_BURST;
+	if (q->stashed < n) {
+		unsigned want = NFP_STASH - q->stashed;
+
+		if (rte_pktmbuf_alloc_bulk(q->mp, q->stash + q->stashed, want) == 0)
+			q->stashed += want;
+		if (q->stashed < n)
+			n = (uint16_t)q->stashed;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = q->stash[q->stashed - 1 - i];
+
+		f[i].data = rte_pktmbuf_mtod(m, void *);
+		f[i].cap = rte_pktmbuf_tailroom(m);
+	}
+	got = sdrv_netfront_recv_burst(q->port->nf, f, n);
+	if (got <= 0)
+		return 0;
+	for (int i = 0; i < got; i++) {
+		struct rte_mbuf *m = q->stash[--q->stashed];
+
+		m->data_len = (uint16_t)f[i].len;
+		m->pkt_len = (uint32_t)f[i].len;
+		m->port = q->port_id;
+		bufs[i] = m;
+	}
+	return (uint16_t)got;
+}
+
+static uint16_t nfp_tx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
+{
+	struct nfp_txq *q = queue;
+	struct sdrv_netfront_frame f[NFP_BURST];
+	uint16_t at[NFP_BURST]; /* f[k] is bufs[at[k]] */
+	unsigned nf = 0, used, i;
+	int sent;
+
+	if (n > NFP_BURST)
+		n = NFP_BURST;
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = bufs[i];
+
+		if (m->pkt_len < RTE_ETHER_HDR_LEN ||
+		    m->pkt_len > SDRV_NETFRONT_MAX_PACKET) {
+			q->port->tx_dropped++;
+			continue;
+		}
+		if (m->nb_segs == 1) {
+			f[nf].data = rte_pktmbuf_mtod(m, void *);
+		} else {
+			f[nf].data = q->scratch[nf];
+			rte_pktmbuf_read(m, 0, m->pkt_len, q->scratch[nf]);
+		}
+		f[nf].len = m->pkt_len;
+		at[nf++] = (uint16_t)i;
+	}
+	sent = nf ? sdrv_netfront_send_burst(q->port->nf, f, nf) : 0;
+	if (sent < 0)
+		sent = 0;
+	/* What was taken is a prefix of bufs: everything before the first
+	 * frame the ring had no room for (dropped ones included). */
+	used = (unsigned)sent < nf ? at[sent] : n;
+	rte_pktmbuf_free_bulk(bufs, used);
+	return (uint16_t)used;
+}
+
+/* ---- device operations ------------------------------------------------- */
+
+static int nfp_configure(struct rte_eth_dev *dev)
+{
+	(void)dev;
+	return 0;
+}
+
+static int nfp_start(struct rte_eth_dev *dev)
+{
+	dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
+	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
+	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
+	return 0;
+}
+
+static int nfp_stop(struct rte_eth_dev *dev)
+{
+	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
+	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
+	dev->data->dev_started = 0;
+	return 0;
+}
+
+static void nfp_domain_put(void)
+{
+	if (--nfp_domain.ports)
+		return;
+	sdrv_xs_close(nfp_domain.xs);
+	sdrv_platform_detach(nfp_domain.p);
+	nfp_domain.xs = NULL;
+	nfp_domain.p = NULL;
+}
+
+static int nfp_close(struct rte_eth_dev *dev)
+{
+	struct nfp_port *port = dev->data->dev_private;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY || !port->nf)
+		return 0;
+	sdrv_netfront_close(port->nf);
+	port->nf = NULL;
+	rte_free(port->txq.scratch);
+	port->txq.scratch = NULL;
+	if (port->rxq.stashed)
+		rte_pktmbuf_free_bulk(port->rxq.stash, port->rxq.stashed);
+	port->rxq.stashed = 0;
+	nfp_domain_put();
+	dev->data->mac_addrs = NULL; /* ours, not rte_malloc'ed */
+	return 0;
+}
+
+static int nfp_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
+{
+	(void)dev;
+	info->max_mac_addrs = 1;
+	info->max_rx_pktlen = SDRV_NETFRONT_MAX_PACKET;
+	info->max_mtu = SDRV_NETFRONT_MAX_PACKET - RTE_ETHER_HDR_LEN;
+	info->min_mtu = RTE_ETHER_MIN_MTU;
+	info->max_rx_queues = 1;
+	info->max_tx_queues = 1;
+	info->min_rx_bufsize = 0;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	return 0;
+}
+
+static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
+			      uint16_t nb_desc, unsigned int socket,
+			      const struct rte_eth_rxconf *conf,
+			      struct rte_mempool *mp)
+{
+	struct nfp_port *port = dev->data->dev_private;
+
+	(void)nb_desc, (void)socket, (void)conf;
+	if (port->rxq.stashed)
+		rte_pktmbuf_free_bulk(port->rxq.stash, port->rxq.stashed);
+	port->rxq.stashed = 0;
+	port->rxq.port = port;
+	port->rxq.mp = mp;
+	port->rxq.port_id = dev->data->port_id;
+	dev->data->rx_queues[qid] = &port->rxq;
+	return 0;
+}
+
+static int nfp_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
+			      uint16_t nb_desc, unsigned int socket,
+			      const struct rte_eth_txconf *conf)
+{
+	struct nfp_port *port = dev->data->dev_private;
+
+	(void)nb_desc, (void)conf;
+	if (!port->txq.scratch) {
+		port->txq.scratch = rte_malloc_socket("net_netfront scratch",
+			NFP_BURST * SDRV_NETFRONT_MAX_PACKET, 0, (int)socket);
+		if (!port->txq.scratch)
+			return -ENOMEM;
+	}
+	port->txq.port = port;
+	dev->data->tx_queues[qid] = &port->txq;
+	return 0;
+}
+
+static int nfp_link_update(struct rte_eth_dev *dev, int wait)
+{
+	struct nfp_port *port = dev->data->dev_private;
+
+	(void)wait;
+	/* A broken device has lost its carrier. */
+	if (port->nf && sdrv_netfront_broken(port->nf))
+		dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
+	return 0;
+}
+
+static int nfp_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *st)
+{
+	struct nfp_port *port = dev->data->dev_private;
+	const struct sdrv_netfront_stats *s;
+
+	if (!port->nf)
+		return 0;
+	s = sdrv_netfront_stats(port->nf);
+	st->ipackets = s->rx_packets - port->base.rx_packets;
+	st->ibytes = s->rx_bytes - port->base.rx_bytes;
+	st->ierrors = s->rx_dropped - port->base.rx_dropped;
+	st->opackets = s->tx_packets - port->base.tx_packets;
+	st->obytes = s->tx_bytes - port->base.tx_bytes;
+	st->oerrors = s->tx_errors - port->base.tx_errors +
+		      port->tx_dropped - port->base_tx_dropped;
+	return 0;
+}
+
+static int nfp_stats_reset(struct rte_eth_dev *dev)
+{
+	struct nfp_port *port = dev->data->dev_private;
+
+	if (port->nf)
+		port->base = *sdrv_netfront_stats(port->nf);
+	port->base_tx_dropped = port->tx_dropped;
+	return 0;
+}
+
+/* The backend's switch gives a vif every frame for its MAC, broadcast and
+ * multicast alike: it is always promiscuous enough. */
+static int nfp_accept(struct rte_eth_dev *dev)
+{
+	(void)dev;
+	return 0;
+}
+
+static void nfp_queue_release(struct rte_eth_dev *dev, uint16_t qid)
+{
+	(void)dev, (void)qid;
+}
+
+static const struct eth_dev_ops nfp_ops = {
+	.dev_configure = nfp_configure,
+	.dev_start = nfp_start,
+	.dev_stop = nfp_stop,
+	.dev_close = nfp_close,
+	.dev_infos_get = nfp_infos_get,
+	.rx_queue_setup = nfp_rx_queue_setup,
+	.tx_queue_setup = nfp_tx_queue_setup,
+	.rx_queue_release = nfp_queue_release,
+	.tx_queue_release = nfp_queue_release,
+	.link_update = nfp_link_update,
+	.stats_get = nfp_stats_get,
+	.stats_reset = nfp_stats_reset,
+	.promiscuous_enable = nfp_accept,
+	.promiscuous_disable = nfp_accept,
+	.allmulticast_enable = nfp_accept,
+	.allmulticast_disable = nfp_accept,
+};
+
+/* ---- probe and remove -------------------------------------------------- */
+
+#define NFP_ARG_DOMID "domid"
+#define NFP_ARG_VIF "vif"
+#define NFP_ARG_SOCKET "socket"
+static const char *const nfp_args[] = { NFP_ARG_DOMID, NFP_ARG_VIF,
+					NFP_ARG_SOCKET, NULL };
+
+struct nfp_devargs {
+	unsigned long domid, vif;
+	bool has_domid;
+	char socket[256];
+};
+
+static int nfp_arg_number(const char *key, const char *value, void *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(value, &end, 10);
+	if (errno || end == value || *end || value[0] == '-' ||
+	    v > (strcmp(key, NFP_ARG_DOMID) ? 0xffffffffUL : 0x7fefUL)) {
+		NFP_LOG(ERR, "%s=%s: not a %s\n", key, value,
+			strcmp(key, NFP_ARG_DOMID) ? "vif number" : "domain id (1 to 32751)");
+		return -EINVAL;
+	}
+	*(unsigned long *)out = v;
+	return 0;
+}
+
+static int nfp_arg_socket(const char *key, const char *value, void *out)
+{
+	if (strlen(value) >= sizeof(((struct nfp_devargs *)0)->socket)) {
+		NFP_LOG(ERR, "%s=%s: path too long\n", key, value);
+		return -EINVAL;
+	}
+	strcpy(out, value);
+	return 0;
+}
+
+static int nfp_parse_args(const char *name, const char *params,
+			  struct nfp_devargs *a)
+{
+	struct rte_kvargs *kv = rte_kvargs_parse(params ? params : "", nfp_args);
+	const char *env = getenv("HVSTUB_SOCKET");
+	int err = 0;
+
+	memset(a, 0, sizeof(*a));
+	if (!kv) {
+		NFP_LOG(ERR, "%s: bad arguments \"%s\" (expected %s)\n", name,
+			params, "domid=<id>[,vif=<n>][,socket=<path>]");
+		return -EINVAL;
+	}
+	if (rte_kvargs_count(kv, NFP_ARG_DOMID) == 1) {
+		a->has_domid = true;
+		err = rte_kvargs_process(kv, NFP_ARG_DOMID, nfp_arg_number, &a->domid);
+	}
+	if (!err)
+		err = rte_kvargs_process(kv, NFP_ARG_VIF, nfp_arg_number, &a->vif);
+	if (!err && env && strlen(env) < sizeof(a->socket))
+		strcpy(a->socket, env);
+	if (!err)
+		err = rte_kvargs_process(kv, NFP_ARG_SOCKET, nfp_arg_socket, a->socket);
+	rte_kvargs_free(kv);
+	if (!err && (!a->has_domid || !a->domid)) {
+		NFP_LOG(ERR, "%s: say which guest domain this process is (domid=<id>)\n",
+			name);
+		err = -EINVAL;
+	}
+	if (!err && !a->socket[0]) {
+		NFP_LOG(ERR, "%s: say where hv-stub is (socket=<path>, or $HVSTUB_SOCKET)\n",
+			name);
+		err = -EINVAL;
+	}
+	return err;
+}
+
+/* Become domain @a->domid, or check that we already are. */
+static int nfp_domain_get(const char *name, const struct nfp_devargs *a)
+{
+	int err;
+
+	if (nfp_domain.ports) {
+		if (nfp_domain.domid != a->domid) {
+			NFP_LOG(ERR, "%s: this process is already domain %lu (one domain a process)\n",
+				name, nfp_domain.domid);
+			return -EINVAL;
+		}
+		nfp_domain.ports++;
+		return 0;
+	}
+	err = sdrv_hvstub_attach(a->socket, (sdrv_domid_t)a->domid, &nfp_domain.p);
+	if (err) {
+		NFP_LOG(ERR, "%s: cannot become domain %lu of hv-stub %s: %s\n",
+			name, a->domid, a->socket, strerror(-err));
+		return err;
+	}
+	err = sdrv_xs_open_ring(nfp_domain.p, &nfp_domain.xs);
+	if (err) {
+		NFP_LOG(ERR, "%s: domain %lu has no XenStore ring: %s\n", name,
+			a->domid, strerror(-err));
+		sdrv_platform_detach(nfp_domain.p);
+		nfp_domain.p = NULL;
+		return err;
+	}
+	nfp_domain.domid = a->domid;
+	nfp_domain.ports = 1;
+	return 0;
+}
+
+static int nfp_probe(struct rte_vdev_device *vdev)
+{
+	const char *name = rte_vdev_device_name(vdev);
+	struct nfp_devargs a;
+	struct rte_eth_dev *dev;
+	struct nfp_port *port;
+	struct sdrv_netfront *nf;
+	int err;
+
+	if (rte_eal_process_type() != RTE_PROC_PRIMARY) {
+		NFP_LOG(ERR, "%s: secondary processes are not supported\n", name);
+		return -ENOTSUP;
+	}
+	err = nfp_parse_args(name, rte_vdev_device_args(vdev), &a);
+	if (err)
+		return err;
+	err = nfp_domain_get(name, &a);
+	if (err)
+		return err;
+	err = sdrv_netfront_open(nfp_domain.p, nfp_domain.xs, (uint32_t)a.vif,
+				 &(struct sdrv_netfront_config){ .polled = true },
+				 &nf);
+	if (err) {
+		NFP_LOG(ERR, "%s: domain %lu vif %lu: %s\n", name, a.domid, a.vif,
+			err == -ENOENT ? "no such vif (hvctl network-attach it first)"
+				       : strerror(-err));
+		nfp_domain_put();
+		return err;
+	}
+	dev = rte_eth_vdev_allocate(vdev, sizeof(*port));
+	if (!dev) {
+		sdrv_netfront_close(nf);
+		nfp_domain_put();
+		return -ENOMEM;
+	}
+	port = dev->data->dev_private;
+	port->nf = nf;
+	memcpy(port->mac.addr_bytes, sdrv_netfront_info(nf)->mac, RTE_ETHER_ADDR_LEN);
+	dev->data->mac_addrs = &port->mac;
+	dev->data->nb_rx_queues = 1;
+	dev->data->nb_tx_queues = 1;
+	dev->data->dev_link.link_speed = RTE_ETH_SPEED_NUM_10G;
+	dev->data->dev_link.link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	dev->data->dev_link.link_autoneg = RTE_ETH_LINK_FIXED;
+	dev->data->dev_flags |= RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS;
+	dev->dev_ops = &nfp_ops;
+	dev->rx_pkt_burst = nfp_rx_burst;
+	dev->tx_pkt_burst = nfp_tx_burst;
+	rte_eth_dev_probing_finish(dev);
+	NFP_LOG(INFO, "%s: domain %lu vif %lu connected, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
+		name, a.domid, a.vif, RTE_ETHER_ADDR_BYTES(&port->mac));
+	return 0;
+}
+
+static int nfp_remove(struct rte_vdev_device *vdev)
+{
+	struct rte_eth_dev *dev = rte_eth_dev_allocated(rte_vdev_device_name(vdev));
+
+	if (!dev)
+		return 0;
+	nfp_close(dev);
+	return rte_eth_dev_release_port(dev);
+}
+
+static struct rte_vdev_driver nfp_driver = {
+	.probe = nfp_probe,
+	.remove = nfp_remove,
+};
+
+RTE_PMD_REGISTER_VDEV(net_netfront, nfp_driver);
+RTE_PMD_REGISTER_PARAM_STRING(net_netfront,
+			      "domid=<id> vif=<n> socket=<hv-stub socket>");
+RTE_LOG_REGISTER(nfp_logtype, pmd.net.netfront, NOTICE)
