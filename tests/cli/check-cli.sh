@@ -120,11 +120,6 @@ for spec in "$@"; do
 		says "$prog" "limit of" 99999
 		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
 		;;
-	net-pps)
-		refused "$prog" stray-word 1 stray-word
-		says "$prog" "limit of 4096" --size 5000 1
-		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
-		;;
 	net-guest)
 		refused "$prog" stray-word 1 stray-word
 		says "$prog" "limit of" 99999
@@ -171,7 +166,6 @@ for spec in "$@"; do
 	blkback) limits=("1 to 4" "0 to 3") ;;
 	blk-guest) limits=("512 to 131072") ;;
 	net-guest) limits=("vifID.N" "default 0") ;;
-	net-pps) limits=("60 to 4096" "1 to 3600") ;;
 	netback-dpdk) limits=("--no-huge --no-pci" "also on SIGUSR1") ;;
 	*) limits=("1 to") ;;
 	esac

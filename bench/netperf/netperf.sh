@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# netperf: packets per second through the network path against its peers,
+# all started here, in the same run, one forwarding core each.
+#
+#   splitdrv: dpdk-testpmd in guest domain 1 with the net_netfront driver
+#             (txonly for guest TX, rxonly for guest RX) <-> netback-dpdk,
+#             which switches to a net_null port (TX) or from a net_pcap
+#             port replaying one broadcast frame forever (RX).
+#   vhost:    dpdk-testpmd with virtio-user (the guest) <-> dpdk-testpmd
+#             with vhost-user (the host): the paravirtual peer.
+#   memif:    dpdk-testpmd with a memif client <-> a memif server.
+#
+# Each job (direction x frame size) runs the three in turn, the order
+# rotating from job to job.  Packets per second are counted at the
+# receiving end (netback-dpdk's counters for guest TX; the other testpmd
+# otherwise) over the last SECS seconds; CPU per packet is both processes'
+# CPU time over the same window.  Prints a table with progress, writes
+# netperf.csv and netperf.svg.
+#
+#   bench/netperf/netperf.sh [options]
+#     --build DIR    the build to measure (default: build)
+#     --secs N       seconds measured per job and side (default: 3)
+#     --rounds N     rounds of the whole list (default: 1)
+#     --jobs LIST    a comma-separated subset of tx-64,tx-1500,rx-64,rx-1500
+#     --out DIR      where netperf.csv and netperf.svg go (default:
+#                    bench/results)
+#     --perf         perf-record netback-dpdk and the guest during tx-64
+#                    and rx-64 (round 1) and print their top symbols
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift ;;
+	--secs) secs=$2; shift ;;
+	--rounds) rounds=$2; shift ;;
+	--jobs) want_jobs=$2; shift ;;
+	--out) out=$2; shift ;;
+	--perf) perf=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "netperf: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+for n in "$secs" "$rounds"; do
+	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "netperf: '$n' is not a positive whole number" >&2; exit 2; }
+done
+jobs=()
+for j in ${want_jobs//,/ }; do
+	[[ $j =~ ^(tx|rx)-(64|1500)$ ]] || { echo "netperf: no job '$j' (tx-64, tx-1500, rx-64 or rx-1500)" >&2; exit 2; }
+	jobs+=("$j")
+done
+pmd=$build/netfront/dpdk/librte_net_netfront.so
+for exe in hv-stub/hv-stub tools/hvctl netback/netback-dpdk netfront/dpdk/librte_net_netfront.so; do
+	[ -e "$build/$exe" ] || { echo "netperf: $build/$exe is missing: build first (scripts/install-deps.sh, then meson compile -C $build)" >&2; exit 1; }
+done
+for tool in dpdk-testpmd bc gnuplot python3; do
+	command -v $tool > /dev/null || { echo "netperf: $tool is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+done
+[ $perf = 0 ] || command -v perf > /dev/null || { echo "netperf: --perf needs perf (apt-get install linux-perf)" >&2; exit 1; }
+
+d=$(mktemp -d)
+pids=()
+. scripts/dpdk-plugin.sh
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$d"; dpdk_plugin_cleanup' EXIT
+dpdk_plugin "$pmd" || { echo "netperf: cannot copy $pmd under /run (see scripts/dpdk-plugin.sh)" >&2; exit 1; }
+pmd=$dpdk_plugin_path
+hz=$(getconf CLK_TCK)
+proc_cpu() { awk -v hz="$hz" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"; }
+calc() { echo "$1" | bc -l; }
+# Both sides pin their forwarding core apart: lcore 0 and lcore 1.
+eal=(--no-huge --no-pci -m 256 --log-level=error)
+testpmd_args=(--nb-cores=1 --stats-period 1 --total-num-mbufs=16384 --rxq=1 --txq=1)
+
+"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
+	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
+pids+=($!)
+for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
+export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+"$build/tools/hvctl" create guest1 --id 1 --mem 64M > /dev/null
+"$build/tools/hvctl" network-attach 1 > /dev/null
+
+# One broadcast frame of SIZE bytes in a pcap file, for guest RX.
+pcap_frame() { # SIZE FILE
+	python3 - "$1" "$2" <<'EOF'
+import struct, sys
+size, path = int(sys.argv[1]), sys.argv[2]
+frame = b'\xff' * 6 + bytes([2, 0, 0, 0, 0, 0x10]) + b'\x88\xb5'
+frame += bytes(size - len(frame))
+with open(path, 'wb') as f:
+    f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack('<IIII', 0, 0, len(frame), len(frame)))
+    f.write(frame)
+EOF
+}
+
+# Wait for testpmd's forwarding to start, then measure for SECS seconds:
+# sets cpu0 (both processes' CPU seconds at the start).
+settle() { # LOG PID PID
+	for _ in $(seq 100); do grep -q "packet forwarding - ports=" "$1" 2> /dev/null && break; sleep 0.1; done
+	sleep 1
+	cpu0=$(calc "$(proc_cpu "$2") + $(proc_cpu "$3")")
+}
+# The receiving testpmd's per-second rates over the last SECS seconds.
+log_pps() { # LOG Rx|Tx
+	grep -o "$2-pps: *[0-9]*" "$1" | awk '{ print $2 }' | tail -n "$secs" |
+		awk '{ s += $1; n++ } END { printf "%.0f\n", n ? s / n : 0 }'
+}
+perf_on() { # NAME PID...
+	local name=$1
+	shift
+	perf record -q -o "$d/perf-$name.data" -p "$(IFS=,; echo "$*")" -- sleep "$secs" > /dev/null 2>&1 &
+	prec=$!
+}
+perf_report() { # NAME
+	[ -f "$d/perf-$1.data" ] || return 0
+	echo "perf: top symbols of netback-dpdk and the guest's testpmd during $1:"
+	{ perf report -i "$d/perf-$1.data" --sort comm,dso,symbol --stdio 2> /dev/null || true; } |
+		grep -E '^ +[0-9]' | head -20 | sed 's/^/  /' || true
+}
+
+# splitdrv DIR SIZE: "pps ns/packet"
+splitdrv() {
+	local dir=$1 size=$2 port nb fe pps before after
+	if [ "$dir" = tx ]; then port=net_null0,no-rx=1
+	else pcap_frame "$size" "$d/frame.pcap"; port="net_pcap0,rx_pcap=$d/frame.pcap,infinite_rx=1"; fi
+	"$build/netback/netback-dpdk" -l 0 "${eal[@]}" --file-prefix "nb$$" --vdev "$port" > "$d/nb.log" 2>&1 &
+	nb=$!
+	pids+=($nb)
+	sleep 0.5
+	[ "$dir" = tx ] && mode=txonly || mode=rxonly
+	dpdk-testpmd -l 0,1 --main-lcore 0 "${eal[@]}" --file-prefix "fe$$" -d "$pmd" \
+		--vdev "net_netfront0,domid=1" -- "${testpmd_args[@]}" --forward-mode=$mode \
+		--txpkts="$size" > "$d/fe.log" 2>&1 < /dev/null &
+	fe=$!
+	pids+=($fe)
+	settle "$d/fe.log" "$nb" "$fe"
+	prec=""
+	[ $perf = 1 ] && [ "$size" = 64 ] && [ "$r" = 1 ] && perf_on "$dir-$size" "$nb" "$fe"
+	if [ "$dir" = tx ]; then
+		# netback-dpdk's count of frames taken from the guest.
+		kill -USR1 "$nb"; sleep "$secs"; kill -USR1 "$nb"; sleep 0.2
+		read -r before after < <(grep -o "vif 1/0: from guest [0-9]*" "$d/nb.log" | awk '{ print $5 }' | tail -n 2 | xargs)
+		pps=$(calc "($after - $before) / $secs")
+	else
+		sleep "$secs"
+	fi
+	cpu=$(calc "$(proc_cpu "$nb") + $(proc_cpu "$fe") - $cpu0")
+	[ -z "$prec" ] || wait "$prec" || true
+	kill -INT "$fe"; wait "$fe" 2> /dev/null || true
+	kill -INT "$nb"; wait "$nb" 2> /dev/null || true
+	[ "$dir" = tx ] || pps=$(log_pps "$d/fe.log" Rx)
+	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
+}
+
+# peer KIND DIR SIZE: "pps ns/packet"; KIND vhost or memif.
+peer() {
+	local kind=$1 dir=$2 size=$3 be fe be_mode fe_mode be_dev fe_dev log pps
+	[ "$dir" = tx ] && { fe_mode=txonly be_mode=rxonly; } || { fe_mode=rxonly be_mode=txonly; }
+	rm -f "$d/peer.sock"
+	if [ "$kind" = vhost ]; then
+		be_dev="net_vhost0,iface=$d/peer.sock" fe_dev="net_virtio_user0,path=$d/peer.sock"
+	else
+		be_dev="net_memif0,role=server,socket=$d/peer.sock" fe_dev="net_memif0,role=client,socket=$d/peer.sock"
+	fi
+	dpdk-testpmd -l 0,1 --main-lcore 0 "${eal[@]}" --file-prefix "be$$" --vdev "$be_dev" -- \
+		"${testpmd_args[@]}" --forward-mode=$be_mode --txpkts="$size" > "$d/be.log" 2>&1 < /dev/null &
+	be=$!
+	pids+=($be)
+	for _ in $(seq 50); do [ -S "$d/peer.sock" ] && break; sleep 0.1; done
+	dpdk-testpmd -l 1,0 --main-lcore 1 "${eal[@]}" --file-prefix "fe$$" --vdev "$fe_dev" -- \
+		"${testpmd_args[@]}" --forward-mode=$fe_mode --txpkts="$size" > "$d/fe.log" 2>&1 < /dev/null &
+	fe=$!
+	pids+=($fe)
+	settle "$d/fe.log" "$be" "$fe"
+	sleep "$secs"
+	cpu=$(calc "$(proc_cpu "$be") + $(proc_cpu "$fe") - $cpu0")
+	kill -INT "$fe" "$be"; wait "$fe" "$be" 2> /dev/null || true
+	[ "$dir" = tx ] && log=$d/be.log || log=$d/fe.log
+	pps=$(log_pps "$log" Rx)
+	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
+}
+
+mkdir -p "$out"
+csv_tmp=$d/netperf.csv
+echo "section,workload,metric,splitdrv,peer,peer_value,ratio,lower_is_better,splitdrv_ns_per_packet,peer_ns_per_packet" > "$csv_tmp"
+total=$(( ${#jobs[@]} * rounds ))
+done_jobs=0
+printf '%-8s %-5s %-3s %9s %9s %9s %7s %7s %8s %8s %8s\n' direction size rnd "splitdrv" vhost memif \
+	"/vhost" "/memif" "ns/p us" "ns/p vh" "ns/p mf"
+for r in $(seq "$rounds"); do
+	for j in "${jobs[@]}"; do
+		dir=${j%-*} size=${j#*-}
+		sides=(ours vhost memif)
+		shift_by=$(( done_jobs % 3 ))
+		order=("${sides[@]:$shift_by}" "${sides[@]:0:$shift_by}")
+		for who in "${order[@]}"; do
+			case $who in
+			ours) read -r ours ours_ns < <(splitdrv "$dir" "$size") ;;
+			vhost) read -r vh vh_ns < <(peer vhost "$dir" "$size") ;;
+			memif) read -r mf mf_ns < <(peer memif "$dir" "$size") ;;
+			esac
+		done
+		[ $perf = 1 ] && [ "$size" = 64 ] && [ "$r" = 1 ] && perf_report "$dir-$size"
+		done_jobs=$((done_jobs + 1))
+		r_vh=$(calc "$ours / ($vh + 1)") r_mf=$(calc "$ours / ($mf + 1)")
+		printf '%-8s %-5s %-3s %9.3f %9.3f %9.3f %6.2fx %6.2fx %8.0f %8.0f %8.0f   [%d/%d]\n' \
+			"guest $dir" "$size" "$r" "$(calc "$ours / 1000000")" "$(calc "$vh / 1000000")" \
+			"$(calc "$mf / 1000000")" "$r_vh" "$r_mf" "$ours_ns" "$vh_ns" "$mf_ns" "$done_jobs" "$total"
+		for p in "vhost $vh $r_vh $vh_ns virtio-user/vhost-user testpmd" "memif $mf $r_mf $mf_ns memif testpmd"; do
+			read -r _ pv pr pns pname <<< "$p"
+			printf 'netperf,guest %s %s B round %s,Mpps,%.3f,%s,%.3f,%.4f,0,%.0f,%.0f\n' \
+				"$dir" "$size" "$r" "$(calc "$ours / 1000000")" "$pname" "$(calc "$pv / 1000000")" \
+				"$pr" "$ours_ns" "$pns" >> "$csv_tmp"
+		done
+	done
+done
+mv "$csv_tmp" "$out/netperf.csv"
+echo "netperf: wrote $out/netperf.csv"
+
+# The plot: a bar per row from 1 to its ratio, on a log scale (right of
+# the red line splitdrv is faster).
+plot_data=$d/plot.tsv
+tail -n +2 "$out/netperf.csv" | awk -F, '{ printf "%s\t%s vs %s: %s, %s vs %s ns/packet\n", $7, $2, $5, $4 " Mpps", $9, $10 }' > "$plot_data"
+n=$(wc -l < "$plot_data")
+gnuplot <<EOF
+set terminal svg size 1300,$((100 + 24 * n)) dynamic font 'sans,11' noenhanced background rgb 'white'
+set output '$out/netperf.svg'
+set title "netperf: testpmd through net_netfront -> netback-dpdk against testpmd pairs (virtio-user/vhost-user, memif), same run"
+set datafile separator '\t'
+set style fill solid 0.8
+set xlabel 'packets per second, ratio against the peer (log scale; > 1: splitdrv faster)'
+set logscale x
+set xrange [0.05:20]
+set ytics scale 0
+set grid xtics
+set key off
+set lmargin 80
+set yrange [$n - 0.4:-0.6]
+set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'red'
+plot '$plot_data' using 1:0:(\$1 < 1 ? \$1 : 1):(\$1 < 1 ? 1 : \$1):(\$0 - 0.4):(\$0 + 0.4):ytic(2) with boxxyerror lc rgb '#4a7fb0', \
+	'' using (\$1 < 1 ? 1 : \$1):0:(sprintf(' %.2fx', \$1)) with labels left font 'sans,9'
+EOF
+echo "netperf: wrote $out/netperf.svg"
