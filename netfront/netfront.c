@@ -140,22 +140,32 @@ static void free_bufs(struct sdrv_netfront *nf)
 	nf->bufs = NULL;
 }
 
-/* Post every receive slot not posted. */
+/* Post every receive slot not posted, a batch of requests at a time. */
 static void post_rx(struct sdrv_netfront *nf)
 {
 	bool any = false;
 
 	while (nf->rx_free != NONE) {
-		uint16_t i = nf->rx_free;
-		struct nf_buf *b = rx_buf(nf, i);
-		struct sdrv_netif_rx_request r = { .id = i, .gref = b->gref };
+		struct sdrv_netif_rx_request r[64];
+		uint32_t n = 0, put;
+		uint16_t id = nf->rx_free;
 
-		if (sdrv_netif_rx_front_put_requests(&nf->rx, &r, 1) != 1)
+		while (n < 64 && id != NONE) {
+			r[n].id = id;
+			r[n++].gref = rx_buf(nf, id)->gref;
+			id = rx_buf(nf, id)->next_free;
+		}
+		put = sdrv_netif_rx_front_put_requests(&nf->rx, r, n);
+		for (uint32_t k = 0; k < put; k++) {
+			struct nf_buf *b = rx_buf(nf, r[k].id);
+
+			nf->rx_free = b->next_free;
+			b->busy = true;
+		}
+		nf->rx_to_post -= put;
+		any |= put != 0;
+		if (put < n)
 			break;
-		nf->rx_free = b->next_free;
-		b->busy = true;
-		nf->rx_to_post--;
-		any = true;
 	}
 	if (any && sdrv_ring_front_push(&nf->rx))
 		sdrv_evtchn_notify(nf->p, nf->port);
@@ -528,69 +538,56 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 
 /* ---- receive ------------------------------------------------------------ */
 
-/* Take one received frame into @buf.  Return: its length, 0 when none
- * waits, -SDRV_EIO when broken. */
-static int take_rx(struct sdrv_netfront *nf, void *buf, size_t cap)
+/* One receive response: its buffer is free to post again; its frame goes
+ * to @buf.  Return: the frame's length, 0 when it is dropped (counted),
+ * -SDRV_EIO when it breaks the device. */
+static int rx_response(struct sdrv_netfront *nf,
+		       const struct sdrv_netif_rx_response *r, void *buf,
+		       size_t cap)
 {
-	struct sdrv_netif_rx_response r;
+	struct nf_buf *b;
+	int len = r->status;
 
-	while (!nf->broken) {
-		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, &r, 1);
-		struct nf_buf *b;
-		int len = r.status;
-
-		if (sdrv_ring_front_fault(&nf->rx)) {
-			break_device(nf, "backend's receive response index out of range");
-			break;
-		}
-		if (!got) {
-			post_rx(nf);
-			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx))
-				return 0;
-			continue;
-		}
-		if (r.id >= nf->info.rx_slots || !rx_buf(nf, r.id)->busy) {
-			break_device(nf, "receive response for no posted buffer");
-			break;
-		}
-		b = rx_buf(nf, r.id);
-		b->busy = false;
-		b->next_free = nf->rx_free;
-		nf->rx_free = r.id;
-		nf->rx_to_post++;
-		/* Extra-info slots follow only what we negotiated (GSO, ...):
-		 * none.  Their slot would be read as a response: stop. */
-		if (r.flags & SDRV_NETRXF_EXTRA_INFO) {
-			break_device(nf, "receive extra info we never asked for");
-			break;
-		}
-		/* One slot a frame, as we asked: a chain is dropped whole. */
-		if (r.flags & SDRV_NETRXF_MORE_DATA || nf->rx_chain) {
-			if (!nf->rx_chain)
-				nf->stats.rx_dropped++;
-			nf->rx_chain = r.flags & SDRV_NETRXF_MORE_DATA;
-			continue;
-		}
-		if (len < (int)ETH_HLEN || r.offset >= SDRV_PAGE_SIZE ||
-		    (unsigned)len > SDRV_PAGE_SIZE - r.offset || (size_t)len > cap) {
-			nf->stats.rx_dropped++;
-			continue;
-		}
-		sdrv_copy(buf, (const char *)b->page + r.offset, (size_t)len);
-		nf->stats.rx_packets++;
-		nf->stats.rx_bytes += (uint64_t)len;
-		if (nf->rx_to_post >= 8)
-			post_rx(nf);
-		return len;
+	if (r->id >= nf->info.rx_slots || !rx_buf(nf, r->id)->busy) {
+		break_device(nf, "receive response for no posted buffer");
+		return -SDRV_EIO;
 	}
-	return -SDRV_EIO;
+	b = rx_buf(nf, r->id);
+	b->busy = false;
+	b->next_free = nf->rx_free;
+	nf->rx_free = r->id;
+	nf->rx_to_post++;
+	/* Extra-info slots follow only what we negotiated (GSO, ...):
+	 * none.  Their slot would be read as a response: stop. */
+	if (r->flags & SDRV_NETRXF_EXTRA_INFO) {
+		break_device(nf, "receive extra info we never asked for");
+		return -SDRV_EIO;
+	}
+	/* One slot a frame, as we asked: a chain is dropped whole. */
+	if (r->flags & SDRV_NETRXF_MORE_DATA || nf->rx_chain) {
+		if (!nf->rx_chain)
+			nf->stats.rx_dropped++;
+		nf->rx_chain = r->flags & SDRV_NETRXF_MORE_DATA;
+		return 0;
+	}
+	if (len < (int)ETH_HLEN || r->offset >= SDRV_PAGE_SIZE ||
+	    (unsigned)len > SDRV_PAGE_SIZE - r->offset || (size_t)len > cap) {
+		nf->stats.rx_dropped++;
+		return 0;
+	}
+	sdrv_copy(buf, (const char *)b->page + r->offset, (size_t)len);
+	nf->stats.rx_packets++;
+	nf->stats.rx_bytes += (uint64_t)len;
+	return len;
 }
+
+#define NF_RX_BATCH 32u
 
 SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 					 struct sdrv_netfront_frame *f,
 					 unsigned n)
 {
-	unsigned i;
+	unsigned i = 0;
 
 	/* The clock is read (to see whether XenStore is due) on a call
 	 * after one that found nothing, else every NF_CLOCK_CALLS calls:
@@ -600,19 +597,37 @@ SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 		check_backend(nf);
 	}
 	reclaim_tx(nf);
-	for (i = 0; i < n; i++) {
-		int len = take_rx(nf, f[i].data, f[i].cap);
+	/* Responses are taken a batch at a time, never more than frames
+	 * asked for: each gives one frame at most, none is left over. */
+	while (i < n && !nf->broken) {
+		struct sdrv_netif_rx_response r[NF_RX_BATCH];
+		uint32_t want = n - i < NF_RX_BATCH ? n - i : NF_RX_BATCH;
+		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, r, want);
 
-		if (len <= 0) {
-			if (!i)
-				nf->since_clock = NF_CLOCK_CALLS;
-			if (len < 0 && !i)
-				return len;
+		if (sdrv_ring_front_fault(&nf->rx)) {
+			break_device(nf, "backend's receive response index out of range");
 			break;
 		}
-		f[i].len = (size_t)len;
+		if (!got) {
+			post_rx(nf);
+			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx))
+				break;
+			continue;
+		}
+		for (uint32_t k = 0; k < got; k++) {
+			int len = rx_response(nf, &r[k], f[i].data, f[i].cap);
+
+			if (len < 0)
+				break;
+			if (len > 0)
+				f[i++].len = (size_t)len;
+		}
+		if (nf->rx_to_post >= 8)
+			post_rx(nf);
 	}
-	return (int)i;
+	if (!i)
+		nf->since_clock = NF_CLOCK_CALLS;
+	return !i && nf->broken ? -SDRV_EIO : (int)i;
 }
 
 SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
