@@ -128,38 +128,39 @@ static void flush_ports(void)
 }
 
 /* Send @m on from @from: to where its destination was learnt, else to
- * every other vif and port.  @m is consumed. */
+ * every other vif and port.  @m is consumed: the last vif it goes to gets
+ * @m itself (the others a reference each), and a port gets a copy unless
+ * it is the only place @m goes (a port's driver may write into what it
+ * sends; a guest's copy is taken from @m later). */
 static void forward(struct rte_mbuf *m, struct nb_where from, uint64_t now)
 {
 	const struct rte_ether_hdr *eth =
 		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	struct nb_vif *to_vifs[NB_MAX_VIFS];
+	unsigned nv = 0, np = 0;
 	struct nb_where to;
 
 	nb_fdb_learn(&eth->src_addr, from, now);
 	if (nb_fdb_lookup(&eth->dst_addr, now, &to)) {
-		if (to.vif == from.vif && (to.vif || to.port == from.port)) {
+		if (to.vif == from.vif && (to.vif || to.port == from.port))
 			rte_pktmbuf_free(m); /* back where it came from */
-		} else if (to.vif) {
+		else if (to.vif)
 			nb_vif_deliver(to.vif, m);
-			rte_pktmbuf_free(m);
-		} else {
+		else
 			to_port(to.port, m);
-		}
 		return;
 	}
 	for (unsigned i = 0; i < nr_vifs; i++)
 		if (vifs[i] != from.vif)
-			nb_vif_deliver(vifs[i], m);
-	/* Each port gets a copy (a port's driver may write into what it
-	 * sends), but the last gets @m itself when no vif holds it. */
+			to_vifs[nv++] = vifs[i];
+	for (uint16_t i = 0; i < nr_ports; i++)
+		np += from.vif || port_ids[i] != from.port;
 	for (uint16_t i = 0; i < nr_ports; i++) {
-		uint16_t last = nr_ports - 1;
 		struct rte_mbuf *c;
 
 		if (!from.vif && port_ids[i] == from.port)
 			continue;
-		if (i == last - (!from.vif && port_ids[last] == from.port) &&
-		    rte_mbuf_refcnt_read(m) == 1) {
+		if (!nv && !--np) {
 			to_port(port_ids[i], m);
 			return;
 		}
@@ -167,7 +168,14 @@ static void forward(struct rte_mbuf *m, struct nb_where from, uint64_t now)
 		if (c)
 			to_port(port_ids[i], c);
 	}
-	rte_pktmbuf_free(m);
+	if (!nv) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (nv > 1)
+		rte_mbuf_refcnt_update(m, (int16_t)(nv - 1));
+	for (unsigned k = 0; k < nv; k++)
+		nb_vif_deliver(to_vifs[k], m);
 }
 
 /* One round over every vif and port.  Return: frames moved. */

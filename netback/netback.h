@@ -89,11 +89,10 @@ unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
 /* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from
  * @pool).  Return: how many. */
 unsigned nb_vif_take_tx(struct nb_vif *vif, struct rte_mbuf **out);
-/* Queue @m (a reference) for the guest's posted receive buffers: copied a
- * burst at a time, when NB_BURST wait or at the round's end
- * (nb_vif_flush()).  With no buffer posted, up to NB_RX_WAITING frames
- * wait for the guest to post some; beyond, @m is dropped and counted.
- * @m stays the caller's. */
+/* Queue @m for the guest's posted receive buffers: copied a burst at a
+ * time, when NB_BURST wait or at the round's end (nb_vif_flush()).  With
+ * no buffer posted, up to NB_RX_WAITING frames wait for the guest to post
+ * some; beyond, @m is dropped and counted.  Consumes @m (one reference). */
 void nb_vif_deliver(struct nb_vif *vif, struct rte_mbuf *m);
 /* Deliver what waits for receive buffers.  Return: frames delivered. */
 unsigned nb_vif_deliver_waiting(struct nb_vif *vif);

@@ -286,7 +286,9 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 static unsigned deliver_burst(struct nb_vif *v)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];
+	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
+	struct rte_mbuf *done[NB_BURST];
 	unsigned want = v->nr_waiting < NB_BURST ? v->nr_waiting : NB_BURST;
 	uint32_t n = sdrv_netif_rx_back_take_requests(&v->rx, req, want);
 	int held;
@@ -304,28 +306,29 @@ static unsigned deliver_burst(struct nb_vif *v)
 	held = sdrv_grant_hold(plat(v), h, n);
 	for (uint32_t k = 0; k < n; k++) {
 		struct rte_mbuf *m = v->waiting[v->wait_head];
-		struct sdrv_netif_rx_response rsp = { .id = req[k].id };
 		uint32_t len = rte_pktmbuf_pkt_len(m);
 
+		rsp[k] = (struct sdrv_netif_rx_response){ .id = req[k].id };
 		if (held < 0 || h[k].status != SDRV_GNTST_okay) {
 			v->stats.errors++;
-			rsp.status = SDRV_NETIF_RSP_ERROR;
+			rsp[k].status = SDRV_NETIF_RSP_ERROR;
 		} else {
 			const void *data = rte_pktmbuf_read(m, 0, len, h[k].page);
 
 			if (data != h[k].page)
 				memcpy(h[k].page, data, len);
-			rsp.status = (int16_t)len;
+			rsp[k].status = (int16_t)len;
 			v->stats.rx_packets++;
 			v->stats.rx_bytes += len;
 		}
-		sdrv_netif_rx_back_put_responses(&v->rx, &rsp, 1);
-		rte_pktmbuf_free(m);
+		done[k] = m;
 		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
-		v->nr_waiting--;
 	}
+	v->nr_waiting -= n;
 	if (held >= 0)
 		sdrv_grant_release(plat(v), h, n);
+	sdrv_netif_rx_back_put_responses(&v->rx, rsp, n);
+	rte_pktmbuf_free_bulk(done, n);
 	return n;
 }
 
@@ -341,11 +344,11 @@ unsigned nb_vif_deliver_waiting(struct nb_vif *v)
 
 void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 {
-	if (!v->connected || v->disabled)
-		return;
 	/* One slot a frame (no SG offered): a longer one cannot go. */
-	if (rte_pktmbuf_pkt_len(m) > SDRV_PAGE_SIZE) {
-		v->stats.rx_dropped++;
+	if (!v->connected || v->disabled ||
+	    rte_pktmbuf_pkt_len(m) > SDRV_PAGE_SIZE) {
+		v->stats.rx_dropped += v->connected && !v->disabled;
+		rte_pktmbuf_free(m);
 		return;
 	}
 	/* Queued, in order, and copied a burst at a time (a full burst at
@@ -354,13 +357,13 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 		nb_vif_deliver_waiting(v);
 		if (v->nr_waiting == NB_RX_WAITING) {
 			v->stats.rx_dropped++;
+			rte_pktmbuf_free(m);
 			return;
 		}
 	}
-	rte_mbuf_refcnt_update(m, 1);
 	v->waiting[(v->wait_head + v->nr_waiting) % NB_RX_WAITING] = m;
 	v->nr_waiting++;
-	if (v->nr_waiting >= NB_BURST && v->nr_waiting % NB_BURST == 0)
+	if (v->nr_waiting % NB_BURST == 0)
 		nb_vif_deliver_waiting(v);
 }
 
