@@ -573,11 +573,18 @@ static bool records_take(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	return ok;
 }
 
-static void record_put(struct grant_fast *gf, uint32_t slot)
+static void records_put(struct grant_fast *gf, const uint32_t *slots,
+			unsigned n)
 {
 	pthread_mutex_lock(&gf->holds_lock);
-	gf->holds_free[gf->nr_holds_free++] = slot;
+	for (unsigned i = 0; i < n; i++)
+		gf->holds_free[gf->nr_holds_free++] = slots[i];
 	pthread_mutex_unlock(&gf->holds_lock);
+}
+
+static void record_put(struct grant_fast *gf, uint32_t slot)
+{
+	records_put(gf, &slot, 1);
 }
 
 int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
@@ -637,7 +644,8 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 {
 	struct held_lock lk = { .token = gf->token };
 	struct grant_view *last[GRANT_FAST_CHUNK];
-	unsigned nr_last = 0, lane = lane_get(gf);
+	uint32_t freed[64]; /* records to give back, under one lock */
+	unsigned nr_last = 0, nr_freed = 0, lane = lane_get(gf);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct grant_view *v = h[i].view;
@@ -646,7 +654,11 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 			continue;
 		hold(&lk, v);
 		sdrv_gnt_pin_drop_locked(&v->g, &gf->log[h[i].slot]);
-		record_put(gf, h[i].slot);
+		if (nr_freed == sizeof(freed) / sizeof(freed[0])) {
+			records_put(gf, freed, nr_freed);
+			nr_freed = 0;
+		}
+		freed[nr_freed++] = h[i].slot;
 		h[i].view = NULL;
 		h[i].page = NULL;
 		/* The last page of a view its domain's death detached: the
@@ -656,6 +668,7 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 			last[nr_last++] = v;
 	}
 	let_go(&lk);
+	records_put(gf, freed, nr_freed);
 	lane_put(gf, lane);
 	if (!nr_last)
 		return;
