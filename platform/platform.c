@@ -517,17 +517,20 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 	}
 }
 
-SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
-				      sdrv_evtchn_port_t port, int timeout_ms)
+SDRV_PUBLIC int sdrv_evtchn_wait_ports(struct sdrv_platform *p,
+				       const sdrv_evtchn_port_t *ports,
+				       unsigned n, int timeout_ms)
 {
 	struct sdrv_vcpu_info *v = &p->shinfo->vcpu_info[0];
-	uint64_t *word, bit = 1ull << (port % 64), taken_sel = 0;
+	uint64_t taken_sel = 0;
 	uint64_t start = timeout_ms > 0 ? sdrv_platform_clock_ms(p) : 0;
 	int r;
 
-	if (port >= SDRV_EVTCHN_2L_NR_PORTS)
+	if (!n || n > SDRV_EVTCHN_WAIT_PORTS_MAX)
 		return -EINVAL;
-	word = &p->shinfo->evtchn_pending[port / 64];
+	for (unsigned i = 0; i < n; i++)
+		if (ports[i] >= SDRV_EVTCHN_2L_NR_PORTS)
+			return -EINVAL;
 	for (;;) {
 		/* Clear the upcall and the word selector as a scan would,
 		 * so the next event on any port writes the eventfd again
@@ -537,10 +540,16 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 		__atomic_store_n(&v->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
 		taken_sel |= __atomic_exchange_n(&v->evtchn_pending_sel, 0,
 						 __ATOMIC_SEQ_CST);
-		if (__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit) {
-			r = 1;
-			break;
+		r = 0;
+		for (unsigned i = 0; i < n; i++) {
+			uint64_t *word = &p->shinfo->evtchn_pending[ports[i] / 64];
+			uint64_t bit = 1ull << (ports[i] % 64);
+
+			if (__atomic_fetch_and(word, ~bit, __ATOMIC_SEQ_CST) & bit)
+				r++;
 		}
+		if (r)
+			break;
 		r = block(p, time_left(p, start, timeout_ms));
 		if (r < 0)
 			break;
@@ -553,4 +562,10 @@ SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 		__atomic_store_n(&v->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
 	}
 	return r;
+}
+
+SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
+				      sdrv_evtchn_port_t port, int timeout_ms)
+{
+	return sdrv_evtchn_wait_ports(p, &port, 1, timeout_ms);
 }

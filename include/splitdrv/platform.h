@@ -292,6 +292,17 @@ SDRV_PUBLIC int sdrv_evtchn_wait(struct sdrv_platform *p,
 SDRV_PUBLIC int sdrv_evtchn_wait_port(struct sdrv_platform *p,
 				      sdrv_evtchn_port_t port, int timeout_ms);
 
+/**
+ * sdrv_evtchn_wait_ports() - sdrv_evtchn_wait_port() for any of @n ports
+ * (1 to SDRV_EVTCHN_WAIT_PORTS_MAX): a device with one channel per
+ * direction waits on both, clearing only theirs.
+ * Return: how many of them had events, 0 on timeout, or -errno.
+ */
+#define SDRV_EVTCHN_WAIT_PORTS_MAX 64u
+SDRV_PUBLIC int sdrv_evtchn_wait_ports(struct sdrv_platform *p,
+				       const sdrv_evtchn_port_t *ports,
+				       unsigned n, int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -656,6 +656,29 @@ Test(platform, a_wait_times_out_at_its_deadline_under_unrelated_events)
 	cr_assert_gt(sdrv_evtchn_wait(domu, got, 16, 1000), 0);
 }
 
+Test(platform, a_wait_on_several_ports_takes_theirs_and_leaves_the_rest)
+{
+	sdrv_evtchn_port_t u[3], z[3], got[4];
+
+	/* domU waits on its first two ports; dom0 signals the second and
+	 * the third */
+	for (int i = 0; i < 3; i++)
+		connect_pair(domu, dom0, &u[i], &z[i]);
+	cr_assert_eq(sdrv_evtchn_wait_ports(domu, u, 2, 0), 0,
+		     "no event yet, no wait");
+	cr_assert_eq(sdrv_evtchn_notify(dom0, z[1]), 0);
+	cr_assert_eq(sdrv_evtchn_notify(dom0, z[2]), 0);
+	cr_assert_eq(sdrv_evtchn_wait_ports(domu, u, 2, 1000), 1);
+	/* its pending bit is cleared: nothing more on those two */
+	cr_assert_eq(sdrv_evtchn_wait_ports(domu, u, 2, 0), 0);
+	/* the third port's event was left for sdrv_evtchn_wait() */
+	cr_assert_eq(sdrv_evtchn_wait(domu, got, 4, 1000), 1);
+	cr_assert_eq(got[0], u[2]);
+	cr_assert_eq(sdrv_evtchn_wait_ports(domu, u, 0, 0), -EINVAL);
+	cr_assert_eq(sdrv_evtchn_wait_ports(domu, u, SDRV_EVTCHN_WAIT_PORTS_MAX + 1, 0),
+		     -EINVAL);
+}
+
 Test(platform, masked_port_keeps_its_event_until_unmasked)
 {
 	sdrv_evtchn_port_t pu, p0, got[4];
