@@ -50,6 +50,8 @@ static void usage(FILE *out)
 		"                          " SDRV_XS_SOCKET_DEFAULT ")\n"
 		"      --stats SECONDS     print each vif's and port's counters this often\n"
 		"                          (also on SIGUSR1, and always at exit)\n"
+		"      --base-protocol     offer guests only netif's base protocol (one\n"
+		"                          event channel), as a minimal backend does\n"
 		"  -v, --verbose           say what each vif does, and why a frame was\n"
 		"                          dropped\n"
 		"  -h, --help              show this help and exit\n"
@@ -377,11 +379,12 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATS = 256 };
+	enum { OPT_STATS = 256, OPT_BASE };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "xenstore", required_argument, NULL, 'x' },
 		{ "stats", required_argument, NULL, OPT_STATS },
+		{ "base-protocol", no_argument, NULL, OPT_BASE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -438,6 +441,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_STATS:
 			stats_s = (unsigned)cli_number("--stats", optarg, 1, 86400);
+			break;
+		case OPT_BASE:
+			opt.base_protocol = true;
 			break;
 		case 'v':
 			opt.verbose = true;

@@ -48,6 +48,7 @@ struct nb_stats {
 struct nb_options {
 	struct rte_mempool *pool;
 	bool verbose;
+	bool base_protocol; /* offer only the base protocol (--base-protocol) */
 };
 
 /* One vif, connected or not. */
@@ -63,7 +64,9 @@ struct nb_vif {
 	bool front_stale;
 	struct sdrv_xenbus_ring tx_ring, rx_ring;
 	struct sdrv_ring_back tx, rx;
-	sdrv_evtchn_port_t port;
+	/* The guest's channel for both rings, or one each (split event
+	 * channels: tx_port != rx_port). */
+	sdrv_evtchn_port_t tx_port, rx_port;
 	bool notify; /* responses pushed that asked for a notify */
 	/* Frames for the guest waiting for it to post receive buffers (a
 	 * reference each), oldest first: a short stall drops nothing. */

@@ -4,10 +4,12 @@
  * same keys, so that any netfront can talk to it.
  *
  *   probe            read "mac", publish what we offer (rx-copy, one
- *                    queue, one event channel, no SG/GSO), InitWait
+ *                    queue, split event channels unless --base-protocol,
+ *                    no SG/GSO), InitWait
  *   front Initialised/Connected
- *                    read tx-ring-ref, rx-ring-ref, event-channel,
- *                    request-rx-copy; map, bind, Connected
+ *                    read tx-ring-ref, rx-ring-ref, event-channel (or
+ *                    event-channel-tx and -rx), request-rx-copy; map,
+ *                    bind, Connected
  *   front Closing    disconnect, Closing
  *   front Closed     Closed; InitWait again if it comes back
  *
@@ -33,7 +35,8 @@ void nb_driver_init(const struct nb_options *opt)
 static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 {
 	struct sdrv_xenbus_dev *xb = arg;
-	static const struct {
+	bool more = !options->base_protocol;
+	const struct {
 		const char *key;
 		uint64_t value;
 	} keys[] = {
@@ -43,7 +46,7 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-gso-tcpv4", 0 },
 		{ "feature-gso-tcpv6", 0 },
 		{ "feature-ipv6-csum-offload", 0 },
-		{ "feature-split-event-channels", 0 },
+		{ "feature-split-event-channels", more },
 		{ "multi-queue-max-queues", 1 },
 	};
 	int err = 0;
@@ -108,11 +111,39 @@ static void disconnect(struct nb_vif *v)
 		return;
 	nb_vif_drop_waiting(v);
 	nb_fdb_forget_vif(v);
-	sdrv_evtchn_close(v->dev->platform, v->port);
+	if (v->rx_port != v->tx_port)
+		sdrv_evtchn_close(v->dev->platform, v->rx_port);
+	sdrv_evtchn_close(v->dev->platform, v->tx_port);
 	sdrv_xenbus_unmap_ring(v->dev, &v->tx_ring);
 	sdrv_xenbus_unmap_ring(v->dev, &v->rx_ring);
 	v->connected = false;
 	v->disabled = false;
+}
+
+/* The guest's event channels: one per ring if we offered that and it
+ * took it (Linux's keys event-channel-tx and -rx), else the one. */
+static int bind_ports(struct nb_vif *v)
+{
+	struct sdrv_xenbus_device *dev = v->dev;
+	char buf[16];
+	int err;
+
+	if (!options->base_protocol &&
+	    sdrv_xenbus_read_str(&dev->xb, true, "event-channel-tx", buf,
+				 sizeof(buf)) >= 0) {
+		err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel-tx",
+					      &v->tx_port);
+		if (err)
+			return err;
+		err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel-rx",
+					      &v->rx_port);
+		if (err)
+			sdrv_evtchn_close(dev->platform, v->tx_port);
+		return err;
+	}
+	err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel", &v->tx_port);
+	v->rx_port = v->tx_port;
+	return err;
 }
 
 static int connect(struct nb_vif *v)
@@ -142,7 +173,7 @@ static int connect(struct nb_vif *v)
 		err = sdrv_netif_rx_back_attach(&v->rx, v->rx_ring.addr,
 						SDRV_PAGE_SIZE, 0);
 	if (!err)
-		err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel", &v->port);
+		err = bind_ports(v);
 	if (err) {
 		sdrv_xenbus_unmap_ring(dev, &v->tx_ring);
 		sdrv_xenbus_unmap_ring(dev, &v->rx_ring);
@@ -152,7 +183,9 @@ static int connect(struct nb_vif *v)
 	v->disabled = false;
 	err = sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CONNECTED);
 	if (options->verbose)
-		fprintf(stderr, "netback-dpdk: %s: connected\n", v->name);
+		fprintf(stderr, "netback-dpdk: %s: connected, %s\n", v->name,
+			v->tx_port != v->rx_port ? "an event channel per ring"
+						 : "one event channel");
 	return err;
 }
 

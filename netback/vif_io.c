@@ -388,15 +388,22 @@ void nb_vif_drop_waiting(struct nb_vif *v)
 
 void nb_vif_flush(struct nb_vif *v)
 {
-	bool notify;
+	bool tx, rx;
 
 	if (!v->connected)
 		return;
 	nb_vif_deliver_waiting(v);
-	notify = sdrv_ring_back_push(&v->tx);
-	notify |= sdrv_ring_back_push(&v->rx);
-	if (notify)
-		sdrv_evtchn_notify(plat(v), v->port);
+	tx = sdrv_ring_back_push(&v->tx);
+	rx = sdrv_ring_back_push(&v->rx);
+	if (v->tx_port == v->rx_port) {
+		if (tx || rx)
+			sdrv_evtchn_notify(plat(v), v->tx_port);
+		return;
+	}
+	if (tx)
+		sdrv_evtchn_notify(plat(v), v->tx_port);
+	if (rx)
+		sdrv_evtchn_notify(plat(v), v->rx_port);
 }
 
 bool nb_vif_tx_pending(struct nb_vif *v)

@@ -33,7 +33,10 @@ struct sdrv_netfront {
 	struct sdrv_xenbus_ring tx_ring, rx_ring;
 	struct sdrv_ring_front tx, rx;
 	bool attached;
-	sdrv_evtchn_port_t port;
+	/* One channel for both rings, or one each (split event channels:
+	 * tx_port != rx_port). */
+	sdrv_evtchn_port_t tx_port, rx_port;
+	bool base_protocol; /* config: ask for nothing beyond it */
 	struct nf_buf *bufs; /* tx_slots, then rx_slots */
 	unsigned bufs_pages;
 	uint16_t tx_free;
@@ -89,6 +92,17 @@ static int parse_mac(const char *s, uint8_t mac[6])
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
+}
+
+/* ---- event channels ----------------------------------------------------- */
+
+static void close_ports(struct sdrv_netfront *nf)
+{
+	if (nf->rx_port && nf->rx_port != nf->tx_port)
+		sdrv_evtchn_close(nf->p, nf->rx_port);
+	if (nf->tx_port)
+		sdrv_evtchn_close(nf->p, nf->tx_port);
+	nf->tx_port = nf->rx_port = 0;
 }
 
 /* ---- buffers ------------------------------------------------------------ */
@@ -168,7 +182,7 @@ static void post_rx(struct sdrv_netfront *nf)
 			break;
 	}
 	if (any && sdrv_ring_front_push(&nf->rx))
-		sdrv_evtchn_notify(nf->p, nf->port);
+		sdrv_evtchn_notify(nf->p, nf->rx_port);
 }
 
 /* Every buffer idle: every transmit slot free, every receive slot to be
@@ -214,15 +228,31 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 	/* Granted again on a retried transaction. */
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
-	if (nf->port)
-		sdrv_evtchn_close(nf->p, nf->port);
-	nf->port = 0;
+	close_ports(nf);
 	err = sdrv_xenbus_grant_ring(&nf->dev, tx, "tx-", 0, &nf->tx_ring);
 	if (!err)
 		err = sdrv_xenbus_grant_ring(&nf->dev, tx, "rx-", 0, &nf->rx_ring);
-	if (!err)
-		err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "", "event-channel",
-					       &nf->port);
+	/* The keys of the other choice go: an earlier connection's would
+	 * name channels long closed. */
+	if (!err && nf->info.split_event_channels) {
+		err = sdrv_xenbus_remove_key(xb, tx, "event-channel");
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
+						       "event-channel-tx",
+						       &nf->tx_port);
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
+						       "event-channel-rx",
+						       &nf->rx_port);
+	} else if (!err) {
+		err = sdrv_xenbus_remove_key(xb, tx, "event-channel-tx");
+		if (!err)
+			err = sdrv_xenbus_remove_key(xb, tx, "event-channel-rx");
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
+						       "event-channel", &nf->tx_port);
+		nf->rx_port = nf->tx_port;
+	}
 	for (unsigned i = 0; !err && i < sizeof(keys) / sizeof(keys[0]); i++)
 		err = sdrv_xenbus_write_uint(xb, tx, keys[i].key, keys[i].value);
 	return err;
@@ -247,6 +277,7 @@ static int attach_rings(struct sdrv_netfront *nf)
 static int handshake(struct sdrv_netfront *nf, bool again)
 {
 	char mac[24];
+	uint64_t offered;
 	int err, state;
 
 	err = sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_INITIALISING);
@@ -264,6 +295,14 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 	    parse_mac(mac, nf->info.mac))
 		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
 					       "no usable \"mac\" key");
+	/* What the backend offers, as far as we take it. */
+	err = sdrv_xenbus_read_bounded(&nf->dev.xb, true,
+				       "feature-split-event-channels", 0, 1, 0,
+				       &offered);
+	if (err)
+		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
+					       "backend's feature-split-event-channels is garbage");
+	nf->info.split_event_channels = offered && !nf->base_protocol;
 	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
 	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
 	err = again ? 0 : alloc_bufs(nf);
@@ -292,9 +331,7 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 
 static void release(struct sdrv_netfront *nf)
 {
-	if (nf->port)
-		sdrv_evtchn_close(nf->p, nf->port);
-	nf->port = 0;
+	close_ports(nf);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
 	free_bufs(nf);
@@ -319,6 +356,7 @@ SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	nf->dev.platform = p;
 	nf->timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	nf->polled = cfg && cfg->polled;
+	nf->base_protocol = cfg && cfg->base_protocol;
 	nf->since_clock = NF_CLOCK_CALLS;
 	err = sdrv_xenbus_attach(&nf->dev.xb, xs, false, sdrv_platform_domid(p),
 				 0, "vif", devid);
@@ -388,9 +426,7 @@ static void reconnect(struct sdrv_netfront *nf)
 					    nf->timeout_ms);
 		sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSED);
 	}
-	if (nf->port)
-		sdrv_evtchn_close(nf->p, nf->port);
-	nf->port = 0;
+	close_ports(nf);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
 	nf->attached = false;
@@ -520,7 +556,7 @@ SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 	}
 	/* One push and at most one notification for the whole burst. */
 	if (i && sdrv_ring_front_push(&nf->tx))
-		sdrv_evtchn_notify(nf->p, nf->port);
+		sdrv_evtchn_notify(nf->p, nf->tx_port);
 	if (!i && nf->broken)
 		return -SDRV_EIO;
 	return (int)i;
@@ -641,5 +677,9 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 
 SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms)
 {
-	return sdrv_evtchn_wait_port(nf->p, nf->port, timeout_ms);
+	sdrv_evtchn_port_t ports[2] = { nf->rx_port, nf->tx_port };
+
+	return sdrv_evtchn_wait_ports(nf->p, ports,
+				      nf->tx_port == nf->rx_port ? 1 : 2,
+				      timeout_ms);
 }

@@ -5,10 +5,12 @@
  *
  * sdrv_netfront_open() does the XenBus handshake with the backend named in
  * the vif's XenStore directory (Linux's keys: tx-ring-ref, rx-ring-ref,
- * event-channel, request-rx-copy, feature-rx-notify) and reads the MAC
- * address the toolstack gave it.  It asks only for the base protocol: one
- * queue, one event channel, packets of one slot (so an MTU of 1500, as
- * Linux's netfront without feature-sg), rx-copy.
+ * event-channel or event-channel-tx and -rx, request-rx-copy,
+ * feature-rx-notify) and reads the MAC address the toolstack gave it.  It
+ * takes split event channels (one per ring) when the backend offers them,
+ * and otherwise the base protocol: one queue, one event channel, packets
+ * of one slot (so an MTU of 1500, as Linux's netfront without
+ * feature-sg), rx-copy.
  *
  * Its buffers are its own pages, granted once for the connection's life:
  * one per transmit slot (read-only: a packet is copied into it, the
@@ -52,6 +54,9 @@ struct sdrv_netfront_config {
 	 * poll-mode driver saves the notifications and the cache-line
 	 * traffic of asking). */
 	bool polled;
+	/* Ask for the base protocol alone even where the backend offers
+	 * more (one event channel, ...): what an old frontend does. */
+	bool base_protocol;
 };
 
 /* The largest packet: one slot of a page (an Ethernet frame of MTU 1500
@@ -61,6 +66,10 @@ struct sdrv_netfront_config {
 struct sdrv_netfront_info {
 	uint8_t mac[6]; /* from the toolstack's "mac" key */
 	unsigned tx_slots, rx_slots;
+	/* Negotiated: one event channel per ring (the backend offered
+	 * feature-split-event-channels, and we did not ask for the base
+	 * protocol alone). */
+	bool split_event_channels;
 };
 
 struct sdrv_netfront_stats {

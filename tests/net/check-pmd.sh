@@ -3,6 +3,8 @@
 # components: hv-stub runs XenStore and two guest process domains; each
 # guest is a dpdk-testpmd that loads librte_net_netfront.so and drives its
 # vif; netback-dpdk switches between them and a net_null port.
+#   - against netback-dpdk --base-protocol the driver takes one event
+#     channel; against the default, one per ring;
 #   - guest 1 sends (txonly), guest 2 counts (rxonly): netback-dpdk took
 #     what guest 1's testpmd says it sent, and delivered to guest 2 what
 #     guest 2's testpmd says it received (each within a ring's worth, the
@@ -57,9 +59,9 @@ for id in 1 2; do
 	"$build/tools/hvctl" create "guest$id" --id $id --mem 64M > /dev/null || bad "create guest $id"
 	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
 done
-start_netback() {
+start_netback() { # [OPTION]...
 	"$build/netback/netback-dpdk" -l 0 --no-huge --no-pci -m 256 --log-level=error \
-		--file-prefix "nb$$" --vdev net_null0,no-rx=1 >> "$d/nb.out" 2>> "$d/nb.err" &
+		--file-prefix "nb$$" --vdev net_null0,no-rx=1 -- "$@" >> "$d/nb.out" 2>> "$d/nb.err" &
 	nb=$!
 	pids+=($nb)
 }
@@ -103,14 +105,27 @@ wait_forwarding() { # ID
 		{ bad "guest $1's testpmd did not connect with MAC $mac:"; tail -5 "$d/pmd-$1"; }
 }
 
+# Which event channel keys guest ID's vif has: "split" or "one".
+channels() { # ID
+	local dir=/local/domain/$1/device/vif/0
+	if xenstore-read "$dir/event-channel-tx" > /dev/null 2>&1 &&
+		xenstore-read "$dir/event-channel-rx" > /dev/null 2>&1; then echo split
+	elif xenstore-read "$dir/event-channel" > /dev/null 2>&1; then echo one
+	else echo none; fi
+}
+
 # Guest 1 sends, guest 2 counts; then both stop, then netback-dpdk (its
-# counters at exit).
-start_netback
+# counters at exit).  netback-dpdk offers the base protocol alone: the
+# driver negotiates down to one event channel.
+start_netback --base-protocol
 testpmd 2 rxonly 1,0
 wait_forwarding 2
 testpmd 1 txonly 0,1
 wait_forwarding 1
 sleep 2
+[ "$(channels 1)" = one ] && [ "$(channels 2)" = one ] &&
+	ok "against --base-protocol both guests took one event channel" ||
+	bad "against --base-protocol the guests took: $(channels 1), $(channels 2)"
 stop_testpmd 1 || bad "guest 1's testpmd exit status"
 sleep 0.5
 stop_testpmd 2 || bad "guest 2's testpmd exit status"
@@ -143,6 +158,9 @@ kill -9 "$nb"
 wait "$nb" 2> /dev/null
 start_netback
 sleep 3
+[ "$(channels 1)" = split ] && ! xenstore-read /local/domain/1/device/vif/0/event-channel > /dev/null 2>&1 &&
+	ok "offered split event channels, guest 1 took one per ring (event-channel-tx and -rx; its old event-channel key gone)" ||
+	bad "offered split event channels, guest 1 took: $(channels 1)"
 kill -USR1 "$nb"
 sleep 0.5
 after=$(nb_count 1 from)
