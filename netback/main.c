@@ -181,12 +181,15 @@ static void forward(struct rte_mbuf *m, struct nb_where from, uint64_t now)
 }
 
 /* One round over every vif and port.  Return: frames moved. */
+uint64_t nb_now_ms;
+
 static unsigned round_once(void)
 {
 	struct rte_mbuf *burst[NB_BURST];
 	uint64_t now = now_ms();
 	unsigned moved = 0;
 
+	nb_now_ms = now;
 	nr_vifs = nb_live_vifs(bus, vifs, NB_MAX_VIFS);
 	for (unsigned i = 0; i < nr_vifs; i++)
 		moved += nb_vif_deliver_waiting(vifs[i]);
@@ -219,12 +222,13 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 
 	(void)arg;
 	printf("netback-dpdk: %s%s: from guest %llu packets %llu bytes, to guest "
-	       "%llu packets %llu bytes, malformed %llu, starved %llu, grant errors %llu\n",
+	       "%llu packets %llu bytes, malformed %llu, starved %llu (stalls %llu), "
+	       "grant errors %llu\n",
 	       v->name, gone ? " (gone)" : "",
 	       (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 	       (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_dropped,
-	       (unsigned long long)s->errors);
+	       (unsigned long long)s->rx_stalls, (unsigned long long)s->errors);
 }
 
 static void print_stats(void)
@@ -329,6 +333,14 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 				timeout = t_xs;
 			if (t_ev >= 0 && (timeout < 0 || t_ev < timeout))
 				timeout = t_ev;
+			/* Frames waiting for a guest stall on time even
+			 * when nothing else happens. */
+			for (unsigned i = 0; i < nr_vifs; i++) {
+				int t = nb_vif_rx_stall_in_ms(vifs[i]);
+
+				if (t >= 0 && (timeout < 0 || t + 1 < timeout))
+					timeout = t + 1;
+			}
 			if (stats_s && (timeout < 0 || timeout > 1000))
 				timeout = 1000;
 			ports_wake_us(true);

@@ -36,12 +36,24 @@
 #define NB_MAX_SLOTS 18u
 #define NB_MAX_FRAME 9018u /* the largest frame we take (jumbo + VLAN) */
 #define NB_RX_WAITING 64u /* frames held for a guest out of buffers */
+/* Frames held for all guests out of buffers together: a quarter of the
+ * pool, so that starving guests cannot take the mbufs everyone needs. */
+#define NB_RX_WAITING_TOTAL 1024u
+/* A guest that takes none of its waiting frames for this long is stalled
+ * (Linux netback's rx_stall_timeout, shorter: a switch holds frames for
+ * no one): what waits is dropped, and so is every frame for it until it
+ * posts a buffer again. */
+#define NB_RX_STALL_MS 2000u
+
+/* The time of the current polling round (main.c). */
+extern uint64_t nb_now_ms;
 
 struct nb_stats {
 	uint64_t tx_packets, tx_bytes; /* from the guest */
 	uint64_t rx_packets, rx_bytes; /* to the guest */
 	uint64_t tx_dropped; /* malformed frames from the guest */
 	uint64_t rx_dropped; /* no receive buffer posted (starved) */
+	uint64_t rx_stalls; /* times it stalled (NB_RX_STALL_MS) */
 	uint64_t errors; /* grants that failed */
 };
 
@@ -72,6 +84,8 @@ struct nb_vif {
 	 * reference each), oldest first: a short stall drops nothing. */
 	struct rte_mbuf *waiting[NB_RX_WAITING];
 	unsigned wait_head, nr_waiting;
+	uint64_t rx_progress_ms; /* buffers last taken, or frames began to wait */
+	bool rx_stalled; /* see NB_RX_STALL_MS */
 	struct nb_stats stats;
 	struct nb_vif *next_gone; /* counters of vifs gone, for exit */
 };
@@ -102,6 +116,9 @@ unsigned nb_vif_deliver_waiting(struct nb_vif *vif);
 /* Whether frames wait for buffers (and, if so, ask the guest to notify
  * when it posts some). */
 bool nb_vif_rx_waiting(struct nb_vif *vif);
+/* Milliseconds until the frames waiting for @vif's buffers stall (0: due
+ * now), or -1 when none wait. */
+int nb_vif_rx_stall_in_ms(const struct nb_vif *vif);
 /* Let go of every frame waiting (the vif disconnects). */
 void nb_vif_drop_waiting(struct nb_vif *vif);
 /* Copy what waits into posted buffers, push the responses of this round

@@ -277,6 +277,9 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 	return got;
 }
 
+/* Frames waiting for all guests together (NB_RX_WAITING_TOTAL). */
+static unsigned waiting_total;
+
 /*
  * Copy up to a burst of waiting frames into the buffers the guest posted:
  * one hold and one release for the whole burst, as on transmit.  A buffer
@@ -325,6 +328,8 @@ static unsigned deliver_burst(struct nb_vif *v)
 		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
 	}
 	v->nr_waiting -= n;
+	waiting_total -= n;
+	v->rx_progress_ms = nb_now_ms;
 	if (held >= 0)
 		sdrv_grant_release(plat(v), h, n);
 	sdrv_netif_rx_back_put_responses(&v->rx, rsp, n);
@@ -332,14 +337,51 @@ static unsigned deliver_burst(struct nb_vif *v)
 	return n;
 }
 
+static void drop_waiting(struct nb_vif *v)
+{
+	while (v->nr_waiting) {
+		rte_pktmbuf_free(v->waiting[v->wait_head]);
+		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
+		v->nr_waiting--;
+		waiting_total--;
+	}
+}
+
+/* The guest took nothing for NB_RX_STALL_MS: drop what waits (counted
+ * starved) and every frame for it until it posts a buffer. */
+static void stall(struct nb_vif *v)
+{
+	v->stats.rx_dropped += v->nr_waiting;
+	drop_waiting(v);
+	v->rx_stalled = true;
+	v->stats.rx_stalls++;
+	if (v->opt->verbose)
+		fprintf(stderr, "netback-dpdk: %s: no receive buffer for %u ms: "
+			"its frames are dropped until it posts some\n",
+			v->name, NB_RX_STALL_MS);
+}
+
 unsigned nb_vif_deliver_waiting(struct nb_vif *v)
 {
 	unsigned n = 0, got;
 
+	/* Stalled first: a guest back after the stall gets only what came
+	 * after it, never frames it left waiting for seconds. */
+	if (v->nr_waiting && nb_vif_rx_stall_in_ms(v) == 0)
+		stall(v);
 	while (v->nr_waiting && v->connected && !v->disabled &&
 	       (got = deliver_burst(v)) != 0)
 		n += got;
 	return n;
+}
+
+int nb_vif_rx_stall_in_ms(const struct nb_vif *v)
+{
+	uint64_t since = nb_now_ms - v->rx_progress_ms;
+
+	if (!v->nr_waiting)
+		return -1;
+	return since >= NB_RX_STALL_MS ? 0 : (int)(NB_RX_STALL_MS - since);
 }
 
 void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
@@ -351,18 +393,31 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
+	/* Stalled: dropped until the guest posts a buffer again. */
+	if (v->rx_stalled) {
+		if (!sdrv_ring_back_pending(&v->rx)) {
+			v->stats.rx_dropped++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		v->rx_stalled = false;
+	}
 	/* Queued, in order, and copied a burst at a time (a full burst at
 	 * once; the rest at the round's end, nb_vif_flush()). */
-	if (v->nr_waiting == NB_RX_WAITING) {
+	if (v->nr_waiting == NB_RX_WAITING || waiting_total == NB_RX_WAITING_TOTAL) {
 		nb_vif_deliver_waiting(v);
-		if (v->nr_waiting == NB_RX_WAITING) {
+		if (v->nr_waiting == NB_RX_WAITING ||
+		    waiting_total == NB_RX_WAITING_TOTAL) {
 			v->stats.rx_dropped++;
 			rte_pktmbuf_free(m);
 			return;
 		}
 	}
+	if (!v->nr_waiting)
+		v->rx_progress_ms = nb_now_ms;
 	v->waiting[(v->wait_head + v->nr_waiting) % NB_RX_WAITING] = m;
 	v->nr_waiting++;
+	waiting_total++;
 	if (v->nr_waiting % NB_BURST == 0)
 		nb_vif_deliver_waiting(v);
 }
@@ -379,11 +434,8 @@ bool nb_vif_rx_waiting(struct nb_vif *v)
 
 void nb_vif_drop_waiting(struct nb_vif *v)
 {
-	while (v->nr_waiting) {
-		rte_pktmbuf_free(v->waiting[v->wait_head]);
-		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
-		v->nr_waiting--;
-	}
+	drop_waiting(v);
+	v->rx_stalled = false;
 }
 
 void nb_vif_flush(struct nb_vif *v)

@@ -97,7 +97,7 @@ TestSuite(netback_hostile, .init = world_up, .fini = world_down,
 struct raw_vif {
 	struct sdrv_xenbus_device dev;
 	struct sdrv_xenbus_ring tx_ring, rx_ring;
-	struct sdrv_ring_front tx;
+	struct sdrv_ring_front tx, rx;
 	sdrv_evtchn_port_t port;
 	void *page; /* a frame, granted read-only to dom0 */
 	sdrv_grant_ref_t gref;
@@ -105,7 +105,6 @@ struct raw_vif {
 
 static void raw_connect(struct raw_vif *f, uint32_t devid)
 {
-	struct sdrv_ring_front rx;
 	int64_t ref;
 
 	memset(f, 0, sizeof(*f));
@@ -124,7 +123,7 @@ static void raw_connect(struct raw_vif *f, uint32_t devid)
 	cr_assert_eq(sdrv_ring_sring_init(f->rx_ring.addr, SDRV_PAGE_SIZE), 0);
 	cr_assert_eq(sdrv_netif_tx_front_attach(&f->tx, f->tx_ring.addr,
 						SDRV_PAGE_SIZE, 0), 0);
-	cr_assert_eq(sdrv_netif_rx_front_attach(&rx, f->rx_ring.addr,
+	cr_assert_eq(sdrv_netif_rx_front_attach(&f->rx, f->rx_ring.addr,
 						SDRV_PAGE_SIZE, 0), 0);
 	cr_assert_eq(sdrv_xenbus_switch_state(&f->dev.xb, SDRV_XENBUS_INITIALISED), 0);
 	cr_assert_eq(sdrv_xenbus_wait_peer_state(&f->dev.xb,
@@ -207,6 +206,19 @@ static int backend_state(uint32_t devid, char *error, size_t len)
 	if (sdrv_xs_read(xs1, 0, path, error, len) < 0)
 		error[0] = '\0';
 	return state;
+}
+
+/* Guest 2 sends a broadcast frame of 100 bytes whose byte 14 is @mark. */
+static void guest2_sends(unsigned char mark)
+{
+	unsigned char frame[100] = { 0 };
+
+	memset(frame, 0xff, 6);
+	memcpy(frame + 6, "\x00\x16\x3e\x00\x02\x00", 6);
+	memcpy(frame + 12, "\x88\xb5", 2);
+	frame[14] = mark;
+	for (int i = 0; i < 100 && sdrv_netfront_send(nf2, frame, sizeof(frame)); i++)
+		sdrv_netfront_recv(nf2, frame, 0); /* the ring is full: answers */
 }
 
 /* ---- the cases ------------------------------------------------------------- */
@@ -408,4 +420,55 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 	tx_answers(&good, rsp, 1);
 	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
 	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+}
+
+/*
+ * RX starvation: vif 1/0 posts no receive buffer while guest 2 floods it.
+ * netback-dpdk holds a few frames for it, then (after NB_RX_STALL_MS, 2 s)
+ * drops them and every frame for it, serving guest 2 on; when vif 1/0
+ * posts buffers at last, it gets only what came after, never the frames
+ * it left waiting.
+ */
+Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_frames)
+{
+	struct raw_vif f;
+	struct sdrv_netif_rx_request req[8];
+	struct sdrv_netif_rx_response rsp[8];
+	void *pages[8];
+	unsigned got = 0;
+
+	raw_connect(&f, 0);
+	for (unsigned char i = 1; i <= 20; i++)
+		guest2_sends(i); /* stale: vif 1/0 has no buffer */
+	sleep(3);
+	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
+	for (int i = 0; i < 8; i++) {
+		int64_t ref;
+
+		pages[i] = sdrv_page_alloc(guest1);
+		ref = sdrv_grant_access(guest1, 0, pages[i], false);
+		cr_assert_geq(ref, 0);
+		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)i,
+							 .gref = (sdrv_grant_ref_t)ref };
+	}
+	cr_assert_eq(sdrv_netif_rx_front_put_requests(&f.rx, req, 8), 8);
+	if (sdrv_ring_front_push(&f.rx))
+		sdrv_evtchn_notify(guest1, f.port);
+	usleep(200000);
+	guest2_sends(99); /* fresh */
+	for (int idle = 0; got < 8 && idle < 20;) {
+		uint32_t k = sdrv_netif_rx_front_take_responses(&f.rx, rsp + got, 8 - got);
+
+		got += k;
+		if (!k && sdrv_evtchn_wait_port(guest1, f.port, 100) == 0)
+			idle++;
+	}
+	cr_assert_geq(got, 1, "vif 1/0 received the fresh frame");
+	cr_expect_eq(rsp[0].status, 100, "a whole frame (status %d)", rsp[0].status);
+	cr_expect_lt(rsp[0].id, 8);
+	cr_expect_eq(((unsigned char *)pages[rsp[0].id % 8])[14], 99,
+		     "the first frame vif 1/0 got is the fresh one, not one it "
+		     "left waiting (mark %u)",
+		     ((unsigned char *)pages[rsp[0].id % 8])[14]);
+	cr_expect_eq(got, 1, "and nothing else (%u frames)", got);
 }
