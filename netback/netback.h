@@ -79,6 +79,7 @@ struct nb_vif {
 	/* The guest's channel for both rings, or one each (split event
 	 * channels: tx_port != rx_port). */
 	sdrv_evtchn_port_t tx_port, rx_port;
+	bool sg; /* the guest takes frames over several buffers (feature-sg) */
 	bool notify; /* responses pushed that asked for a notify */
 	/* Frames for the guest waiting for it to post receive buffers (a
 	 * reference each), oldest first: a short stall drops nothing. */

@@ -4,8 +4,8 @@
  * same keys, so that any netfront can talk to it.
  *
  *   probe            read "mac", publish what we offer (rx-copy, one
- *                    queue, split event channels unless --base-protocol,
- *                    no SG/GSO), InitWait
+ *                    queue, split event channels and scatter-gather
+ *                    unless --base-protocol, no GSO), InitWait
  *   front Initialised/Connected
  *                    read tx-ring-ref, rx-ring-ref, event-channel (or
  *                    event-channel-tx and -rx), request-rx-copy; map,
@@ -42,7 +42,7 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 	} keys[] = {
 		{ "feature-rx-copy", 1 },
 		{ "feature-rx-flip", 0 },
-		{ "feature-sg", 0 },
+		{ "feature-sg", more },
 		{ "feature-gso-tcpv4", 0 },
 		{ "feature-gso-tcpv6", 0 },
 		{ "feature-ipv6-csum-offload", 0 },
@@ -162,6 +162,10 @@ static int connect(struct nb_vif *v)
 				     1, 1, 1, &copy))
 		return sdrv_xenbus_device_fail(dev, -EINVAL,
 					       "multi-queue-num-queues above what we offer");
+	/* Frames over several receive buffers, if it takes them. */
+	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-sg", 0, 1, 0, &copy))
+		return sdrv_xenbus_device_fail(dev, -EINVAL, "feature-sg is garbage");
+	v->sg = copy && !options->base_protocol;
 	err = sdrv_xenbus_map_ring(dev, "tx-", 0, &v->tx_ring);
 	if (err)
 		return err;

@@ -280,11 +280,21 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 /* Frames waiting for all guests together (NB_RX_WAITING_TOTAL). */
 static unsigned waiting_total;
 
+/* Guest buffers (slots) a frame of @len bytes takes: one, or with
+ * feature-sg one per page. */
+static unsigned rx_slots_for(uint32_t len)
+{
+	return len ? (len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE : 1;
+}
+
 /*
- * Copy up to a burst of waiting frames into the buffers the guest posted:
- * one hold and one release for the whole burst, as on transmit.  A buffer
- * whose grant is not ours to write is answered ERROR (its frame is lost).
- * Return: frames taken off the waiting queue; 0 when no buffer is posted.
+ * Copy the waiting frames that fit in the buffers the guest posted, up to
+ * NB_BURST buffers: one hold and one release for the whole burst, as on
+ * transmit.  A frame longer than a page (the guest asked for feature-sg)
+ * fills a buffer per page, each answered with its part and MORE_DATA but
+ * the last.  A buffer whose grant is not ours to write is answered ERROR
+ * (its frame is lost).  Return: frames taken off the waiting queue; 0
+ * when not one fits.
  */
 static unsigned deliver_burst(struct nb_vif *v)
 {
@@ -292,49 +302,76 @@ static unsigned deliver_burst(struct nb_vif *v)
 	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
-	unsigned want = v->nr_waiting < NB_BURST ? v->nr_waiting : NB_BURST;
-	uint32_t n = sdrv_netif_rx_back_take_requests(&v->rx, req, want);
+	uint32_t posted = sdrv_ring_back_pending(&v->rx), nslots = 0, k = 0;
+	unsigned frames = 0;
 	int held;
 
-	if (!n) {
-		if (sdrv_ring_back_fault(&v->rx))
-			disable(v, "receive ring index out of range");
+	if (sdrv_ring_back_fault(&v->rx)) {
+		disable(v, "receive ring index out of range");
 		return 0;
 	}
-	for (uint32_t k = 0; k < n; k++) {
-		h[k].granter = v->dev->xb.frontend_domid;
-		h[k].ref = req[k].gref;
-		h[k].readonly = false;
+	if (posted > NB_BURST)
+		posted = NB_BURST;
+	/* Whole frames only: what does not fit waits for more buffers. */
+	while (frames < v->nr_waiting) {
+		struct rte_mbuf *m = v->waiting[(v->wait_head + frames) % NB_RX_WAITING];
+		unsigned need = rx_slots_for(rte_pktmbuf_pkt_len(m));
+
+		if (nslots + need > posted)
+			break;
+		nslots += need;
+		frames++;
 	}
-	held = sdrv_grant_hold(plat(v), h, n);
-	for (uint32_t k = 0; k < n; k++) {
+	if (!frames || sdrv_netif_rx_back_take_requests(&v->rx, req, nslots) != nslots)
+		return 0;
+	for (uint32_t i = 0; i < nslots; i++) {
+		h[i].granter = v->dev->xb.frontend_domid;
+		h[i].ref = req[i].gref;
+		h[i].readonly = false;
+	}
+	held = sdrv_grant_hold(plat(v), h, nslots);
+	for (unsigned f = 0; f < frames; f++) {
 		struct rte_mbuf *m = v->waiting[v->wait_head];
-		uint32_t len = rte_pktmbuf_pkt_len(m);
+		uint32_t len = rte_pktmbuf_pkt_len(m), off = 0;
+		unsigned need = rx_slots_for(len), first = k;
+		bool ok = held >= 0;
 
-		rsp[k] = (struct sdrv_netif_rx_response){ .id = req[k].id };
-		if (held < 0 || h[k].status != SDRV_GNTST_okay) {
-			v->stats.errors++;
-			rsp[k].status = SDRV_NETIF_RSP_ERROR;
-		} else {
-			const void *data = rte_pktmbuf_read(m, 0, len, h[k].page);
+		for (unsigned i = 0; ok && i < need; i++)
+			ok = h[first + i].status == SDRV_GNTST_okay;
+		for (unsigned i = 0; i < need; i++, k++) {
+			uint32_t part = len - off < SDRV_PAGE_SIZE ? len - off
+								  : SDRV_PAGE_SIZE;
 
-			if (data != h[k].page)
-				memcpy(h[k].page, data, len);
-			rsp[k].status = (int16_t)len;
+			rsp[k] = (struct sdrv_netif_rx_response){
+				.id = req[k].id,
+				.flags = i + 1 < need ? SDRV_NETRXF_MORE_DATA : 0,
+				.status = ok ? (int16_t)part : SDRV_NETIF_RSP_ERROR,
+			};
+			if (ok) {
+				const void *data = rte_pktmbuf_read(m, off, part, h[k].page);
+
+				if (data != h[k].page)
+					memcpy(h[k].page, data, part);
+			}
+			off += part;
+		}
+		if (ok) {
 			v->stats.rx_packets++;
 			v->stats.rx_bytes += len;
+		} else {
+			v->stats.errors++;
 		}
-		done[k] = m;
+		done[f] = m;
 		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
 	}
-	v->nr_waiting -= n;
-	waiting_total -= n;
+	v->nr_waiting -= frames;
+	waiting_total -= frames;
 	v->rx_progress_ms = nb_now_ms;
 	if (held >= 0)
-		sdrv_grant_release(plat(v), h, n);
-	sdrv_netif_rx_back_put_responses(&v->rx, rsp, n);
-	rte_pktmbuf_free_bulk(done, n);
-	return n;
+		sdrv_grant_release(plat(v), h, nslots);
+	sdrv_netif_rx_back_put_responses(&v->rx, rsp, nslots);
+	rte_pktmbuf_free_bulk(done, frames);
+	return frames;
 }
 
 static void drop_waiting(struct nb_vif *v)
@@ -386,9 +423,10 @@ int nb_vif_rx_stall_in_ms(const struct nb_vif *v)
 
 void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 {
-	/* One slot a frame (no SG offered): a longer one cannot go. */
+	/* One slot a frame unless the guest asked for feature-sg: a longer
+	 * one cannot go. */
 	if (!v->connected || v->disabled ||
-	    rte_pktmbuf_pkt_len(m) > SDRV_PAGE_SIZE) {
+	    rte_pktmbuf_pkt_len(m) > (v->sg ? NB_MAX_FRAME : SDRV_PAGE_SIZE)) {
 		v->stats.rx_dropped += v->connected && !v->disabled;
 		rte_pktmbuf_free(m);
 		return;

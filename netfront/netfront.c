@@ -14,6 +14,9 @@
 #include <splitdrv/xenbus_driver.h>
 
 #define NONE 0xffffu
+/* Slots a frame may take, either way (Linux's XEN_NETIF_NR_SLOTS_MIN):
+ * 65535 bytes in pages, and a chain longer is a backend's lie. */
+#define NF_MAX_SLOTS 18u
 /* Calls between clock reads while frames flow (see recv_burst). */
 #define NF_CLOCK_CALLS 64u
 #define ETH_HLEN 14u
@@ -40,9 +43,15 @@ struct sdrv_netfront {
 	struct nf_buf *bufs; /* tx_slots, then rx_slots */
 	unsigned bufs_pages;
 	uint16_t tx_free;
+	unsigned tx_nr_free; /* transmit slots on the free list */
 	uint16_t rx_free; /* receive slots taken and copied, not yet posted */
 	unsigned rx_to_post; /* how many */
-	bool rx_chain; /* dropping the rest of a multi-slot frame */
+	/* The frame being put together from a chain of receive slots. */
+	struct {
+		size_t len; /* bytes so far */
+		unsigned slots; /* slots so far; 0: between frames */
+		bool bad; /* dropped whole when it ends */
+	} rx_frame;
 	const char *broken;
 	int timeout_ms;
 	uint64_t checked_ms; /* when the backend's state was last read */
@@ -190,6 +199,7 @@ static void post_rx(struct sdrv_netfront *nf)
 static void reset_bufs(struct sdrv_netfront *nf)
 {
 	nf->tx_free = NONE;
+	nf->tx_nr_free = nf->info.tx_slots;
 	for (unsigned i = nf->info.tx_slots; i-- > 0;) {
 		tx_buf(nf, i)->busy = false;
 		tx_buf(nf, i)->next_free = nf->tx_free;
@@ -210,7 +220,7 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 {
 	struct sdrv_netfront *nf = arg;
 	struct sdrv_xenbus_dev *xb = &nf->dev.xb;
-	static const struct {
+	const struct {
 		const char *key;
 		uint64_t value;
 	} keys[] = {
@@ -218,7 +228,8 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-rx-notify", 1 },
 		/* We never send checksum-blank frames nor take them. */
 		{ "feature-no-csum-offload", 1 },
-		{ "feature-sg", 0 },
+		/* We take frames over several receive buffers. */
+		{ "feature-sg", !nf->base_protocol },
 		{ "feature-gso-tcpv4", 0 },
 		{ "feature-gso-tcpv6", 0 },
 	};
@@ -303,6 +314,13 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
 					       "backend's feature-split-event-channels is garbage");
 	nf->info.split_event_channels = offered && !nf->base_protocol;
+	err = sdrv_xenbus_read_bounded(&nf->dev.xb, true, "feature-sg", 0, 1, 0,
+				       &offered);
+	if (err)
+		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
+					       "backend's feature-sg is garbage");
+	nf->info.sg = offered && !nf->base_protocol;
+	nf->info.max_packet = nf->info.sg ? SDRV_NETFRONT_MAX_PACKET : SDRV_PAGE_SIZE;
 	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
 	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
 	err = again ? 0 : alloc_bufs(nf);
@@ -430,7 +448,7 @@ static void reconnect(struct sdrv_netfront *nf)
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
 	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
 	nf->attached = false;
-	nf->rx_chain = false;
+	nf->rx_frame.slots = 0;
 	if (handshake(nf, true)) {
 		break_device(nf, "the backend did not come back");
 		return;
@@ -498,32 +516,46 @@ static void reclaim_tx(struct sdrv_netfront *nf)
 			b->busy = false;
 			b->next_free = nf->tx_free;
 			nf->tx_free = id;
+			nf->tx_nr_free++;
 			if (rsp[k].status != SDRV_NETIF_RSP_OKAY)
 				nf->stats.tx_errors++;
 		}
 	}
 }
 
-/* Put one frame on the ring (not pushed).  Return: 0, -SDRV_EAGAIN. */
+/* Put one frame on the ring (not pushed): one slot, or with
+ * scatter-gather one per page, the first saying the frame's length and
+ * each but the last MORE_DATA.  Return: 0, -SDRV_EAGAIN. */
 static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len)
 {
-	struct sdrv_netif_tx_request r;
-	struct nf_buf *b;
+	struct sdrv_netif_tx_request r[NF_MAX_SLOTS];
+	unsigned need = (unsigned)((len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
 	uint16_t id = nf->tx_free;
+	size_t off = 0;
 
-	if (id == NONE || !sdrv_ring_front_free(&nf->tx))
+	if (nf->tx_nr_free < need || sdrv_ring_front_free(&nf->tx) < need)
 		return -SDRV_EAGAIN;
-	b = tx_buf(nf, id);
-	sdrv_copy(b->page, pkt, len);
-	r.gref = b->gref;
-	r.offset = 0;
-	r.flags = 0;
-	r.id = id;
-	r.size = (uint16_t)len;
-	if (sdrv_netif_tx_front_put_requests(&nf->tx, &r, 1) != 1)
+	for (unsigned k = 0; k < need; k++) {
+		struct nf_buf *b = tx_buf(nf, id);
+		size_t part = len - off < SDRV_PAGE_SIZE ? len - off : SDRV_PAGE_SIZE;
+
+		sdrv_copy(b->page, (const char *)pkt + off, part);
+		r[k] = (struct sdrv_netif_tx_request){
+			.gref = b->gref,
+			.flags = k + 1 < need ? SDRV_NETTXF_MORE_DATA : 0,
+			.id = id,
+			.size = (uint16_t)(k ? part : len),
+		};
+		off += part;
+		id = b->next_free;
+	}
+	if (sdrv_netif_tx_front_put_requests(&nf->tx, r, need) != need)
 		return -SDRV_EAGAIN;
-	nf->tx_free = b->next_free;
-	b->busy = true;
+	for (unsigned k = 0; k < need; k++) {
+		tx_buf(nf, r[k].id)->busy = true;
+		nf->tx_free = tx_buf(nf, r[k].id)->next_free;
+	}
+	nf->tx_nr_free -= need;
 	nf->stats.tx_packets++;
 	nf->stats.tx_bytes += len;
 	return 0;
@@ -538,12 +570,12 @@ SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 	if (nf->broken)
 		return -SDRV_EIO;
 	for (i = 0; i < n; i++) {
-		if (f[i].len < ETH_HLEN || f[i].len > SDRV_NETFRONT_MAX_PACKET) {
+		if (f[i].len < ETH_HLEN || f[i].len > nf->info.max_packet) {
 			if (i == 0)
 				return -SDRV_EINVAL;
 			break;
 		}
-		if (nf->tx_free == NONE)
+		if (nf->tx_nr_free < NF_MAX_SLOTS)
 			reclaim_tx(nf);
 		if (nf->broken || put_tx(nf, f[i].data, f[i].len))
 			break;
@@ -574,15 +606,31 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 
 /* ---- receive ------------------------------------------------------------ */
 
-/* One receive response: its buffer is free to post again; its frame goes
- * to @buf.  Return: the frame's length, 0 when it is dropped (counted),
- * -SDRV_EIO when it breaks the device. */
+/* Drop the frame being put together (counted). */
+static void rx_frame_drop(struct sdrv_netfront *nf)
+{
+	if (nf->rx_frame.slots)
+		nf->stats.rx_dropped++;
+	nf->rx_frame.slots = 0;
+}
+
+/*
+ * One receive response: its buffer is free to post again; its part of the
+ * frame goes to @buf at the frame's length so far.  A frame is one slot,
+ * or (we offered feature-sg) a chain of slots each but the last saying
+ * MORE_DATA, at most NF_MAX_SLOTS.  A bad part (negative status, beyond
+ * its page), a chain too long or beyond @cap, or a chain when we take
+ * none drops the whole frame, counted once.
+ * Return: the frame's length when this response ends it; 0 when it does
+ * not (or the frame is dropped); -SDRV_EIO when it breaks the device.
+ */
 static int rx_response(struct sdrv_netfront *nf,
 		       const struct sdrv_netif_rx_response *r, void *buf,
 		       size_t cap)
 {
 	struct nf_buf *b;
-	int len = r->status;
+	int part = r->status;
+	bool more = r->flags & SDRV_NETRXF_MORE_DATA;
 
 	if (r->id >= nf->info.rx_slots || !rx_buf(nf, r->id)->busy) {
 		break_device(nf, "receive response for no posted buffer");
@@ -599,22 +647,32 @@ static int rx_response(struct sdrv_netfront *nf,
 		break_device(nf, "receive extra info we never asked for");
 		return -SDRV_EIO;
 	}
-	/* One slot a frame, as we asked: a chain is dropped whole. */
-	if (r->flags & SDRV_NETRXF_MORE_DATA || nf->rx_chain) {
-		if (!nf->rx_chain)
-			nf->stats.rx_dropped++;
-		nf->rx_chain = r->flags & SDRV_NETRXF_MORE_DATA;
+	if (!nf->rx_frame.slots) {
+		nf->rx_frame.len = 0;
+		nf->rx_frame.bad = false;
+	}
+	nf->rx_frame.slots++;
+	if (part < 0 || r->offset >= SDRV_PAGE_SIZE ||
+	    (unsigned)part > SDRV_PAGE_SIZE - r->offset ||
+	    (size_t)part > cap - nf->rx_frame.len ||
+	    nf->rx_frame.slots > NF_MAX_SLOTS ||
+	    (nf->base_protocol && (more || nf->rx_frame.slots > 1)))
+		nf->rx_frame.bad = true;
+	if (!nf->rx_frame.bad) {
+		sdrv_copy((char *)buf + nf->rx_frame.len,
+			  (const char *)b->page + r->offset, (size_t)part);
+		nf->rx_frame.len += (size_t)part;
+	}
+	if (more)
+		return 0;
+	if (nf->rx_frame.bad || nf->rx_frame.len < ETH_HLEN) {
+		rx_frame_drop(nf);
 		return 0;
 	}
-	if (len < (int)ETH_HLEN || r->offset >= SDRV_PAGE_SIZE ||
-	    (unsigned)len > SDRV_PAGE_SIZE - r->offset || (size_t)len > cap) {
-		nf->stats.rx_dropped++;
-		return 0;
-	}
-	sdrv_copy(buf, (const char *)b->page + r->offset, (size_t)len);
+	nf->rx_frame.slots = 0;
 	nf->stats.rx_packets++;
-	nf->stats.rx_bytes += (uint64_t)len;
-	return len;
+	nf->stats.rx_bytes += nf->rx_frame.len;
+	return (int)nf->rx_frame.len;
 }
 
 #define NF_RX_BATCH 32u
@@ -646,8 +704,13 @@ SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 		}
 		if (!got) {
 			post_rx(nf);
-			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx))
+			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx)) {
+				/* A backend pushes a frame's slots together:
+				 * a chain ending at its producer index is a
+				 * frame it will never finish. */
+				rx_frame_drop(nf);
 				break;
+			}
 			continue;
 		}
 		for (uint32_t k = 0; k < got; k++) {

@@ -5,11 +5,12 @@
  *
  * sdrv_netfront_open() does the XenBus handshake with the backend named in
  * the vif's XenStore directory (Linux's keys: tx-ring-ref, rx-ring-ref,
- * event-channel or event-channel-tx and -rx, request-rx-copy,
+ * event-channel or event-channel-tx and -rx, request-rx-copy, feature-sg,
  * feature-rx-notify) and reads the MAC address the toolstack gave it.  It
- * takes split event channels (one per ring) when the backend offers them,
- * and otherwise the base protocol: one queue, one event channel, packets
- * of one slot (so an MTU of 1500, as Linux's netfront without
+ * takes what the backend offers of split event channels (one per ring)
+ * and scatter-gather (frames over several slots, up to 65535 bytes), and
+ * works with the base protocol alone: one queue, one event channel,
+ * frames of one slot (an MTU of 1500, as Linux's netfront without
  * feature-sg), rx-copy.
  *
  * Its buffers are its own pages, granted once for the connection's life:
@@ -20,10 +21,12 @@
  * backend may still reach it.
  *
  * The backend is hostile: a negative status, offset + length beyond the
- * page, a frame shorter than an Ethernet header or chained over several
- * slots (we asked for one): the frame is dropped and counted; a response
- * index out of range, a response naming no buffer posted or packet in
- * flight, or extra info we never asked for breaks the device
+ * page, a frame shorter than an Ethernet header, a chain of more than 18
+ * slots or longer than the caller's buffer, a chain ending at the
+ * backend's producer index (it pushes a frame whole), or any chain when
+ * we asked for the base protocol: the frame is dropped and counted; a
+ * response index out of range, a response naming no buffer posted or
+ * packet in flight, or extra info we never asked for breaks the device
  * (sdrv_netfront_broken() says why).
  *
  * Freestanding: memory from the platform, no libc.  One thread drives a
@@ -59,9 +62,11 @@ struct sdrv_netfront_config {
 	bool base_protocol;
 };
 
-/* The largest packet: one slot of a page (an Ethernet frame of MTU 1500
- * fits with room to spare). */
-#define SDRV_NETFRONT_MAX_PACKET 4096u
+/* The largest frame either way: 65535 bytes (netif's 16-bit size), over
+ * several slots of a page.  Without scatter-gather (the backend did not
+ * offer feature-sg) frames are one slot, 4096 bytes: info.max_packet says
+ * which. */
+#define SDRV_NETFRONT_MAX_PACKET 65535u
 
 struct sdrv_netfront_info {
 	uint8_t mac[6]; /* from the toolstack's "mac" key */
@@ -70,6 +75,11 @@ struct sdrv_netfront_info {
 	 * feature-split-event-channels, and we did not ask for the base
 	 * protocol alone). */
 	bool split_event_channels;
+	/* Negotiated: frames we send may take several slots (the backend
+	 * offered feature-sg); we take them over several buffers anyway
+	 * unless asked for the base protocol alone. */
+	bool sg;
+	size_t max_packet; /* the longest frame sdrv_netfront_send() takes */
 };
 
 struct sdrv_netfront_stats {
@@ -99,8 +109,8 @@ sdrv_netfront_stats(const struct sdrv_netfront *nf);
 
 /**
  * sdrv_netfront_send() - copy the frame @pkt (@len bytes, 14 to
- * SDRV_NETFRONT_MAX_PACKET) onto the transmit ring and notify the backend
- * if it asked.
+ * info.max_packet) onto the transmit ring and notify the backend if it
+ * asked.
  * Return: 0; -SDRV_EAGAIN (every transmit slot in flight: poll first);
  * -SDRV_EINVAL (a bad length); -SDRV_EIO (broken).
  */

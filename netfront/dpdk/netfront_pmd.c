@@ -17,8 +17,8 @@
  * granted pages on transmit (the mbuf is free again at once) and out of
  * them into mbufs on receive; a chained mbuf is gathered into a scratch
  * buffer first.  Transmit frames shorter than an Ethernet header or
- * longer than SDRV_NETFRONT_MAX_PACKET are dropped and counted in
- * oerrors; received frames that do not fit an mbuf are dropped by
+ * longer than the connection takes (a page, or 65535 bytes with
+ * scatter-gather) are dropped and counted in oerrors; received frames that do not fit an mbuf are dropped by
  * netfront and counted in ierrors.
  */
 #include <errno.h>
@@ -118,6 +118,7 @@ static uint16_t nfp_tx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 	struct nfp_txq *q = queue;
 	struct sdrv_netfront_frame f[NFP_BURST];
 	uint16_t at[NFP_BURST]; /* f[k] is bufs[at[k]] */
+	size_t max = sdrv_netfront_info(q->port->nf)->max_packet;
 	unsigned nf = 0, used, i;
 	int sent;
 
@@ -126,8 +127,7 @@ static uint16_t nfp_tx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = bufs[i];
 
-		if (m->pkt_len < RTE_ETHER_HDR_LEN ||
-		    m->pkt_len > SDRV_NETFRONT_MAX_PACKET) {
+		if (m->pkt_len < RTE_ETHER_HDR_LEN || m->pkt_len > max) {
 			q->port->tx_dropped++;
 			continue;
 		}
@@ -205,10 +205,14 @@ static int nfp_close(struct rte_eth_dev *dev)
 
 static int nfp_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 {
-	(void)dev;
+	struct nfp_port *port = dev->data->dev_private;
+	/* What the backend takes: frames of a page, or more with SG. */
+	size_t max = port->nf ? sdrv_netfront_info(port->nf)->max_packet
+			      : SDRV_PAGE_SIZE;
+
 	info->max_mac_addrs = 1;
-	info->max_rx_pktlen = SDRV_NETFRONT_MAX_PACKET;
-	info->max_mtu = SDRV_NETFRONT_MAX_PACKET - RTE_ETHER_HDR_LEN;
+	info->max_rx_pktlen = (uint32_t)max;
+	info->max_mtu = (uint16_t)(max - RTE_ETHER_HDR_LEN);
 	info->min_mtu = RTE_ETHER_MIN_MTU;
 	info->max_rx_queues = 1;
 	info->max_tx_queues = 1;

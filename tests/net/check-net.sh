@@ -70,6 +70,16 @@ ip netns exec "$ns2" ping -c 3 -i 0.2 -W 2 10.77.0.1 > "$d/ping21" 2>&1 &&
 ping -c 3 -i 0.2 -W 2 10.77.0.1 > "$d/ping-up" 2>&1 &&
 	ok "ping host -> guest 1 through the net_tap uplink" || { bad "ping host -> 1:"; cat "$d/ping-up"; }
 
+# Jumbo frames: 9000-byte MTUs on both guests; 9000-byte pings, never
+# fragmented, cross as frames of three slots each way (scatter-gather).
+ip netns exec "$ns1" ip link set vif1.0 mtu 9000 && ip netns exec "$ns2" ip link set vif2.0 mtu 9000 ||
+	bad "MTU 9000 on the guests' TAPs"
+ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 -s 8972 -M do 10.77.0.2 > "$d/ping-jumbo" 2>&1 &&
+	ok "9000-byte frames guest 1 -> guest 2 and back (scatter-gather, 3 slots a frame)" ||
+	{ bad "jumbo ping 1 -> 2:"; cat "$d/ping-jumbo"; }
+ip netns exec "$ns1" ip link set vif1.0 mtu 1500
+ip netns exec "$ns2" ip link set vif2.0 mtu 1500
+
 # iperf3: exactly 20 MB from guest 1 to guest 2; the receiver must count
 # all of them.
 ip netns exec "$ns2" iperf3 -s -1 -J > "$d/iperf-s.json" 2>&1 &

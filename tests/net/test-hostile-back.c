@@ -25,7 +25,9 @@ enum lie {
 	HONEST,
 	NEGATIVE_STATUS, /* a receive answered with status -1 */
 	PAST_THE_PAGE, /* offset + length beyond the page */
-	CHAINED, /* a frame over two slots with MORE_DATA (one asked) */
+	CHAINED, /* a frame over two slots with MORE_DATA */
+	CHAIN_TOO_LONG, /* a frame over 19 slots (18 at most) */
+	CHAIN_AT_PROD, /* MORE_DATA on the last response pushed */
 	EXTRA, /* EXTRA_INFO on a receive (nothing negotiated) */
 	RX_ID_NOT_POSTED, /* a receive answer naming no posted buffer */
 	TX_ID_NOT_IN_FLIGHT, /* a transmit answer for no frame sent */
@@ -40,6 +42,7 @@ struct evil_back {
 	struct sdrv_ring_back tx, rx;
 	sdrv_evtchn_port_t port;
 	bool connected, failed, lied;
+	uint64_t paused_until_ms; /* answers nothing until then */
 };
 
 static struct sdrv_platform *dom0, *guest;
@@ -116,6 +119,8 @@ static void serve(struct evil_back *b)
 				a.offset = 4090;
 				break;
 			case CHAINED:
+			case CHAIN_TOO_LONG:
+			case CHAIN_AT_PROD:
 				a.flags = SDRV_NETRXF_MORE_DATA;
 				break;
 			case EXTRA:
@@ -137,13 +142,24 @@ static void serve(struct evil_back *b)
 			if (lie != HONEST)
 				b->lied = true;
 			sdrv_netif_rx_back_put_responses(&b->rx, &a, 1);
-			/* a chain's second slot, honest-looking */
-			if (lie == CHAINED &&
-			    sdrv_netif_rx_back_take_requests(&b->rx, &rq, 1)) {
+			/* the chain's other slots, honest-looking: one more,
+			 * or 18 more (19 in all) */
+			for (int k = 0; (lie == CHAINED && k < 1) ||
+					(lie == CHAIN_TOO_LONG && k < 18); k++) {
+				if (!sdrv_netif_rx_back_take_requests(&b->rx, &rq, 1))
+					break;
 				a.id = rq.id;
-				a.flags = 0;
+				a.flags = lie == CHAIN_TOO_LONG && k < 17
+						  ? SDRV_NETRXF_MORE_DATA : 0;
 				fill(rq.gref, FRAME_LEN);
 				sdrv_netif_rx_back_put_responses(&b->rx, &a, 1);
+			}
+			/* the chain ends at the producer index: pushed
+			 * alone, then nothing for a while */
+			if (lie == CHAIN_AT_PROD) {
+				b->paused_until_ms = sdrv_platform_clock_ms(dom0) + 500;
+				any = true;
+				break;
 			}
 		}
 		any = true;
@@ -169,7 +185,8 @@ static void *backend(void *arg)
 			struct evil_back *b = &backs[i];
 
 			handshake(b);
-			if (b->connected && !(b->lie == RX_INDEX_AHEAD && b->lied))
+			if (b->connected && !(b->lie == RX_INDEX_AHEAD && b->lied) &&
+			    sdrv_platform_clock_ms(dom0) >= b->paused_until_ms)
 				serve(b);
 			if (sdrv_xenbus_read_state(&b->dev.xb, true) ==
 			    SDRV_XENBUS_CLOSING)
@@ -230,7 +247,10 @@ TestSuite(netfront_hostile, .timeout = 120);
 /* ---- the guest: netfront ------------------------------------------------ */
 
 /* Send @n frames and take what comes back (3 s at most).  Return: the
- * frames received; every one must be the backend's 0xab frame. */
+ * frames received; every one must be the backend's 0xab frame, of
+ * FRAME_LEN bytes or (a chain of two, taken whole) twice that. */
+static unsigned two_slot_frames; /* received whole from a chain of two */
+
 static int exchange(struct sdrv_netfront *nf, int n)
 {
 	unsigned char frame[FRAME_LEN], buf[SDRV_NETFRONT_MAX_PACKET];
@@ -244,8 +264,14 @@ static int exchange(struct sdrv_netfront *nf, int n)
 		int r = sdrv_netfront_recv(nf, buf, sizeof(buf));
 
 		if (r > 0) {
-			cr_expect_eq(r, FRAME_LEN, "a frame of %d bytes", r);
-			cr_expect_eq(buf[0], 0xab, "the backend's bytes, nothing else");
+			cr_expect(r == FRAME_LEN || r == 2 * FRAME_LEN, "a frame of %d bytes", r);
+			two_slot_frames += r == 2 * FRAME_LEN;
+			for (int k = 0; k < r; k++)
+				if (buf[k] != 0xab) {
+					cr_expect_fail("byte %d of %d is %#x: the backend's bytes, nothing else",
+						       k, r, buf[k]);
+					break;
+				}
 			got++;
 		} else if (r == 0 && sdrv_netfront_wait(nf, 100) == 0) {
 			idle++;
@@ -254,14 +280,24 @@ static int exchange(struct sdrv_netfront *nf, int n)
 	return got;
 }
 
-static void lie_and_check(enum lie lie, bool breaks, const char *reason)
+/* vif 0's netfront, asking for the base protocol alone or not, meets a
+ * backend that lies as @lie says: it breaks (with @reason), or drops
+ * @dropped frames and serves on; vif 1 is served on either way. */
+static void lie_and_check_as(enum lie lie, bool base, bool breaks,
+			     const char *reason, unsigned dropped)
 {
+	struct sdrv_netfront_config cfg = { .base_protocol = base };
 	struct sdrv_netfront *a, *b;
 
 	world_up(lie);
-	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, NULL, &a), 0);
+	two_slot_frames = 0;
+	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, &cfg, &a), 0);
 	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 1, NULL, &b), 0);
 	exchange(a, 4);
+	if (lie == CHAINED)
+		cr_expect_eq(two_slot_frames, base ? 0u : 1u,
+			     "the chain taken whole: %u frames of two slots",
+			     two_slot_frames);
 	if (breaks) {
 		cr_expect_not_null(sdrv_netfront_broken(a), "vif 0 broke");
 		if (sdrv_netfront_broken(a))
@@ -270,14 +306,20 @@ static void lie_and_check(enum lie lie, bool breaks, const char *reason)
 				  sdrv_netfront_broken(a));
 	} else {
 		cr_expect_null(sdrv_netfront_broken(a), "%s", sdrv_netfront_broken(a));
-		cr_expect_eq(sdrv_netfront_stats(a)->rx_dropped, 1,
-			     "the malformed frame dropped and counted");
+		cr_expect_eq(sdrv_netfront_stats(a)->rx_dropped, dropped,
+			     "%u malformed frames dropped and counted (%llu)", dropped,
+			     (unsigned long long)sdrv_netfront_stats(a)->rx_dropped);
 	}
 	cr_expect_eq(exchange(b, 4), 4, "vif 1 served on");
 	cr_expect_null(sdrv_netfront_broken(b));
 	sdrv_netfront_close(a);
 	sdrv_netfront_close(b);
 	world_down();
+}
+
+static void lie_and_check(enum lie lie, bool breaks, const char *reason)
+{
+	lie_and_check_as(lie, false, breaks, reason, 1);
 }
 
 Test(netfront_hostile, a_receive_with_a_negative_status_is_dropped)
@@ -292,7 +334,22 @@ Test(netfront_hostile, a_receive_past_the_page_is_dropped)
 
 Test(netfront_hostile, a_frame_chained_over_slots_not_asked_for_is_dropped)
 {
-	lie_and_check(CHAINED, false, NULL);
+	lie_and_check_as(CHAINED, true, false, NULL, 1);
+}
+
+Test(netfront_hostile, a_frame_chained_over_two_slots_is_taken_whole_with_sg)
+{
+	lie_and_check_as(CHAINED, false, false, NULL, 0);
+}
+
+Test(netfront_hostile, a_chain_longer_than_18_slots_is_dropped)
+{
+	lie_and_check(CHAIN_TOO_LONG, false, NULL);
+}
+
+Test(netfront_hostile, a_chain_ending_at_the_producer_index_is_dropped)
+{
+	lie_and_check(CHAIN_AT_PROD, false, NULL);
 }
 
 Test(netfront_hostile, receive_extra_info_never_asked_for_breaks_the_vif)
