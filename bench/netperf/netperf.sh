@@ -26,10 +26,15 @@
 #                    bench/results)
 #     --perf         perf-record netback-dpdk and the guest during tx-64
 #                    and rx-64 (round 1) and print their top symbols
+#     --attack       instead: a good guest's transmit rate (testpmd
+#                    through net_netfront, 64 B, to net_null) alone and
+#                    beside guest 2 running net-attack (malformed frames as
+#                    fast as netback-dpdk answers them, no receive buffer
+#                    posted), in turn, each round; prints the ratio
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0
+build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0 attack=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -39,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--jobs) want_jobs=$2; shift ;;
 	--out) out=$2; shift ;;
 	--perf) perf=1 ;;
+	--attack) attack=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "netperf: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
@@ -64,7 +70,7 @@ done
 d=$(mktemp -d)
 pids=()
 . scripts/dpdk-plugin.sh
-trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$d"; dpdk_plugin_cleanup' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; [ -n "${NETPERF_KEEP:-}" ] || rm -rf "$d"; dpdk_plugin_cleanup' EXIT
 dpdk_plugin "$pmd" || { echo "netperf: cannot copy $pmd under /run (see scripts/dpdk-plugin.sh)" >&2; exit 1; }
 pmd=$dpdk_plugin_path
 hz=$(getconf CLK_TCK)
@@ -79,8 +85,10 @@ testpmd_args=(--nb-cores=1 --stats-period 1 --total-num-mbufs=16384 --rxq=1 --tx
 pids+=($!)
 for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
 export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
-"$build/tools/hvctl" create guest1 --id 1 --mem 64M > /dev/null
-"$build/tools/hvctl" network-attach 1 > /dev/null
+for id in 1 2; do
+	"$build/tools/hvctl" create guest$id --id $id --mem 64M > /dev/null
+	"$build/tools/hvctl" network-attach $id > /dev/null
+done
 
 # One broadcast frame of SIZE bytes in a pcap file, for guest RX.
 pcap_frame() { # SIZE FILE
@@ -121,9 +129,10 @@ perf_report() { # NAME
 		grep -E '^ +[0-9]' | head -20 | sed 's/^/  /' || true
 }
 
-# splitdrv DIR SIZE: "pps ns/packet"
+# splitdrv DIR SIZE [ATTACK]: "pps ns/packet"; with ATTACK, guest 2 runs
+# net-attack meanwhile (and its line goes to $d/attack.out).
 splitdrv() {
-	local dir=$1 size=$2 port nb fe pps before after
+	local dir=$1 size=$2 with_attack=${3:-} port nb fe pps before after att=""
 	if [ "$dir" = tx ]; then port=net_null0,no-rx=1
 	else pcap_frame "$size" "$d/frame.pcap"; port="net_pcap0,rx_pcap=$d/frame.pcap,infinite_rx=1"; fi
 	"$build/netback/netback-dpdk" -l 0 "${eal[@]}" --file-prefix "nb$$" --vdev "$port" > "$d/nb.log" 2>&1 &
@@ -136,6 +145,12 @@ splitdrv() {
 		--txpkts="$size" > "$d/fe.log" 2>&1 < /dev/null &
 	fe=$!
 	pids+=($fe)
+	if [ -n "$with_attack" ]; then
+		"$build/bench/net-attack" 2 > "$d/attack.out" 2>&1 &
+		att=$!
+		pids+=($att)
+		sleep 0.5
+	fi
 	settle "$d/fe.log" "$nb" "$fe"
 	prec=""
 	[ $perf = 1 ] && [ "$size" = 64 ] && [ "$r" = 1 ] && perf_on "$dir-$size" "$nb" "$fe"
@@ -150,6 +165,7 @@ splitdrv() {
 	cpu=$(calc "$(proc_cpu "$nb") + $(proc_cpu "$fe") - $cpu0")
 	[ -z "$prec" ] || wait "$prec" || true
 	kill -INT "$fe"; wait "$fe" 2> /dev/null || true
+	[ -z "$att" ] || { kill -INT "$att" 2> /dev/null; wait "$att" 2> /dev/null || true; }
 	kill -INT "$nb"; wait "$nb" 2> /dev/null || true
 	[ "$dir" = tx ] || pps=$(log_pps "$d/fe.log" Rx)
 	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
@@ -182,6 +198,23 @@ peer() {
 	pps=$(log_pps "$log" Rx)
 	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
 }
+
+# --attack: the good guest alone and beside the attacker, in turn.
+if [ $attack = 1 ]; then
+	[ -x "$build/bench/net-attack" ] || { echo "netperf: $build/bench/net-attack is missing: build first" >&2; exit 1; }
+	printf '%-4s %14s %16s %7s  %s\n' rnd "alone Mpps" "attacked Mpps" ratio "the attacker"
+	for r in $(seq "$rounds"); do
+		if (( r % 2 )); then
+			read -r alone _ < <(splitdrv tx 64); read -r attacked _ < <(splitdrv tx 64 attack)
+		else
+			read -r attacked _ < <(splitdrv tx 64 attack); read -r alone _ < <(splitdrv tx 64)
+		fi
+		printf '%-4s %14.3f %16.3f %6.2fx  %s   [%d/%d]\n' "$r" "$(calc "$alone / 1000000")" \
+			"$(calc "$attacked / 1000000")" "$(calc "$attacked / ($alone + 1)")" \
+			"$(tail -n 1 "$d/attack.out" | tr -d "\n")" "$r" "$rounds"
+	done
+	exit 0
+fi
 
 mkdir -p "$out"
 csv_tmp=$d/netperf.csv

@@ -120,6 +120,11 @@ for spec in "$@"; do
 		says "$prog" "limit of" 99999
 		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
 		;;
+	net-attack)
+		refused "$prog" stray-word 1 stray-word
+		says "$prog" "limit of" 99999
+		fails "$prog" "hv-stub $tmp/none.sock: not running" --socket "$tmp/none.sock" 1
+		;;
 	net-guest)
 		refused "$prog" stray-word 1 stray-word
 		says "$prog" "limit of" 99999
@@ -167,6 +172,7 @@ for spec in "$@"; do
 	blk-guest) limits=("512 to 131072") ;;
 	net-guest) limits=("vifID.N" "default 0") ;;
 	netback-dpdk) limits=("--no-huge --no-pci" "also on SIGUSR1") ;;
+	net-attack) limits=("1 to 32751" "until") ;;
 	*) limits=("1 to") ;;
 	esac
 	run "$prog" 0 --help
