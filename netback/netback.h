@@ -129,6 +129,13 @@ void nb_vif_flush(struct nb_vif *vif);
  * to notify when it adds some). */
 bool nb_vif_tx_pending(struct nb_vif *vif);
 
+/* ---- csum.c ---- */
+/* Finish the TCP or UDP checksum of @m, a frame a guest sent with
+ * NETTXF_csum_blank (over IPv4 or IPv6, optionally one VLAN tag).
+ * Return: 0; -EINVAL with *@why when it is no such frame or its lengths
+ * do not fit the frame (it is dropped). */
+int nb_csum_complete(struct rte_mbuf *m, const char **why);
+
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */
 #define NB_FDB_AGE_MS 300000u /* Linux bridges' default ageing */

@@ -11,7 +11,9 @@
  *   each slot lies inside its page; the slots' sizes add up to the
  *   first's; the frame is at least an Ethernet header and at most
  *   NB_MAX_FRAME; follow-on slots are not empty; extras are of a type we
- *   know (GSO, which we did not offer, drops the frame).
+ *   know (GSO, which we did not offer, drops the frame); a checksum left
+ *   blank (NETTXF_csum_blank) is finished (csum.c), and a frame whose
+ *   blank checksum cannot be (not TCP or UDP over IP) is dropped.
  *
  * A malformed frame is answered ERROR slot by slot and counted; a fatal
  * one disables this vif alone (its rings are left, the others served on).
@@ -254,7 +256,16 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 	 * as NULL. */
 	for (unsigned k = 0; k < nr; k++) {
 		struct pending *q = &fr[k];
-		int16_t st = q->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
+		int16_t st;
+
+		/* A checksum the guest left blank is finished here, before
+		 * any port or guest sees the frame. */
+		if (q->m && (q->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
+		    nb_csum_complete(q->m, &q->why)) {
+			rte_pktmbuf_free(q->m);
+			q->m = NULL;
+		}
+		st = q->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
 
 		if (!q->m) {
 			v->stats.tx_dropped++;

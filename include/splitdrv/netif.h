@@ -29,6 +29,8 @@
 extern "C" {
 #endif
 
+/* The L4 checksum is left for the backend to finish (partial). */
+#define SDRV_NETTXF_CSUM_BLANK (1u << 0)
 #define SDRV_NETTXF_DATA_VALIDATED (1u << 1)
 #define SDRV_NETTXF_MORE_DATA (1u << 2)
 #define SDRV_NETTXF_EXTRA_INFO (1u << 3)

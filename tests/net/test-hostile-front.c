@@ -472,3 +472,72 @@ Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_f
 		     ((unsigned char *)pages[rsp[0].id % 8])[14]);
 	cr_expect_eq(got, 1, "and nothing else (%u frames)", got);
 }
+
+/* The one's-complement sum of @n bytes at @p, folded, plus @sum. */
+static uint32_t ones_sum(const unsigned char *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/*
+ * A checksum left blank (NETTXF_csum_blank, as Linux's netfront sends TCP
+ * and UDP): netback-dpdk finishes it before guest 2 sees the frame; a
+ * blank checksum on a frame that is not TCP or UDP over IP is dropped.
+ */
+Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
+{
+	struct raw_vif f;
+	struct sdrv_netif_tx_request s;
+	struct sdrv_netif_tx_response rsp;
+	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
+	unsigned char *p;
+	const unsigned len = 14 + 20 + 8 + 32;
+	int got = 0;
+	uint32_t sum;
+
+	raw_connect(&f, 0);
+	/* Not IP: the blank checksum cannot be finished. */
+	s = slot(&f, 1, 0, 100, SDRV_NETTXF_CSUM_BLANK);
+	tx_put(&f, &s, 1);
+	tx_answers(&f, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_ERROR, "a blank checksum on no IP frame: ERROR");
+	/* A broadcast UDP/IPv4 datagram of 32 bytes, its checksum garbage. */
+	p = f.page;
+	memset(p + 12, 0, len - 12);
+	memcpy(p + 12, "\x08\x00", 2);
+	p[14] = 0x45;
+	p[16] = 0;
+	p[17] = 20 + 8 + 32;
+	p[22] = 64;
+	p[23] = 17; /* UDP */
+	memcpy(p + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	sum = ones_sum(p + 14, 20, 0);
+	p[24] = (unsigned char)(~sum >> 8);
+	p[25] = (unsigned char)~sum;
+	memcpy(p + 34, "\x30\x39\x00\x07\x00\x28\xde\xad", 8); /* ports, length, junk */
+	for (int i = 0; i < 32; i++)
+		p[42 + i] = (unsigned char)(i * 7);
+	s = slot(&f, 2, 0, (uint16_t)len, SDRV_NETTXF_CSUM_BLANK);
+	tx_put(&f, &s, 1);
+	tx_answers(&f, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_OKAY);
+	for (int i = 0; i < 50 && got <= 0; i++) {
+		got = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+		if (got == 0)
+			sdrv_netfront_wait(nf2, 100);
+	}
+	cr_assert_eq(got, (int)len, "guest 2 got the datagram (%d bytes)", got);
+	cr_expect_neq(buf[40] << 8 | buf[41], 0xdead, "the checksum is no longer the guest's junk");
+	/* UDP over IPv4: pseudo-header (addresses, protocol, length) and
+	 * the datagram sum to 0xffff when the checksum is right. */
+	sum = ones_sum(buf + 26, 8, 17 + 40);
+	sum = ones_sum(buf + 34, 40, sum);
+	cr_expect_eq(sum, 0xffffu, "the UDP checksum is right (sum %#x)", sum);
+	cr_expect_eq(memcmp(buf + 42, p + 42, 32), 0, "the payload is untouched");
+}

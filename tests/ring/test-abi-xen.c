@@ -137,7 +137,8 @@ SAME_FIELD(struct sdrv_netif_rx_response, struct netif_rx_response, flags,
 	   flags);
 SAME_FIELD(struct sdrv_netif_rx_response, struct netif_rx_response, status,
 	   status);
-_Static_assert(SDRV_NETTXF_DATA_VALIDATED == NETTXF_data_validated &&
+_Static_assert(SDRV_NETTXF_CSUM_BLANK == NETTXF_csum_blank &&
+		       SDRV_NETTXF_DATA_VALIDATED == NETTXF_data_validated &&
 		       SDRV_NETTXF_MORE_DATA == NETTXF_more_data &&
 		       SDRV_NETTXF_EXTRA_INFO == NETTXF_extra_info,
 	       "tx flags");
