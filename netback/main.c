@@ -223,12 +223,13 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	(void)arg;
 	printf("netback-dpdk: %s%s: from guest %llu packets %llu bytes, to guest "
 	       "%llu packets %llu bytes, malformed %llu, starved %llu (stalls %llu), "
-	       "grant errors %llu\n",
+	       "grant errors %llu, multicast groups refused %llu\n",
 	       v->name, gone ? " (gone)" : "",
 	       (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
 	       (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes,
 	       (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_dropped,
-	       (unsigned long long)s->rx_stalls, (unsigned long long)s->errors);
+	       (unsigned long long)s->rx_stalls, (unsigned long long)s->errors,
+	       (unsigned long long)s->mcast_refused);
 }
 
 static void print_stats(void)

@@ -44,6 +44,8 @@
  * no one): what waits is dropped, and so is every frame for it until it
  * posts a buffer again. */
 #define NB_RX_STALL_MS 2000u
+/* Multicast groups a vif may filter (Linux's XEN_NETBK_MCAST_MAX). */
+#define NB_MCAST_MAX 64u
 
 /* The time of the current polling round (main.c). */
 extern uint64_t nb_now_ms;
@@ -54,6 +56,7 @@ struct nb_stats {
 	uint64_t tx_dropped; /* malformed frames from the guest */
 	uint64_t rx_dropped; /* no receive buffer posted (starved) */
 	uint64_t rx_stalls; /* times it stalled (NB_RX_STALL_MS) */
+	uint64_t mcast_refused; /* groups beyond NB_MCAST_MAX */
 	uint64_t errors; /* grants that failed */
 };
 
@@ -80,6 +83,10 @@ struct nb_vif {
 	 * channels: tx_port != rx_port). */
 	sdrv_evtchn_port_t tx_port, rx_port;
 	bool sg; /* the guest takes frames over several buffers (feature-sg) */
+	/* request-multicast-control: it gets only the groups it added. */
+	bool mcast_control;
+	struct rte_ether_addr mcast[NB_MCAST_MAX];
+	unsigned nr_mcast;
 	bool notify; /* responses pushed that asked for a notify */
 	/* Frames for the guest waiting for it to post receive buffers (a
 	 * reference each), oldest first: a short stall drops nothing. */

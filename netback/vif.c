@@ -50,6 +50,7 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-ipv6-csum-offload", more },
 		{ "feature-split-event-channels", more },
 		{ "multi-queue-max-queues", 1 },
+		{ "feature-multicast-control", more },
 	};
 	int err = 0;
 
@@ -168,6 +169,13 @@ static int connect(struct nb_vif *v)
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-sg", 0, 1, 0, &copy))
 		return sdrv_xenbus_device_fail(dev, -EINVAL, "feature-sg is garbage");
 	v->sg = copy && !options->base_protocol;
+	/* Only the multicast groups it adds, if it asks. */
+	if (sdrv_xenbus_read_bounded(&dev->xb, true, "request-multicast-control",
+				     0, 1, 0, &copy))
+		return sdrv_xenbus_device_fail(dev, -EINVAL,
+					       "request-multicast-control is garbage");
+	v->mcast_control = copy && !options->base_protocol;
+	v->nr_mcast = 0;
 	err = sdrv_xenbus_map_ring(dev, "tx-", 0, &v->tx_ring);
 	if (err)
 		return err;

@@ -58,6 +58,10 @@ struct frame {
 	struct sdrv_netif_tx_request slot[NB_MAX_SLOTS];
 	unsigned nr_slots, nr_extras;
 	bool gso;
+	/* A multicast-control request (MCAST_ADD or _DEL extra, 0: none):
+	 * no frame, only the filter changed. */
+	uint8_t mcast_op;
+	struct rte_ether_addr mcast_addr;
 };
 
 enum parse { FRAME_OK, FRAME_BAD, FRAME_INCOMPLETE, FRAME_FATAL };
@@ -77,6 +81,7 @@ static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
 	f->nr_slots = 1;
 	f->nr_extras = 0;
 	f->gso = false;
+	f->mcast_op = 0;
 	more = s.req.flags & SDRV_NETTXF_MORE_DATA;
 	extra = s.req.flags & SDRV_NETTXF_EXTRA_INFO;
 	while (extra) {
@@ -90,7 +95,9 @@ static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
 			break;
 		case SDRV_NETIF_EXTRA_TYPE_MCAST_ADD:
 		case SDRV_NETIF_EXTRA_TYPE_MCAST_DEL:
-			break; /* no multicast filter: every group is delivered */
+			f->mcast_op = s.extra.type;
+			memcpy(f->mcast_addr.addr_bytes, s.extra.u.mcast.addr, 6);
+			break;
 		default:
 			*why = "extra info of an unknown type";
 			return FRAME_FATAL;
@@ -150,6 +157,60 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 	return f->slot[0].size;
 }
 
+/* ---- multicast control -------------------------------------------------- */
+
+/* A multicast-control request (the guest asked for request-multicast-
+ * control): add or remove one group address from the vif's filter, at
+ * most NB_MCAST_MAX (Linux's XEN_NETBK_MCAST_MAX) however many it asks
+ * for.  Return: the answer, OKAY or ERROR with *@why. */
+static int16_t mcast_request(struct nb_vif *v, const struct frame *f,
+			     const char **why)
+{
+	unsigned i;
+
+	if (!v->mcast_control) {
+		*why = "multicast control, which the guest did not ask for";
+		return SDRV_NETIF_RSP_ERROR;
+	}
+	if (!rte_is_multicast_ether_addr(&f->mcast_addr)) {
+		*why = "a multicast-control address that is not a group address";
+		return SDRV_NETIF_RSP_ERROR;
+	}
+	for (i = 0; i < v->nr_mcast; i++)
+		if (rte_is_same_ether_addr(&v->mcast[i], &f->mcast_addr))
+			break;
+	if (f->mcast_op == SDRV_NETIF_EXTRA_TYPE_MCAST_DEL) {
+		if (i < v->nr_mcast)
+			v->mcast[i] = v->mcast[--v->nr_mcast];
+		return SDRV_NETIF_RSP_OKAY;
+	}
+	if (i < v->nr_mcast)
+		return SDRV_NETIF_RSP_OKAY;
+	if (v->nr_mcast == NB_MCAST_MAX) {
+		v->stats.mcast_refused++;
+		*why = "more multicast groups than a vif may filter";
+		return SDRV_NETIF_RSP_ERROR;
+	}
+	v->mcast[v->nr_mcast++] = f->mcast_addr;
+	return SDRV_NETIF_RSP_OKAY;
+}
+
+/* Whether a vif with multicast control wants @m: a group address it did
+ * not add is not for it; broadcast and unicast are. */
+static bool mcast_wanted(const struct nb_vif *v, const struct rte_mbuf *m)
+{
+	const struct rte_ether_addr *dst =
+		&rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->dst_addr;
+
+	if (!v->mcast_control || !rte_is_multicast_ether_addr(dst) ||
+	    rte_is_broadcast_ether_addr(dst))
+		return true;
+	for (unsigned i = 0; i < v->nr_mcast; i++)
+		if (rte_is_same_ether_addr(&v->mcast[i], dst))
+			return true;
+	return false;
+}
+
 /* Holds of one burst: one sdrv_grant_hold() and one release for every
  * slot of every frame (the lane and the granter's lock once, not per
  * frame). */
@@ -158,7 +219,8 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 /* A frame of the burst, checked, waiting for its data. */
 struct pending {
 	struct frame f;
-	uint32_t len; /* 0: malformed */
+	int16_t mcast_status; /* the answer to a multicast-control request */
+	uint32_t len; /* 0: malformed, or a multicast-control request */
 	const char *why;
 	struct rte_mbuf *m;
 	unsigned first_hold;
@@ -237,6 +299,14 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 			break; /* the next round takes it */
 		sdrv_ring_back_consume_requests(&v->tx, used);
 		i += used;
+		if (q->f.mcast_op) {
+			/* Linux's way: the request carries no frame. */
+			q->mcast_status = mcast_request(v, &q->f, &q->why);
+			q->len = 0;
+			q->m = NULL;
+			nr++;
+			continue;
+		}
 		q->len = check_frame(&q->f, &q->why);
 		q->m = q->len ? rte_pktmbuf_alloc(v->opt->pool) : NULL;
 		if (q->m && q->len > rte_pktmbuf_tailroom(q->m)) {
@@ -266,8 +336,11 @@ unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
 			q->m = NULL;
 		}
 		st = q->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
-
-		if (!q->m) {
+		if (q->f.mcast_op)
+			st = q->mcast_status;
+		if (q->f.mcast_op && st == SDRV_NETIF_RSP_OKAY) {
+			/* a filter changed: nothing to count */
+		} else if (!q->m) {
 			v->stats.tx_dropped++;
 			if (q->why && v->opt->verbose)
 				fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
@@ -439,6 +512,10 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 	if (!v->connected || v->disabled ||
 	    rte_pktmbuf_pkt_len(m) > (v->sg ? NB_MAX_FRAME : SDRV_PAGE_SIZE)) {
 		v->stats.rx_dropped += v->connected && !v->disabled;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (!mcast_wanted(v, m)) {
 		rte_pktmbuf_free(m);
 		return;
 	}

@@ -103,6 +103,9 @@ struct raw_vif {
 	sdrv_grant_ref_t gref;
 };
 
+/* raw_connect() asks for multicast control (request-multicast-control). */
+static bool raw_mcast_control;
+
 static void raw_connect(struct raw_vif *f, uint32_t devid)
 {
 	int64_t ref;
@@ -119,6 +122,8 @@ static void raw_connect(struct raw_vif *f, uint32_t devid)
 	cr_assert_eq(sdrv_xenbus_alloc_evtchn(&f->dev, 0, "", "event-channel",
 					      &f->port), 0);
 	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "request-rx-copy", 1), 0);
+	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "request-multicast-control",
+					    raw_mcast_control), 0);
 	cr_assert_eq(sdrv_ring_sring_init(f->tx_ring.addr, SDRV_PAGE_SIZE), 0);
 	cr_assert_eq(sdrv_ring_sring_init(f->rx_ring.addr, SDRV_PAGE_SIZE), 0);
 	cr_assert_eq(sdrv_netif_tx_front_attach(&f->tx, f->tx_ring.addr,
@@ -208,17 +213,58 @@ static int backend_state(uint32_t devid, char *error, size_t len)
 	return state;
 }
 
-/* Guest 2 sends a broadcast frame of 100 bytes whose byte 14 is @mark. */
-static void guest2_sends(unsigned char mark)
+/* Guest 2 sends a frame of 100 bytes to @dst whose byte 14 is @mark. */
+static void guest2_sends_to(const char *dst, unsigned char mark)
 {
 	unsigned char frame[100] = { 0 };
 
-	memset(frame, 0xff, 6);
+	memcpy(frame, dst, 6);
 	memcpy(frame + 6, "\x00\x16\x3e\x00\x02\x00", 6);
 	memcpy(frame + 12, "\x88\xb5", 2);
 	frame[14] = mark;
 	for (int i = 0; i < 100 && sdrv_netfront_send(nf2, frame, sizeof(frame)); i++)
 		sdrv_netfront_recv(nf2, frame, 0); /* the ring is full: answers */
+}
+
+static void guest2_sends(unsigned char mark)
+{
+	guest2_sends_to("\xff\xff\xff\xff\xff\xff", mark);
+}
+
+/* Post @n receive buffers (pages of guest 1's, granted writable). */
+static void raw_post_rx(struct raw_vif *f, void **pages, unsigned n)
+{
+	struct sdrv_netif_rx_request req[16];
+
+	cr_assert_leq(n, 16u);
+	for (unsigned i = 0; i < n; i++) {
+		int64_t ref;
+
+		pages[i] = sdrv_page_alloc(guest1);
+		ref = sdrv_grant_access(guest1, 0, pages[i], false);
+		cr_assert_geq(ref, 0);
+		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)i,
+							 .gref = (sdrv_grant_ref_t)ref };
+	}
+	cr_assert_eq(sdrv_netif_rx_front_put_requests(&f->rx, req, n), n);
+	if (sdrv_ring_front_push(&f->rx))
+		sdrv_evtchn_notify(guest1, f->port);
+}
+
+/* Take receive answers until @n came or 2 s pass.  Return: how many. */
+static unsigned raw_take_rx(struct raw_vif *f, struct sdrv_netif_rx_response *rsp,
+			    unsigned n)
+{
+	unsigned got = 0;
+
+	for (int idle = 0; got < n && idle < 20;) {
+		uint32_t k = sdrv_netif_rx_front_take_responses(&f->rx, rsp + got, n - got);
+
+		got += k;
+		if (!k && sdrv_evtchn_wait_port(guest1, f->port, 100) == 0)
+			idle++;
+	}
+	return got;
 }
 
 /* ---- the cases ------------------------------------------------------------- */
@@ -432,37 +478,19 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_frames)
 {
 	struct raw_vif f;
-	struct sdrv_netif_rx_request req[8];
 	struct sdrv_netif_rx_response rsp[8];
 	void *pages[8];
-	unsigned got = 0;
+	unsigned got;
 
 	raw_connect(&f, 0);
 	for (unsigned char i = 1; i <= 20; i++)
 		guest2_sends(i); /* stale: vif 1/0 has no buffer */
 	sleep(3);
 	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
-	for (int i = 0; i < 8; i++) {
-		int64_t ref;
-
-		pages[i] = sdrv_page_alloc(guest1);
-		ref = sdrv_grant_access(guest1, 0, pages[i], false);
-		cr_assert_geq(ref, 0);
-		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)i,
-							 .gref = (sdrv_grant_ref_t)ref };
-	}
-	cr_assert_eq(sdrv_netif_rx_front_put_requests(&f.rx, req, 8), 8);
-	if (sdrv_ring_front_push(&f.rx))
-		sdrv_evtchn_notify(guest1, f.port);
+	raw_post_rx(&f, pages, 8);
 	usleep(200000);
 	guest2_sends(99); /* fresh */
-	for (int idle = 0; got < 8 && idle < 20;) {
-		uint32_t k = sdrv_netif_rx_front_take_responses(&f.rx, rsp + got, 8 - got);
-
-		got += k;
-		if (!k && sdrv_evtchn_wait_port(guest1, f.port, 100) == 0)
-			idle++;
-	}
+	got = raw_take_rx(&f, rsp, 8);
 	cr_assert_geq(got, 1, "vif 1/0 received the fresh frame");
 	cr_expect_eq(rsp[0].status, 100, "a whole frame (status %d)", rsp[0].status);
 	cr_expect_lt(rsp[0].id, 8);
@@ -540,4 +568,67 @@ Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
 	sum = ones_sum(buf + 34, 40, sum);
 	cr_expect_eq(sum, 0xffffu, "the UDP checksum is right (sum %#x)", sum);
 	cr_expect_eq(memcmp(buf + 42, p + 42, 32), 0, "the payload is untouched");
+}
+
+/* A multicast-control request: @op (MCAST_ADD or _DEL) of @addr, as an
+ * extra on a request that carries no frame.  Return: the answer. */
+static int16_t raw_mcast(struct raw_vif *f, uint8_t op, const char *addr)
+{
+	struct sdrv_netif_tx_request s[2];
+	struct sdrv_netif_extra_info e = { .type = op };
+	struct sdrv_netif_tx_response rsp[2];
+
+	memcpy(e.u.mcast.addr, addr, 6);
+	s[0] = slot(f, 1, 0, 0, SDRV_NETTXF_EXTRA_INFO);
+	memcpy(&s[1], &e, sizeof(e));
+	tx_put(f, s, 2);
+	tx_answers(f, rsp, 2);
+	return rsp[0].status;
+}
+
+/*
+ * Multicast control: a guest that asked for it gets only the groups it
+ * added (and broadcast); a request that is no group address is refused;
+ * a flood of groups stops at 64 (Linux's limit), each one more answered
+ * ERROR, and the vif serves on.
+ */
+Test(netback_hostile, multicast_control_filters_and_a_flood_of_groups_stops_at_64)
+{
+	struct raw_vif f;
+	struct sdrv_netif_rx_response rsp[8];
+	void *pages[8];
+	unsigned got, ok = 0, refused = 0;
+	char group[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };
+
+	raw_mcast_control = true;
+	raw_connect(&f, 0);
+	raw_mcast_control = false;
+	cr_expect_eq(raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_ADD, group), SDRV_NETIF_RSP_OKAY);
+	cr_expect_eq(raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_ADD, "\x00\x16\x3e\x00\x02\x00"),
+		     SDRV_NETIF_RSP_ERROR, "a unicast address is no group");
+	raw_post_rx(&f, pages, 8);
+	guest2_sends_to("\x01\x00\x5e\x00\x00\x02", 2); /* not added */
+	guest2_sends_to(group, 1);
+	guest2_sends(3); /* broadcast */
+	got = raw_take_rx(&f, rsp, 8);
+	cr_assert_eq(got, 2, "vif 1/0 got the added group and broadcast only (%u frames)", got);
+	cr_expect_eq(((unsigned char *)pages[rsp[0].id % 8])[14], 1);
+	cr_expect_eq(((unsigned char *)pages[rsp[1].id % 8])[14], 3);
+	/* 70 more groups: 63 fit beside the first, 7 are refused. */
+	for (int i = 0; i < 70; i++) {
+		group[4] = 1;
+		group[5] = (char)i;
+		if (raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_ADD, group) == SDRV_NETIF_RSP_OKAY)
+			ok++;
+		else
+			refused++;
+	}
+	cr_expect_eq(ok, 63, "%u groups added", ok);
+	cr_expect_eq(refused, 7, "%u refused", refused);
+	/* Removing one makes room for one. */
+	group[5] = 0;
+	cr_expect_eq(raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_DEL, group), SDRV_NETIF_RSP_OKAY);
+	group[5] = 69;
+	cr_expect_eq(raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_ADD, group), SDRV_NETIF_RSP_OKAY);
+	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
 }
