@@ -34,7 +34,13 @@ enum lie {
 	RX_INDEX_AHEAD, /* rsp_prod far beyond the requests */
 	REWRITE, /* honest answers, and garbage written over every slot of
 		  * both rings meanwhile, in a thread of its own */
+	KEEP_GRANT, /* honest, but it keeps a receive buffer's grant held
+		     * after the frontend ends access (a marker in it) */
 };
+
+/* KEEP_GRANT's hold, let go by the test. */
+static struct sdrv_grant_hold kept;
+static const char marker[] = "the backend still holds this page";
 
 struct evil_back {
 	enum lie lie;
@@ -113,6 +119,13 @@ static void serve(struct evil_back *b)
 			enum lie lie = b->lied ? HONEST : b->lie;
 
 			fill(rq.gref, FRAME_LEN);
+			if (lie == KEEP_GRANT && !kept.page) {
+				kept = (struct sdrv_grant_hold){ .granter = 1, .ref = rq.gref };
+				if (sdrv_grant_hold(dom0, &kept, 1) == 0)
+					memcpy((char *)kept.page + 2048, marker, sizeof(marker));
+				else
+					kept.page = NULL;
+			}
 			switch (lie) {
 			case NEGATIVE_STATUS:
 				a.status = SDRV_NETIF_RSP_ERROR;
@@ -427,4 +440,36 @@ Test(netfront_hostile, a_receive_index_running_ahead_breaks_the_vif)
 Test(netfront_hostile, slots_rewritten_with_garbage_while_read_never_hurt_the_guest)
 {
 	lie_and_check(REWRITE, false, NULL);
+}
+
+/*
+ * A backend that keeps a receive buffer's grant held after the frontend
+ * closes: netfront cannot end access to it and must never give the page
+ * back to be used again.  The guest then takes every page it can and
+ * writes each over: the backend's page must still hold its marker.
+ */
+Test(netfront_hostile, a_page_the_backend_keeps_is_never_reused)
+{
+	struct sdrv_netfront *a;
+	void **pages;
+	unsigned n = 0;
+
+	world_up(KEEP_GRANT);
+	kept.page = NULL;
+	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, NULL, &a), 0);
+	cr_expect_eq(exchange(a, 4), 4);
+	cr_assert_not_null(kept.page, "the backend holds a buffer's grant");
+	sdrv_netfront_close(a);
+	pages = calloc(8192, sizeof(*pages));
+	while (n < 8192 && (pages[n] = sdrv_page_alloc(guest)) != NULL)
+		memset(pages[n++], 0, SDRV_PAGE_SIZE);
+	cr_expect_gt(n, 100, "the guest took %u pages", n);
+	cr_expect_str_eq((char *)kept.page + 2048, marker,
+			 "the page the backend holds was not handed out again");
+	for (unsigned i = 0; i < n; i++)
+		sdrv_page_free(guest, pages[i]);
+	free(pages);
+	sdrv_grant_release(dom0, &kept, 1);
+	kept.page = NULL;
+	world_down();
 }
