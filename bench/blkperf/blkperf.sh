@@ -84,11 +84,9 @@ d=$(mktemp -d)
 pids=()
 img=""
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; rm -rf "$d"; [ -z "$img" ] || rm -f "$img"' EXIT
-"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
-	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
-pids+=($!)
-for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+. scripts/harness.sh
+hvstub_up "$build" "$d" || exit 1
+pids+=("$hvstub_pid")
 # 128 MiB: fio's buffers for depth 128 of 128 KiB live in the guest.
 "$build/tools/hvctl" create guest1 --id 1 --mem 128M > /dev/null
 # Next to the build (a real disk), not in /tmp (which may be tmpfs).
@@ -180,27 +178,8 @@ done
 mv "$csv_tmp" "$out/blkperf.csv"
 echo "blkperf: wrote $out/blkperf.csv"
 
-# The plot: a bar per row from 1 to its ratio, on a log scale (right of
-# the red line splitdrv is faster).
-plot_data=$d/plot.tsv
-tail -n +2 "$out/blkperf.csv" | awk -F, '{ printf "%s\t%s: %s, %s us/io vs %s\n", $7, $1, $2, $11, $12 }' > "$plot_data"
-n=$(wc -l < "$plot_data")
-gnuplot <<EOF
-set terminal svg size 1200,$((100 + 24 * n)) dynamic font 'sans,11' noenhanced background rgb 'white'
-set output '$out/blkperf.svg'
-set title "blkperf: fio through blkfront -> blkback against fio's io_uring engine on the same file, same run (label: CPU per I/O, splitdrv vs io_uring)"
-set datafile separator '\t'
-set style fill solid 0.8
-set xlabel 'IOPS ratio against fio io_uring (log scale; > 1: splitdrv faster)'
-set logscale x
-set xrange [0.1:10]
-set ytics scale 0
-set grid xtics
-set key off
-set lmargin 62
-set yrange [$n - 0.4:-0.6]
-set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'red'
-plot '$plot_data' using 1:0:(\$1 < 1 ? \$1 : 1):(\$1 < 1 ? 1 : \$1):(\$0 - 0.4):(\$0 + 0.4):ytic(2) with boxxyerror lc rgb '#4a7fb0', \
-	'' using (\$1 < 1 ? 1 : \$1):0:(sprintf(' %.2fx', \$1)) with labels left font 'sans,9'
-EOF
+tail -n +2 "$out/blkperf.csv" | awk -F, '{ printf "%s\t%s: %s, %s us/io vs %s\n", $7, $1, $2, $11, $12 }' > "$d/plot.tsv"
+plot_ratios "$d/plot.tsv" "$out/blkperf.svg" \
+	"blkperf: fio through blkfront -> blkback against fio's io_uring engine on the same file, same run (label: CPU per I/O, splitdrv vs io_uring)" \
+	'IOPS ratio against fio io_uring (log scale; > 1: splitdrv faster)'
 echo "blkperf: wrote $out/blkperf.svg"

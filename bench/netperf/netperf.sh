@@ -69,9 +69,9 @@ done
 
 d=$(mktemp -d)
 pids=()
-. scripts/dpdk-plugin.sh
+. scripts/harness.sh
 trap 'kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null; [ -n "${NETPERF_KEEP:-}" ] || rm -rf "$d"; dpdk_plugin_cleanup' EXIT
-dpdk_plugin "$pmd" || { echo "netperf: cannot copy $pmd under /run (see scripts/dpdk-plugin.sh)" >&2; exit 1; }
+dpdk_plugin "$pmd" || { echo "netperf: cannot copy $pmd under /run (see scripts/harness.sh)" >&2; exit 1; }
 pmd=$dpdk_plugin_path
 hz=$(getconf CLK_TCK)
 proc_cpu() { awk -v hz="$hz" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -80,11 +80,8 @@ calc() { echo "$1" | bc -l; }
 eal=(--no-huge --no-pci -m 256 --log-level=error)
 testpmd_args=(--nb-cores=1 --stats-period 1 --total-num-mbufs=16384 --rxq=1 --txq=1)
 
-"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
-	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
-pids+=($!)
-for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+hvstub_up "$build" "$d" || exit 1
+pids+=("$hvstub_pid")
 for id in 1 2; do
 	"$build/tools/hvctl" create guest$id --id $id --mem 64M > /dev/null
 	"$build/tools/hvctl" network-attach $id > /dev/null
@@ -253,27 +250,8 @@ done
 mv "$csv_tmp" "$out/netperf.csv"
 echo "netperf: wrote $out/netperf.csv"
 
-# The plot: a bar per row from 1 to its ratio, on a log scale (right of
-# the red line splitdrv is faster).
-plot_data=$d/plot.tsv
-tail -n +2 "$out/netperf.csv" | awk -F, '{ printf "%s\t%s vs %s: %s, %s vs %s ns/packet\n", $7, $2, $5, $4 " Mpps", $9, $10 }' > "$plot_data"
-n=$(wc -l < "$plot_data")
-gnuplot <<EOF
-set terminal svg size 1300,$((100 + 24 * n)) dynamic font 'sans,11' noenhanced background rgb 'white'
-set output '$out/netperf.svg'
-set title "netperf: testpmd through net_netfront -> netback-dpdk against testpmd pairs (virtio-user/vhost-user, memif), same run"
-set datafile separator '\t'
-set style fill solid 0.8
-set xlabel 'packets per second, ratio against the peer (log scale; > 1: splitdrv faster)'
-set logscale x
-set xrange [0.05:20]
-set ytics scale 0
-set grid xtics
-set key off
-set lmargin 80
-set yrange [$n - 0.4:-0.6]
-set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'red'
-plot '$plot_data' using 1:0:(\$1 < 1 ? \$1 : 1):(\$1 < 1 ? 1 : \$1):(\$0 - 0.4):(\$0 + 0.4):ytic(2) with boxxyerror lc rgb '#4a7fb0', \
-	'' using (\$1 < 1 ? 1 : \$1):0:(sprintf(' %.2fx', \$1)) with labels left font 'sans,9'
-EOF
+tail -n +2 "$out/netperf.csv" | awk -F, '{ printf "%s\t%s vs %s: %s, %s vs %s ns/packet\n", $7, $2, $5, $4 " Mpps", $9, $10 }' > "$d/plot.tsv"
+plot_ratios "$d/plot.tsv" "$out/netperf.svg" \
+	"netperf: testpmd through net_netfront -> netback-dpdk against testpmd pairs (virtio-user/vhost-user, memif), same run" \
+	'packets per second, ratio against the peer (log scale; > 1: splitdrv faster)'
 echo "netperf: wrote $out/netperf.svg"

@@ -22,21 +22,15 @@ bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 engine=$build/tools/fio/splitdrv-fio.so
 [ -f "$engine" ] || { echo "FAIL: $engine not built (scripts/install-deps.sh fetches fio's source)"; exit 1; }
 # A sanitizer build's engine needs the sanitizer runtimes in fio too.
-preload=""
-for lib in asan ubsan; do
-	if ldd "$engine" | grep -q "lib$lib"; then
-		preload="$preload $(gcc -print-file-name=lib$lib.so)"
-	fi
-done
+. "$(dirname "$0")/../../scripts/harness.sh"
+sanitizer_preload "$engine"
+preload=$sanitizer_preload
 # fio's own allocations outlive its exit (add_file, options): LeakSanitizer
 # would fail fio for them; the engine's are checked by blkfront's users.
 fio_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
-"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
-	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
-hv=$!
-for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
+hv=$hvstub_pid
 "$build/tools/hvctl" create guest1 --id 1 --mem 64M > /dev/null || { bad "create guest"; exit 1; }
 truncate -s 128M "$d/disk.img"
 truncate -s 16M "$d/ro.img"

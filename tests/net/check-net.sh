@@ -30,11 +30,9 @@ for tool in ping iperf3; do
 done
 [ -x "$build/netback/netback-dpdk" ] || { echo "FAIL: $build/netback/netback-dpdk not built (DPDK missing?)"; exit 1; }
 
-"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
-	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
-pids+=($!)
-for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+. "$(dirname "$0")/../../scripts/harness.sh"
+hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
+pids+=("$hvstub_pid")
 for id in 1 2; do
 	"$build/tools/hvctl" create "guest$id" --id $id --mem 32M > /dev/null || bad "create guest $id"
 	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"

@@ -21,7 +21,7 @@ d=$(mktemp -d)
 pass=0
 fail=0
 pids=()
-. "$(dirname "$0")/../../scripts/dpdk-plugin.sh"
+. "$(dirname "$0")/../../scripts/harness.sh"
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
@@ -35,26 +35,19 @@ bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 pmd=$build/netfront/dpdk/librte_net_netfront.so
 [ -f "$pmd" ] || { echo "FAIL: $pmd not built (scripts/install-deps.sh fetches DPDK's driver headers)"; exit 1; }
 command -v dpdk-testpmd > /dev/null || { echo "FAIL: dpdk-testpmd is not installed (scripts/install-deps.sh)"; exit 1; }
-dpdk_plugin "$pmd" || { echo "FAIL: cannot copy $pmd under /run (see scripts/dpdk-plugin.sh)"; exit 1; }
+dpdk_plugin "$pmd" || { echo "FAIL: cannot copy $pmd under /run (see scripts/harness.sh)"; exit 1; }
 built=$pmd
 pmd=$dpdk_plugin_path
 # A sanitizer build's driver needs the sanitizer runtimes in testpmd too.
-preload=""
-for lib in asan ubsan; do
-	if ldd "$built" | grep -q "lib$lib"; then
-		preload="$preload $(gcc -print-file-name=lib$lib.so)"
-	fi
-done
+sanitizer_preload "$built"
+preload=$sanitizer_preload
 # testpmd's and DPDK's own allocations outlive its exit: LeakSanitizer
 # would fail testpmd for them; netfront's are checked by its own tests.
 pmd_asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 eal=(--no-huge --no-pci -m 128 --log-level=error)
 
-"$build/hv-stub/hv-stub" --socket "$d/hv.sock" --dom0-mem 64M \
-	--xenstored "$build/xenstore/daemon/sdrv-xenstored" --xenstore "$d/xs.sock" 2> "$d/hv.log" &
-pids+=($!)
-for _ in $(seq 200); do [ -S "$d/xs.sock" ] && break; sleep 0.05; done
-export HVSTUB_SOCKET=$d/hv.sock XENSTORED_PATH=$d/xs.sock
+hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
+pids+=("$hvstub_pid")
 for id in 1 2; do
 	"$build/tools/hvctl" create "guest$id" --id $id --mem 64M > /dev/null || bad "create guest $id"
 	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"

@@ -110,11 +110,11 @@ fi
 # The DPDK driver is installed beside the library, and testpmd loads it:
 # without a domain to become, it says so.
 pmd=$(find "$prefix" -name librte_net_netfront.so | head -n 1)
-. "$root/scripts/dpdk-plugin.sh"
+. "$root/scripts/harness.sh"
 if [ -z "$pmd" ]; then
 	bad "librte_net_netfront.so not installed under $prefix"
 elif ! dpdk_plugin "$pmd"; then
-	bad "cannot copy $pmd under /run (scripts/dpdk-plugin.sh)"
+	bad "cannot copy $pmd under /run (scripts/harness.sh)"
 elif pmd=$dpdk_plugin_path; out=$(timeout 60 dpdk-testpmd -l 0 --no-huge --no-pci -m 64 --log-level=error \
 		--file-prefix "pkg$$" -d "$pmd" --vdev net_netfront0 -- --nb-cores=0 < /dev/null 2>&1);
 	[ $? -ne 0 ] && grep -q "say which guest domain" <<< "$out"; then
