@@ -29,7 +29,6 @@
 #include "cli.h"
 #include "cli_domain.h"
 
-#define NB_MAX_VIFS 256u
 #define IDLE_ROUNDS 200u /* empty rounds before sleeping */
 #define BUSY_CHECK_ROUNDS 64u /* rounds between looks at wake-ups when busy */
 #define POLL_SLEEP_MAX_MS 16 /* a port without interrupts: looked at this often */
@@ -49,7 +48,9 @@ static void usage(FILE *out)
 		"  -x, --xenstore SOCKET   XenStore's socket (default: $XENSTORED_PATH or\n"
 		"                          " SDRV_XS_SOCKET_DEFAULT ")\n"
 		"      --stats SECONDS     print each vif's and port's counters this often\n"
-		"                          (also on SIGUSR1, and always at exit)\n"
+		"                          (also on SIGUSR1, and always at exit; DPDK's\n"
+		"                          telemetry has them too: /netback/vifs and\n"
+		"                          /netback/vif,vifDOMID_DEVID)\n"
 		"      --base-protocol     offer guests only netif's base protocol (one\n"
 		"                          event channel), as a minimal backend does\n"
 		"  -v, --verbose           say what each vif does, and why a frame was\n"
@@ -375,9 +376,10 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 					;
 			}
 		}
-		/* XenStore after each sleep or wake-up, and every so often
-		 * while busy. */
+		/* XenStore (and the counters telemetry reads) after each
+		 * sleep or wake-up, and every so often while busy. */
 		if (n > 0 || timeout != 0 || rounds % (4 * BUSY_CHECK_ROUNDS) == 0) {
+			nb_telemetry_publish(bus);
 			int r = sdrv_xenbus_bus_dispatch(bus);
 
 			if (r < 0)
@@ -510,6 +512,7 @@ int main(int argc, char **argv)
 				 "hv-stub's fast path, for a privileged domain)");
 	}
 	nb_driver_init(&opt);
+	nb_telemetry_init();
 	err = sdrv_xenbus_bus_open(p, xs, 0, true, &bus);
 	if (!err)
 		err = sdrv_xenbus_bus_register(bus, &nb_driver);

@@ -31,6 +31,7 @@
 #include <splitdrv/xenbus_driver.h>
 
 #define NB_BURST 32u
+#define NB_MAX_VIFS 256u /* served at once */
 /* Linux's XEN_NETIF_NR_SLOTS_MIN: a frontend may use this many slots for a
  * frame; more is a fatal error (Linux's fatal_skb_slots default). */
 #define NB_MAX_SLOTS 18u
@@ -135,6 +136,13 @@ void nb_vif_flush(struct nb_vif *vif);
 /* Whether the guest has transmit requests waiting (and, if not, ask it
  * to notify when it adds some). */
 bool nb_vif_tx_pending(struct nb_vif *vif);
+
+/* ---- telemetry.c ---- */
+/* Register /netback/vifs with DPDK's telemetry (after the EAL starts). */
+void nb_telemetry_init(void);
+/* Copy every vif's counters for the telemetry thread to read (the polling
+ * loop calls it every so often and before it sleeps). */
+void nb_telemetry_publish(struct sdrv_xenbus_bus *bus);
 
 /* ---- csum.c ---- */
 /* Finish the TCP or UDP checksum of @m, a frame a guest sent with

@@ -11,6 +11,7 @@
 #     frames still on a ring at exit);
 #   - netback-dpdk killed with SIGKILL under guest 1's traffic and started
 #     again: the driver connects again and its frames flow again;
+#   - DPDK's dpdk-telemetry.py reads netback-dpdk's per-vif counters;
 #   - testpmd closes the vif at exit (XenStore says Closed);
 #   - bad devargs, a domain that does not exist, a vif never attached:
 #     testpmd fails with one line naming what is wrong.
@@ -25,7 +26,7 @@ pids=()
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	rm -rf "$d"
+	[ -n "${KEEP:-}" ] || rm -rf "$d"
 	dpdk_plugin_cleanup
 }
 trap cleanup EXIT
@@ -119,6 +120,22 @@ sleep 2
 [ "$(channels 1)" = one ] && [ "$(channels 2)" = one ] &&
 	ok "against --base-protocol both guests took one event channel" ||
 	bad "against --base-protocol the guests took: $(channels 1), $(channels 2)"
+# The counters through DPDK's telemetry, with DPDK's own client.
+printf '/netback/vifs\n/netback/vif,vif1_0\n/netback/vif,vif2_0\n' |
+	timeout 20 dpdk-telemetry.py -f "nb$$" > "$d/tel.out" 2>&1
+if python3 - "$d/tel.out" 2> "$d/tel.err" <<'PY'
+import json, sys
+lines = [l.strip() for l in open(sys.argv[1]) if l.strip().startswith("{")]
+vifs, one, two = (json.loads(l) for l in lines[:3])
+assert sorted(vifs["/netback/vifs"]) == ["vif1_0", "vif2_0"], vifs
+assert one["/netback/vif"]["tx_packets"] > 0, one
+assert two["/netback/vif"]["rx_packets"] > 0, two
+PY
+then
+	ok "dpdk-telemetry.py reads netback-dpdk's /netback/vifs and /netback/vif: guest 1 sending, guest 2 receiving"
+else
+	bad "telemetry: $(tail -1 "$d/tel.err") / $(tr "\n" " " < "$d/tel.out" | tail -c 400)"
+fi
 stop_testpmd 1 || bad "guest 1's testpmd exit status"
 sleep 0.5
 stop_testpmd 2 || bad "guest 2's testpmd exit status"
