@@ -33,10 +33,13 @@ static void take(struct nb_vif *v, bool gone, void *arg)
 {
 	unsigned *n = arg;
 
+	unsigned domid = 0, devid = 0;
+
 	if (*n == NB_MAX_VIFS)
 		return;
-	snprintf(snaps[*n].key, sizeof(snaps[*n].key), "vif%u_%u",
-		 (unsigned)v->dev->xb.frontend_domid, v->dev->xb.devid);
+	/* From the name: a vif gone has no device left to ask. */
+	sscanf(v->name, "vif %u/%u", &domid, &devid);
+	snprintf(snaps[*n].key, sizeof(snaps[*n].key), "vif%u_%u", domid, devid);
 	snaps[*n].stats = v->stats;
 	snaps[*n].gone = gone;
 	(*n)++;

@@ -136,6 +136,16 @@ ip netns exec "$ns2" ip addr add 10.77.0.2/24 dev vif2.0 2>/dev/null
 ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 10.77.0.2 > "$d/ping-back" 2>&1 &&
 	ok "guest 2 back: ping guest 1 -> guest 2 again" || { bad "guest 2 back:"; cat "$d/ping-back" "$d/g2-again.out"; }
 
+# Its telemetry lists the vifs, the one gone with guest 2's crash among
+# them (its counters kept).
+sleep 0.5
+if echo /netback/vifs | timeout 20 dpdk-telemetry.py -f "nb$$" 2>&1 |
+	grep -q '"/netback/vifs": \[.*vif2_0.*vif2_0'; then
+	ok "telemetry lists guest 2's vif twice: the one gone with its crash, and the new one"
+else
+	bad "telemetry after guest 2's crash: $(echo /netback/vifs | timeout 20 dpdk-telemetry.py -f "nb$$" 2>&1 | tail -2)"
+fi
+
 # Idle, netback-dpdk sleeps on its event channels, XenStore and the
 # uplink's receive interrupts: a busy-polling loop would burn the whole
 # 2 s; allow a quarter of it.
@@ -150,7 +160,8 @@ used=$(( $(cpu) - before ))
 kill -INT $nb
 wait $nb
 status=$?
-[ $status -eq 0 ] && ok "netback-dpdk exits 0 on SIGINT" || bad "netback-dpdk exit status $status"
+[ $status -eq 0 ] && ok "netback-dpdk exits 0 on SIGINT" ||
+	{ bad "netback-dpdk exit status $status:"; tail -5 "$d/nb.err"; }
 kill -INT $guest1
 wait $guest1
 grep -q "the backend came back 1 time" "$d/g1.out" && ok "guest 1's netfront says the backend came back once" ||
