@@ -523,10 +523,18 @@ static void reclaim_tx(struct sdrv_netfront *nf)
 	}
 }
 
+/* The first slot's checksum flags for a frame's SDRV_NETFRONT_F_*. */
+static uint16_t tx_flags(unsigned flags)
+{
+	return (uint16_t)((flags & SDRV_NETFRONT_F_CSUM_BLANK ? SDRV_NETTXF_CSUM_BLANK : 0) |
+			  (flags & SDRV_NETFRONT_F_DATA_VALIDATED ? SDRV_NETTXF_DATA_VALIDATED : 0));
+}
+
 /* Put one frame on the ring (not pushed): one slot, or with
  * scatter-gather one per page, the first saying the frame's length and
  * each but the last MORE_DATA.  Return: 0, -SDRV_EAGAIN. */
-static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len)
+static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len,
+		  unsigned flags)
 {
 	struct sdrv_netif_tx_request r[NF_MAX_SLOTS];
 	unsigned need = (unsigned)((len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
@@ -542,7 +550,8 @@ static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len)
 		sdrv_copy(b->page, (const char *)pkt + off, part);
 		r[k] = (struct sdrv_netif_tx_request){
 			.gref = b->gref,
-			.flags = k + 1 < need ? SDRV_NETTXF_MORE_DATA : 0,
+			.flags = (uint16_t)((k + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
+					    (k ? 0 : tx_flags(flags))),
 			.id = id,
 			.size = (uint16_t)(k ? part : len),
 		};
@@ -577,7 +586,7 @@ SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 		}
 		if (nf->tx_nr_free < NF_MAX_SLOTS)
 			reclaim_tx(nf);
-		if (nf->broken || put_tx(nf, f[i].data, f[i].len))
+		if (nf->broken || put_tx(nf, f[i].data, f[i].len, f[i].flags))
 			break;
 	}
 	/* A sender that never receives still notices a backend gone (the

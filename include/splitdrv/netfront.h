@@ -123,7 +123,15 @@ struct sdrv_netfront_frame {
 	void *data;
 	size_t len;
 	size_t cap;
+	unsigned flags; /* SDRV_NETFRONT_F_*: to send; 0 on receive */
 };
+
+/* The frame's TCP or UDP checksum is left for the backend to finish
+ * (NETTXF_csum_blank: checksum offload); the field may hold anything.
+ * A backend that cannot (the frame is no TCP or UDP over IP) drops it. */
+#define SDRV_NETFRONT_F_CSUM_BLANK (1u << 0)
+/* The sender vouches for the frame's checksums (NETTXF_data_validated). */
+#define SDRV_NETFRONT_F_DATA_VALIDATED (1u << 1)
 
 /**
  * sdrv_netfront_send_burst() - sdrv_netfront_send() for up to @n frames,

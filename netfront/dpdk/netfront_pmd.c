@@ -18,8 +18,10 @@
  * them into mbufs on receive; a chained mbuf is gathered into a scratch
  * buffer first.  Transmit frames shorter than an Ethernet header or
  * longer than the connection takes (a page, or 65535 bytes with
- * scatter-gather) are dropped and counted in oerrors; received frames that do not fit an mbuf are dropped by
- * netfront and counted in ierrors.
+ * scatter-gather) are dropped and counted in oerrors; received frames that
+ * do not fit an mbuf are dropped by netfront and counted in ierrors.  TCP
+ * and UDP checksum offload on transmit: the frame goes checksum-blank and
+ * the backend finishes it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -138,6 +140,10 @@ static uint16_t nfp_tx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 			rte_pktmbuf_read(m, 0, m->pkt_len, q->scratch[nf]);
 		}
 		f[nf].len = m->pkt_len;
+		/* L4 checksum offload: netback-dpdk finishes it. */
+		f[nf].flags = (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM ||
+				      (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_UDP_CKSUM
+			      ? SDRV_NETFRONT_F_CSUM_BLANK : 0;
 		at[nf++] = (uint16_t)i;
 	}
 	sent = nf ? sdrv_netfront_send_burst(q->port->nf, f, nf) : 0;
@@ -217,7 +223,9 @@ static int nfp_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_queues = 1;
 	info->max_tx_queues = 1;
 	info->min_rx_bufsize = 0;
-	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+				RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+				RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 	return 0;
 }
 

@@ -513,6 +513,41 @@ static uint32_t ones_sum(const unsigned char *p, size_t n, uint32_t sum)
 	return sum;
 }
 
+/* A broadcast UDP/IPv4 datagram of 32 bytes from guest @g's MAC into @p
+ * (74 bytes), its UDP checksum 0xdead (garbage). */
+static unsigned udp_frame(unsigned char *p, unsigned char g)
+{
+	const unsigned len = 14 + 20 + 8 + 32;
+	uint32_t sum;
+
+	memset(p, 0, len);
+	memset(p, 0xff, 6);
+	memcpy(p + 6, "\x00\x16\x3e\x00\x00\x00", 6);
+	p[10] = g;
+	memcpy(p + 12, "\x08\x00", 2);
+	p[14] = 0x45;
+	p[17] = 20 + 8 + 32;
+	p[22] = 64;
+	p[23] = 17; /* UDP */
+	memcpy(p + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	sum = ones_sum(p + 14, 20, 0);
+	p[24] = (unsigned char)(~sum >> 8);
+	p[25] = (unsigned char)~sum;
+	memcpy(p + 34, "\x30\x39\x00\x07\x00\x28\xde\xad", 8);
+	for (int i = 0; i < 32; i++)
+		p[42 + i] = (unsigned char)(i * 7);
+	return len;
+}
+
+/* Whether the UDP/IPv4 datagram in @p (as udp_frame() builds it) has a
+ * right checksum: pseudo-header and datagram sum to 0xffff. */
+static bool udp_sum_right(const unsigned char *p)
+{
+	uint32_t sum = ones_sum(p + 26, 8, 17 + 40);
+
+	return ones_sum(p + 34, 40, sum) == 0xffffu;
+}
+
 /*
  * A checksum left blank (NETTXF_csum_blank, as Linux's netfront sends TCP
  * and UDP): netback-dpdk finishes it before guest 2 sees the frame; a
@@ -525,9 +560,8 @@ Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
 	struct sdrv_netif_tx_response rsp;
 	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
 	unsigned char *p;
-	const unsigned len = 14 + 20 + 8 + 32;
+	unsigned len;
 	int got = 0;
-	uint32_t sum;
 
 	raw_connect(&f, 0);
 	/* Not IP: the blank checksum cannot be finished. */
@@ -537,20 +571,7 @@ Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
 	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_ERROR, "a blank checksum on no IP frame: ERROR");
 	/* A broadcast UDP/IPv4 datagram of 32 bytes, its checksum garbage. */
 	p = f.page;
-	memset(p + 12, 0, len - 12);
-	memcpy(p + 12, "\x08\x00", 2);
-	p[14] = 0x45;
-	p[16] = 0;
-	p[17] = 20 + 8 + 32;
-	p[22] = 64;
-	p[23] = 17; /* UDP */
-	memcpy(p + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
-	sum = ones_sum(p + 14, 20, 0);
-	p[24] = (unsigned char)(~sum >> 8);
-	p[25] = (unsigned char)~sum;
-	memcpy(p + 34, "\x30\x39\x00\x07\x00\x28\xde\xad", 8); /* ports, length, junk */
-	for (int i = 0; i < 32; i++)
-		p[42 + i] = (unsigned char)(i * 7);
+	len = udp_frame(p, 1);
 	s = slot(&f, 2, 0, (uint16_t)len, SDRV_NETTXF_CSUM_BLANK);
 	tx_put(&f, &s, 1);
 	tx_answers(&f, &rsp, 1);
@@ -562,11 +583,7 @@ Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
 	}
 	cr_assert_eq(got, (int)len, "guest 2 got the datagram (%d bytes)", got);
 	cr_expect_neq(buf[40] << 8 | buf[41], 0xdead, "the checksum is no longer the guest's junk");
-	/* UDP over IPv4: pseudo-header (addresses, protocol, length) and
-	 * the datagram sum to 0xffff when the checksum is right. */
-	sum = ones_sum(buf + 26, 8, 17 + 40);
-	sum = ones_sum(buf + 34, 40, sum);
-	cr_expect_eq(sum, 0xffffu, "the UDP checksum is right (sum %#x)", sum);
+	cr_expect(udp_sum_right(buf), "the UDP checksum is right");
 	cr_expect_eq(memcmp(buf + 42, p + 42, 32), 0, "the payload is untouched");
 }
 
@@ -631,4 +648,30 @@ Test(netback_hostile, multicast_control_filters_and_a_flood_of_groups_stops_at_6
 	group[5] = 69;
 	cr_expect_eq(raw_mcast(&f, SDRV_NETIF_EXTRA_TYPE_MCAST_ADD, group), SDRV_NETIF_RSP_OKAY);
 	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
+}
+
+/* Checksum offload from netfront: a frame sent with
+ * SDRV_NETFRONT_F_CSUM_BLANK goes NETTXF_csum_blank, and netback-dpdk
+ * finishes its checksum before vif 1/0 receives it. */
+Test(netback_hostile, netfront_sends_a_blank_checksum_and_it_arrives_finished)
+{
+	struct raw_vif f;
+	struct sdrv_netif_rx_response rsp[4];
+	unsigned char frame[80];
+	void *pages[4];
+	struct sdrv_netfront_frame out = { .data = frame, .flags = SDRV_NETFRONT_F_CSUM_BLANK };
+	unsigned got;
+	const unsigned char *p;
+
+	raw_connect(&f, 0);
+	raw_post_rx(&f, pages, 4);
+	out.len = udp_frame(frame, 2);
+	cr_assert_eq(sdrv_netfront_send_burst(nf2, &out, 1), 1);
+	got = raw_take_rx(&f, rsp, 1);
+	cr_assert_eq(got, 1, "vif 1/0 got guest 2's datagram");
+	cr_assert_eq(rsp[0].status, (int16_t)out.len);
+	p = pages[rsp[0].id % 4];
+	cr_expect_neq(p[40] << 8 | p[41], 0xdead, "the checksum is no longer the sender's garbage");
+	cr_expect(udp_sum_right(p), "the UDP checksum is right");
+	cr_expect_eq(memcmp(p + 42, frame + 42, 32), 0, "the payload is untouched");
 }
