@@ -58,8 +58,7 @@ struct evil_back {
 	bool restarted;
 };
 
-static struct sdrv_platform *dom0, *guest;
-static struct sdrv_xs *dom0_xs, *guest_xs;
+static struct hvstub_pair w; /* dom0, guest 1, their XenStore */
 static struct evil_back backs[2];
 static pthread_t back_thread;
 static volatile bool stop;
@@ -158,7 +157,7 @@ static void serve(struct evil_back *b)
 			memset(m, 0, sizeof(*m));
 			m->granter = 1;
 			m->ref = req.seg[0].gref;
-			if (!sdrv_grant_map(dom0, m, 1))
+			if (!sdrv_grant_map(w.dom0, m, 1))
 				b->nr_kept++;
 			respond(b, req.id, SDRV_BLKIF_RSP_OKAY);
 			break;
@@ -176,14 +175,14 @@ static void serve(struct evil_back *b)
 	}
 	if (any) {
 		__atomic_store_n(&s->rsp_prod, b->rsp_prod, __ATOMIC_RELEASE);
-		sdrv_evtchn_notify(dom0, b->port);
+		sdrv_evtchn_notify(w.dom0, b->port);
 	}
 	if ((b->lie == RESTART || b->lie == CLOSE_AND_RETURN) &&
 	    b->req_cons == NR_REQS) {
 		/* Two answered, two not: the backend goes (its mappings and
 		 * port with it), and is honest from then on. */
 		sdrv_xenbus_unmap_ring(&b->dev, &b->ring);
-		sdrv_evtchn_close(dom0, b->port);
+		sdrv_evtchn_close(w.dom0, b->port);
 		b->connected = false;
 		b->req_cons = b->rsp_prod = 0;
 		b->restarted = true;
@@ -196,7 +195,7 @@ static void serve(struct evil_back *b)
 		usleep(50000); /* the frontend took the two */
 		b->rsp_prod = 1;
 		__atomic_store_n(&s->rsp_prod, b->rsp_prod, __ATOMIC_RELEASE);
-		sdrv_evtchn_notify(dom0, b->port);
+		sdrv_evtchn_notify(w.dom0, b->port);
 	}
 }
 
@@ -228,7 +227,7 @@ static void *backend(void *arg)
 				break;
 			}
 		}
-		sdrv_evtchn_wait(dom0, ports, 4, 10);
+		sdrv_evtchn_wait(w.dom0, ports, 4, 10);
 	}
 	return NULL;
 }
@@ -237,21 +236,17 @@ static void *backend(void *arg)
 
 static void world_up(enum lie lie)
 {
-	dom0_xs = hvstub_start_with_xenstore(XENSTORED_PATH, "8M");
-	cr_assert_eq(hvstub_create(1, 2048, false, 0, 0), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest, &guest_xs), 0);
+	hvstub_pair_up(&w, XENSTORED_PATH, 2048);
 	for (int i = 0; i < 2; i++) {
 		struct evil_back *b = &backs[i];
 
 		memset(b, 0, sizeof(*b));
 		b->lie = i ? HONEST : lie;
 		b->devid = i ? XVDB : XVDA;
-		b->dev.platform = dom0;
-		cr_assert_eq(sdrv_xenbus_device_create(dom0_xs, 0, 1, "vbd",
+		b->dev.platform = w.dom0;
+		cr_assert_eq(sdrv_xenbus_device_create(w.dom0_xs, 0, 1, "vbd",
 						       b->devid), 0);
-		cr_assert_eq(sdrv_xenbus_attach(&b->dev.xb, dom0_xs, true, 0, 1,
+		cr_assert_eq(sdrv_xenbus_attach(&b->dev.xb, w.dom0_xs, true, 0, 1,
 					    "vbd", b->devid), 0);
 	}
 	stop = false;
@@ -263,15 +258,11 @@ static void world_down(void)
 	stop = true;
 	pthread_join(back_thread, NULL);
 	for (int i = 0; i < 2; i++) {
-		sdrv_grant_unmap(dom0, backs[i].kept, backs[i].nr_kept);
+		sdrv_grant_unmap(w.dom0, backs[i].kept, backs[i].nr_kept);
 		sdrv_xenbus_unmap_ring(&backs[i].dev, &backs[i].ring);
 		sdrv_xenbus_detach(&backs[i].dev.xb);
 	}
-	sdrv_xs_close(guest_xs);
-	sdrv_xs_close(dom0_xs);
-	sdrv_platform_detach(guest);
-	sdrv_platform_detach(dom0);
-	hvstub_stop_with_xenstore();
+	hvstub_pair_down(&w);
 }
 
 TestSuite(blkfront_hostile, .timeout = 120);
@@ -295,7 +286,7 @@ static unsigned run_reads(struct sdrv_blkfront *bf, struct tracked *t)
 		t[i].req.operation = SDRV_BLKIF_OP_READ;
 		t[i].req.sector = i * 8;
 		t[i].req.len = 4096;
-		t[i].req.buf = sdrv_page_alloc(guest);
+		t[i].req.buf = sdrv_page_alloc(w.guest);
 		t[i].req.cookie = &t[i];
 		cr_assert_eq(sdrv_blkfront_submit(bf, &t[i].req), 0);
 	}
@@ -321,8 +312,8 @@ static void lie_and_check(enum lie lie, const char *reason)
 	struct tracked ta[NR_REQS], tb[NR_REQS];
 
 	world_up(lie);
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDA, NULL, &a), 0);
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDB, NULL, &b), 0);
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDA, NULL, &a), 0);
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDB, NULL, &b), 0);
 	run_reads(a, ta);
 	cr_assert_not_null(sdrv_blkfront_broken(a), "disk A broke");
 	cr_expect(strstr(sdrv_blkfront_broken(a), reason),
@@ -367,17 +358,17 @@ Test(blkfront_hostile, a_sector_size_not_a_power_of_two_is_refused_at_open)
 	char error[128];
 
 	world_up(BAD_SECTOR_SIZE);
-	cr_expect_eq(sdrv_blkfront_open(guest, guest_xs, XVDA, NULL, &a),
+	cr_expect_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDA, NULL, &a),
 		     -SDRV_EPROTO);
 	{
 		char path[96];
 
 		snprintf(path, sizeof(path), "/local/domain/1/device/vbd/%u/error",
 			 XVDA);
-		cr_expect_gt(sdrv_xs_read(guest_xs, 0, path, error, sizeof(error)), 0);
+		cr_expect_gt(sdrv_xs_read(w.guest_xs, 0, path, error, sizeof(error)), 0);
 		cr_expect(strstr(error, "sector-size"), "the reason: %s", error);
 	}
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDB, NULL, &a), 0,
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDB, NULL, &a), 0,
 		     "disk B opens");
 	sdrv_blkfront_close(a);
 	world_down();
@@ -390,7 +381,7 @@ Test(blkfront_hostile, an_offer_far_out_of_range_is_taken_as_no_offer)
 	struct tracked ta[NR_REQS];
 
 	world_up(HUGE_OFFER);
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDA, NULL, &a), 0);
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDA, NULL, &a), 0);
 	in = sdrv_blkfront_info(a);
 	cr_expect_eq(in->ring_order, 3, "an order of 99 held to what we ask");
 	cr_expect_eq(in->nr_queues, 1);
@@ -412,8 +403,8 @@ static void come_back_and_check(enum lie how)
 	const struct sdrv_blkfront_info *in;
 
 	world_up(how);
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDA, NULL, &a), 0);
-	cr_assert_eq(sdrv_blkfront_open(guest, guest_xs, XVDB, NULL, &b), 0);
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDA, NULL, &a), 0);
+	cr_assert_eq(sdrv_blkfront_open(w.guest, w.guest_xs, XVDB, NULL, &b), 0);
 	cr_assert_eq(run_reads(a, ta), NR_REQS, "every request completed once");
 	cr_expect_null(sdrv_blkfront_broken(a), "%s", sdrv_blkfront_broken(a));
 	for (unsigned i = 0; i < NR_REQS; i++)

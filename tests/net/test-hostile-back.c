@@ -53,8 +53,7 @@ struct evil_back {
 	uint64_t paused_until_ms; /* answers nothing until then */
 };
 
-static struct sdrv_platform *dom0, *guest;
-static struct sdrv_xs *dom0_xs, *guest_xs;
+static struct hvstub_pair w; /* dom0, guest 1, their XenStore */
 static struct evil_back backs[2];
 static pthread_t back_thread;
 static volatile bool stop;
@@ -88,10 +87,10 @@ static bool fill(uint32_t gref, uint16_t len)
 {
 	struct sdrv_grant_hold h = { .granter = 1, .ref = gref };
 
-	if (sdrv_grant_hold(dom0, &h, 1) != 0)
+	if (sdrv_grant_hold(w.dom0, &h, 1) != 0)
 		return false;
 	memset(h.page, 0xab, len);
-	sdrv_grant_release(dom0, &h, 1);
+	sdrv_grant_release(w.dom0, &h, 1);
 	return true;
 }
 
@@ -121,7 +120,7 @@ static void serve(struct evil_back *b)
 			fill(rq.gref, FRAME_LEN);
 			if (lie == KEEP_GRANT && !kept.page) {
 				kept = (struct sdrv_grant_hold){ .granter = 1, .ref = rq.gref };
-				if (sdrv_grant_hold(dom0, &kept, 1) == 0)
+				if (sdrv_grant_hold(w.dom0, &kept, 1) == 0)
 					memcpy((char *)kept.page + 2048, marker, sizeof(marker));
 				else
 					kept.page = NULL;
@@ -149,7 +148,7 @@ static void serve(struct evil_back *b)
 						 b->rx.rsp_prod_pvt + 5000,
 						 __ATOMIC_RELEASE);
 				b->lied = true;
-				sdrv_evtchn_notify(dom0, b->port);
+				sdrv_evtchn_notify(w.dom0, b->port);
 				return;
 			default:
 				break;
@@ -172,7 +171,7 @@ static void serve(struct evil_back *b)
 			/* the chain ends at the producer index: pushed
 			 * alone, then nothing for a while */
 			if (lie == CHAIN_AT_PROD) {
-				b->paused_until_ms = sdrv_platform_clock_ms(dom0) + 500;
+				b->paused_until_ms = sdrv_platform_clock_ms(w.dom0) + 500;
 				any = true;
 				break;
 			}
@@ -182,7 +181,7 @@ static void serve(struct evil_back *b)
 	if (any) {
 		sdrv_ring_back_push(&b->tx);
 		sdrv_ring_back_push(&b->rx);
-		sdrv_evtchn_notify(dom0, b->port);
+		sdrv_evtchn_notify(w.dom0, b->port);
 	}
 }
 
@@ -201,14 +200,14 @@ static void *backend(void *arg)
 
 			handshake(b);
 			if (b->connected && !(b->lie == RX_INDEX_AHEAD && b->lied) &&
-			    sdrv_platform_clock_ms(dom0) >= b->paused_until_ms)
+			    sdrv_platform_clock_ms(w.dom0) >= b->paused_until_ms)
 				serve(b);
 			if (sdrv_xenbus_read_state(&b->dev.xb, true) ==
 			    SDRV_XENBUS_CLOSING)
 				sdrv_xenbus_switch_state(&b->dev.xb,
 							 SDRV_XENBUS_CLOSED);
 		}
-		sdrv_evtchn_wait(dom0, ports, 4, 10);
+		sdrv_evtchn_wait(w.dom0, ports, 4, 10);
 	}
 	return NULL;
 }
@@ -217,11 +216,7 @@ static void *backend(void *arg)
 
 static void world_up(enum lie lie)
 {
-	dom0_xs = hvstub_start_with_xenstore(XENSTORED_PATH, "8M");
-	cr_assert_eq(hvstub_create(1, 4096, false, 0, 0), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &dom0), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest, &guest_xs), 0);
+	hvstub_pair_up(&w, XENSTORED_PATH, 4096);
 	for (int i = 0; i < 2; i++) {
 		struct evil_back *b = &backs[i];
 		const char *const keys[] = { "mac", i ? "00:16:3e:00:01:01"
@@ -231,10 +226,10 @@ static void world_up(enum lie lie)
 		memset(b, 0, sizeof(*b));
 		b->lie = i ? HONEST : lie;
 		b->devid = (uint32_t)i;
-		b->dev.platform = dom0;
-		cr_assert_eq(sdrv_xenbus_device_create_with(dom0_xs, 0, 1, "vif",
+		b->dev.platform = w.dom0;
+		cr_assert_eq(sdrv_xenbus_device_create_with(w.dom0_xs, 0, 1, "vif",
 							    b->devid, keys, keys), 0);
-		cr_assert_eq(sdrv_xenbus_attach(&b->dev.xb, dom0_xs, true, 0, 1,
+		cr_assert_eq(sdrv_xenbus_attach(&b->dev.xb, w.dom0_xs, true, 0, 1,
 						"vif", b->devid), 0);
 	}
 	stop = false;
@@ -250,11 +245,7 @@ static void world_down(void)
 		sdrv_xenbus_unmap_ring(&backs[i].dev, &backs[i].rx_ring);
 		sdrv_xenbus_detach(&backs[i].dev.xb);
 	}
-	sdrv_xs_close(guest_xs);
-	sdrv_xs_close(dom0_xs);
-	sdrv_platform_detach(guest);
-	sdrv_platform_detach(dom0);
-	hvstub_stop_with_xenstore();
+	hvstub_pair_down(&w);
 }
 
 TestSuite(netfront_hostile, .timeout = 120);
@@ -338,8 +329,8 @@ static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 
 	world_up(lie);
 	two_slot_frames = 0;
-	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, &cfg, &a), 0);
-	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 1, NULL, &b), 0);
+	cr_assert_eq(sdrv_netfront_open(w.guest, w.guest_xs, 0, &cfg, &a), 0);
+	cr_assert_eq(sdrv_netfront_open(w.guest, w.guest_xs, 1, NULL, &b), 0);
 	if (lie == REWRITE) {
 		pthread_t t;
 
@@ -456,20 +447,20 @@ Test(netfront_hostile, a_page_the_backend_keeps_is_never_reused)
 
 	world_up(KEEP_GRANT);
 	kept.page = NULL;
-	cr_assert_eq(sdrv_netfront_open(guest, guest_xs, 0, NULL, &a), 0);
+	cr_assert_eq(sdrv_netfront_open(w.guest, w.guest_xs, 0, NULL, &a), 0);
 	cr_expect_eq(exchange(a, 4), 4);
 	cr_assert_not_null(kept.page, "the backend holds a buffer's grant");
 	sdrv_netfront_close(a);
 	pages = calloc(8192, sizeof(*pages));
-	while (n < 8192 && (pages[n] = sdrv_page_alloc(guest)) != NULL)
+	while (n < 8192 && (pages[n] = sdrv_page_alloc(w.guest)) != NULL)
 		memset(pages[n++], 0, SDRV_PAGE_SIZE);
 	cr_expect_gt(n, 100, "the guest took %u pages", n);
 	cr_expect_str_eq((char *)kept.page + 2048, marker,
 			 "the page the backend holds was not handed out again");
 	for (unsigned i = 0; i < n; i++)
-		sdrv_page_free(guest, pages[i]);
+		sdrv_page_free(w.guest, pages[i]);
 	free(pages);
-	sdrv_grant_release(dom0, &kept, 1);
+	sdrv_grant_release(w.dom0, &kept, 1);
 	kept.page = NULL;
 	world_down();
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/platform/hvstub_ctl.c - see hvstub_ctl.h. */
 #include "hvstub_ctl.h"
+#include <splitdrv/platform.h>
 #include <splitdrv/xs.h>
 #include "msg.h"
 
@@ -206,6 +207,26 @@ struct sdrv_xs *hvstub_start_with_xenstore(const char *xenstored,
 	}
 	cr_assert_eq(err, 0, "XenStore at %s: %s", xs_sock, strerror(-err));
 	return xs;
+}
+
+void hvstub_pair_up(struct hvstub_pair *w, const char *xenstored,
+		    unsigned guest_frames)
+{
+	w->dom0_xs = hvstub_start_with_xenstore(xenstored, "8M");
+	cr_assert_eq(hvstub_create(1, guest_frames, false, 0, 0), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 0, &w->dom0), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &w->guest), 0);
+	cr_assert_eq(sdrv_xs_open_ring(w->guest, &w->guest_xs), 0);
+}
+
+void hvstub_pair_down(struct hvstub_pair *w)
+{
+	sdrv_xs_close(w->guest_xs);
+	sdrv_xs_close(w->dom0_xs);
+	sdrv_platform_detach(w->guest);
+	sdrv_platform_detach(w->dom0);
+	*w = (struct hvstub_pair){ 0 };
+	hvstub_stop_with_xenstore();
 }
 
 const char *hvstub_xenstore_socket(void)

@@ -53,4 +53,16 @@ const char *hvstub_xenstore_socket(void);
 /* Stop it and remove the XenStore socket's directory. */
 void hvstub_stop_with_xenstore(void);
 
+/* The hostile-backend tests' world: hv-stub with XenStore (dom0 8 MiB),
+ * guest domain 1 of @guest_frames created, dom0 and the guest both
+ * attached in this process, the guest's XenStore ring open.  Asserts. */
+struct hvstub_pair {
+	struct sdrv_platform *dom0, *guest;
+	struct sdrv_xs *dom0_xs, *guest_xs;
+};
+void hvstub_pair_up(struct hvstub_pair *w, const char *xenstored,
+		    unsigned guest_frames);
+/* Every connection closed and detached, then hv-stub stopped. */
+void hvstub_pair_down(struct hvstub_pair *w);
+
 #endif
