@@ -192,8 +192,6 @@ static unsigned round_once(void)
 
 	nb_now_ms = now;
 	nr_vifs = nb_live_vifs(bus, vifs, NB_MAX_VIFS);
-	for (unsigned i = 0; i < nr_vifs; i++)
-		moved += nb_vif_deliver_waiting(vifs[i]);
 	for (unsigned i = 0; i < nr_vifs; i++) {
 		unsigned n = nb_vif_take_tx(vifs[i], burst);
 
@@ -209,8 +207,10 @@ static unsigned round_once(void)
 				now);
 		moved += n;
 	}
+	/* What waits for each guest (frames of this round and of rounds
+	 * before, for buffers posted since) goes now, in order. */
 	for (unsigned i = 0; i < nr_vifs; i++)
-		nb_vif_flush(vifs[i]);
+		moved += nb_vif_flush(vifs[i]);
 	flush_ports();
 	return moved;
 }

@@ -131,8 +131,8 @@ int nb_vif_rx_stall_in_ms(const struct nb_vif *vif);
 /* Let go of every frame waiting (the vif disconnects). */
 void nb_vif_drop_waiting(struct nb_vif *vif);
 /* Copy what waits into posted buffers, push the responses of this round
- * and notify the guest if it asked. */
-void nb_vif_flush(struct nb_vif *vif);
+ * and notify the guest if it asked.  Return: frames delivered. */
+unsigned nb_vif_flush(struct nb_vif *vif);
 /* Whether the guest has transmit requests waiting (and, if not, ask it
  * to notify when it adds some). */
 bool nb_vif_tx_pending(struct nb_vif *vif);

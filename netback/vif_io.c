@@ -564,24 +564,26 @@ void nb_vif_drop_waiting(struct nb_vif *v)
 	v->rx_stalled = false;
 }
 
-void nb_vif_flush(struct nb_vif *v)
+unsigned nb_vif_flush(struct nb_vif *v)
 {
+	unsigned delivered;
 	bool tx, rx;
 
 	if (!v->connected)
-		return;
-	nb_vif_deliver_waiting(v);
+		return 0;
+	delivered = nb_vif_deliver_waiting(v);
 	tx = sdrv_ring_back_push(&v->tx);
 	rx = sdrv_ring_back_push(&v->rx);
 	if (v->tx_port == v->rx_port) {
 		if (tx || rx)
 			sdrv_evtchn_notify(plat(v), v->tx_port);
-		return;
+	} else {
+		if (tx)
+			sdrv_evtchn_notify(plat(v), v->tx_port);
+		if (rx)
+			sdrv_evtchn_notify(plat(v), v->rx_port);
 	}
-	if (tx)
-		sdrv_evtchn_notify(plat(v), v->tx_port);
-	if (rx)
-		sdrv_evtchn_notify(plat(v), v->rx_port);
+	return delivered;
 }
 
 bool nb_vif_tx_pending(struct nb_vif *v)
