@@ -478,6 +478,17 @@ static void check_backend(struct sdrv_netfront *nf)
 	reconnect(nf);
 }
 
+/* check_backend() on every NF_CLOCK_CALLS-th call, or the call after one
+ * that found nothing (since_clock is then set to the limit): it reads the
+ * clock, which a busy poller should not pay per burst. */
+static void check_backend_now_and_then(struct sdrv_netfront *nf)
+{
+	if (++nf->since_clock < NF_CLOCK_CALLS)
+		return;
+	nf->since_clock = 0;
+	check_backend(nf);
+}
+
 SDRV_PUBLIC unsigned sdrv_netfront_reconnects(const struct sdrv_netfront *nf)
 {
 	return nf->reconnects;
@@ -590,11 +601,9 @@ SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 			break;
 	}
 	/* A sender that never receives still notices a backend gone (the
-	 * ring stays full): see sdrv_netfront_recv_burst(). */
-	if (!i && ++nf->since_clock >= NF_CLOCK_CALLS) {
-		nf->since_clock = 0;
-		check_backend(nf);
-	}
+	 * ring stays full). */
+	if (!i)
+		check_backend_now_and_then(nf);
 	/* One push and at most one notification for the whole burst. */
 	if (i && sdrv_ring_front_push(&nf->tx))
 		sdrv_evtchn_notify(nf->p, nf->tx_port);
@@ -692,13 +701,7 @@ SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 {
 	unsigned i = 0;
 
-	/* The clock is read (to see whether XenStore is due) on a call
-	 * after one that found nothing, else every NF_CLOCK_CALLS calls:
-	 * a busy poller does not pay a clock read per burst. */
-	if (++nf->since_clock >= NF_CLOCK_CALLS) {
-		nf->since_clock = 0;
-		check_backend(nf);
-	}
+	check_backend_now_and_then(nf);
 	reclaim_tx(nf);
 	/* Responses are taken a batch at a time, never more than frames
 	 * asked for: each gives one frame at most, none is left over. */
