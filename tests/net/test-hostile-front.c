@@ -569,8 +569,21 @@ Test(netback_hostile, a_blank_udp_checksum_is_finished_before_anyone_sees_it)
 	tx_put(&f, &s, 1);
 	tx_answers(&f, &rsp, 1);
 	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_ERROR, "a blank checksum on no IP frame: ERROR");
-	/* A broadcast UDP/IPv4 datagram of 32 bytes, its checksum garbage. */
+	/* Headers that lie about lengths: an IPv4 total length past the
+	 * frame, then a header length below 20; each frame dropped. */
 	p = f.page;
+	len = udp_frame(p, 1);
+	p[16] = 0x05; /* total length 1340 in a frame of 74 */
+	s = slot(&f, 3, 0, (uint16_t)len, SDRV_NETTXF_CSUM_BLANK);
+	tx_put(&f, &s, 1);
+	tx_answers(&f, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_ERROR, "an IP length past the frame: ERROR");
+	len = udp_frame(p, 1);
+	p[14] = 0x42; /* IHL 2: 8 bytes */
+	tx_put(&f, &s, 1);
+	tx_answers(&f, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_ERROR, "an IP header of 8 bytes: ERROR");
+	/* A broadcast UDP/IPv4 datagram of 32 bytes, its checksum garbage. */
 	len = udp_frame(p, 1);
 	s = slot(&f, 2, 0, (uint16_t)len, SDRV_NETTXF_CSUM_BLANK);
 	tx_put(&f, &s, 1);
@@ -674,4 +687,57 @@ Test(netback_hostile, netfront_sends_a_blank_checksum_and_it_arrives_finished)
 	cr_expect_neq(p[40] << 8 | p[41], 0xdead, "the checksum is no longer the sender's garbage");
 	cr_expect(udp_sum_right(p), "the UDP checksum is right");
 	cr_expect_eq(memcmp(p + 42, frame + 42, 32), 0, "the payload is untouched");
+}
+
+/*
+ * Receive requests are the guest's too: buffers whose grants are not
+ * ours to write are answered ERROR (the frame for them lost), and a
+ * request index running past the ring disables that vif alone.
+ */
+Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_that_vif)
+{
+	struct raw_vif bad, good;
+	struct sdrv_netif_rx_request req[4];
+	struct sdrv_netif_rx_response rsp[4];
+	struct sdrv_netif_tx_request one;
+	struct sdrv_netif_tx_response tx_rsp;
+	char error[160];
+	unsigned got;
+	int state = -1;
+
+	raw_connect(&bad, 0);
+	raw_connect(&good, 1);
+	for (int i = 0; i < 4; i++)
+		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)(100 + i),
+							 .gref = (sdrv_grant_ref_t)(3000 + i) };
+	req[3].gref = bad.gref; /* granted, but read-only */
+	cr_assert_eq(sdrv_netif_rx_front_put_requests(&bad.rx, req, 4), 4);
+	sdrv_ring_front_push(&bad.rx);
+	for (unsigned char i = 0; i < 4; i++)
+		guest2_sends(i);
+	got = raw_take_rx(&bad, rsp, 4);
+	cr_expect_eq(got, 4, "every buffer answered (%u)", got);
+	for (unsigned i = 0; i < got; i++) {
+		cr_expect_eq(rsp[i].status, SDRV_NETIF_RSP_ERROR, "buffer %u: ERROR", i);
+		cr_expect_eq(rsp[i].id, 100 + i, "its own id");
+	}
+	/* The request index runs far past the ring; a frame for it makes
+	 * netback-dpdk look. */
+	__atomic_store_n(&((struct sdrv_sring *)bad.rx_ring.addr)->req_prod,
+			 bad.rx.req_prod_pvt + 5000, __ATOMIC_RELEASE);
+	sdrv_evtchn_notify(guest1, bad.port);
+	for (int i = 0; i < 100; i++) {
+		guest2_sends(9);
+		state = backend_state(0, error, sizeof(error));
+		if (state == SDRV_XENBUS_CLOSING)
+			break;
+		usleep(50000);
+	}
+	cr_expect_eq(state, SDRV_XENBUS_CLOSING, "vif 1/0 is closed by the backend");
+	cr_expect(strstr(error, "receive ring index"), "its error says why: \"%s\"", error);
+	one = slot(&good, 3, 0, 100, 0);
+	tx_put(&good, &one, 1);
+	tx_answers(&good, &tx_rsp, 1);
+	cr_expect_eq(tx_rsp.status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
+	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
 }
