@@ -4,28 +4,78 @@
  * vif or port sends, aged out after NB_FDB_AGE_MS.  Open addressing in a
  * fixed table: a guest sending from a million MACs fills it and its frames
  * are flooded, as a full Linux bridge's are; nothing is ever allocated.
+ *
+ * Every worker looks up and learns at once.  Lookups take no lock: an
+ * entry is read between two reads of its sequence count, and read again
+ * if a writer was inside.  Writers (a MAC new, or moved to another vif or
+ * port) take the table's lock and make the count odd while they write.  A
+ * MAC seen again where it was only refreshes its time, at most once a
+ * second, so that busy flows do not bounce the entry's cache line between
+ * lcores.
  */
 #include "netback.h"
 
 #include <string.h>
 
 struct fdb_entry {
-	struct rte_ether_addr mac;
+	uint32_t seq; /* odd while a writer changes the entry */
 	bool used;
-	struct nb_where where;
+	uint64_t mac; /* the address in the low 48 bits */
+	struct nb_vif *vif;
+	uint16_t port;
 	uint64_t seen_ms;
 };
 
 static struct fdb_entry table[NB_FDB_SIZE];
+static rte_spinlock_t writers = RTE_SPINLOCK_INITIALIZER;
 #define PROBES 8u /* slots looked at per lookup */
+#define REFRESH_MS 1000u /* a live entry's time is rewritten this often */
 
-static uint32_t hash(const struct rte_ether_addr *mac)
+static uint64_t mac_key(const struct rte_ether_addr *mac)
 {
-	uint32_t h = 2166136261u;
+	uint64_t k = 0;
 
-	for (int i = 0; i < RTE_ETHER_ADDR_LEN; i++)
-		h = (h ^ mac->addr_bytes[i]) * 16777619u;
-	return h;
+	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return k;
+}
+
+static uint32_t hash(uint64_t key)
+{
+	key *= 0x9e3779b97f4a7c15ull;
+	return (uint32_t)(key >> 32);
+}
+
+/* A consistent copy of @e (fields read relaxed between the sequence
+ * reads; the acquire fences pair with the release fences in write()). */
+static void read_entry(const struct fdb_entry *e, struct fdb_entry *out)
+{
+	uint32_t before, after;
+
+	do {
+		before = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+		out->used = __atomic_load_n(&e->used, __ATOMIC_RELAXED);
+		out->mac = __atomic_load_n(&e->mac, __ATOMIC_RELAXED);
+		out->vif = __atomic_load_n(&e->vif, __ATOMIC_RELAXED);
+		out->port = __atomic_load_n(&e->port, __ATOMIC_RELAXED);
+		out->seen_ms = __atomic_load_n(&e->seen_ms, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		after = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+	} while ((before & 1) || before != after);
+}
+
+/* Under the writers' lock. */
+static void write_entry(struct fdb_entry *e, bool used, uint64_t mac,
+			struct nb_where where, uint64_t now_ms)
+{
+	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&e->used, used, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->mac, mac, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->vif, where.vif, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->port, where.port, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->seen_ms, now_ms, __ATOMIC_RELAXED);
+	/* pairs with the acquire in read_entry() */
+	__atomic_store_n(&e->seq, e->seq + 1, __ATOMIC_RELEASE);
 }
 
 static bool live(const struct fdb_entry *e, uint64_t now_ms)
@@ -33,45 +83,63 @@ static bool live(const struct fdb_entry *e, uint64_t now_ms)
 	return e->used && now_ms - e->seen_ms < NB_FDB_AGE_MS;
 }
 
+static bool same_where(const struct fdb_entry *e, struct nb_where w)
+{
+	return e->vif == w.vif && (w.vif || e->port == w.port);
+}
+
 void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
 		  uint64_t now_ms)
 {
-	uint32_t h = hash(mac);
-	struct fdb_entry *free_slot = NULL;
+	uint64_t key = mac_key(mac);
+	uint32_t h = hash(key);
+	struct fdb_entry *free_slot = NULL, c;
 
 	if (!rte_is_unicast_ether_addr(mac))
 		return; /* a source is never a group address */
+	/* Known where it is: refresh its time now and then, no lock. */
 	for (uint32_t i = 0; i < PROBES; i++) {
 		struct fdb_entry *e = &table[(h + i) % NB_FDB_SIZE];
 
-		if (e->used && rte_is_same_ether_addr(&e->mac, mac)) {
-			e->where = from;
-			e->seen_ms = now_ms;
+		read_entry(e, &c);
+		if (c.used && c.mac == key && same_where(&c, from)) {
+			if (now_ms - c.seen_ms >= REFRESH_MS)
+				__atomic_store_n(&e->seen_ms, now_ms, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	rte_spinlock_lock(&writers);
+	for (uint32_t i = 0; i < PROBES; i++) {
+		struct fdb_entry *e = &table[(h + i) % NB_FDB_SIZE];
+
+		if (e->used && e->mac == key) {
+			write_entry(e, true, key, from, now_ms);
+			rte_spinlock_unlock(&writers);
 			return;
 		}
 		if (!free_slot && !live(e, now_ms))
 			free_slot = e;
 	}
-	if (!free_slot)
-		return; /* full here: this MAC's frames flood */
-	free_slot->mac = *mac;
-	free_slot->used = true;
-	free_slot->where = from;
-	free_slot->seen_ms = now_ms;
+	/* Full here: this MAC's frames flood. */
+	if (free_slot)
+		write_entry(free_slot, true, key, from, now_ms);
+	rte_spinlock_unlock(&writers);
 }
 
 bool nb_fdb_lookup(const struct rte_ether_addr *mac, uint64_t now_ms,
 		   struct nb_where *to)
 {
-	uint32_t h = hash(mac);
+	uint64_t key = mac_key(mac);
+	uint32_t h = hash(key);
 
 	if (!rte_is_unicast_ether_addr(mac))
 		return false;
 	for (uint32_t i = 0; i < PROBES; i++) {
-		struct fdb_entry *e = &table[(h + i) % NB_FDB_SIZE];
+		struct fdb_entry c;
 
-		if (live(e, now_ms) && rte_is_same_ether_addr(&e->mac, mac)) {
-			*to = e->where;
+		read_entry(&table[(h + i) % NB_FDB_SIZE], &c);
+		if (live(&c, now_ms) && c.mac == key) {
+			*to = (struct nb_where){ .vif = c.vif, .port = c.port };
 			return true;
 		}
 	}
@@ -80,7 +148,9 @@ bool nb_fdb_lookup(const struct rte_ether_addr *mac, uint64_t now_ms,
 
 void nb_fdb_forget_vif(const struct nb_vif *vif)
 {
+	rte_spinlock_lock(&writers);
 	for (uint32_t i = 0; i < NB_FDB_SIZE; i++)
-		if (table[i].used && table[i].where.vif == vif)
-			table[i].used = false;
+		if (table[i].used && table[i].vif == vif)
+			write_entry(&table[i], false, 0, (struct nb_where){ 0 }, 0);
+	rte_spinlock_unlock(&writers);
 }

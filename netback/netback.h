@@ -25,6 +25,9 @@
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
+#include <rte_ethdev.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 
 #include <splitdrv/netif.h>
 #include <splitdrv/platform.h>
@@ -48,8 +51,11 @@
 /* Multicast groups a vif may filter (Linux's XEN_NETBK_MCAST_MAX). */
 #define NB_MCAST_MAX 64u
 
-/* The time of the current polling round (main.c). */
-extern uint64_t nb_now_ms;
+/* Queues a vif may have (multi-queue-max-queues at most). */
+#define NB_MAX_QUEUES 8u
+/* Frames another worker switched to a queue, waiting for its own worker
+ * (a power of two: an rte_ring). */
+#define NB_INBOX_SIZE 1024u
 
 struct nb_stats {
 	uint64_t tx_packets, tx_bytes; /* from the guest */
@@ -65,6 +71,64 @@ struct nb_options {
 	struct rte_mempool *pool;
 	bool verbose;
 	bool base_protocol; /* offer only the base protocol (--base-protocol) */
+	unsigned max_queues; /* offered (multi-queue-max-queues) */
+	unsigned nr_workers; /* polling lcores: queue q is worker q % this */
+};
+
+/*
+ * One polling lcore.  Worker 0 is the main lcore, which also owns
+ * XenStore, the event channels and the ports' receive queues; the others
+ * serve only their vif queues.  Everything a worker reads of the world
+ * (the vifs, their queues) changes only under the world lock's write
+ * side, which the main lcore takes for XenStore and the counters; a worker
+ * holds the read side for each round.  Across workers go only: frames
+ * (each queue's inbox), the forwarding table (fdb.c), the multicast
+ * filters (a lock each) and a port's transmit queue when it has too few
+ * for one each (a lock each).
+ */
+struct nb_worker {
+	unsigned index;
+	int wake_fd; /* an eventfd: the main lcore wakes a sleeping worker */
+	unsigned gen; /* the world's generation its lists were made at */
+	struct nb_vif *vifs[NB_MAX_VIFS]; /* every live vif (flooding) */
+	unsigned nr_vifs;
+	struct nb_queue *queues[NB_MAX_VIFS * NB_MAX_QUEUES]; /* it serves */
+	unsigned nr_queues;
+	/* Frames gathered for each port's transmit queue (this worker's,
+	 * or the one shared under the port's lock), and what the port did
+	 * not take of them. */
+	struct rte_eth_dev_tx_buffer *port_tx[RTE_MAX_ETHPORTS];
+	uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
+	uint64_t now_ms; /* the time of its current round */
+	unsigned waiting_total; /* frames held for guests (NB_RX_WAITING_TOTAL) */
+};
+
+/* The worker running on this thread (main.c sets it). */
+extern __thread struct nb_worker *nb_self;
+/* Worker @index (the main lcore, under the world lock: for what it
+ * undoes of a worker's queue). */
+struct nb_worker *nb_worker(unsigned index);
+
+/* One queue of a vif: a transmit and a receive ring, their event
+ * channels, and the frames waiting for the guest's receive buffers. */
+struct nb_queue {
+	struct nb_vif *vif;
+	unsigned index;
+	char name[48]; /* "vif 1/0" or "vif 1/0 queue 1" */
+	struct sdrv_xenbus_ring tx_ring, rx_ring;
+	struct sdrv_ring_back tx, rx;
+	/* One channel for both rings, or one each (split event channels:
+	 * tx_port != rx_port). */
+	sdrv_evtchn_port_t tx_port, rx_port;
+	/* Frames other workers switched here, for its own worker to queue. */
+	struct rte_ring *inbox;
+	/* Frames for the guest waiting for it to post receive buffers (a
+	 * reference each), oldest first: a short stall drops nothing. */
+	struct rte_mbuf *waiting[NB_RX_WAITING];
+	unsigned wait_head, nr_waiting;
+	uint64_t rx_progress_ms; /* buffers last taken, or frames began to wait */
+	bool rx_stalled; /* see NB_RX_STALL_MS */
+	struct nb_stats stats; /* written by its worker alone */
 };
 
 /* One vif, connected or not. */
@@ -74,28 +138,29 @@ struct nb_vif {
 	char name[32]; /* "vif 1/0" */
 	struct rte_ether_addr mac; /* the guest's, from "mac" */
 	bool connected;
-	bool disabled; /* an impossible ring state: this vif stops */
+	/* An impossible ring state: this vif stops.  Set by whichever
+	 * worker found it (with disabled_why); the main lcore then tells
+	 * XenStore (disabled_told). */
+	bool disabled;
+	const char *disabled_why;
+	bool disabled_told;
 	/* The frontend says Connected to a netback that died before us: its
 	 * rings hold that one's indices.  We wait for it to connect afresh. */
 	bool front_stale;
-	struct sdrv_xenbus_ring tx_ring, rx_ring;
-	struct sdrv_ring_back tx, rx;
-	/* The guest's channel for both rings, or one each (split event
-	 * channels: tx_port != rx_port). */
-	sdrv_evtchn_port_t tx_port, rx_port;
+	unsigned nr_queues; /* multi-queue-num-queues; 0 disconnected */
+	struct nb_queue *queues;
 	bool sg; /* the guest takes frames over several buffers (feature-sg) */
-	/* request-multicast-control: it gets only the groups it added. */
+	/* request-multicast-control: it gets only the groups it added
+	 * (changed by the worker of the queue the request came on, read by
+	 * every worker: under the lock). */
 	bool mcast_control;
+	rte_spinlock_t mcast_lock;
 	struct rte_ether_addr mcast[NB_MCAST_MAX];
 	unsigned nr_mcast;
-	bool notify; /* responses pushed that asked for a notify */
-	/* Frames for the guest waiting for it to post receive buffers (a
-	 * reference each), oldest first: a short stall drops nothing. */
-	struct rte_mbuf *waiting[NB_RX_WAITING];
-	unsigned wait_head, nr_waiting;
-	uint64_t rx_progress_ms; /* buffers last taken, or frames began to wait */
-	bool rx_stalled; /* see NB_RX_STALL_MS */
-	struct nb_stats stats;
+	/* Frames for it dropped before reaching a queue, by any worker
+	 * (too long for it, or an inbox full): atomic. */
+	uint64_t deliver_dropped;
+	struct nb_stats stats; /* its queues' of connections past */
 	struct nb_vif *next_gone; /* counters of vifs gone, for exit */
 };
 
@@ -106,36 +171,97 @@ typedef void (*nb_vif_fn)(struct nb_vif *vif, bool gone, void *arg);
 void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg);
 void nb_forget_gone(void);
 /* The vifs that move frames now (connected, not disabled), up to @max,
- * into @out; the removed ones are not walked (the polling loop calls it
- * every round).  Return: how many. */
+ * into @out.  Return: how many. */
 unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
 		      unsigned max);
+/* @v's counters: its past connections' and its queues' now (the main
+ * lcore, under the world lock). */
+void nb_vif_stats(const struct nb_vif *v, struct nb_stats *out);
+/* The worker that serves queue @q (of any vif). */
+static inline unsigned nb_queue_worker(const struct nb_options *opt, unsigned q)
+{
+	return q % opt->nr_workers;
+}
+/* Tell XenStore why each vif the workers disabled since the last call
+ * was (the main lcore, under the world lock).  Return: how many. */
+unsigned nb_report_disabled(struct sdrv_xenbus_bus *bus);
 
-/* ---- vif_io.c ---- */
-/* Up to NB_BURST frames the guest sent, checked, into @out (mbufs from
- * @pool).  Return: how many. */
-unsigned nb_vif_take_tx(struct nb_vif *vif, struct rte_mbuf **out);
-/* Queue @m for the guest's posted receive buffers: copied a burst at a
- * time, when NB_BURST wait or at the round's end (nb_vif_flush()).  With
- * no buffer posted, up to NB_RX_WAITING frames wait for the guest to post
- * some; beyond, @m is dropped and counted.  Consumes @m (one reference). */
-void nb_vif_deliver(struct nb_vif *vif, struct rte_mbuf *m);
-/* Deliver what waits for receive buffers.  Return: frames delivered. */
-unsigned nb_vif_deliver_waiting(struct nb_vif *vif);
+/* ---- worker.c: the workers, the world lock and the switch ---- */
+#define NB_MAX_WORKERS 8u /* polling lcores used; more queues share them */
+#define NB_NO_WORKER 0xffu
+#define NB_IDLE_ROUNDS 200u /* empty rounds before a worker sleeps */
+uint64_t nb_clock_ms(void);
+/* @n workers (the main lcore's first).  Return: 0, -errno. */
+int nb_workers_init(unsigned n);
+/* Launch workers 1.. on the EAL's other lcores, serving @bus's vifs. */
+int nb_workers_start(struct sdrv_xenbus_bus *bus);
+/* Stop and wait for them (the main lcore). */
+void nb_workers_stop(void);
+/* The world lock's write side (the main lcore): no worker is in a round
+ * while it is held.  @changed: vifs or queues came, went or were
+ * disabled (the workers rebuild their lists). */
+void nb_world_lock(void);
+void nb_world_unlock(bool changed);
+/* Event channel @port is @worker's to be woken by (NB_NO_WORKER: no
+ * one's); the main lcore, under the world lock. */
+void nb_evtchn_owner(sdrv_evtchn_port_t port, unsigned worker);
+/* Wake the workers whose event channels @ports (of @n) fired. */
+void nb_workers_wake(const sdrv_evtchn_port_t *ports, unsigned n);
+/* One round of @w over its queues (worker 0: and the ports' receive
+ * queues).  Return: frames moved. */
+unsigned nb_worker_round(struct nb_worker *w);
+/* Whether @w's queues have work (asking each guest to notify when it
+ * adds some, before @w sleeps). */
+bool nb_worker_pending(struct nb_worker *w);
+/* How long @w may sleep: until the first of its queues' frames waiting
+ * stall (ms), or -1. */
+int nb_worker_timeout_ms(struct nb_worker *w);
+
+/* ---- ports.c: the DPDK ports ---- */
+extern uint16_t nb_nr_ports;
+extern uint16_t nb_port_ids[RTE_MAX_ETHPORTS];
+/* Configure and start every port the EAL made: one receive queue (worker
+ * 0's) and a transmit queue per worker, or one shared under a lock where
+ * the driver has too few.  Return: 0, or -errno with *@port_failed. */
+int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed);
+/* Queue @m for @port from @w (sent a burst at a time). */
+void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m);
+/* Send what @w gathered for each port. */
+void nb_ports_flush(struct nb_worker *w);
+/* Put the ports that have receive interrupts on @ep (tagged @tag).
+ * Return: whether some port has none (it must be polled even asleep). */
+bool nb_ports_watch(int ep, uint64_t tag);
+/* Arm (or disarm) the receive interrupts of the ports that have them. */
+void nb_ports_wake_us(bool on);
+void nb_ports_print(void);
+void nb_ports_close(void);
+
+/* ---- vif_io.c (a queue's data path, on its worker) ---- */
+/* Mark @v disabled for @why (any worker; the main lcore reports it). */
+void nb_vif_disable(struct nb_vif *v, const char *why);
+/* Up to NB_BURST frames the guest sent on @q, checked, into @out (mbufs
+ * from the pool).  Return: how many. */
+unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out);
+/* Send @m to the guest of @v, on the queue "this worker's index mod its
+ * queues" (a flow comes from one queue, so one worker: it stays on one
+ * queue, in order): directly if this worker serves that queue, else
+ * through the queue's inbox.  Consumes @m (one reference). */
+void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m);
 /* Whether frames wait for buffers (and, if so, ask the guest to notify
  * when it posts some). */
-bool nb_vif_rx_waiting(struct nb_vif *vif);
-/* Milliseconds until the frames waiting for @vif's buffers stall (0: due
+bool nb_queue_rx_waiting(struct nb_queue *q);
+/* Milliseconds until the frames waiting for @q's buffers stall (0: due
  * now), or -1 when none wait. */
-int nb_vif_rx_stall_in_ms(const struct nb_vif *vif);
-/* Let go of every frame waiting (the vif disconnects). */
-void nb_vif_drop_waiting(struct nb_vif *vif);
-/* Copy what waits into posted buffers, push the responses of this round
- * and notify the guest if it asked.  Return: frames delivered. */
-unsigned nb_vif_flush(struct nb_vif *vif);
-/* Whether the guest has transmit requests waiting (and, if not, ask it
- * to notify when it adds some). */
-bool nb_vif_tx_pending(struct nb_vif *vif);
+int nb_queue_rx_stall_in_ms(const struct nb_queue *q);
+/* Let go of every frame waiting, in the inbox too (it disconnects). */
+void nb_queue_drop_waiting(struct nb_queue *q);
+/* Take the inbox, copy what waits into posted buffers, push the
+ * responses of this round and notify the guest if it asked.
+ * Return: frames delivered. */
+unsigned nb_queue_flush(struct nb_queue *q);
+/* Whether the guest has transmit requests waiting on @q (and, if not,
+ * ask it to notify when it adds some), or frames wait in its inbox. */
+bool nb_queue_tx_pending(struct nb_queue *q);
 
 /* ---- telemetry.c ---- */
 /* Register /netback/vifs with DPDK's telemetry (after the EAL starts). */

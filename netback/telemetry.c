@@ -23,6 +23,8 @@ struct snap {
 	char key[24]; /* "vif1_0": telemetry's names take no spaces */
 	struct nb_stats stats;
 	bool gone;
+	unsigned nr_queues;
+	uint64_t queue_tx[NB_MAX_QUEUES], queue_rx[NB_MAX_QUEUES];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -40,8 +42,13 @@ static void take(struct nb_vif *v, bool gone, void *arg)
 	/* From the name: a vif gone has no device left to ask. */
 	sscanf(v->name, "vif %u/%u", &domid, &devid);
 	snprintf(snaps[*n].key, sizeof(snaps[*n].key), "vif%u_%u", domid, devid);
-	snaps[*n].stats = v->stats;
+	nb_vif_stats(v, &snaps[*n].stats);
 	snaps[*n].gone = gone;
+	snaps[*n].nr_queues = v->nr_queues;
+	for (unsigned q = 0; q < v->nr_queues; q++) {
+		snaps[*n].queue_tx[q] = v->queues[q].stats.tx_packets;
+		snaps[*n].queue_rx[q] = v->queues[q].stats.rx_packets;
+	}
 	(*n)++;
 }
 
@@ -67,7 +74,23 @@ static int vifs_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* /netback/vif,NAME: one vif's counters, as /ethdev/stats,N. */
+/* @n per-queue counters as an array under @name (nothing if no memory). */
+static void add_queue_counts(struct rte_tel_data *d, const char *name,
+			     const uint64_t *counts, unsigned n)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (!a)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (unsigned q = 0; q < n; q++)
+		rte_tel_data_add_array_u64(a, counts[q]);
+	if (rte_tel_data_add_dict_container(d, name, a, 0))
+		rte_tel_data_free(a);
+}
+
+/* /netback/vif,NAME: one vif's counters, as /ethdev/stats,N, and its
+ * queues' packets each way. */
 static int vif_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	int found = -EINVAL;
@@ -92,6 +115,11 @@ static int vif_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "grant_errors", s->errors);
 		rte_tel_data_add_dict_u64(d, "multicast_refused", s->mcast_refused);
 		rte_tel_data_add_dict_u64(d, "gone", snaps[i].gone);
+		rte_tel_data_add_dict_u64(d, "queues", snaps[i].nr_queues);
+		add_queue_counts(d, "queue_tx_packets", snaps[i].queue_tx,
+				 snaps[i].nr_queues);
+		add_queue_counts(d, "queue_rx_packets", snaps[i].queue_rx,
+				 snaps[i].nr_queues);
 		found = 0;
 		break;
 	}

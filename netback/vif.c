@@ -3,13 +3,15 @@
  * The "vif" XenBus driver: the handshake Linux's netback does, with the
  * same keys, so that any netfront can talk to it.
  *
- *   probe            read "mac", publish what we offer (rx-copy, one
- *                    queue, split event channels and scatter-gather
- *                    unless --base-protocol, no GSO), InitWait
+ *   probe            read "mac", publish what we offer (rx-copy; unless
+ *                    --base-protocol: up to --max-queues queues, split
+ *                    event channels, scatter-gather, multicast control;
+ *                    no GSO), InitWait
  *   front Initialised/Connected
- *                    read tx-ring-ref, rx-ring-ref, event-channel (or
- *                    event-channel-tx and -rx), request-rx-copy; map,
- *                    bind, Connected
+ *                    read multi-queue-num-queues, and per queue (at the
+ *                    top for one, under queue-N/ for several) tx-ring-ref,
+ *                    rx-ring-ref, event-channel (or event-channel-tx and
+ *                    -rx); request-rx-copy; map, bind, Connected
  *   front Closing    disconnect, Closing
  *   front Closed     Closed; InitWait again if it comes back
  *
@@ -49,7 +51,7 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		 * IPv4 (always, as Linux netback) and IPv6. */
 		{ "feature-ipv6-csum-offload", more },
 		{ "feature-split-event-channels", more },
-		{ "multi-queue-max-queues", 1 },
+		{ "multi-queue-max-queues", more ? options->max_queues : 1 },
 		{ "feature-multicast-control", more },
 	};
 	int err = 0;
@@ -83,6 +85,7 @@ static int vif_probe(struct sdrv_xenbus_device *dev)
 		return -ENOMEM;
 	v->dev = dev;
 	v->opt = options;
+	rte_spinlock_init(&v->mcast_lock);
 	dev->priv = v;
 	snprintf(v->name, sizeof(v->name), "vif %u/%u",
 		 (unsigned)dev->xb.frontend_domid, dev->xb.devid);
@@ -108,52 +111,152 @@ static int vif_probe(struct sdrv_xenbus_device *dev)
 	return 0;
 }
 
-static void disconnect(struct nb_vif *v)
+/* Let queue @q's rings and channels go (the workers are held off: the
+ * world lock's write side). */
+static void queue_release(struct nb_queue *q)
+{
+	struct sdrv_xenbus_device *dev = q->vif->dev;
+
+	nb_queue_drop_waiting(q);
+	if (q->inbox)
+		rte_ring_free(q->inbox);
+	q->inbox = NULL;
+	if (q->rx_port && q->rx_port != q->tx_port) {
+		nb_evtchn_owner(q->rx_port, NB_NO_WORKER);
+		sdrv_evtchn_close(dev->platform, q->rx_port);
+	}
+	if (q->tx_port) {
+		nb_evtchn_owner(q->tx_port, NB_NO_WORKER);
+		sdrv_evtchn_close(dev->platform, q->tx_port);
+	}
+	q->tx_port = q->rx_port = 0;
+	sdrv_xenbus_unmap_ring(dev, &q->tx_ring);
+	sdrv_xenbus_unmap_ring(dev, &q->rx_ring);
+}
+
+/* Fold @from's counters into @to. */
+static void stats_add(struct nb_stats *to, const struct nb_stats *from)
+{
+	to->tx_packets += from->tx_packets;
+	to->tx_bytes += from->tx_bytes;
+	to->rx_packets += from->rx_packets;
+	to->rx_bytes += from->rx_bytes;
+	to->tx_dropped += from->tx_dropped;
+	to->rx_dropped += from->rx_dropped;
+	to->rx_stalls += from->rx_stalls;
+	to->mcast_refused += from->mcast_refused;
+	to->errors += from->errors;
+}
+
+void nb_vif_stats(const struct nb_vif *v, struct nb_stats *out)
+{
+	*out = v->stats;
+	out->rx_dropped += __atomic_load_n(&v->deliver_dropped, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < v->nr_queues; i++)
+		stats_add(out, &v->queues[i].stats);
+}
+
+static void disconnect_vif(struct nb_vif *v)
 {
 	if (!v->connected)
 		return;
-	nb_vif_drop_waiting(v);
 	nb_fdb_forget_vif(v);
-	if (v->rx_port != v->tx_port)
-		sdrv_evtchn_close(v->dev->platform, v->rx_port);
-	sdrv_evtchn_close(v->dev->platform, v->tx_port);
-	sdrv_xenbus_unmap_ring(v->dev, &v->tx_ring);
-	sdrv_xenbus_unmap_ring(v->dev, &v->rx_ring);
+	for (unsigned i = 0; i < v->nr_queues; i++) {
+		queue_release(&v->queues[i]);
+		stats_add(&v->stats, &v->queues[i].stats);
+	}
+	free(v->queues);
+	v->queues = NULL;
+	v->nr_queues = 0;
 	v->connected = false;
 	v->disabled = false;
+	v->disabled_why = NULL;
+	v->disabled_told = false;
 }
 
-/* The guest's event channels: one per ring if we offered that and it
- * took it (Linux's keys event-channel-tx and -rx), else the one. */
-static int bind_ports(struct nb_vif *v)
+/* Queue @q's event channels: one per ring if we offered that and it took
+ * it (Linux's keys event-channel-tx and -rx under the queue's prefix),
+ * else the one. */
+static int bind_ports(struct nb_queue *q, const char *prefix)
 {
-	struct sdrv_xenbus_device *dev = v->dev;
-	char buf[16];
+	struct sdrv_xenbus_device *dev = q->vif->dev;
+	char key[48], buf[16];
 	int err;
 
+	snprintf(key, sizeof(key), "%sevent-channel-tx", prefix);
 	if (!options->base_protocol &&
-	    sdrv_xenbus_read_str(&dev->xb, true, "event-channel-tx", buf,
-				 sizeof(buf)) >= 0) {
-		err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel-tx",
-					      &v->tx_port);
+	    sdrv_xenbus_read_str(&dev->xb, true, key, buf, sizeof(buf)) >= 0) {
+		err = sdrv_xenbus_bind_evtchn(dev, prefix, "event-channel-tx",
+					      &q->tx_port);
 		if (err)
 			return err;
-		err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel-rx",
-					      &v->rx_port);
-		if (err)
-			sdrv_evtchn_close(dev->platform, v->tx_port);
+		err = sdrv_xenbus_bind_evtchn(dev, prefix, "event-channel-rx",
+					      &q->rx_port);
+		if (err) {
+			sdrv_evtchn_close(dev->platform, q->tx_port);
+			q->tx_port = 0;
+		}
 		return err;
 	}
-	err = sdrv_xenbus_bind_evtchn(dev, "", "event-channel", &v->tx_port);
-	v->rx_port = v->tx_port;
+	err = sdrv_xenbus_bind_evtchn(dev, prefix, "event-channel", &q->tx_port);
+	q->rx_port = q->tx_port;
 	return err;
 }
 
-static int connect(struct nb_vif *v)
+/* Map queue @i of @n: its rings and channels under its prefix ("" for a
+ * single queue, else "queue-<i>/"), and its inbox when several workers
+ * switch frames. */
+static int queue_connect(struct nb_vif *v, unsigned i, unsigned n)
+{
+	struct nb_queue *q = &v->queues[i];
+	struct sdrv_xenbus_device *dev = v->dev;
+	char prefix[16], key[32];
+	int err;
+
+	q->vif = v;
+	q->index = i;
+	if (n == 1)
+		snprintf(q->name, sizeof(q->name), "%s", v->name);
+	else
+		snprintf(q->name, sizeof(q->name), "%s queue %u", v->name, i);
+	err = sdrv_xenbus_queue_prefix(prefix, sizeof(prefix), n, i);
+	if (err < 0)
+		return err;
+	snprintf(key, sizeof(key), "%stx-", prefix);
+	err = sdrv_xenbus_map_ring(dev, key, 0, &q->tx_ring);
+	if (err)
+		return err;
+	snprintf(key, sizeof(key), "%srx-", prefix);
+	err = sdrv_xenbus_map_ring(dev, key, 0, &q->rx_ring);
+	if (!err)
+		err = sdrv_netif_tx_back_attach(&q->tx, q->tx_ring.addr,
+						SDRV_PAGE_SIZE, 0);
+	if (!err)
+		err = sdrv_netif_rx_back_attach(&q->rx, q->rx_ring.addr,
+						SDRV_PAGE_SIZE, 0);
+	if (!err)
+		err = bind_ports(q, prefix);
+	if (!err && options->nr_workers > 1) {
+		snprintf(key, sizeof(key), "nb%u_%u_%u",
+			 (unsigned)dev->xb.frontend_domid, dev->xb.devid, i);
+		q->inbox = rte_ring_create(key, NB_INBOX_SIZE, rte_socket_id(),
+					   RING_F_SC_DEQ);
+		if (!q->inbox)
+			err = sdrv_xenbus_device_fail(dev, -ENOMEM,
+						      "no memory for a queue's inbox");
+	}
+	if (!err) {
+		nb_evtchn_owner(q->tx_port, nb_queue_worker(options, i));
+		nb_evtchn_owner(q->rx_port, nb_queue_worker(options, i));
+	}
+	return err;
+}
+
+static int connect_vif(struct nb_vif *v)
 {
 	struct sdrv_xenbus_device *dev = v->dev;
-	uint64_t copy;
-	int err;
+	uint64_t copy, nq;
+	int err = 0;
 
 	/* rx-flip (page transfer) went with Linux 3.x: copy or nothing. */
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "request-rx-copy", 0, 1, 0,
@@ -161,10 +264,13 @@ static int connect(struct nb_vif *v)
 	    !copy)
 		return sdrv_xenbus_device_fail(dev, -EPROTONOSUPPORT,
 					       "request-rx-copy must be 1");
+	/* No key: one queue, its keys at the top (a frontend from before
+	 * multi-queue). */
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "multi-queue-num-queues",
-				     1, 1, 1, &copy))
+				     1, options->base_protocol ? 1 : options->max_queues,
+				     1, &nq))
 		return sdrv_xenbus_device_fail(dev, -EINVAL,
-					       "multi-queue-num-queues above what we offer");
+					       "multi-queue-num-queues is 0, garbage or above what we offer");
 	/* Frames over several receive buffers, if it takes them. */
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-sg", 0, 1, 0, &copy))
 		return sdrv_xenbus_device_fail(dev, -EINVAL, "feature-sg is garbage");
@@ -176,41 +282,41 @@ static int connect(struct nb_vif *v)
 					       "request-multicast-control is garbage");
 	v->mcast_control = copy && !options->base_protocol;
 	v->nr_mcast = 0;
-	err = sdrv_xenbus_map_ring(dev, "tx-", 0, &v->tx_ring);
-	if (err)
-		return err;
-	err = sdrv_xenbus_map_ring(dev, "rx-", 0, &v->rx_ring);
-	if (!err)
-		err = sdrv_netif_tx_back_attach(&v->tx, v->tx_ring.addr,
-						SDRV_PAGE_SIZE, 0);
-	if (!err)
-		err = sdrv_netif_rx_back_attach(&v->rx, v->rx_ring.addr,
-						SDRV_PAGE_SIZE, 0);
-	if (!err)
-		err = bind_ports(v);
+	v->queues = calloc(nq, sizeof(*v->queues));
+	if (!v->queues)
+		return sdrv_xenbus_device_fail(dev, -ENOMEM, "no memory for its queues");
+	for (unsigned i = 0; !err && i < nq; i++) {
+		err = queue_connect(v, i, (unsigned)nq);
+		v->nr_queues = i + 1; /* released below if it failed */
+	}
 	if (err) {
-		sdrv_xenbus_unmap_ring(dev, &v->tx_ring);
-		sdrv_xenbus_unmap_ring(dev, &v->rx_ring);
+		for (unsigned i = 0; i < v->nr_queues; i++)
+			queue_release(&v->queues[i]);
+		free(v->queues);
+		v->queues = NULL;
+		v->nr_queues = 0;
 		return err;
 	}
 	v->connected = true;
 	v->disabled = false;
 	err = sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_CONNECTED);
 	if (options->verbose)
-		fprintf(stderr, "netback-dpdk: %s: connected, %s\n", v->name,
-			v->tx_port != v->rx_port ? "an event channel per ring"
-						 : "one event channel");
+		fprintf(stderr, "netback-dpdk: %s: connected, %u queue%s, %s\n",
+			v->name, v->nr_queues, v->nr_queues == 1 ? "" : "s",
+			v->queues[0].tx_port != v->queues[0].rx_port
+				? "an event channel per ring"
+				: "one event channel per queue");
 	return err;
 }
 
 static int vif_connect(struct sdrv_xenbus_device *dev)
 {
-	return connect(dev->priv);
+	return connect_vif(dev->priv);
 }
 
 static void vif_disconnect(struct sdrv_xenbus_device *dev)
 {
-	disconnect(dev->priv);
+	disconnect_vif(dev->priv);
 }
 
 static bool vif_connected(const struct sdrv_xenbus_device *dev)
@@ -237,7 +343,7 @@ static void vif_remove(struct sdrv_xenbus_device *dev)
 
 	if (!v)
 		return;
-	disconnect(v);
+	disconnect_vif(v);
 	v->dev = NULL;
 	v->next_gone = gone;
 	gone = v;
@@ -270,8 +376,28 @@ unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
 	     d && n < max; d = d->next) {
 		struct nb_vif *v = d->priv;
 
-		if (d->driver == &nb_driver && v && v->connected && !v->disabled)
+		if (d->driver == &nb_driver && v && v->connected &&
+		    !__atomic_load_n(&v->disabled, __ATOMIC_ACQUIRE))
 			out[n++] = v;
+	}
+	return n;
+}
+
+unsigned nb_report_disabled(struct sdrv_xenbus_bus *bus)
+{
+	unsigned n = 0;
+
+	for (struct sdrv_xenbus_device *d = sdrv_xenbus_bus_devices(bus); d;
+	     d = d->next) {
+		struct nb_vif *v = d->priv;
+
+		if (d->driver != &nb_driver || !v ||
+		    !__atomic_load_n(&v->disabled, __ATOMIC_ACQUIRE) ||
+		    v->disabled_told)
+			continue;
+		v->disabled_told = true;
+		sdrv_xenbus_device_fail(d, -EPROTO, v->disabled_why);
+		n++;
 	}
 	return n;
 }

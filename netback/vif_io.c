@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The data path of one vif.  Every request is copied out of the ring once
+ * The data path of one vif queue, on the worker that serves it.  Every request is copied out of the ring once
  * and only the copy is checked, as Linux netback checks it:
  *
  *   a frame is a first slot (its size: the whole frame) and the slots its
@@ -32,25 +32,34 @@ union tx_slot {
 	struct sdrv_netif_extra_info extra;
 };
 
-static struct sdrv_platform *plat(struct nb_vif *v)
+static struct sdrv_platform *plat(struct nb_queue *q)
 {
-	return v->dev->platform;
+	return q->vif->dev->platform;
 }
 
-static void disable(struct nb_vif *v, const char *why)
+static bool vif_disabled(const struct nb_vif *v)
 {
-	if (v->disabled)
+	return __atomic_load_n(&v->disabled, __ATOMIC_ACQUIRE);
+}
+
+void nb_vif_disable(struct nb_vif *v, const char *why)
+{
+	const char *none = NULL;
+
+	/* The first worker to find something says why; XenStore is told
+	 * by the main lcore (nb_report_disabled()). */
+	if (!__atomic_compare_exchange_n(&v->disabled_why, &none, why, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;
-	v->disabled = true;
+	__atomic_store_n(&v->disabled, true, __ATOMIC_RELEASE);
 	fprintf(stderr, "netback-dpdk: %s: %s; vif disabled\n", v->name, why);
-	sdrv_xenbus_device_fail(v->dev, -EPROTO, why);
 }
 
-static void answer_tx(struct nb_vif *v, uint16_t id, int16_t status)
+static void answer_tx(struct nb_queue *q, uint16_t id, int16_t status)
 {
 	struct sdrv_netif_tx_response r = { .id = id, .status = status };
 
-	sdrv_netif_tx_back_put_responses(&v->tx, &r, 1);
+	sdrv_netif_tx_back_put_responses(&q->tx, &r, 1);
 }
 
 /* One frame's slots, copied out. */
@@ -160,12 +169,14 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 /* ---- multicast control -------------------------------------------------- */
 
 /* A multicast-control request (the guest asked for request-multicast-
- * control): add or remove one group address from the vif's filter, at
- * most NB_MCAST_MAX (Linux's XEN_NETBK_MCAST_MAX) however many it asks
+ * control) on @q: add or remove one group address from the vif's filter,
+ * at most NB_MCAST_MAX (Linux's XEN_NETBK_MCAST_MAX) however many it asks
  * for.  Return: the answer, OKAY or ERROR with *@why. */
-static int16_t mcast_request(struct nb_vif *v, const struct frame *f,
+static int16_t mcast_request(struct nb_queue *q, const struct frame *f,
 			     const char **why)
 {
+	struct nb_vif *v = q->vif;
+	int16_t st = SDRV_NETIF_RSP_OKAY;
 	unsigned i;
 
 	if (!v->mcast_control) {
@@ -176,39 +187,40 @@ static int16_t mcast_request(struct nb_vif *v, const struct frame *f,
 		*why = "a multicast-control address that is not a group address";
 		return SDRV_NETIF_RSP_ERROR;
 	}
+	rte_spinlock_lock(&v->mcast_lock);
 	for (i = 0; i < v->nr_mcast; i++)
 		if (rte_is_same_ether_addr(&v->mcast[i], &f->mcast_addr))
 			break;
 	if (f->mcast_op == SDRV_NETIF_EXTRA_TYPE_MCAST_DEL) {
 		if (i < v->nr_mcast)
 			v->mcast[i] = v->mcast[--v->nr_mcast];
-		return SDRV_NETIF_RSP_OKAY;
-	}
-	if (i < v->nr_mcast)
-		return SDRV_NETIF_RSP_OKAY;
-	if (v->nr_mcast == NB_MCAST_MAX) {
-		v->stats.mcast_refused++;
+	} else if (i == v->nr_mcast && v->nr_mcast == NB_MCAST_MAX) {
+		q->stats.mcast_refused++;
 		*why = "more multicast groups than a vif may filter";
-		return SDRV_NETIF_RSP_ERROR;
+		st = SDRV_NETIF_RSP_ERROR;
+	} else if (i == v->nr_mcast) {
+		v->mcast[v->nr_mcast++] = f->mcast_addr;
 	}
-	v->mcast[v->nr_mcast++] = f->mcast_addr;
-	return SDRV_NETIF_RSP_OKAY;
+	rte_spinlock_unlock(&v->mcast_lock);
+	return st;
 }
 
 /* Whether a vif with multicast control wants @m: a group address it did
  * not add is not for it; broadcast and unicast are. */
-static bool mcast_wanted(const struct nb_vif *v, const struct rte_mbuf *m)
+static bool mcast_wanted(struct nb_vif *v, const struct rte_mbuf *m)
 {
 	const struct rte_ether_addr *dst =
 		&rte_pktmbuf_mtod(m, const struct rte_ether_hdr *)->dst_addr;
+	bool wanted = false;
 
 	if (!v->mcast_control || !rte_is_multicast_ether_addr(dst) ||
 	    rte_is_broadcast_ether_addr(dst))
 		return true;
-	for (unsigned i = 0; i < v->nr_mcast; i++)
-		if (rte_is_same_ether_addr(&v->mcast[i], dst))
-			return true;
-	return false;
+	rte_spinlock_lock(&v->mcast_lock);
+	for (unsigned i = 0; i < v->nr_mcast && !wanted; i++)
+		wanted = rte_is_same_ether_addr(&v->mcast[i], dst);
+	rte_spinlock_unlock(&v->mcast_lock);
+	return wanted;
 }
 
 /* Holds of one burst: one sdrv_grant_hold() and one release for every
@@ -228,141 +240,139 @@ struct pending {
 
 /* Copy each good frame's slots out of the held pages into its mbuf; a
  * frame with a slot that did not hold loses its mbuf. */
-static void fetch_frames(struct nb_vif *v, struct pending *fr, unsigned nr,
+static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 			 struct sdrv_grant_hold *h, unsigned nh)
 {
-	int r = nh ? sdrv_grant_hold(plat(v), h, nh) : 0;
+	int r = nh ? sdrv_grant_hold(plat(q), h, nh) : 0;
 
 	for (unsigned i = 0; i < nr; i++) {
-		struct pending *q = &fr[i];
-		uint32_t first = q->len;
+		struct pending *pf = &fr[i];
+		uint32_t first = pf->len;
 		bool ok = r >= 0;
 		char *dst;
 
-		if (!q->m)
+		if (!pf->m)
 			continue;
-		for (unsigned k = 0; ok && k < q->f.nr_slots; k++)
-			ok = h[q->first_hold + k].status == SDRV_GNTST_okay;
+		for (unsigned k = 0; ok && k < pf->f.nr_slots; k++)
+			ok = h[pf->first_hold + k].status == SDRV_GNTST_okay;
 		if (!ok) {
-			v->stats.errors++;
-			q->why = "a slot's grant is not ours to use";
-			rte_pktmbuf_free(q->m);
-			q->m = NULL;
+			q->stats.errors++;
+			pf->why = "a slot's grant is not ours to use";
+			rte_pktmbuf_free(pf->m);
+			pf->m = NULL;
 			continue;
 		}
-		for (unsigned k = 1; k < q->f.nr_slots; k++)
-			first -= q->f.slot[k].size;
-		dst = rte_pktmbuf_append(q->m, (uint16_t)q->len);
-		for (unsigned k = 0; k < q->f.nr_slots; k++) {
-			uint32_t n = k ? q->f.slot[k].size : first;
+		for (unsigned k = 1; k < pf->f.nr_slots; k++)
+			first -= pf->f.slot[k].size;
+		dst = rte_pktmbuf_append(pf->m, (uint16_t)pf->len);
+		for (unsigned k = 0; k < pf->f.nr_slots; k++) {
+			uint32_t n = k ? pf->f.slot[k].size : first;
 
-			memcpy(dst, (char *)h[q->first_hold + k].page +
-					    q->f.slot[k].offset, n);
+			memcpy(dst, (char *)h[pf->first_hold + k].page +
+					    pf->f.slot[k].offset, n);
 			dst += n;
 		}
 	}
 	if (r >= 0)
-		sdrv_grant_release(plat(v), h, nh);
+		sdrv_grant_release(plat(q), h, nh);
 }
 
-unsigned nb_vif_take_tx(struct nb_vif *v, struct rte_mbuf **out)
+unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 {
+	struct nb_vif *v = q->vif;
 	struct pending fr[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST_HOLDS];
 	struct sdrv_ring_span sp;
 	uint32_t n, i = 0;
 	unsigned nr = 0, nh = 0, got = 0;
 
-	if (!v->connected || v->disabled)
+	if (vif_disabled(v))
 		return 0;
-	n = sdrv_ring_back_peek_requests(&v->tx, NB_BURST * 4, &sp);
+	n = sdrv_ring_back_peek_requests(&q->tx, NB_BURST * 4, &sp);
 	/* Each frame's copy checked, its holds queued. */
 	while (i < n && nr < NB_BURST) {
-		struct pending *q = &fr[nr];
+		struct pending *pf = &fr[nr];
 		uint32_t used = 1;
 		enum parse p;
 
-		q->why = NULL;
-		p = parse_frame(&sp, i, n, &q->f, &used, &q->why);
+		pf->why = NULL;
+		p = parse_frame(&sp, i, n, &pf->f, &used, &pf->why);
 		if (p == FRAME_INCOMPLETE) {
 			/* Past what we peeked: the rest comes next round.
 			 * Past the producer index: the frontend lies. */
 			if (n < NB_BURST * 4)
-				disable(v, "a frame running past the producer index");
+				nb_vif_disable(v, "a frame running past the producer index");
 			break;
 		}
 		if (p == FRAME_FATAL) {
-			disable(v, q->why);
+			nb_vif_disable(v, pf->why);
 			break;
 		}
-		if (nh + q->f.nr_slots > NB_BURST_HOLDS)
+		if (nh + pf->f.nr_slots > NB_BURST_HOLDS)
 			break; /* the next round takes it */
-		sdrv_ring_back_consume_requests(&v->tx, used);
+		sdrv_ring_back_consume_requests(&q->tx, used);
 		i += used;
-		if (q->f.mcast_op) {
+		if (pf->f.mcast_op) {
 			/* Linux's way: the request carries no frame. */
-			q->mcast_status = mcast_request(v, &q->f, &q->why);
-			q->len = 0;
-			q->m = NULL;
+			pf->mcast_status = mcast_request(q, &pf->f, &pf->why);
+			pf->len = 0;
+			pf->m = NULL;
 			nr++;
 			continue;
 		}
-		q->len = check_frame(&q->f, &q->why);
-		q->m = q->len ? rte_pktmbuf_alloc(v->opt->pool) : NULL;
-		if (q->m && q->len > rte_pktmbuf_tailroom(q->m)) {
-			rte_pktmbuf_free(q->m);
-			q->m = NULL;
+		pf->len = check_frame(&pf->f, &pf->why);
+		pf->m = pf->len ? rte_pktmbuf_alloc(v->opt->pool) : NULL;
+		if (pf->m && pf->len > rte_pktmbuf_tailroom(pf->m)) {
+			rte_pktmbuf_free(pf->m);
+			pf->m = NULL;
 		}
-		q->first_hold = nh;
-		for (unsigned k = 0; q->m && k < q->f.nr_slots; k++, nh++) {
+		pf->first_hold = nh;
+		for (unsigned k = 0; pf->m && k < pf->f.nr_slots; k++, nh++) {
 			h[nh].granter = v->dev->xb.frontend_domid;
-			h[nh].ref = q->f.slot[k].gref;
+			h[nh].ref = pf->f.slot[k].gref;
 			h[nh].readonly = true;
 		}
 		nr++;
 	}
-	fetch_frames(v, fr, nr, h, nh);
+	fetch_frames(q, fr, nr, h, nh);
 	/* Every slot answered, in order: the data slots by id, the extras
 	 * as NULL. */
 	for (unsigned k = 0; k < nr; k++) {
-		struct pending *q = &fr[k];
+		struct pending *pf = &fr[k];
 		int16_t st;
 
 		/* A checksum the guest left blank is finished here, before
 		 * any port or guest sees the frame. */
-		if (q->m && (q->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
-		    nb_csum_complete(q->m, &q->why)) {
-			rte_pktmbuf_free(q->m);
-			q->m = NULL;
+		if (pf->m && (pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
+		    nb_csum_complete(pf->m, &pf->why)) {
+			rte_pktmbuf_free(pf->m);
+			pf->m = NULL;
 		}
-		st = q->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
-		if (q->f.mcast_op)
-			st = q->mcast_status;
-		if (q->f.mcast_op && st == SDRV_NETIF_RSP_OKAY) {
+		st = pf->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR;
+		if (pf->f.mcast_op)
+			st = pf->mcast_status;
+		if (pf->f.mcast_op && st == SDRV_NETIF_RSP_OKAY) {
 			/* a filter changed: nothing to count */
-		} else if (!q->m) {
-			v->stats.tx_dropped++;
-			if (q->why && v->opt->verbose)
+		} else if (!pf->m) {
+			q->stats.tx_dropped++;
+			if (pf->why && v->opt->verbose)
 				fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
-					v->name, q->why);
+					q->name, pf->why);
 		} else {
-			v->stats.tx_packets++;
-			v->stats.tx_bytes += q->len;
-			out[got++] = q->m;
+			q->stats.tx_packets++;
+			q->stats.tx_bytes += pf->len;
+			out[got++] = pf->m;
 		}
-		answer_tx(v, q->f.slot[0].id, st);
-		for (unsigned e = 0; e < q->f.nr_extras; e++)
-			answer_tx(v, 0, SDRV_NETIF_RSP_NULL);
-		for (unsigned s2 = 1; s2 < q->f.nr_slots; s2++)
-			answer_tx(v, q->f.slot[s2].id, st);
+		answer_tx(q, pf->f.slot[0].id, st);
+		for (unsigned e = 0; e < pf->f.nr_extras; e++)
+			answer_tx(q, 0, SDRV_NETIF_RSP_NULL);
+		for (unsigned s2 = 1; s2 < pf->f.nr_slots; s2++)
+			answer_tx(q, pf->f.slot[s2].id, st);
 	}
-	if (sdrv_ring_back_fault(&v->tx))
-		disable(v, "transmit ring index out of range");
+	if (sdrv_ring_back_fault(&q->tx))
+		nb_vif_disable(v, "transmit ring index out of range");
 	return got;
 }
-
-/* Frames waiting for all guests together (NB_RX_WAITING_TOTAL). */
-static unsigned waiting_total;
 
 /* Guest buffers (slots) a frame of @len bytes takes: one, or with
  * feature-sg one per page. */
@@ -380,25 +390,25 @@ static unsigned rx_slots_for(uint32_t len)
  * (its frame is lost).  Return: frames taken off the waiting queue; 0
  * when not one fits.
  */
-static unsigned deliver_burst(struct nb_vif *v)
+static unsigned deliver_burst(struct nb_queue *q)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];
 	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
-	uint32_t posted = sdrv_ring_back_pending(&v->rx), nslots = 0, k = 0;
+	uint32_t posted = sdrv_ring_back_pending(&q->rx), nslots = 0, k = 0;
 	unsigned frames = 0;
 	int held;
 
-	if (sdrv_ring_back_fault(&v->rx)) {
-		disable(v, "receive ring index out of range");
+	if (sdrv_ring_back_fault(&q->rx)) {
+		nb_vif_disable(q->vif, "receive ring index out of range");
 		return 0;
 	}
 	if (posted > NB_BURST)
 		posted = NB_BURST;
 	/* Whole frames only: what does not fit waits for more buffers. */
-	while (frames < v->nr_waiting) {
-		struct rte_mbuf *m = v->waiting[(v->wait_head + frames) % NB_RX_WAITING];
+	while (frames < q->nr_waiting) {
+		struct rte_mbuf *m = q->waiting[(q->wait_head + frames) % NB_RX_WAITING];
 		unsigned need = rx_slots_for(rte_pktmbuf_pkt_len(m));
 
 		if (nslots + need > posted)
@@ -406,16 +416,16 @@ static unsigned deliver_burst(struct nb_vif *v)
 		nslots += need;
 		frames++;
 	}
-	if (!frames || sdrv_netif_rx_back_take_requests(&v->rx, req, nslots) != nslots)
+	if (!frames || sdrv_netif_rx_back_take_requests(&q->rx, req, nslots) != nslots)
 		return 0;
 	for (uint32_t i = 0; i < nslots; i++) {
-		h[i].granter = v->dev->xb.frontend_domid;
+		h[i].granter = q->vif->dev->xb.frontend_domid;
 		h[i].ref = req[i].gref;
 		h[i].readonly = false;
 	}
-	held = sdrv_grant_hold(plat(v), h, nslots);
+	held = sdrv_grant_hold(plat(q), h, nslots);
 	for (unsigned f = 0; f < frames; f++) {
-		struct rte_mbuf *m = v->waiting[v->wait_head];
+		struct rte_mbuf *m = q->waiting[q->wait_head];
 		uint32_t len = rte_pktmbuf_pkt_len(m), off = 0;
 		unsigned need = rx_slots_for(len), first = k;
 		bool ok = held >= 0;
@@ -440,78 +450,122 @@ static unsigned deliver_burst(struct nb_vif *v)
 			off += part;
 		}
 		if (ok) {
-			v->stats.rx_packets++;
-			v->stats.rx_bytes += len;
+			q->stats.rx_packets++;
+			q->stats.rx_bytes += len;
 		} else {
-			v->stats.errors++;
+			q->stats.errors++;
 		}
 		done[f] = m;
-		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
+		q->wait_head = (q->wait_head + 1) % NB_RX_WAITING;
 	}
-	v->nr_waiting -= frames;
-	waiting_total -= frames;
-	v->rx_progress_ms = nb_now_ms;
+	q->nr_waiting -= frames;
+	nb_self->waiting_total -= frames;
+	q->rx_progress_ms = nb_self->now_ms;
 	if (held >= 0)
-		sdrv_grant_release(plat(v), h, nslots);
-	sdrv_netif_rx_back_put_responses(&v->rx, rsp, nslots);
+		sdrv_grant_release(plat(q), h, nslots);
+	sdrv_netif_rx_back_put_responses(&q->rx, rsp, nslots);
 	rte_pktmbuf_free_bulk(done, frames);
 	return frames;
 }
 
-static void drop_waiting(struct nb_vif *v)
+/* Let go of what waits for @q (on its worker, or on the main lcore under
+ * the world lock). */
+static void drop_waiting(struct nb_queue *q)
 {
-	while (v->nr_waiting) {
-		rte_pktmbuf_free(v->waiting[v->wait_head]);
-		v->wait_head = (v->wait_head + 1) % NB_RX_WAITING;
-		v->nr_waiting--;
-		waiting_total--;
+	nb_worker(nb_queue_worker(q->vif->opt, q->index))->waiting_total -=
+		q->nr_waiting;
+	while (q->nr_waiting) {
+		rte_pktmbuf_free(q->waiting[q->wait_head]);
+		q->wait_head = (q->wait_head + 1) % NB_RX_WAITING;
+		q->nr_waiting--;
 	}
 }
 
 /* The guest took nothing for NB_RX_STALL_MS: drop what waits (counted
  * starved) and every frame for it until it posts a buffer. */
-static void stall(struct nb_vif *v)
+static void stall(struct nb_queue *q)
 {
-	v->stats.rx_dropped += v->nr_waiting;
-	drop_waiting(v);
-	v->rx_stalled = true;
-	v->stats.rx_stalls++;
-	if (v->opt->verbose)
+	q->stats.rx_dropped += q->nr_waiting;
+	drop_waiting(q);
+	q->rx_stalled = true;
+	q->stats.rx_stalls++;
+	if (q->vif->opt->verbose)
 		fprintf(stderr, "netback-dpdk: %s: no receive buffer for %u ms: "
 			"its frames are dropped until it posts some\n",
-			v->name, NB_RX_STALL_MS);
+			q->name, NB_RX_STALL_MS);
 }
 
-unsigned nb_vif_deliver_waiting(struct nb_vif *v)
+static unsigned deliver_waiting(struct nb_queue *q)
 {
 	unsigned n = 0, got;
 
 	/* Stalled first: a guest back after the stall gets only what came
 	 * after it, never frames it left waiting for seconds. */
-	if (v->nr_waiting && nb_vif_rx_stall_in_ms(v) == 0)
-		stall(v);
-	while (v->nr_waiting && v->connected && !v->disabled &&
-	       (got = deliver_burst(v)) != 0)
+	if (q->nr_waiting && nb_queue_rx_stall_in_ms(q) == 0)
+		stall(q);
+	while (q->nr_waiting && !vif_disabled(q->vif) &&
+	       (got = deliver_burst(q)) != 0)
 		n += got;
 	return n;
 }
 
-int nb_vif_rx_stall_in_ms(const struct nb_vif *v)
+int nb_queue_rx_stall_in_ms(const struct nb_queue *q)
 {
-	uint64_t since = nb_now_ms - v->rx_progress_ms;
+	uint64_t since = nb_self->now_ms - q->rx_progress_ms;
 
-	if (!v->nr_waiting)
+	if (!q->nr_waiting)
 		return -1;
 	return since >= NB_RX_STALL_MS ? 0 : (int)(NB_RX_STALL_MS - since);
 }
 
+/* Queue @m for @q's posted receive buffers (on @q's own worker): copied a
+ * burst at a time, when NB_BURST wait or at the round's end
+ * (nb_queue_flush()).  With no buffer posted, up to NB_RX_WAITING frames
+ * wait for the guest to post some; beyond, @m is dropped and counted. */
+static void queue_deliver(struct nb_queue *q, struct rte_mbuf *m)
+{
+	struct nb_worker *w = nb_self;
+
+	/* Stalled: dropped until the guest posts a buffer again. */
+	if (q->rx_stalled) {
+		if (!sdrv_ring_back_pending(&q->rx)) {
+			q->stats.rx_dropped++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+		q->rx_stalled = false;
+	}
+	/* Queued, in order, and copied a burst at a time (a full burst at
+	 * once; the rest at the round's end, nb_queue_flush()). */
+	if (q->nr_waiting == NB_RX_WAITING || w->waiting_total == NB_RX_WAITING_TOTAL) {
+		deliver_waiting(q);
+		if (q->nr_waiting == NB_RX_WAITING ||
+		    w->waiting_total == NB_RX_WAITING_TOTAL) {
+			q->stats.rx_dropped++;
+			rte_pktmbuf_free(m);
+			return;
+		}
+	}
+	if (!q->nr_waiting)
+		q->rx_progress_ms = w->now_ms;
+	q->waiting[(q->wait_head + q->nr_waiting) % NB_RX_WAITING] = m;
+	q->nr_waiting++;
+	w->waiting_total++;
+	if (q->nr_waiting % NB_BURST == 0)
+		deliver_waiting(q);
+}
+
 void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 {
+	struct nb_worker *w = nb_self;
+	struct nb_queue *q;
+
 	/* One slot a frame unless the guest asked for feature-sg: a longer
 	 * one cannot go. */
-	if (!v->connected || v->disabled ||
+	if (vif_disabled(v) ||
 	    rte_pktmbuf_pkt_len(m) > (v->sg ? NB_MAX_FRAME : SDRV_PAGE_SIZE)) {
-		v->stats.rx_dropped += v->connected && !v->disabled;
+		__atomic_fetch_add(&v->deliver_dropped, !vif_disabled(v),
+				   __ATOMIC_RELAXED);
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -519,78 +573,74 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	/* Stalled: dropped until the guest posts a buffer again. */
-	if (v->rx_stalled) {
-		if (!sdrv_ring_back_pending(&v->rx)) {
-			v->stats.rx_dropped++;
-			rte_pktmbuf_free(m);
-			return;
-		}
-		v->rx_stalled = false;
+	q = &v->queues[w->index % v->nr_queues];
+	if (nb_queue_worker(v->opt, q->index) == w->index) {
+		queue_deliver(q, m);
+		return;
 	}
-	/* Queued, in order, and copied a burst at a time (a full burst at
-	 * once; the rest at the round's end, nb_vif_flush()). */
-	if (v->nr_waiting == NB_RX_WAITING || waiting_total == NB_RX_WAITING_TOTAL) {
-		nb_vif_deliver_waiting(v);
-		if (v->nr_waiting == NB_RX_WAITING ||
-		    waiting_total == NB_RX_WAITING_TOTAL) {
-			v->stats.rx_dropped++;
-			rte_pktmbuf_free(m);
-			return;
-		}
+	/* Another worker's queue: its inbox; a full one drops. */
+	if (rte_ring_mp_enqueue(q->inbox, m)) {
+		__atomic_fetch_add(&v->deliver_dropped, 1, __ATOMIC_RELAXED);
+		rte_pktmbuf_free(m);
 	}
-	if (!v->nr_waiting)
-		v->rx_progress_ms = nb_now_ms;
-	v->waiting[(v->wait_head + v->nr_waiting) % NB_RX_WAITING] = m;
-	v->nr_waiting++;
-	waiting_total++;
-	if (v->nr_waiting % NB_BURST == 0)
-		nb_vif_deliver_waiting(v);
 }
 
-bool nb_vif_rx_waiting(struct nb_vif *v)
+bool nb_queue_rx_waiting(struct nb_queue *q)
 {
-	if (!v->nr_waiting || !v->connected || v->disabled)
+	if (!q->nr_waiting || vif_disabled(q->vif))
 		return false;
-	if (sdrv_ring_back_pending(&v->rx))
+	if (sdrv_ring_back_pending(&q->rx))
 		return true; /* buffers came: deliver, do not sleep */
 	/* Asks the guest to notify when it posts; true if it just did. */
-	return sdrv_ring_back_final_check(&v->rx);
+	return sdrv_ring_back_final_check(&q->rx);
 }
 
-void nb_vif_drop_waiting(struct nb_vif *v)
+void nb_queue_drop_waiting(struct nb_queue *q)
 {
-	drop_waiting(v);
-	v->rx_stalled = false;
+	struct rte_mbuf *m;
+
+	drop_waiting(q);
+	while (q->inbox && rte_ring_sc_dequeue(q->inbox, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	q->rx_stalled = false;
 }
 
-unsigned nb_vif_flush(struct nb_vif *v)
+unsigned nb_queue_flush(struct nb_queue *q)
 {
 	unsigned delivered;
 	bool tx, rx;
 
-	if (!v->connected)
-		return 0;
-	delivered = nb_vif_deliver_waiting(v);
-	tx = sdrv_ring_back_push(&v->tx);
-	rx = sdrv_ring_back_push(&v->rx);
-	if (v->tx_port == v->rx_port) {
+	if (q->inbox && !rte_ring_empty(q->inbox)) {
+		struct rte_mbuf *in[NB_BURST];
+		unsigned n;
+
+		while ((n = rte_ring_sc_dequeue_burst(q->inbox, (void **)in,
+						      NB_BURST, NULL)) != 0)
+			for (unsigned i = 0; i < n; i++)
+				queue_deliver(q, in[i]);
+	}
+	delivered = deliver_waiting(q);
+	tx = sdrv_ring_back_push(&q->tx);
+	rx = sdrv_ring_back_push(&q->rx);
+	if (q->tx_port == q->rx_port) {
 		if (tx || rx)
-			sdrv_evtchn_notify(plat(v), v->tx_port);
+			sdrv_evtchn_notify(plat(q), q->tx_port);
 	} else {
 		if (tx)
-			sdrv_evtchn_notify(plat(v), v->tx_port);
+			sdrv_evtchn_notify(plat(q), q->tx_port);
 		if (rx)
-			sdrv_evtchn_notify(plat(v), v->rx_port);
+			sdrv_evtchn_notify(plat(q), q->rx_port);
 	}
 	return delivered;
 }
 
-bool nb_vif_tx_pending(struct nb_vif *v)
+bool nb_queue_tx_pending(struct nb_queue *q)
 {
-	if (!v->connected || v->disabled)
+	if (vif_disabled(q->vif))
 		return false;
-	if (sdrv_ring_back_pending(&v->tx))
+	if (q->inbox && !rte_ring_empty(q->inbox))
 		return true;
-	return sdrv_ring_back_final_check(&v->tx);
+	if (sdrv_ring_back_pending(&q->tx))
+		return true;
+	return sdrv_ring_back_final_check(&q->tx);
 }
