@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * netback-dpdk: EAL and its ports, the "vif" driver on the XenBus, and one
- * polling loop that switches frames between vifs and ports, sleeping on
- * the event channels and XenStore when nothing moves.
+ * netback-dpdk: EAL, options, the "vif" driver on the XenBus, and worker
+ * 0's polling loop on the main lcore (the other workers: worker.c), which
+ * also dispatches XenStore and wakes the workers whose event channels
+ * fired, sleeping on them, XenStore and the ports when nothing moves.
  *
  *   netback-dpdk [EAL options] -- [netback options]
  */

@@ -5,17 +5,22 @@
  * vifs and the DPDK ports on its command line (an L2 learning switch).
  *
  *   vif.c     the "vif" XenBus driver: Linux netback's keys and states;
- *             connect maps the two rings and binds the event channel
- *   vif_io.c  the data path of one vif: transmit requests checked and
+ *             connect maps each queue's two rings and binds its event
+ *             channels
+ *   vif_io.c  the data path of one queue: transmit requests checked and
  *             copied into mbufs, frames copied into the guest's posted
  *             receive buffers; pages reached through grant holds (checked
  *             and pinned per burst, no message to hv-stub)
+ *   worker.c  a polling worker per lcore, the world lock, the switch
+ *   ports.c   the DPDK ports: a transmit queue per worker
  *   fdb.c     the switch's forwarding table: MAC -> where, bounded, aged
- *   main.c    EAL, ports, options, the polling loop and its sleep
+ *   csum.c    blank checksums finished
+ *   telemetry.c  counters through DPDK's telemetry
+ *   main.c    EAL, options, worker 0's loop with XenStore and its sleep
  *
- * One polling thread.  When nothing moves for a while it sleeps on the
- * event channels and XenStore (a short timeout while DPDK ports need
- * polling): no busy CPU on an idle host.
+ * When nothing moves for a while a worker sleeps (worker 0 on the event
+ * channels, XenStore and the ports, the others on an eventfd worker 0
+ * writes): no busy CPU on an idle host.
  */
 #ifndef NETBACK_H
 #define NETBACK_H

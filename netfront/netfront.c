@@ -3,11 +3,13 @@
  * netfront: the guest side of netif (see netfront.h).  Freestanding: memory
  * from the platform, strings through XenBus.
  *
- * Transmit slot i owns page tx[i] (granted read-only) and ring id i; a
- * slot is busy from its request until its response.  Receive slot i owns
- * page rx[i] (granted writable) and ring id i; it is posted from its
- * request until its response, then copied out and posted again.  The ids
- * are ours: a response naming a slot not busy (or not posted) is a lie.
+ * Each queue has a transmit and a receive ring and its own buffers.
+ * Transmit slot i of a queue owns page tx[i] (granted read-only) and ring
+ * id i; a slot is busy from its request until its response.  Receive slot
+ * i owns page rx[i] (granted writable) and ring id i; it is posted from
+ * its request until its response, then copied out and posted again.  The
+ * ids are ours: a response naming a slot not busy (or not posted) is a
+ * lie.
  */
 #include <splitdrv/netfront.h>
 #include <splitdrv/platform.h>
@@ -28,20 +30,15 @@ struct nf_buf {
 	uint16_t next_free; /* the free list: tx slots free, rx slots not posted */
 };
 
-struct sdrv_netfront {
-	struct sdrv_xenbus_device dev; /* bus-less: ours alone */
-	struct sdrv_platform *p;
-	struct sdrv_netfront_info info;
-	struct sdrv_netfront_stats stats;
+/* One queue: its rings, its channels and its buffers. */
+struct nf_queue {
+	unsigned index;
 	struct sdrv_xenbus_ring tx_ring, rx_ring;
 	struct sdrv_ring_front tx, rx;
-	bool attached;
 	/* One channel for both rings, or one each (split event channels:
 	 * tx_port != rx_port). */
 	sdrv_evtchn_port_t tx_port, rx_port;
-	bool base_protocol; /* config: ask for nothing beyond it */
 	struct nf_buf *bufs; /* tx_slots, then rx_slots */
-	unsigned bufs_pages;
 	uint16_t tx_free;
 	unsigned tx_nr_free; /* transmit slots on the free list */
 	uint16_t rx_free; /* receive slots taken and copied, not yet posted */
@@ -52,6 +49,23 @@ struct sdrv_netfront {
 		unsigned slots; /* slots so far; 0: between frames */
 		bool bad; /* dropped whole when it ends */
 	} rx_frame;
+};
+
+struct sdrv_netfront {
+	struct sdrv_xenbus_device dev; /* bus-less: ours alone */
+	struct sdrv_platform *p;
+	struct sdrv_netfront_info info;
+	struct sdrv_netfront_stats stats;
+	bool attached;
+	bool base_protocol; /* config: ask for nothing beyond it */
+	unsigned queues_wanted; /* config */
+	/* Queues allocated (the first connection's count: a backend that
+	 * comes back offering fewer gets fewer of them used). */
+	struct nf_queue *queues;
+	unsigned nr_alloc, queues_pages;
+	struct nf_buf *bufs; /* every queue's */
+	unsigned bufs_pages;
+	unsigned rx_next; /* the queue a receive burst looks at first */
 	const char *broken;
 	int timeout_ms;
 	uint64_t checked_ms; /* when the backend's state was last read */
@@ -60,14 +74,15 @@ struct sdrv_netfront {
 	unsigned reconnects;
 };
 
-static struct nf_buf *tx_buf(struct sdrv_netfront *nf, unsigned i)
+static struct nf_buf *tx_buf(struct nf_queue *q, unsigned i)
 {
-	return &nf->bufs[i];
+	return &q->bufs[i];
 }
 
-static struct nf_buf *rx_buf(struct sdrv_netfront *nf, unsigned i)
+static struct nf_buf *rx_buf(const struct sdrv_netfront *nf, struct nf_queue *q,
+			     unsigned i)
 {
-	return &nf->bufs[nf->info.tx_slots + i];
+	return &q->bufs[nf->info.tx_slots + i];
 }
 
 static void break_device(struct sdrv_netfront *nf, const char *why)
@@ -105,32 +120,53 @@ static int parse_mac(const char *s, uint8_t mac[6])
 
 /* ---- event channels ----------------------------------------------------- */
 
-static void close_ports(struct sdrv_netfront *nf)
+static void close_ports(struct sdrv_netfront *nf, struct nf_queue *q)
 {
-	if (nf->rx_port && nf->rx_port != nf->tx_port)
-		sdrv_evtchn_close(nf->p, nf->rx_port);
-	if (nf->tx_port)
-		sdrv_evtchn_close(nf->p, nf->tx_port);
-	nf->tx_port = nf->rx_port = 0;
+	if (q->rx_port && q->rx_port != q->tx_port)
+		sdrv_evtchn_close(nf->p, q->rx_port);
+	if (q->tx_port)
+		sdrv_evtchn_close(nf->p, q->tx_port);
+	q->tx_port = q->rx_port = 0;
+}
+
+/* Every queue's ports closed and rings ungranted (the backend let go, or
+ * we publish afresh). */
+static void unpublish_queues(struct sdrv_netfront *nf)
+{
+	for (unsigned i = 0; nf->queues && i < nf->nr_alloc; i++) {
+		close_ports(nf, &nf->queues[i]);
+		sdrv_xenbus_ungrant_ring(&nf->dev, &nf->queues[i].tx_ring);
+		sdrv_xenbus_ungrant_ring(&nf->dev, &nf->queues[i].rx_ring);
+	}
 }
 
 /* ---- buffers ------------------------------------------------------------ */
 
-static int alloc_bufs(struct sdrv_netfront *nf)
+/* The queues, and every queue's buffers granted: for @n queues. */
+static int alloc_queues(struct sdrv_netfront *nf, unsigned n)
 {
-	unsigned n = nf->info.tx_slots + nf->info.rx_slots;
-	size_t bytes = (size_t)n * sizeof(struct nf_buf);
+	unsigned per_queue = nf->info.tx_slots + nf->info.rx_slots;
+	size_t qbytes = (size_t)n * sizeof(struct nf_queue);
+	size_t bytes = (size_t)n * per_queue * sizeof(struct nf_buf);
 
+	nf->queues_pages = (unsigned)((qbytes + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
+	nf->queues = sdrv_pages_alloc(nf->p, nf->queues_pages);
+	if (!nf->queues)
+		return -SDRV_ENOMEM;
+	nf->nr_alloc = n;
 	nf->bufs_pages = (unsigned)((bytes + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
 	nf->bufs = sdrv_pages_alloc(nf->p, nf->bufs_pages);
 	if (!nf->bufs)
 		return -SDRV_ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
-		bool is_tx = i < nf->info.tx_slots;
+		nf->queues[i].index = i;
+		nf->queues[i].bufs = nf->bufs + (size_t)i * per_queue;
+	}
+	for (unsigned i = 0; i < n * per_queue; i++) {
+		bool is_tx = i % per_queue < nf->info.tx_slots;
 		struct nf_buf *b = &nf->bufs[i];
 		int64_t ref;
 
-		b->busy = false;
 		b->page = sdrv_page_alloc(nf->p);
 		if (!b->page)
 			return -SDRV_ENOMEM;
@@ -146,75 +182,134 @@ static int alloc_bufs(struct sdrv_netfront *nf)
 	return 0;
 }
 
-static void free_bufs(struct sdrv_netfront *nf)
+static void free_queues(struct sdrv_netfront *nf)
 {
-	unsigned n = nf->info.tx_slots + nf->info.rx_slots;
+	unsigned n = nf->nr_alloc * (nf->info.tx_slots + nf->info.rx_slots);
 
-	if (!nf->bufs)
-		return;
-	for (unsigned i = 0; i < n; i++) {
-		struct nf_buf *b = &nf->bufs[i];
+	if (nf->bufs) {
+		for (unsigned i = 0; i < n; i++) {
+			struct nf_buf *b = &nf->bufs[i];
 
-		/* Still mapped by the backend: leak rather than reuse. */
-		if (b->page && !sdrv_grant_end_access(nf->p, b->gref))
-			sdrv_page_free(nf->p, b->page);
+			/* Still mapped by the backend: leak rather than reuse. */
+			if (b->page && !sdrv_grant_end_access(nf->p, b->gref))
+				sdrv_page_free(nf->p, b->page);
+		}
+		sdrv_pages_free(nf->p, nf->bufs, nf->bufs_pages);
+		nf->bufs = NULL;
 	}
-	sdrv_pages_free(nf->p, nf->bufs, nf->bufs_pages);
-	nf->bufs = NULL;
+	if (nf->queues)
+		sdrv_pages_free(nf->p, nf->queues, nf->queues_pages);
+	nf->queues = NULL;
+	nf->nr_alloc = 0;
 }
 
 /* Post every receive slot not posted, a batch of requests at a time. */
-static void post_rx(struct sdrv_netfront *nf)
+static void post_rx(struct sdrv_netfront *nf, struct nf_queue *q)
 {
 	bool any = false;
 
-	while (nf->rx_free != NONE) {
+	while (q->rx_free != NONE) {
 		struct sdrv_netif_rx_request r[64];
 		uint32_t n = 0, put;
-		uint16_t id = nf->rx_free;
+		uint16_t id = q->rx_free;
 
 		while (n < 64 && id != NONE) {
 			r[n].id = id;
-			r[n++].gref = rx_buf(nf, id)->gref;
-			id = rx_buf(nf, id)->next_free;
+			r[n++].gref = rx_buf(nf, q, id)->gref;
+			id = rx_buf(nf, q, id)->next_free;
 		}
-		put = sdrv_netif_rx_front_put_requests(&nf->rx, r, n);
+		put = sdrv_netif_rx_front_put_requests(&q->rx, r, n);
 		for (uint32_t k = 0; k < put; k++) {
-			struct nf_buf *b = rx_buf(nf, r[k].id);
+			struct nf_buf *b = rx_buf(nf, q, r[k].id);
 
-			nf->rx_free = b->next_free;
+			q->rx_free = b->next_free;
 			b->busy = true;
 		}
-		nf->rx_to_post -= put;
+		q->rx_to_post -= put;
 		any |= put != 0;
 		if (put < n)
 			break;
 	}
-	if (any && sdrv_ring_front_push(&nf->rx))
-		sdrv_evtchn_notify(nf->p, nf->rx_port);
+	if (any && sdrv_ring_front_push(&q->rx))
+		sdrv_evtchn_notify(nf->p, q->rx_port);
 }
 
 /* Every buffer idle: every transmit slot free, every receive slot to be
  * posted (a fresh connection). */
-static void reset_bufs(struct sdrv_netfront *nf)
+static void reset_bufs(struct sdrv_netfront *nf, struct nf_queue *q)
 {
-	nf->tx_free = NONE;
-	nf->tx_nr_free = nf->info.tx_slots;
+	q->tx_free = NONE;
+	q->tx_nr_free = nf->info.tx_slots;
 	for (unsigned i = nf->info.tx_slots; i-- > 0;) {
-		tx_buf(nf, i)->busy = false;
-		tx_buf(nf, i)->next_free = nf->tx_free;
-		nf->tx_free = (uint16_t)i;
+		tx_buf(q, i)->busy = false;
+		tx_buf(q, i)->next_free = q->tx_free;
+		q->tx_free = (uint16_t)i;
 	}
-	nf->rx_free = NONE;
+	q->rx_free = NONE;
 	for (unsigned i = nf->info.rx_slots; i-- > 0;) {
-		rx_buf(nf, i)->busy = false;
-		rx_buf(nf, i)->next_free = nf->rx_free;
-		nf->rx_free = (uint16_t)i;
+		rx_buf(nf, q, i)->busy = false;
+		rx_buf(nf, q, i)->next_free = q->rx_free;
+		q->rx_free = (uint16_t)i;
 	}
-	nf->rx_to_post = nf->info.rx_slots;
+	q->rx_to_post = nf->info.rx_slots;
+	q->rx_frame.slots = 0;
 }
 
 /* ---- handshake ---------------------------------------------------------- */
+
+/* @a then @b into @out (@len bytes, truncated). */
+static void key_join(char *out, size_t len, const char *a, const char *b)
+{
+	size_t n = 0;
+
+	for (; *a && n + 1 < len; a++)
+		out[n++] = *a;
+	for (; *b && n + 1 < len; b++)
+		out[n++] = *b;
+	out[n] = '\0';
+}
+
+/* Queue @q's rings and channels, under its prefix ("" for a single
+ * queue, else "queue-<i>/"), in @tx. */
+static int publish_queue(struct sdrv_netfront *nf, uint32_t tx,
+			 struct nf_queue *q)
+{
+	struct sdrv_xenbus_dev *xb = &nf->dev.xb;
+	char prefix[16], key[48];
+	int err = sdrv_xenbus_queue_prefix(prefix, sizeof(prefix),
+					   nf->info.queues, q->index);
+
+	if (err < 0)
+		return err;
+	key_join(key, sizeof(key), prefix, "tx-");
+	err = sdrv_xenbus_grant_ring(&nf->dev, tx, key, 0, &q->tx_ring);
+	key_join(key, sizeof(key), prefix, "rx-");
+	if (!err)
+		err = sdrv_xenbus_grant_ring(&nf->dev, tx, key, 0, &q->rx_ring);
+	/* The keys of the other choice go: an earlier connection's would
+	 * name channels long closed. */
+	if (!err && nf->info.split_event_channels) {
+		key_join(key, sizeof(key), prefix, "event-channel");
+		err = sdrv_xenbus_remove_key(xb, tx, key);
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, prefix,
+						       "event-channel-tx", &q->tx_port);
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, prefix,
+						       "event-channel-rx", &q->rx_port);
+	} else if (!err) {
+		key_join(key, sizeof(key), prefix, "event-channel-tx");
+		err = sdrv_xenbus_remove_key(xb, tx, key);
+		key_join(key, sizeof(key), prefix, "event-channel-rx");
+		if (!err)
+			err = sdrv_xenbus_remove_key(xb, tx, key);
+		if (!err)
+			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, prefix,
+						       "event-channel", &q->tx_port);
+		q->rx_port = q->tx_port;
+	}
+	return err;
+}
 
 static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 {
@@ -237,33 +332,16 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 
 	(void)xs;
 	/* Granted again on a retried transaction. */
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
-	close_ports(nf);
-	err = sdrv_xenbus_grant_ring(&nf->dev, tx, "tx-", 0, &nf->tx_ring);
-	if (!err)
-		err = sdrv_xenbus_grant_ring(&nf->dev, tx, "rx-", 0, &nf->rx_ring);
-	/* The keys of the other choice go: an earlier connection's would
-	 * name channels long closed. */
-	if (!err && nf->info.split_event_channels) {
-		err = sdrv_xenbus_remove_key(xb, tx, "event-channel");
-		if (!err)
-			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
-						       "event-channel-tx",
-						       &nf->tx_port);
-		if (!err)
-			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
-						       "event-channel-rx",
-						       &nf->rx_port);
-	} else if (!err) {
-		err = sdrv_xenbus_remove_key(xb, tx, "event-channel-tx");
-		if (!err)
-			err = sdrv_xenbus_remove_key(xb, tx, "event-channel-rx");
-		if (!err)
-			err = sdrv_xenbus_alloc_evtchn(&nf->dev, tx, "",
-						       "event-channel", &nf->tx_port);
-		nf->rx_port = nf->tx_port;
-	}
+	unpublish_queues(nf);
+	/* Several queues say how many (their keys under queue-N/); one has
+	 * its keys at the top and no count, as before multi-queue. */
+	if (nf->info.queues > 1)
+		err = sdrv_xenbus_write_uint(xb, tx, "multi-queue-num-queues",
+					     nf->info.queues);
+	else
+		err = sdrv_xenbus_remove_key(xb, tx, "multi-queue-num-queues");
+	for (unsigned i = 0; !err && i < nf->info.queues; i++)
+		err = publish_queue(nf, tx, &nf->queues[i]);
 	for (unsigned i = 0; !err && i < sizeof(keys) / sizeof(keys[0]); i++)
 		err = sdrv_xenbus_write_uint(xb, tx, keys[i].key, keys[i].value);
 	return err;
@@ -271,16 +349,21 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 
 static int attach_rings(struct sdrv_netfront *nf)
 {
-	int err = sdrv_ring_sring_init(nf->tx_ring.addr, SDRV_PAGE_SIZE);
+	int err = 0;
 
-	if (!err)
-		err = sdrv_ring_sring_init(nf->rx_ring.addr, SDRV_PAGE_SIZE);
-	if (!err)
-		err = sdrv_netif_tx_front_attach(&nf->tx, nf->tx_ring.addr,
-						 SDRV_PAGE_SIZE, 0);
-	if (!err)
-		err = sdrv_netif_rx_front_attach(&nf->rx, nf->rx_ring.addr,
-						 SDRV_PAGE_SIZE, 0);
+	for (unsigned i = 0; !err && i < nf->info.queues; i++) {
+		struct nf_queue *q = &nf->queues[i];
+
+		err = sdrv_ring_sring_init(q->tx_ring.addr, SDRV_PAGE_SIZE);
+		if (!err)
+			err = sdrv_ring_sring_init(q->rx_ring.addr, SDRV_PAGE_SIZE);
+		if (!err)
+			err = sdrv_netif_tx_front_attach(&q->tx, q->tx_ring.addr,
+							 SDRV_PAGE_SIZE, 0);
+		if (!err)
+			err = sdrv_netif_rx_front_attach(&q->rx, q->rx_ring.addr,
+							 SDRV_PAGE_SIZE, 0);
+	}
 	nf->attached = !err;
 	return err;
 }
@@ -321,17 +404,41 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 					       "backend's feature-sg is garbage");
 	nf->info.sg = offered && !nf->base_protocol;
 	nf->info.max_packet = nf->info.sg ? SDRV_NETFRONT_MAX_PACKET : SDRV_PAGE_SIZE;
+	/* As many queues as asked for and offered (no key: one), and on a
+	 * reconnection no more than the first connection's. */
+	err = sdrv_xenbus_read_bounded(&nf->dev.xb, true, "multi-queue-max-queues",
+				       0, UINT32_MAX, 1, &offered);
+	if (err)
+		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
+					       "backend's multi-queue-max-queues is garbage");
+	nf->info.queues = nf->base_protocol || !offered ? 1 : nf->queues_wanted;
+	if (nf->info.queues > offered)
+		nf->info.queues = (unsigned)offered;
+	if (again && nf->info.queues > nf->nr_alloc)
+		nf->info.queues = nf->nr_alloc;
 	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
 	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
-	err = again ? 0 : alloc_bufs(nf);
+	err = 0;
+	/* Each queue takes tx_slots + rx_slots pages and grants: as many as
+	 * the domain's memory and grant table hold, down to one. */
+	while (!again) {
+		err = alloc_queues(nf, nf->info.queues);
+		if (!err || nf->info.queues == 1 ||
+		    (err != -SDRV_ENOSPC && err != -SDRV_ENOMEM))
+			break;
+		free_queues(nf);
+		nf->info.queues--;
+	}
 	if (!err)
 		err = sdrv_xs_transaction_run(nf->dev.xb.xs, publish_body, nf, 8);
 	if (!err)
 		err = attach_rings(nf);
 	if (err)
 		return err;
-	reset_bufs(nf);
-	post_rx(nf);
+	for (unsigned i = 0; i < nf->info.queues; i++) {
+		reset_bufs(nf, &nf->queues[i]);
+		post_rx(nf, &nf->queues[i]);
+	}
 	err = sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_INITIALISED);
 	if (err)
 		return err;
@@ -349,10 +456,8 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 
 static void release(struct sdrv_netfront *nf)
 {
-	close_ports(nf);
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
-	free_bufs(nf);
+	unpublish_queues(nf);
+	free_queues(nf);
 	if (nf->dev.xb.xs)
 		sdrv_xenbus_detach(&nf->dev.xb);
 }
@@ -375,6 +480,9 @@ SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	nf->timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	nf->polled = cfg && cfg->polled;
 	nf->base_protocol = cfg && cfg->base_protocol;
+	nf->queues_wanted = cfg && cfg->queues ? cfg->queues : 1;
+	if (nf->queues_wanted > SDRV_NETFRONT_MAX_QUEUES)
+		nf->queues_wanted = SDRV_NETFRONT_MAX_QUEUES;
 	nf->since_clock = NF_CLOCK_CALLS;
 	err = sdrv_xenbus_attach(&nf->dev.xb, xs, false, sdrv_platform_domid(p),
 				 0, "vif", devid);
@@ -444,11 +552,8 @@ static void reconnect(struct sdrv_netfront *nf)
 					    nf->timeout_ms);
 		sdrv_xenbus_switch_state(&nf->dev.xb, SDRV_XENBUS_CLOSED);
 	}
-	close_ports(nf);
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->tx_ring);
-	sdrv_xenbus_ungrant_ring(&nf->dev, &nf->rx_ring);
+	unpublish_queues(nf);
 	nf->attached = false;
-	nf->rx_frame.slots = 0;
 	if (handshake(nf, true)) {
 		break_device(nf, "the backend did not come back");
 		return;
@@ -496,20 +601,20 @@ SDRV_PUBLIC unsigned sdrv_netfront_reconnects(const struct sdrv_netfront *nf)
 
 /* ---- transmit ----------------------------------------------------------- */
 
-/* Take the backend's transmit answers: their slots are free again. */
-static void reclaim_tx(struct sdrv_netfront *nf)
+/* Take the backend's transmit answers on @q: their slots are free again. */
+static void reclaim_tx(struct sdrv_netfront *nf, struct nf_queue *q)
 {
 	struct sdrv_netif_tx_response rsp[32];
 
 	while (!nf->broken) {
-		uint32_t got = sdrv_netif_tx_front_take_responses(&nf->tx, rsp, 32);
+		uint32_t got = sdrv_netif_tx_front_take_responses(&q->tx, rsp, 32);
 
-		if (sdrv_ring_front_fault(&nf->tx)) {
+		if (sdrv_ring_front_fault(&q->tx)) {
 			break_device(nf, "backend's transmit response index out of range");
 			return;
 		}
 		if (!got) {
-			if (nf->polled || !sdrv_ring_front_final_check(&nf->tx))
+			if (nf->polled || !sdrv_ring_front_final_check(&q->tx))
 				return;
 			continue;
 		}
@@ -519,15 +624,15 @@ static void reclaim_tx(struct sdrv_netfront *nf)
 
 			if (rsp[k].status == SDRV_NETIF_RSP_NULL)
 				continue; /* the answer to an extra-info slot */
-			if (id >= nf->info.tx_slots || !tx_buf(nf, id)->busy) {
+			if (id >= nf->info.tx_slots || !tx_buf(q, id)->busy) {
 				break_device(nf, "transmit response for no packet in flight");
 				return;
 			}
-			b = tx_buf(nf, id);
+			b = tx_buf(q, id);
 			b->busy = false;
-			b->next_free = nf->tx_free;
-			nf->tx_free = id;
-			nf->tx_nr_free++;
+			b->next_free = q->tx_free;
+			q->tx_free = id;
+			q->tx_nr_free++;
 			if (rsp[k].status != SDRV_NETIF_RSP_OKAY)
 				nf->stats.tx_errors++;
 		}
@@ -541,21 +646,21 @@ static uint16_t tx_flags(unsigned flags)
 			  (flags & SDRV_NETFRONT_F_DATA_VALIDATED ? SDRV_NETTXF_DATA_VALIDATED : 0));
 }
 
-/* Put one frame on the ring (not pushed): one slot, or with
+/* Put one frame on @q's ring (not pushed): one slot, or with
  * scatter-gather one per page, the first saying the frame's length and
  * each but the last MORE_DATA.  Return: 0, -SDRV_EAGAIN. */
-static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len,
-		  unsigned flags)
+static int put_tx(struct sdrv_netfront *nf, struct nf_queue *q,
+		  const void *pkt, size_t len, unsigned flags)
 {
 	struct sdrv_netif_tx_request r[NF_MAX_SLOTS];
 	unsigned need = (unsigned)((len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
-	uint16_t id = nf->tx_free;
+	uint16_t id = q->tx_free;
 	size_t off = 0;
 
-	if (nf->tx_nr_free < need || sdrv_ring_front_free(&nf->tx) < need)
+	if (q->tx_nr_free < need || sdrv_ring_front_free(&q->tx) < need)
 		return -SDRV_EAGAIN;
 	for (unsigned k = 0; k < need; k++) {
-		struct nf_buf *b = tx_buf(nf, id);
+		struct nf_buf *b = tx_buf(q, id);
 		size_t part = len - off < SDRV_PAGE_SIZE ? len - off : SDRV_PAGE_SIZE;
 
 		sdrv_copy(b->page, (const char *)pkt + off, part);
@@ -569,47 +674,113 @@ static int put_tx(struct sdrv_netfront *nf, const void *pkt, size_t len,
 		off += part;
 		id = b->next_free;
 	}
-	if (sdrv_netif_tx_front_put_requests(&nf->tx, r, need) != need)
+	if (sdrv_netif_tx_front_put_requests(&q->tx, r, need) != need)
 		return -SDRV_EAGAIN;
 	for (unsigned k = 0; k < need; k++) {
-		tx_buf(nf, r[k].id)->busy = true;
-		nf->tx_free = tx_buf(nf, r[k].id)->next_free;
+		tx_buf(q, r[k].id)->busy = true;
+		q->tx_free = tx_buf(q, r[k].id)->next_free;
 	}
-	nf->tx_nr_free -= need;
+	q->tx_nr_free -= need;
 	nf->stats.tx_packets++;
 	nf->stats.tx_bytes += len;
 	return 0;
+}
+
+/*
+ * The queue a frame goes out on: by its flow (IPv4 or IPv6 addresses, and
+ * TCP or UDP ports), so that a flow keeps its order and flows spread over
+ * the backend's lcores, as Linux's netfront picks by the skb's hash.
+ * Anything else goes on queue 0.
+ */
+static unsigned flow_queue(const struct sdrv_netfront *nf, const uint8_t *pkt,
+			   size_t len)
+{
+	unsigned ethertype, l4 = 0, from = 0, to = 0;
+	uint32_t h = 2166136261u;
+
+	if (nf->info.queues == 1 || len < ETH_HLEN)
+		return 0;
+	ethertype = (unsigned)pkt[12] << 8 | pkt[13];
+	if (ethertype == 0x0800 && len >= ETH_HLEN + 20) {
+		unsigned ihl = (pkt[ETH_HLEN] & 0xfu) * 4u;
+
+		from = ETH_HLEN + 12; /* source and destination addresses */
+		to = ETH_HLEN + 20;
+		/* Ports only of a first fragment (or none). */
+		if ((pkt[ETH_HLEN + 9] == 6 || pkt[ETH_HLEN + 9] == 17) &&
+		    !((pkt[ETH_HLEN + 6] & 0x1fu) | pkt[ETH_HLEN + 7]))
+			l4 = ETH_HLEN + ihl;
+	} else if (ethertype == 0x86dd && len >= ETH_HLEN + 40) {
+		from = ETH_HLEN + 8;
+		to = ETH_HLEN + 40;
+		if (pkt[ETH_HLEN + 6] == 6 || pkt[ETH_HLEN + 6] == 17)
+			l4 = ETH_HLEN + 40;
+	} else {
+		return 0;
+	}
+	for (unsigned i = from; i < to; i++)
+		h = (h ^ pkt[i]) * 16777619u;
+	for (unsigned i = l4; l4 && i < l4 + 4 && i < len; i++)
+		h = (h ^ pkt[i]) * 16777619u;
+	return (h ^ h >> 16) % nf->info.queues;
+}
+
+/* Put frames @f (@n) on queue @only, or each on its flow's queue
+ * (@only < 0); one push and at most one notification per queue. */
+static int send_frames(struct sdrv_netfront *nf, int only,
+		       const struct sdrv_netfront_frame *f, unsigned n)
+{
+	uint32_t touched = 0;
+	unsigned i;
+
+	if (nf->broken)
+		return -SDRV_EIO;
+	for (i = 0; i < n; i++) {
+		struct nf_queue *q;
+
+		if (f[i].len < ETH_HLEN || f[i].len > nf->info.max_packet) {
+			if (i == 0)
+				return -SDRV_EINVAL;
+			break;
+		}
+		q = &nf->queues[only >= 0 ? (unsigned)only
+					  : flow_queue(nf, f[i].data, f[i].len)];
+		if (q->tx_nr_free < NF_MAX_SLOTS)
+			reclaim_tx(nf, q);
+		if (nf->broken || put_tx(nf, q, f[i].data, f[i].len, f[i].flags))
+			break;
+		touched |= 1u << q->index;
+	}
+	/* A sender that never receives still notices a backend gone (the
+	 * ring stays full). */
+	if (!i)
+		check_backend_now_and_then(nf);
+	for (unsigned k = 0; touched; k++, touched >>= 1) {
+		struct nf_queue *q = &nf->queues[k];
+
+		if ((touched & 1) && sdrv_ring_front_push(&q->tx))
+			sdrv_evtchn_notify(nf->p, q->tx_port);
+	}
+	if (!i && nf->broken)
+		return -SDRV_EIO;
+	return (int)i;
 }
 
 SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 					 const struct sdrv_netfront_frame *f,
 					 unsigned n)
 {
-	unsigned i;
+	return send_frames(nf, -1, f, n);
+}
 
-	if (nf->broken)
-		return -SDRV_EIO;
-	for (i = 0; i < n; i++) {
-		if (f[i].len < ETH_HLEN || f[i].len > nf->info.max_packet) {
-			if (i == 0)
-				return -SDRV_EINVAL;
-			break;
-		}
-		if (nf->tx_nr_free < NF_MAX_SLOTS)
-			reclaim_tx(nf);
-		if (nf->broken || put_tx(nf, f[i].data, f[i].len, f[i].flags))
-			break;
-	}
-	/* A sender that never receives still notices a backend gone (the
-	 * ring stays full). */
-	if (!i)
-		check_backend_now_and_then(nf);
-	/* One push and at most one notification for the whole burst. */
-	if (i && sdrv_ring_front_push(&nf->tx))
-		sdrv_evtchn_notify(nf->p, nf->tx_port);
-	if (!i && nf->broken)
-		return -SDRV_EIO;
-	return (int)i;
+SDRV_PUBLIC int sdrv_netfront_queue_send_burst(struct sdrv_netfront *nf,
+					       unsigned queue,
+					       const struct sdrv_netfront_frame *f,
+					       unsigned n)
+{
+	if (queue >= nf->info.queues)
+		return -SDRV_EINVAL;
+	return send_frames(nf, (int)queue, f, n);
 }
 
 SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
@@ -624,25 +795,25 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 
 /* ---- receive ------------------------------------------------------------ */
 
-/* Drop the frame being put together (counted). */
-static void rx_frame_drop(struct sdrv_netfront *nf)
+/* Drop the frame being put together on @q (counted). */
+static void rx_frame_drop(struct sdrv_netfront *nf, struct nf_queue *q)
 {
-	if (nf->rx_frame.slots)
+	if (q->rx_frame.slots)
 		nf->stats.rx_dropped++;
-	nf->rx_frame.slots = 0;
+	q->rx_frame.slots = 0;
 }
 
 /*
- * One receive response: its buffer is free to post again; its part of the
- * frame goes to @buf at the frame's length so far.  A frame is one slot,
- * or (we offered feature-sg) a chain of slots each but the last saying
- * MORE_DATA, at most NF_MAX_SLOTS.  A bad part (negative status, beyond
- * its page), a chain too long or beyond @cap, or a chain when we take
- * none drops the whole frame, counted once.
+ * One receive response on @q: its buffer is free to post again; its part
+ * of the frame goes to @buf at the frame's length so far.  A frame is one
+ * slot, or (we offered feature-sg) a chain of slots each but the last
+ * saying MORE_DATA, at most NF_MAX_SLOTS.  A bad part (negative status,
+ * beyond its page), a chain too long or beyond @cap, or a chain when we
+ * take none drops the whole frame, counted once.
  * Return: the frame's length when this response ends it; 0 when it does
  * not (or the frame is dropped); -SDRV_EIO when it breaks the device.
  */
-static int rx_response(struct sdrv_netfront *nf,
+static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
 		       const struct sdrv_netif_rx_response *r, void *buf,
 		       size_t cap)
 {
@@ -650,77 +821,76 @@ static int rx_response(struct sdrv_netfront *nf,
 	int part = r->status;
 	bool more = r->flags & SDRV_NETRXF_MORE_DATA;
 
-	if (r->id >= nf->info.rx_slots || !rx_buf(nf, r->id)->busy) {
+	if (r->id >= nf->info.rx_slots || !rx_buf(nf, q, r->id)->busy) {
 		break_device(nf, "receive response for no posted buffer");
 		return -SDRV_EIO;
 	}
-	b = rx_buf(nf, r->id);
+	b = rx_buf(nf, q, r->id);
 	b->busy = false;
-	b->next_free = nf->rx_free;
-	nf->rx_free = r->id;
-	nf->rx_to_post++;
+	b->next_free = q->rx_free;
+	q->rx_free = r->id;
+	q->rx_to_post++;
 	/* Extra-info slots follow only what we negotiated (GSO, ...):
 	 * none.  Their slot would be read as a response: stop. */
 	if (r->flags & SDRV_NETRXF_EXTRA_INFO) {
 		break_device(nf, "receive extra info we never asked for");
 		return -SDRV_EIO;
 	}
-	if (!nf->rx_frame.slots) {
-		nf->rx_frame.len = 0;
-		nf->rx_frame.bad = false;
+	if (!q->rx_frame.slots) {
+		q->rx_frame.len = 0;
+		q->rx_frame.bad = false;
 	}
-	nf->rx_frame.slots++;
+	q->rx_frame.slots++;
 	if (part < 0 || r->offset >= SDRV_PAGE_SIZE ||
 	    (unsigned)part > SDRV_PAGE_SIZE - r->offset ||
-	    (size_t)part > cap - nf->rx_frame.len ||
-	    nf->rx_frame.slots > NF_MAX_SLOTS ||
-	    (nf->base_protocol && (more || nf->rx_frame.slots > 1)))
-		nf->rx_frame.bad = true;
-	if (!nf->rx_frame.bad) {
-		sdrv_copy((char *)buf + nf->rx_frame.len,
+	    (size_t)part > cap - q->rx_frame.len ||
+	    q->rx_frame.slots > NF_MAX_SLOTS ||
+	    (nf->base_protocol && (more || q->rx_frame.slots > 1)))
+		q->rx_frame.bad = true;
+	if (!q->rx_frame.bad) {
+		sdrv_copy((char *)buf + q->rx_frame.len,
 			  (const char *)b->page + r->offset, (size_t)part);
-		nf->rx_frame.len += (size_t)part;
+		q->rx_frame.len += (size_t)part;
 	}
 	if (more)
 		return 0;
-	if (nf->rx_frame.bad || nf->rx_frame.len < ETH_HLEN) {
-		rx_frame_drop(nf);
+	if (q->rx_frame.bad || q->rx_frame.len < ETH_HLEN) {
+		rx_frame_drop(nf, q);
 		return 0;
 	}
-	nf->rx_frame.slots = 0;
+	q->rx_frame.slots = 0;
 	nf->stats.rx_packets++;
-	nf->stats.rx_bytes += nf->rx_frame.len;
-	return (int)nf->rx_frame.len;
+	nf->stats.rx_bytes += q->rx_frame.len;
+	return (int)q->rx_frame.len;
 }
 
 #define NF_RX_BATCH 32u
 
-SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
-					 struct sdrv_netfront_frame *f,
-					 unsigned n)
+/* Up to @n frames from @q into @f.  Return: how many. */
+static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
+			   struct sdrv_netfront_frame *f, unsigned n)
 {
 	unsigned i = 0;
 
-	check_backend_now_and_then(nf);
-	reclaim_tx(nf);
+	reclaim_tx(nf, q);
 	/* Responses are taken a batch at a time, never more than frames
 	 * asked for: each gives one frame at most, none is left over. */
 	while (i < n && !nf->broken) {
 		struct sdrv_netif_rx_response r[NF_RX_BATCH];
 		uint32_t want = n - i < NF_RX_BATCH ? n - i : NF_RX_BATCH;
-		uint32_t got = sdrv_netif_rx_front_take_responses(&nf->rx, r, want);
+		uint32_t got = sdrv_netif_rx_front_take_responses(&q->rx, r, want);
 
-		if (sdrv_ring_front_fault(&nf->rx)) {
+		if (sdrv_ring_front_fault(&q->rx)) {
 			break_device(nf, "backend's receive response index out of range");
 			break;
 		}
 		if (!got) {
-			post_rx(nf);
-			if (nf->polled || !sdrv_ring_front_final_check(&nf->rx)) {
+			post_rx(nf, q);
+			if (nf->polled || !sdrv_ring_front_final_check(&q->rx)) {
 				/* A backend pushes a frame's slots together:
 				 * a chain ending at its producer index is a
 				 * frame it will never finish. */
-				rx_frame_drop(nf);
+				rx_frame_drop(nf, q);
 				break;
 			}
 			continue;
@@ -730,22 +900,59 @@ SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 		 * for one (a hint; the responses are checked below). */
 		for (uint32_t k = 0; k < got; k++)
 			if (r[k].id < nf->info.rx_slots && r[k].offset < SDRV_PAGE_SIZE)
-				__builtin_prefetch((const char *)rx_buf(nf, r[k].id)->page +
+				__builtin_prefetch((const char *)rx_buf(nf, q, r[k].id)->page +
 						   r[k].offset);
 		for (uint32_t k = 0; k < got; k++) {
-			int len = rx_response(nf, &r[k], f[i].data, f[i].cap);
+			int len = rx_response(nf, q, &r[k], f[i].data, f[i].cap);
 
 			if (len < 0)
 				break;
 			if (len > 0)
 				f[i++].len = (size_t)len;
 		}
-		if (nf->rx_to_post >= 8)
-			post_rx(nf);
+		if (q->rx_to_post >= 8)
+			post_rx(nf, q);
+	}
+	return i;
+}
+
+/* Frames from queue @only, or from every queue in turn (@only < 0). */
+static int recv_frames(struct sdrv_netfront *nf, int only,
+		       struct sdrv_netfront_frame *f, unsigned n)
+{
+	unsigned i = 0;
+
+	check_backend_now_and_then(nf);
+	if (only >= 0) {
+		i = recv_queue(nf, &nf->queues[only], f, n);
+	} else {
+		/* A different queue first each call: none starves. */
+		unsigned first = nf->rx_next++ % nf->info.queues;
+
+		for (unsigned k = 0; k < nf->info.queues && i < n && !nf->broken; k++)
+			i += recv_queue(nf, &nf->queues[(first + k) % nf->info.queues],
+					f + i, n - i);
 	}
 	if (!i)
 		nf->since_clock = NF_CLOCK_CALLS;
 	return !i && nf->broken ? -SDRV_EIO : (int)i;
+}
+
+SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
+					 struct sdrv_netfront_frame *f,
+					 unsigned n)
+{
+	return recv_frames(nf, -1, f, n);
+}
+
+SDRV_PUBLIC int sdrv_netfront_queue_recv_burst(struct sdrv_netfront *nf,
+					       unsigned queue,
+					       struct sdrv_netfront_frame *f,
+					       unsigned n)
+{
+	if (queue >= nf->info.queues)
+		return -SDRV_EINVAL;
+	return recv_frames(nf, (int)queue, f, n);
 }
 
 SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
@@ -759,9 +966,15 @@ SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,
 
 SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms)
 {
-	sdrv_evtchn_port_t ports[2] = { nf->rx_port, nf->tx_port };
+	sdrv_evtchn_port_t ports[2 * SDRV_NETFRONT_MAX_QUEUES];
+	unsigned n = 0;
 
-	return sdrv_evtchn_wait_ports(nf->p, ports,
-				      nf->tx_port == nf->rx_port ? 1 : 2,
-				      timeout_ms);
+	for (unsigned i = 0; i < nf->info.queues; i++) {
+		struct nf_queue *q = &nf->queues[i];
+
+		ports[n++] = q->rx_port;
+		if (q->tx_port != q->rx_port)
+			ports[n++] = q->tx_port;
+	}
+	return sdrv_evtchn_wait_ports(nf->p, ports, n, timeout_ms);
 }

@@ -44,6 +44,8 @@ static void usage(FILE *out)
 		"      --devid N        the vif, 0 to 255 (default 0; hvctl network-attach\n"
 		"                       --devid)\n"
 		"      --tap NAME       the TAP device's name (default: vifID.N)\n"
+		"      --queues N       ask the backend for N queues, 1 to 8 (default 1;\n"
+		"                       it may grant fewer): each flow keeps to one\n"
 		"  -h, --help           show this help and exit\n"
 		"      --version        show the version and exit\n"
 		"\n"
@@ -88,11 +90,12 @@ static int tap_open(const char *name, const uint8_t mac[6])
 
 int main(int argc, char **argv)
 {
-	enum { OPT_DEVID = 256, OPT_TAP };
+	enum { OPT_DEVID = 256, OPT_TAP, OPT_QUEUES };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "devid", required_argument, NULL, OPT_DEVID },
 		{ "tap", required_argument, NULL, OPT_TAP },
+		{ "queues", required_argument, NULL, OPT_QUEUES },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -107,6 +110,7 @@ int main(int argc, char **argv)
 	struct sdrv_xs *xs;
 	unsigned long id;
 	unsigned devid = 0;
+	struct sdrv_netfront_config cfg = { .queues = 1 };
 	int o, err, tap;
 
 	cli_init(argv[0]);
@@ -118,6 +122,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_DEVID:
 			devid = (unsigned)cli_number("--devid", optarg, 0, 255);
+			break;
+		case OPT_QUEUES:
+			cfg.queues = (unsigned)cli_number("--queues", optarg, 1,
+							  SDRV_NETFRONT_MAX_QUEUES);
 			break;
 		case OPT_TAP:
 			if (!*optarg || strlen(optarg) >= IFNAMSIZ)
@@ -136,7 +144,7 @@ int main(int argc, char **argv)
 	}
 	p = cli_attach_domain(hvstub, id);
 	xs = cli_open_xs_ring(p, id);
-	err = sdrv_netfront_open(p, xs, devid, NULL, &nf);
+	err = sdrv_netfront_open(p, xs, devid, &cfg, &nf);
 	if (err) {
 		sdrv_xs_close(xs);
 		sdrv_platform_detach(p);
@@ -146,9 +154,11 @@ int main(int argc, char **argv)
 	}
 	info = sdrv_netfront_info(nf);
 	tap = tap_open(tap_name, info->mac);
-	printf("domain %lu: vif %u (mac %02x:%02x:%02x:%02x:%02x:%02x) on TAP %s\n",
+	printf("domain %lu: vif %u (mac %02x:%02x:%02x:%02x:%02x:%02x) on TAP %s, "
+	       "%u queue%s\n",
 	       id, devid, info->mac[0], info->mac[1], info->mac[2], info->mac[3],
-	       info->mac[4], info->mac[5], tap_name);
+	       info->mac[4], info->mac[5], tap_name, info->queues,
+	       info->queues == 1 ? "" : "s");
 	fflush(stdout);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -147,9 +147,17 @@ SDRV_PUBLIC int sdrv_xenbus_map_ring(struct sdrv_xenbus_device *dev,
 						       UINT32_MAX,
 						       SDRV_XENBUS_REQUIRED,
 						       &ref);
-		if (err)
+		if (err) {
+			/* Name the key: with queues, which queue's. */
+			char why[96];
+			struct strbuf b = strbuf_at(why, sizeof(why));
+
+			put_str(&b, key);
+			put_str(&b, " missing or garbage");
 			return sdrv_xenbus_device_fail(dev, err,
-						       "reading ring-ref");
+						       b.err ? "a ring-ref missing or garbage"
+							     : why);
+		}
 		ops[i].granter = dev->xb.frontend_domid;
 		ops[i].ref = (sdrv_grant_ref_t)ref;
 		ops[i].readonly = false;

@@ -6,12 +6,21 @@
  * sdrv_netfront_open() does the XenBus handshake with the backend named in
  * the vif's XenStore directory (Linux's keys: tx-ring-ref, rx-ring-ref,
  * event-channel or event-channel-tx and -rx, request-rx-copy, feature-sg,
- * feature-rx-notify) and reads the MAC address the toolstack gave it.  It
- * takes what the backend offers of split event channels (one per ring)
- * and scatter-gather (frames over several slots, up to 65535 bytes), and
- * works with the base protocol alone: one queue, one event channel,
- * frames of one slot (an MTU of 1500, as Linux's netfront without
- * feature-sg), rx-copy.
+ * feature-rx-notify, multi-queue-num-queues and each queue's keys under
+ * queue-N/) and reads the MAC address the toolstack gave it.  It takes
+ * what the backend offers of several queues (as many as the config asks,
+ * up to multi-queue-max-queues), split event channels (one per ring) and
+ * scatter-gather (frames over several slots, up to 65535 bytes), and works
+ * with the base protocol alone: one queue, one event channel, frames of
+ * one slot (an MTU of 1500, as Linux's netfront without feature-sg),
+ * rx-copy.
+ *
+ * Queues: each has its own two rings, channels and buffers; a backend
+ * serves them in parallel (netback-dpdk, one lcore each).  The plain calls
+ * send each frame on its flow's queue (IPv4/IPv6 addresses and TCP/UDP
+ * ports: a flow keeps its order) and receive from every queue in turn;
+ * sdrv_netfront_queue_send_burst() and _recv_burst() name one queue, as a
+ * DPDK port's queues do.
  *
  * Its buffers are its own pages, granted once for the connection's life:
  * one per transmit slot (read-only: a packet is copied into it, the
@@ -30,7 +39,7 @@
  * (sdrv_netfront_broken() says why).
  *
  * Freestanding: memory from the platform, no libc.  One thread drives a
- * device.
+ * device, all its queues.
  */
 #ifndef SPLITDRV_NETFRONT_H
 #define SPLITDRV_NETFRONT_H
@@ -58,9 +67,18 @@ struct sdrv_netfront_config {
 	 * traffic of asking). */
 	bool polled;
 	/* Ask for the base protocol alone even where the backend offers
-	 * more (one event channel, ...): what an old frontend does. */
+	 * more (one queue, one event channel, ...): what an old frontend
+	 * does. */
 	bool base_protocol;
+	/* Queues to ask for (0: 1), at most SDRV_NETFRONT_MAX_QUEUES; the
+	 * backend's multi-queue-max-queues caps them, and so do the domain's
+	 * memory and grant table: each queue takes one page and one grant
+	 * for every slot of its two rings (514 with pages of 4 KiB), and a
+	 * queue that does not fit is not asked for (info.queues says). */
+	unsigned queues;
 };
+
+#define SDRV_NETFRONT_MAX_QUEUES 8u
 
 /* The largest frame either way: 65535 bytes (netif's 16-bit size), over
  * several slots of a page.  Without scatter-gather (the backend did not
@@ -80,6 +98,8 @@ struct sdrv_netfront_info {
 	 * unless asked for the base protocol alone. */
 	bool sg;
 	size_t max_packet; /* the longest frame sdrv_netfront_send() takes */
+	/* Negotiated: queues, each with tx_slots and rx_slots. */
+	unsigned queues;
 };
 
 struct sdrv_netfront_stats {
@@ -135,7 +155,8 @@ struct sdrv_netfront_frame {
 
 /**
  * sdrv_netfront_send_burst() - sdrv_netfront_send() for up to @n frames,
- * with one push of the ring and at most one notification for them all.
+ * each on its flow's queue, with one push of each ring and at most one
+ * notification a queue for them all.
  * Stops at the first frame that does not fit the ring or has a bad length.
  * Return: the number of frames queued (0 when the ring is full);
  * -SDRV_EINVAL (the first frame's length is bad); -SDRV_EIO (broken).
@@ -145,13 +166,36 @@ SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 					 unsigned n);
 
 /**
- * sdrv_netfront_recv_burst() - sdrv_netfront_recv() for up to @n frames.
+ * sdrv_netfront_recv_burst() - sdrv_netfront_recv() for up to @n frames,
+ * from every queue in turn (a different one first each call).
  * Return: the number of frames received (each @f[i].len set); -SDRV_EIO
  * (broken, and nothing received).
  */
 SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 					 struct sdrv_netfront_frame *f,
 					 unsigned n);
+
+/**
+ * sdrv_netfront_queue_send_burst() - sdrv_netfront_send_burst() on queue
+ * @queue (below info.queues) alone, whatever the frames' flows.
+ * Return: as sdrv_netfront_send_burst(); -SDRV_EINVAL also for a queue
+ * we do not have.
+ */
+SDRV_PUBLIC int sdrv_netfront_queue_send_burst(struct sdrv_netfront *nf,
+					       unsigned queue,
+					       const struct sdrv_netfront_frame *f,
+					       unsigned n);
+
+/**
+ * sdrv_netfront_queue_recv_burst() - sdrv_netfront_recv_burst() from
+ * queue @queue alone (transmit answers of that queue reclaimed too).
+ * Return: as sdrv_netfront_recv_burst(); -SDRV_EINVAL for a queue we do
+ * not have.
+ */
+SDRV_PUBLIC int sdrv_netfront_queue_recv_burst(struct sdrv_netfront *nf,
+					       unsigned queue,
+					       struct sdrv_netfront_frame *f,
+					       unsigned n);
 
 /**
  * sdrv_netfront_recv() - take one received frame into @buf (@cap bytes;

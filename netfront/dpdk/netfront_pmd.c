@@ -13,7 +13,11 @@
  * the same @domid, and they share its XenStore ring, so they are polled
  * from one lcore (netfront is driven by one thread).
  *
- * One receive and one transmit queue.  Frames are copied into netfront's
+ * Queues: as many receive and transmit queues as the connection has
+ * (queues=N asks for N, up to 8; the backend may grant fewer: the port's
+ * max_rx_queues says), queue i on netfront's queue i.  netfront is driven
+ * by one thread, so a port's queues are polled from one lcore (testpmd:
+ * --nb-cores=1, or a port per lcore).  Frames are copied into netfront's
  * granted pages on transmit (the mbuf is free again at once) and out of
  * them into mbufs on receive; a chained mbuf is gathered into a scratch
  * buffer first.  Transmit frames shorter than an Ethernet header or
@@ -56,6 +60,7 @@ static struct {
 
 struct nfp_rxq {
 	struct nfp_port *port;
+	unsigned index;
 	struct rte_mempool *mp;
 	uint16_t port_id;
 	struct rte_mbuf *stash[NFP_STASH]; /* allocated ahead, in bulk */
@@ -64,14 +69,16 @@ struct nfp_rxq {
 
 struct nfp_txq {
 	struct nfp_port *port;
+	unsigned index;
 	uint8_t (*scratch)[SDRV_NETFRONT_MAX_PACKET]; /* NFP_BURST chained frames */
 };
 
 struct nfp_port {
 	struct sdrv_netfront *nf;
 	struct rte_ether_addr mac;
-	struct nfp_rxq rxq;
-	struct nfp_txq txq;
+	unsigned nr_queues;
+	struct nfp_rxq rxq[SDRV_NETFRONT_MAX_QUEUES];
+	struct nfp_txq txq[SDRV_NETFRONT_MAX_QUEUES];
 	uint64_t tx_dropped; /* bad lengths, never sent */
 	struct sdrv_netfront_stats base; /* at the last stats reset */
 	uint64_t base_tx_dropped;
@@ -101,7 +108,7 @@ static uint16_t nfp_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 		f[i].data = rte_pktmbuf_mtod(m, void *);
 		f[i].cap = rte_pktmbuf_tailroom(m);
 	}
-	got = sdrv_netfront_recv_burst(q->port->nf, f, n);
+	got = sdrv_netfront_queue_recv_burst(q->port->nf, q->index, f, n);
 	if (got <= 0)
 		return 0;
 	for (int i = 0; i < got; i++) {
@@ -146,7 +153,7 @@ static uint16_t nfp_tx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 			      ? SDRV_NETFRONT_F_CSUM_BLANK : 0;
 		at[nf++] = (uint16_t)i;
 	}
-	sent = nf ? sdrv_netfront_send_burst(q->port->nf, f, nf) : 0;
+	sent = nf ? sdrv_netfront_queue_send_burst(q->port->nf, q->index, f, nf) : 0;
 	if (sent < 0)
 		sent = 0;
 	/* What was taken is a prefix of bufs: everything before the first
@@ -164,19 +171,25 @@ static int nfp_configure(struct rte_eth_dev *dev)
 	return 0;
 }
 
+static void nfp_queues_state(struct rte_eth_dev *dev, uint8_t state)
+{
+	for (uint16_t i = 0; i < dev->data->nb_rx_queues; i++)
+		dev->data->rx_queue_state[i] = state;
+	for (uint16_t i = 0; i < dev->data->nb_tx_queues; i++)
+		dev->data->tx_queue_state[i] = state;
+}
+
 static int nfp_start(struct rte_eth_dev *dev)
 {
 	dev->data->dev_link.link_status = RTE_ETH_LINK_UP;
-	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
-	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STARTED;
+	nfp_queues_state(dev, RTE_ETH_QUEUE_STATE_STARTED);
 	return 0;
 }
 
 static int nfp_stop(struct rte_eth_dev *dev)
 {
 	dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
-	dev->data->rx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
-	dev->data->tx_queue_state[0] = RTE_ETH_QUEUE_STATE_STOPPED;
+	nfp_queues_state(dev, RTE_ETH_QUEUE_STATE_STOPPED);
 	dev->data->dev_started = 0;
 	return 0;
 }
@@ -199,11 +212,13 @@ static int nfp_close(struct rte_eth_dev *dev)
 		return 0;
 	sdrv_netfront_close(port->nf);
 	port->nf = NULL;
-	rte_free(port->txq.scratch);
-	port->txq.scratch = NULL;
-	if (port->rxq.stashed)
-		rte_pktmbuf_free_bulk(port->rxq.stash, port->rxq.stashed);
-	port->rxq.stashed = 0;
+	for (unsigned i = 0; i < SDRV_NETFRONT_MAX_QUEUES; i++) {
+		rte_free(port->txq[i].scratch);
+		port->txq[i].scratch = NULL;
+		if (port->rxq[i].stashed)
+			rte_pktmbuf_free_bulk(port->rxq[i].stash, port->rxq[i].stashed);
+		port->rxq[i].stashed = 0;
+	}
 	nfp_domain_put();
 	dev->data->mac_addrs = NULL; /* ours, not rte_malloc'ed */
 	return 0;
@@ -220,8 +235,8 @@ static int nfp_infos_get(struct rte_eth_dev *dev, struct rte_eth_dev_info *info)
 	info->max_rx_pktlen = (uint32_t)max;
 	info->max_mtu = (uint16_t)(max - RTE_ETHER_HDR_LEN);
 	info->min_mtu = RTE_ETHER_MIN_MTU;
-	info->max_rx_queues = 1;
-	info->max_tx_queues = 1;
+	info->max_rx_queues = (uint16_t)port->nr_queues;
+	info->max_tx_queues = (uint16_t)port->nr_queues;
 	info->min_rx_bufsize = 0;
 	info->tx_offload_capa = RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
 				RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
@@ -235,15 +250,20 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 			      struct rte_mempool *mp)
 {
 	struct nfp_port *port = dev->data->dev_private;
+	struct nfp_rxq *q;
 
 	(void)nb_desc, (void)socket, (void)conf;
-	if (port->rxq.stashed)
-		rte_pktmbuf_free_bulk(port->rxq.stash, port->rxq.stashed);
-	port->rxq.stashed = 0;
-	port->rxq.port = port;
-	port->rxq.mp = mp;
-	port->rxq.port_id = dev->data->port_id;
-	dev->data->rx_queues[qid] = &port->rxq;
+	if (qid >= port->nr_queues)
+		return -EINVAL;
+	q = &port->rxq[qid];
+	if (q->stashed)
+		rte_pktmbuf_free_bulk(q->stash, q->stashed);
+	q->stashed = 0;
+	q->port = port;
+	q->index = qid;
+	q->mp = mp;
+	q->port_id = dev->data->port_id;
+	dev->data->rx_queues[qid] = q;
 	return 0;
 }
 
@@ -252,16 +272,21 @@ static int nfp_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 			      const struct rte_eth_txconf *conf)
 {
 	struct nfp_port *port = dev->data->dev_private;
+	struct nfp_txq *q;
 
 	(void)nb_desc, (void)conf;
-	if (!port->txq.scratch) {
-		port->txq.scratch = rte_malloc_socket("net_netfront scratch",
+	if (qid >= port->nr_queues)
+		return -EINVAL;
+	q = &port->txq[qid];
+	if (!q->scratch) {
+		q->scratch = rte_malloc_socket("net_netfront scratch",
 			NFP_BURST * SDRV_NETFRONT_MAX_PACKET, 0, (int)socket);
-		if (!port->txq.scratch)
+		if (!q->scratch)
 			return -ENOMEM;
 	}
-	port->txq.port = port;
-	dev->data->tx_queues[qid] = &port->txq;
+	q->port = port;
+	q->index = qid;
+	dev->data->tx_queues[qid] = q;
 	return 0;
 }
 
@@ -341,11 +366,12 @@ static const struct eth_dev_ops nfp_ops = {
 #define NFP_ARG_DOMID "domid"
 #define NFP_ARG_VIF "vif"
 #define NFP_ARG_SOCKET "socket"
+#define NFP_ARG_QUEUES "queues"
 static const char *const nfp_args[] = { NFP_ARG_DOMID, NFP_ARG_VIF,
-					NFP_ARG_SOCKET, NULL };
+					NFP_ARG_SOCKET, NFP_ARG_QUEUES, NULL };
 
 struct nfp_devargs {
-	unsigned long domid, vif;
+	unsigned long domid, vif, queues;
 	bool has_domid;
 	char socket[256];
 };
@@ -355,12 +381,16 @@ static int nfp_arg_number(const char *key, const char *value, void *out)
 	char *end;
 	unsigned long v;
 
+	bool domid = !strcmp(key, NFP_ARG_DOMID), queues = !strcmp(key, NFP_ARG_QUEUES);
+
 	errno = 0;
 	v = strtoul(value, &end, 10);
 	if (errno || end == value || *end || value[0] == '-' ||
-	    v > (strcmp(key, NFP_ARG_DOMID) ? 0xffffffffUL : 0x7fefUL)) {
+	    v > (domid ? 0x7fefUL : queues ? SDRV_NETFRONT_MAX_QUEUES : 0xffffffffUL) ||
+	    (queues && !v)) {
 		NFP_LOG(ERR, "%s=%s: not a %s\n", key, value,
-			strcmp(key, NFP_ARG_DOMID) ? "vif number" : "domain id (1 to 32751)");
+			domid ? "domain id (1 to 32751)"
+			      : queues ? "number of queues (1 to 8)" : "vif number");
 		return -EINVAL;
 	}
 	*(unsigned long *)out = v;
@@ -387,7 +417,7 @@ static int nfp_parse_args(const char *name, const char *params,
 	memset(a, 0, sizeof(*a));
 	if (!kv) {
 		NFP_LOG(ERR, "%s: bad arguments \"%s\" (expected %s)\n", name,
-			params, "domid=<id>[,vif=<n>][,socket=<path>]");
+			params, "domid=<id>[,vif=<n>][,queues=<n>][,socket=<path>]");
 		return -EINVAL;
 	}
 	if (rte_kvargs_count(kv, NFP_ARG_DOMID) == 1) {
@@ -396,6 +426,8 @@ static int nfp_parse_args(const char *name, const char *params,
 	}
 	if (!err)
 		err = rte_kvargs_process(kv, NFP_ARG_VIF, nfp_arg_number, &a->vif);
+	if (!err)
+		err = rte_kvargs_process(kv, NFP_ARG_QUEUES, nfp_arg_number, &a->queues);
 	if (!err && env && strlen(env) < sizeof(a->socket))
 		strcpy(a->socket, env);
 	if (!err)
@@ -467,7 +499,8 @@ static int nfp_probe(struct rte_vdev_device *vdev)
 	if (err)
 		return err;
 	err = sdrv_netfront_open(nfp_domain.p, nfp_domain.xs, (uint32_t)a.vif,
-				 &(struct sdrv_netfront_config){ .polled = true },
+				 &(struct sdrv_netfront_config){
+					 .polled = true, .queues = (unsigned)a.queues },
 				 &nf);
 	if (err) {
 		NFP_LOG(ERR, "%s: domain %lu vif %lu: %s\n", name, a.domid, a.vif,
@@ -486,6 +519,7 @@ static int nfp_probe(struct rte_vdev_device *vdev)
 	port->nf = nf;
 	memcpy(port->mac.addr_bytes, sdrv_netfront_info(nf)->mac, RTE_ETHER_ADDR_LEN);
 	dev->data->mac_addrs = &port->mac;
+	port->nr_queues = sdrv_netfront_info(nf)->queues;
 	dev->data->nb_rx_queues = 1;
 	dev->data->nb_tx_queues = 1;
 	dev->data->dev_link.link_speed = RTE_ETH_SPEED_NUM_10G;
@@ -496,8 +530,9 @@ static int nfp_probe(struct rte_vdev_device *vdev)
 	dev->rx_pkt_burst = nfp_rx_burst;
 	dev->tx_pkt_burst = nfp_tx_burst;
 	rte_eth_dev_probing_finish(dev);
-	NFP_LOG(INFO, "%s: domain %lu vif %lu connected, MAC " RTE_ETHER_ADDR_PRT_FMT "\n",
-		name, a.domid, a.vif, RTE_ETHER_ADDR_BYTES(&port->mac));
+	NFP_LOG(INFO, "%s: domain %lu vif %lu connected, %u queue%s, MAC "
+		RTE_ETHER_ADDR_PRT_FMT "\n", name, a.domid, a.vif, port->nr_queues,
+		port->nr_queues == 1 ? "" : "s", RTE_ETHER_ADDR_BYTES(&port->mac));
 	return 0;
 }
 
@@ -518,5 +553,5 @@ static struct rte_vdev_driver nfp_driver = {
 
 RTE_PMD_REGISTER_VDEV(net_netfront, nfp_driver);
 RTE_PMD_REGISTER_PARAM_STRING(net_netfront,
-			      "domid=<id> vif=<n> socket=<hv-stub socket>");
+			      "domid=<id> vif=<n> queues=<n> socket=<hv-stub socket>");
 RTE_LOG_REGISTER(nfp_logtype, pmd.net.netfront, NOTICE)

@@ -50,7 +50,9 @@ start_netback
 ip netns add "$ns1" && ip netns add "$ns2" || { bad "network namespaces"; exit 1; }
 for id in 1 2; do
 	ns=$([ $id = 1 ] && echo "$ns1" || echo "$ns2")
-	ip netns exec "$ns" "$build/tools/net-guest" $id > "$d/g$id.out" 2>&1 &
+	# Guest 1 asks for two queues (netback-dpdk has two lcores: one
+	# each); guest 2 has one.
+	ip netns exec "$ns" "$build/tools/net-guest" --queues $((3 - id)) $id > "$d/g$id.out" 2>&1 &
 	pids+=($!)
 	[ $id = 1 ] && guest1=$! || guest2=$!
 done
@@ -60,6 +62,9 @@ for id in 1 2; do
 	ip netns exec "$ns" ip addr add 10.77.0.$id/24 dev vif$id.0 || bad "guest $id's TAP"
 done
 
+grep -q "on TAP vif1.0, 2 queues" "$d/g1.out" &&
+	ok "guest 1's netfront has two queues (one per netback-dpdk lcore), guest 2's one" ||
+	{ bad "guest 1's queues:"; cat "$d/g1.out"; }
 ip netns exec "$ns1" ping -c 3 -i 0.2 -W 2 10.77.0.2 > "$d/ping12" 2>&1 &&
 	ok "ping guest 1 -> guest 2 through netfront, netback-dpdk, netfront" ||
 	{ bad "ping 1 -> 2:"; cat "$d/ping12"; }

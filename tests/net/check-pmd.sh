@@ -54,18 +54,20 @@ for id in 1 2; do
 	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
 done
 start_netback() { # [OPTION]...
-	"$build/netback/netback-dpdk" -l 0 --no-huge --no-pci -m 256 --log-level=error \
+	"$build/netback/netback-dpdk" -l "${nb_lcores:-0}" --no-huge --no-pci -m 256 --log-level=error \
 		--file-prefix "nb$$" --vdev net_null0,no-rx=1 -- "$@" >> "$d/nb.out" 2>> "$d/nb.err" &
 	nb=$!
 	pids+=($nb)
 }
 # testpmd ID MODE LCORES: a guest's testpmd, running until SIGINT (it then
 # prints its accumulated statistics); its output in $d/pmd-ID.
+# QUEUES (default 1): the port's queues, asked of the driver and used.
 testpmd() {
-	local id=$1 mode=$2 lcores=$3
+	local id=$1 mode=$2 lcores=$3 queues=${4:-1}
 	LD_PRELOAD="$preload" ASAN_OPTIONS="$pmd_asan" dpdk-testpmd -l "$lcores" "${eal[@]}" \
-		--file-prefix "g$id$$" -d "$pmd" --vdev "net_netfront0,domid=$id" -- \
-		--nb-cores=1 --forward-mode="$mode" --total-num-mbufs=4096 --stats-period 600 \
+		--file-prefix "g$id$$" -d "$pmd" --vdev "net_netfront0,domid=$id,queues=$queues" -- \
+		--nb-cores=1 --rxq="$queues" --txq="$queues" --forward-mode="$mode" \
+		--total-num-mbufs=4096 --stats-period 600 \
 		< /dev/null > "$d/pmd-$id" 2>&1 &
 	pids+=($!)
 	eval "guest$id=$!"
@@ -181,6 +183,39 @@ stop_testpmd 1 || bad "guest 1's testpmd exit status after the restart"
 kill -INT "$nb"
 wait "$nb" 2> /dev/null
 
+# Two queues a port against netback-dpdk on two lcores: guest 1 sends on
+# both, and each lcore delivers to guest 2's queue of its own number.
+: > "$d/nb.out"
+nb_lcores=0,1 start_netback
+testpmd 2 rxonly 1,0 2
+wait_forwarding 2
+testpmd 1 txonly 0,1 2
+wait_forwarding 1
+sleep 3
+printf '/netback/vif,vif1_0\n/netback/vif,vif2_0\n' |
+	timeout 20 dpdk-telemetry.py -f "nb$$" > "$d/tel-mq.out" 2>&1
+if python3 - "$d/tel-mq.out" 2> "$d/tel-mq.err" <<'PY'
+import json, sys
+lines = [l.strip() for l in open(sys.argv[1]) if l.strip().startswith("{")]
+one, two = (json.loads(l)["/netback/vif"] for l in lines[:2])
+assert one["queues"] == 2 and two["queues"] == 2, (one, two)
+assert all(n > 0 for n in one["queue_tx_packets"]), one
+assert all(n > 0 for n in two["queue_rx_packets"]), two
+PY
+then
+	ok "queues=2: guest 1 sent on both queues and guest 2 received on both, one netback-dpdk lcore each (telemetry's queue counters)"
+else
+	bad "queues=2: $(tail -1 "$d/tel-mq.err") / $(tr "\n" " " < "$d/tel-mq.out" | tail -c 400)"
+fi
+stop_testpmd 1 || bad "guest 1's testpmd exit status with two queues"
+stop_testpmd 2 || bad "guest 2's testpmd exit status with two queues"
+received=$(total 2 RX)
+[ -n "$received" ] && [ "$received" -gt 0 ] &&
+	ok "guest 2's testpmd counted $received frames over its two queues" ||
+	bad "guest 2's testpmd received ${received:-nothing} over two queues"
+kill -INT "$nb"
+wait "$nb" 2> /dev/null
+
 # Wrong arguments and missing objects: one line naming what is wrong.
 refused() { # TEXT DEVARGS
 	local out
@@ -198,6 +233,7 @@ refused "domid=abc: not a domain id" "domid=abc"
 refused "cannot become domain 9 of hv-stub" "domid=9"
 refused "domain 1 vif 5: no such vif" "domid=1,vif=5"
 refused "bad arguments" "domid=1,colour=blue"
+refused "queues=9: not a number of queues (1 to 8)" "domid=1,queues=9"
 
 echo "check-pmd: $pass passed, $fail failed"
 [ $fail -eq 0 ]

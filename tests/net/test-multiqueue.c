@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Multi-queue vifs through a running netback-dpdk with two polling lcores
+ * (-l 0,1) offering three queues a vif (--max-queues 3: queues 0 and 2 on
+ * lcore 0, queue 1 on lcore 1).  This test process is guest domains 1 and
+ * 2 of a real hv-stub (running sdrv-xenstored), each with libsplitdrv's
+ * netfront; netback-dpdk is the build's own, under the same sanitizers.
+ *
+ * What must hold: the queue count negotiated down to what both ends take;
+ * every queue carrying frames, in order per flow; frames crossing lcores
+ * (a queue of one lcore to a guest whose only queue is the other's); a
+ * frontend that names more queues than offered, or a queue without its
+ * keys, refused with a reason while the other guest is served on.
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <splitdrv/netfront.h>
+#include <splitdrv/platform.h>
+#include <splitdrv/xenbus_driver.h>
+#include <splitdrv/xs.h>
+
+#include "../platform/hvstub_ctl.h"
+
+/* Each queue of a netfront takes 514 of a domain's 2044 grants: three
+ * fit, with nothing else granted. */
+#define OFFERED 3u
+
+static pid_t netback_pid;
+static char prefix[32];
+static struct sdrv_platform *guest1, *guest2;
+static struct sdrv_xs *xs1, *xs2;
+
+static const uint8_t mac1[6] = { 0x00, 0x16, 0x3e, 0x00, 0x01, 0x00 };
+static const uint8_t mac2[6] = { 0x00, 0x16, 0x3e, 0x00, 0x02, 0x00 };
+
+static void world_up(void)
+{
+	struct sdrv_xs *xs = hvstub_start_with_xenstore(XENSTORED_PATH, "16M");
+
+	/* Each queue's buffers are 512 pages of the domain's memory. */
+	cr_assert_eq(hvstub_create(1, 8192, false, 0, 0), 0);
+	cr_assert_eq(hvstub_create(2, 8192, false, 0, 0), 0);
+	{
+		const char *const vif10[] = { "mac", "00:16:3e:00:01:00", NULL };
+		const char *const vif11[] = { "mac", "00:16:3e:00:01:01", NULL };
+		const char *const vif20[] = { "mac", "00:16:3e:00:02:00", NULL };
+
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 0, vif10, vif10), 0);
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 1, vif11, vif11), 0);
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 2, "vif", 0, vif20, vif20), 0);
+	}
+	sdrv_xs_close(xs);
+	snprintf(prefix, sizeof(prefix), "nbq%d", (int)getpid());
+	netback_pid = fork();
+	if (netback_pid == 0) {
+		char hv[128];
+
+		snprintf(hv, sizeof(hv), "%s", hvstub_socket());
+		execl(NETBACK_PATH, NETBACK_PATH, "-l", "0,1", "--no-huge", "--no-pci",
+		      "-m", "128", "--log-level=error", "--file-prefix", prefix, "--",
+		      "-s", hv, "-x", hvstub_xenstore_socket(), "--max-queues", "3",
+		      (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest1), 0);
+	cr_assert_eq(sdrv_xs_open_ring(guest1, &xs1), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &guest2), 0);
+	cr_assert_eq(sdrv_xs_open_ring(guest2, &xs2), 0);
+}
+
+static void world_down(void)
+{
+	int status = 0;
+
+	if (netback_pid > 0) {
+		kill(netback_pid, SIGTERM);
+		waitpid(netback_pid, &status, 0);
+		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "netback-dpdk survived the test and exits 0 (status %#x)",
+			  status);
+	}
+	netback_pid = 0;
+	sdrv_xs_close(xs1);
+	sdrv_xs_close(xs2);
+	sdrv_platform_detach(guest1);
+	sdrv_platform_detach(guest2);
+	guest1 = guest2 = NULL;
+	hvstub_stop_with_xenstore();
+}
+
+TestSuite(net_multiqueue, .init = world_up, .fini = world_down, .timeout = 120);
+
+static struct sdrv_netfront *open_vif(struct sdrv_platform *p, struct sdrv_xs *xs,
+				      uint32_t devid, unsigned queues, bool base)
+{
+	struct sdrv_netfront_config cfg = { .queues = queues, .base_protocol = base };
+	struct sdrv_netfront *nf = NULL;
+	int err = sdrv_netfront_open(p, xs, devid, &cfg, &nf);
+
+	cr_assert_eq(err, 0, "domain %u vif %u connects (%d)",
+		     (unsigned)sdrv_platform_domid(p), devid, err);
+	return nf;
+}
+
+/* A frame @from -> @to of an experimental ethertype, saying @tag and @seq. */
+static size_t frame(uint8_t *f, const uint8_t *to, const uint8_t *from,
+		    uint8_t tag, uint32_t seq)
+{
+	memset(f, 0, 64);
+	memcpy(f, to, 6);
+	memcpy(f + 6, from, 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = tag;
+	memcpy(f + 16, &seq, sizeof(seq));
+	return 64;
+}
+
+/* Each side says where it is (a broadcast), so that the switch learns it:
+ * later frames go to it alone. */
+static void introduce(struct sdrv_netfront *nf, const uint8_t *mac)
+{
+	static const uint8_t all[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t f[64];
+	size_t len = frame(f, all, mac, 0xee, 0);
+
+	cr_assert_eq(sdrv_netfront_send(nf, f, len), 0);
+}
+
+/* Take whatever came for @nf in the next 100 ms (the introductions). */
+static void drain(struct sdrv_netfront *nf)
+{
+	for (int i = 0; i < 100; i++) {
+		uint8_t buf[2048];
+
+		while (sdrv_netfront_recv(nf, buf, sizeof(buf)) > 0)
+			;
+		usleep(1000);
+	}
+}
+
+/* Receive on @nf (queue @queue, or every queue: -1) until @want frames of
+ * tags below 0xee came, or 5 s; each frame's tag and sequence into
+ * @tags/@seqs, the queue it came on into @queues.  Return: frames. */
+static unsigned collect(struct sdrv_netfront *nf, unsigned want, uint8_t *tags,
+			uint32_t *seqs, unsigned *queues)
+{
+	unsigned got = 0;
+
+	for (int round = 0; round < 5000 && got < want; round++) {
+		bool any = false;
+
+		for (unsigned q = 0; q < sdrv_netfront_info(nf)->queues; q++) {
+			uint8_t buf[2048];
+			struct sdrv_netfront_frame f = { .data = buf, .cap = sizeof(buf) };
+
+			while (sdrv_netfront_queue_recv_burst(nf, q, &f, 1) == 1) {
+				any = true;
+				if (buf[14] >= 0xee || got == want)
+					continue;
+				tags[got] = buf[14];
+				memcpy(&seqs[got], buf + 16, sizeof(seqs[got]));
+				queues[got++] = q;
+			}
+		}
+		if (!any)
+			usleep(1000);
+	}
+	return got;
+}
+
+Test(net_multiqueue, queue_counts_negotiated_down)
+{
+	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 2, false);
+	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, 8, false);
+	struct sdrv_netfront *c = open_vif(guest1, xs1, 1, 3, true);
+	char path[64], val[16];
+
+	cr_expect_eq(sdrv_netfront_info(a)->queues, 2, "asked 2 of 3: 2");
+	cr_expect_eq(sdrv_netfront_info(b)->queues, OFFERED, "asked 8 of 3: 3");
+	cr_expect_eq(sdrv_netfront_info(c)->queues, 1,
+		     "the base protocol alone: one queue");
+	/* Linux's keys: the count, and each queue's under queue-N/. */
+	cr_assert_gt(sdrv_xs_read(xs1, 0, "device/vif/0/multi-queue-num-queues",
+				  val, sizeof(val)), 0);
+	cr_expect_str_eq(val, "2");
+	for (unsigned q = 0; q < 2; q++) {
+		snprintf(path, sizeof(path), "device/vif/0/queue-%u/tx-ring-ref", q);
+		cr_expect_gt(sdrv_xs_read(xs1, 0, path, val, sizeof(val)), 0,
+			     "%s written", path);
+		snprintf(path, sizeof(path), "device/vif/0/queue-%u/event-channel-rx", q);
+		cr_expect_gt(sdrv_xs_read(xs1, 0, path, val, sizeof(val)), 0,
+			     "%s written", path);
+	}
+	cr_expect_lt(sdrv_xs_read(xs1, 0, "device/vif/1/multi-queue-num-queues",
+				  val, sizeof(val)), 0,
+		     "one queue: no count, its keys at the top");
+	cr_expect_gt(sdrv_xs_read(xs1, 0, "device/vif/1/tx-ring-ref", val,
+				  sizeof(val)), 0);
+	sdrv_netfront_close(c);
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
+Test(net_multiqueue, queues_fit_the_grant_table)
+{
+	/* vif 1/1 takes 514 of guest 1's grants first: three queues more
+	 * do not fit, two do. */
+	struct sdrv_netfront *c = open_vif(guest1, xs1, 1, 1, false);
+	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 3, false);
+
+	cr_expect_eq(sdrv_netfront_info(a)->queues, 2,
+		     "asked 3, the grant table holds 2: %u",
+		     sdrv_netfront_info(a)->queues);
+	sdrv_netfront_close(a);
+	sdrv_netfront_close(c);
+}
+
+Test(net_multiqueue, every_queue_carries_frames_in_order)
+{
+	enum { PER_QUEUE = 40, TOTAL = PER_QUEUE * OFFERED };
+	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, OFFERED, false);
+	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	uint8_t tags[TOTAL];
+	uint32_t seqs[TOTAL], last[OFFERED];
+	unsigned queues[TOTAL], per_rx_queue[OFFERED] = { 0 }, got;
+
+	introduce(a, mac1);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	for (unsigned q = 0; q < OFFERED; q++) {
+		for (uint32_t s = 0; s < PER_QUEUE; s++) {
+			uint8_t f[64];
+			struct sdrv_netfront_frame fr = {
+				.data = f, .len = frame(f, mac2, mac1, (uint8_t)q, s) };
+			int sent;
+
+			while ((sent = sdrv_netfront_queue_send_burst(a, q, &fr, 1)) == 0)
+				sdrv_netfront_queue_recv_burst(a, q, &fr, 0);
+			cr_assert_eq(sent, 1, "queue %u frame %u sent", q, s);
+		}
+	}
+	got = collect(b, TOTAL, tags, seqs, queues);
+	cr_expect_eq(got, TOTAL, "every frame of every queue arrived (%u of %u)",
+		     got, (unsigned)TOTAL);
+	memset(last, 0xff, sizeof(last));
+	for (unsigned i = 0; i < got; i++) {
+		cr_assert_lt(tags[i], OFFERED);
+		cr_expect_eq(seqs[i], last[tags[i]] + 1,
+			     "queue %u's frames in order: %u after %u", tags[i],
+			     seqs[i], last[tags[i]]);
+		last[tags[i]] = seqs[i];
+		per_rx_queue[queues[i]]++;
+	}
+	/* Each lcore delivers on its own queue of the guest: both lcores
+	 * moved frames. */
+	cr_expect_gt(per_rx_queue[0], 0, "guest 2's queue 0 received");
+	cr_expect_gt(per_rx_queue[1], 0, "guest 2's queue 1 received");
+	cr_expect_eq(sdrv_netfront_stats(b)->rx_dropped, 0);
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
+Test(net_multiqueue, frames_cross_lcores_to_a_one_queue_guest)
+{
+	enum { N = 100 };
+	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 1, false);
+	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	uint8_t tags[N];
+	uint32_t seqs[N];
+	unsigned queues[N], got;
+
+	cr_assert_eq(sdrv_netfront_info(a)->queues, 1);
+	introduce(a, mac1);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	/* Guest 2's queue 1 is lcore 1's; guest 1's one queue is lcore 0's:
+	 * every frame crosses through its inbox. */
+	for (uint32_t s = 0; s < N; s++) {
+		uint8_t f[64];
+		struct sdrv_netfront_frame fr = { .data = f,
+						  .len = frame(f, mac1, mac2, 1, s) };
+		int sent;
+
+		while ((sent = sdrv_netfront_queue_send_burst(b, 1, &fr, 1)) == 0)
+			sdrv_netfront_queue_recv_burst(b, 1, &fr, 0);
+		cr_assert_eq(sent, 1);
+	}
+	got = collect(a, N, tags, seqs, queues);
+	cr_expect_eq(got, N, "every frame crossed (%u of %u)", got, (unsigned)N);
+	for (unsigned i = 0; i < got; i++)
+		cr_expect_eq(seqs[i], i, "in order: frame %u is %u", i, seqs[i]);
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
+/* ---- frontends that lie about their queues ------------------------------ */
+
+/* Connect vif 1/1 by hand: @nr_queues announced, keys written for the
+ * first @with_keys queues.  Return: the backend's error key ("" if none)
+ * once it left InitWait. */
+static void lying_frontend(unsigned nr_queues, unsigned with_keys, char *error,
+			   size_t cap)
+{
+	struct sdrv_xenbus_device dev = { .platform = guest1 };
+	struct sdrv_xenbus_ring rings[2 * OFFERED + 2];
+	int state;
+
+	memset(rings, 0, sizeof(rings));
+	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, xs1, false, 1, 0, "vif", 1), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
+	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT,
+						 10000),
+		     SDRV_XENBUS_INIT_WAIT);
+	/* No queue's keys of an earlier attempt. */
+	for (unsigned q = 0; q <= OFFERED + 1; q++) {
+		char dir[16];
+
+		snprintf(dir, sizeof(dir), "queue-%u", q);
+		cr_assert_eq(sdrv_xenbus_remove_key(&dev.xb, 0, dir), 0);
+	}
+	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "request-rx-copy", 1), 0);
+	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "multi-queue-num-queues",
+					    nr_queues), 0);
+	for (unsigned q = 0; q < with_keys; q++) {
+		char pfx[16], key[32];
+		sdrv_evtchn_port_t port;
+
+		snprintf(pfx, sizeof(pfx), "queue-%u/", q);
+		snprintf(key, sizeof(key), "%stx-", pfx);
+		cr_assert_eq(sdrv_xenbus_grant_ring(&dev, 0, key, 0, &rings[2 * q]), 0);
+		snprintf(key, sizeof(key), "%srx-", pfx);
+		cr_assert_eq(sdrv_xenbus_grant_ring(&dev, 0, key, 0, &rings[2 * q + 1]), 0);
+		cr_assert_eq(sdrv_xenbus_alloc_evtchn(&dev, 0, pfx, "event-channel",
+						      &port), 0);
+	}
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISED), 0);
+	state = sdrv_xenbus_wait_peer_state(&dev.xb,
+					    1u << SDRV_XENBUS_CONNECTED |
+						    1u << SDRV_XENBUS_CLOSING |
+						    1u << SDRV_XENBUS_CLOSED,
+					    10000);
+	cr_expect_neq(state, SDRV_XENBUS_CONNECTED, "netback refused the vif");
+	error[0] = '\0';
+	sdrv_xenbus_read_str(&dev.xb, true, "error", error, cap);
+	sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_CLOSED);
+	for (unsigned i = 0; i < 2 * OFFERED + 2; i++)
+		sdrv_xenbus_ungrant_ring(&dev, &rings[i]);
+	sdrv_xenbus_detach(&dev.xb);
+}
+
+Test(net_multiqueue, lying_frontends_refused_others_served)
+{
+	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	struct sdrv_netfront *a;
+	char error[200];
+	uint8_t tags[1];
+	uint32_t seqs[1];
+	unsigned queues[1];
+
+	lying_frontend(OFFERED + 1, OFFERED + 1, error, sizeof(error));
+	cr_expect(strstr(error, "multi-queue-num-queues") != NULL,
+		  "more queues than offered: the reason says so (\"%s\")", error);
+	lying_frontend(2, 1, error, sizeof(error));
+	cr_expect(strstr(error, "queue-1/") != NULL,
+		  "a queue without its keys: the reason names it (\"%s\")", error);
+	/* Guest 1's honest vif and guest 2 still talk. */
+	a = open_vif(guest1, xs1, 0, 2, false);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	{
+		uint8_t f[64];
+
+		for (int i = 0; i < 50 && sdrv_netfront_send(a, f, frame(f, mac2, mac1, 0, 0)); i++)
+			usleep(1000);
+	}
+	cr_expect_eq(collect(b, 1, tags, seqs, queues), 1,
+		     "guest 1's other vif reaches guest 2");
+	sdrv_netfront_close(a);
+	sdrv_netfront_close(b);
+}
