@@ -282,6 +282,26 @@ void nb_telemetry_publish(struct sdrv_xenbus_bus *bus);
  * do not fit the frame (it is dropped). */
 int nb_csum_complete(struct rte_mbuf *m, const char **why);
 
+/* ---- gso.c ---- */
+/* Segments a GSO frame is cut into at most (a 64 KiB frame of 1448-byte
+ * segments is 46): a smaller GSO size is refused, not amplified. */
+#define NB_GSO_MAX_SEGS 64u
+/* An mbuf chain from @pool of @len bytes (data lengths set, contents not
+ * written), or NULL. */
+struct rte_mbuf *nb_mbuf_chain(struct rte_mempool *pool, uint32_t len);
+/* Copy @len bytes of @src into chain @m at @off. */
+void nb_mbuf_chain_write(struct rte_mbuf *m, uint32_t off, const void *src,
+			 uint32_t len);
+/* Cut @m, a TCP frame a guest sent with a GSO extra (RTE_MBUF_F_TX_TCP_SEG,
+ * tso_segsz its GSO size, RTE_MBUF_F_TX_IPV4 or _IPV6 its type), into
+ * frames of at most tso_segsz bytes of payload, each in a new mbuf from
+ * @pool with its lengths, sequence number and checksums made.  @m is not
+ * consumed.  Return: how many, into @out (at most @max); -EINVAL with
+ * *@why (not TCP over IP of its type, headers that do not fit, more than
+ * @max segments), -ENOMEM. */
+int nb_gso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
+		   struct rte_mbuf **out, unsigned max, const char **why);
+
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */
 #define NB_FDB_AGE_MS 300000u /* Linux bridges' default ageing */

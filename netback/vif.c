@@ -5,8 +5,8 @@
  *
  *   probe            read "mac", publish what we offer (rx-copy; unless
  *                    --base-protocol: up to --max-queues queues, split
- *                    event channels, scatter-gather, multicast control;
- *                    no GSO), InitWait
+ *                    event channels, scatter-gather, multicast control,
+ *                    GSO over TCP/IPv4 and IPv6), InitWait
  *   front Initialised/Connected
  *                    read multi-queue-num-queues, and per queue (at the
  *                    top for one, under queue-N/ for several) tx-ring-ref,
@@ -45,8 +45,10 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-rx-copy", 1 },
 		{ "feature-rx-flip", 0 },
 		{ "feature-sg", more },
-		{ "feature-gso-tcpv4", 0 },
-		{ "feature-gso-tcpv6", 0 },
+		/* Large TCP frames from the guest, cut here for whoever
+		 * takes none. */
+		{ "feature-gso-tcpv4", more },
+		{ "feature-gso-tcpv6", more },
 		/* Blank checksums from the guest are finished here, over
 		 * IPv4 (always, as Linux netback) and IPv6. */
 		{ "feature-ipv6-csum-offload", more },

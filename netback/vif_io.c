@@ -66,7 +66,10 @@ static void answer_tx(struct nb_queue *q, uint16_t id, int16_t status)
 struct frame {
 	struct sdrv_netif_tx_request slot[NB_MAX_SLOTS];
 	unsigned nr_slots, nr_extras;
-	bool gso;
+	/* A GSO extra: the frame is to be cut into TCP segments of
+	 * gso_size payload (SDRV_NETIF_GSO_TYPE_*; 0: none). */
+	uint8_t gso_type;
+	uint16_t gso_size;
 	/* A multicast-control request (MCAST_ADD or _DEL extra, 0: none):
 	 * no frame, only the filter changed. */
 	uint8_t mcast_op;
@@ -89,7 +92,7 @@ static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
 	f->slot[0] = s.req;
 	f->nr_slots = 1;
 	f->nr_extras = 0;
-	f->gso = false;
+	f->gso_type = 0;
 	f->mcast_op = 0;
 	more = s.req.flags & SDRV_NETTXF_MORE_DATA;
 	extra = s.req.flags & SDRV_NETTXF_EXTRA_INFO;
@@ -100,7 +103,14 @@ static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
 		f->nr_extras++;
 		switch (s.extra.type) {
 		case SDRV_NETIF_EXTRA_TYPE_GSO:
-			f->gso = true;
+			/* Linux netback: a size of 0 is fatal, an unknown
+			 * type drops the frame (check_frame()). */
+			if (!s.extra.u.gso.size) {
+				*why = "a GSO extra of size 0";
+				return FRAME_FATAL;
+			}
+			f->gso_type = s.extra.u.gso.type ? s.extra.u.gso.type : 0xff;
+			f->gso_size = s.extra.u.gso.size;
 			break;
 		case SDRV_NETIF_EXTRA_TYPE_MCAST_ADD:
 		case SDRV_NETIF_EXTRA_TYPE_MCAST_DEL:
@@ -129,7 +139,8 @@ static enum parse parse_frame(const struct sdrv_ring_span *sp, uint32_t i,
 }
 
 /* The checks of a whole frame's copy.  Return: its length, or 0 (bad). */
-static uint32_t check_frame(const struct frame *f, const char **why)
+static uint32_t check_frame(const struct frame *f, bool base_protocol,
+			    const char **why)
 {
 	uint32_t rest = 0, first;
 
@@ -146,7 +157,9 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 		}
 		rest += s->size;
 	}
-	if (f->slot[0].size < RTE_ETHER_HDR_LEN || f->slot[0].size > NB_MAX_FRAME) {
+	/* A GSO frame may be up to 65535 bytes (the size field's width). */
+	if (f->slot[0].size < RTE_ETHER_HDR_LEN ||
+	    (!f->gso_type && f->slot[0].size > NB_MAX_FRAME)) {
 		*why = "a frame shorter than an Ethernet header or too long";
 		return 0;
 	}
@@ -159,8 +172,11 @@ static uint32_t check_frame(const struct frame *f, const char **why)
 		*why = "a slot crossing its page";
 		return 0;
 	}
-	if (f->gso) {
-		*why = "GSO, which we do not offer";
+	if (f->gso_type && (base_protocol ||
+			    (f->gso_type != SDRV_NETIF_GSO_TYPE_TCPV4 &&
+			     f->gso_type != SDRV_NETIF_GSO_TYPE_TCPV6))) {
+		*why = base_protocol ? "GSO, which we do not offer"
+				     : "GSO of a type we do not know";
 		return 0;
 	}
 	return f->slot[0].size;
@@ -249,7 +265,6 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 		struct pending *pf = &fr[i];
 		uint32_t first = pf->len;
 		bool ok = r >= 0;
-		char *dst;
 
 		if (!pf->m)
 			continue;
@@ -264,13 +279,25 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 		}
 		for (unsigned k = 1; k < pf->f.nr_slots; k++)
 			first -= pf->f.slot[k].size;
-		dst = rte_pktmbuf_append(pf->m, (uint16_t)pf->len);
-		for (unsigned k = 0; k < pf->f.nr_slots; k++) {
+		if (pf->m->nb_segs == 1) {
+			char *dst = rte_pktmbuf_mtod(pf->m, char *);
+
+			for (unsigned k = 0; k < pf->f.nr_slots; k++) {
+				uint32_t n = k ? pf->f.slot[k].size : first;
+
+				memcpy(dst, (char *)h[pf->first_hold + k].page +
+						    pf->f.slot[k].offset, n);
+				dst += n;
+			}
+			continue;
+		}
+		/* A GSO frame longer than an mbuf: over the chain. */
+		for (unsigned k = 0, at = 0; k < pf->f.nr_slots; k++) {
 			uint32_t n = k ? pf->f.slot[k].size : first;
 
-			memcpy(dst, (char *)h[pf->first_hold + k].page +
-					    pf->f.slot[k].offset, n);
-			dst += n;
+			nb_mbuf_chain_write(pf->m, at, (char *)h[pf->first_hold + k].page +
+							       pf->f.slot[k].offset, n);
+			at += n;
 		}
 	}
 	if (r >= 0)
@@ -320,12 +347,8 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 			nr++;
 			continue;
 		}
-		pf->len = check_frame(&pf->f, &pf->why);
-		pf->m = pf->len ? rte_pktmbuf_alloc(v->opt->pool) : NULL;
-		if (pf->m && pf->len > rte_pktmbuf_tailroom(pf->m)) {
-			rte_pktmbuf_free(pf->m);
-			pf->m = NULL;
-		}
+		pf->len = check_frame(&pf->f, v->opt->base_protocol, &pf->why);
+		pf->m = pf->len ? nb_mbuf_chain(v->opt->pool, pf->len) : NULL;
 		pf->first_hold = nh;
 		for (unsigned k = 0; pf->m && k < pf->f.nr_slots; k++, nh++) {
 			h[nh].granter = v->dev->xb.frontend_domid;
@@ -343,8 +366,17 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 
 		/* A checksum the guest left blank is finished here, before
 		 * any port or guest sees the frame. */
-		if (pf->m && (pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
-		    nb_csum_complete(pf->m, &pf->why)) {
+		if (pf->m && pf->f.gso_type) {
+			/* Its segments' checksums are made as it is cut
+			 * (nb_gso_segment()); a guest that takes GSO gets
+			 * it whole, checksum blank. */
+			pf->m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG |
+					   (pf->f.gso_type == SDRV_NETIF_GSO_TYPE_TCPV4
+						    ? RTE_MBUF_F_TX_IPV4
+						    : RTE_MBUF_F_TX_IPV6);
+			pf->m->tso_segsz = pf->f.gso_size;
+		} else if (pf->m && (pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
+			   nb_csum_complete(pf->m, &pf->why)) {
 			rte_pktmbuf_free(pf->m);
 			pf->m = NULL;
 		}

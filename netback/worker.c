@@ -145,13 +145,38 @@ static void refresh(struct nb_worker *w)
 	w->gen = world_gen;
 }
 
+static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
+			struct nb_where from);
+
+/* A GSO frame from a guest (@m, RTE_MBUF_F_TX_TCP_SEG): cut into frames
+ * of the wire's size and each sent on, or dropped and counted against
+ * @from's queue @q when it cannot be. */
+static void forward_gso(struct nb_worker *w, struct nb_queue *q,
+			struct rte_mbuf *m)
+{
+	struct rte_mbuf *segs[NB_GSO_MAX_SEGS];
+	const char *why = NULL;
+	int n = nb_gso_segment(m, q->vif->opt->pool, segs, NB_GSO_MAX_SEGS, &why);
+
+	rte_pktmbuf_free(m);
+	if (n < 0) {
+		q->stats.tx_dropped++;
+		if (q->vif->opt->verbose)
+			fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
+				q->name, why);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		forward_one(w, segs[i], (struct nb_where){ .vif = q->vif });
+}
+
 /* Send @m on from @from: to where its destination was learnt, else to
  * every other vif and port.  @m is consumed: the last vif it goes to gets
  * @m itself (the others a reference each), and a port gets a copy unless
  * it is the only place @m goes (a port's driver may write into what it
  * sends; a guest's copy is taken from @m later). */
-static void forward(struct nb_worker *w, struct rte_mbuf *m,
-		    struct nb_where from)
+static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
+			struct nb_where from)
 {
 	const struct rte_ether_hdr *eth =
 		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
@@ -210,8 +235,12 @@ unsigned nb_worker_round(struct nb_worker *w)
 		struct nb_queue *q = w->queues[i];
 		unsigned n = nb_queue_take_tx(q, burst);
 
-		for (unsigned k = 0; k < n; k++)
-			forward(w, burst[k], (struct nb_where){ .vif = q->vif });
+		for (unsigned k = 0; k < n; k++) {
+			if (burst[k]->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
+				forward_gso(w, q, burst[k]);
+			else
+				forward_one(w, burst[k], (struct nb_where){ .vif = q->vif });
+		}
 		moved += n;
 	}
 	/* The ports' receive queues are worker 0's. */
@@ -219,7 +248,7 @@ unsigned nb_worker_round(struct nb_worker *w)
 		uint16_t n = rte_eth_rx_burst(nb_port_ids[i], 0, burst, NB_BURST);
 
 		for (uint16_t k = 0; k < n; k++)
-			forward(w, burst[k], (struct nb_where){ .port = nb_port_ids[i] });
+			forward_one(w, burst[k], (struct nb_where){ .port = nb_port_ids[i] });
 		moved += n;
 	}
 	/* What waits for each guest (frames of this round and of rounds

@@ -54,6 +54,11 @@ extern "C" {
 #define SDRV_NETIF_EXTRA_TYPE_HASH 4
 #define SDRV_NETIF_EXTRA_FLAG_MORE (1u << 0)
 
+/* The GSO extra's type: what the large frame is to be cut into. */
+#define SDRV_NETIF_GSO_TYPE_NONE 0
+#define SDRV_NETIF_GSO_TYPE_TCPV4 1
+#define SDRV_NETIF_GSO_TYPE_TCPV6 2
+
 struct sdrv_netif_tx_request {
 	uint32_t gref;
 	uint16_t offset;

@@ -283,7 +283,7 @@ Test(netback_hostile, malformed_frames_are_answered_error_and_the_vif_serves_on)
 		{ "a slot crossing its page", 1 },
 		{ "follow-on slots adding up to more than the frame", 2 },
 		{ "an empty follow-on slot", 2 },
-		{ "GSO, which was not offered", 2 },
+		{ "GSO of a type no one knows", 2 },
 		{ "a ref never granted", 1 },
 	};
 
@@ -307,6 +307,7 @@ Test(netback_hostile, malformed_frames_are_answered_error_and_the_vif_serves_on)
 		case 4:
 			s[0] = slot(&f, 1, 0, 100, SDRV_NETTXF_EXTRA_INFO);
 			gso.u.gso.size = 1400;
+			gso.u.gso.type = 7;
 			memcpy(&s[1], &gso, sizeof(gso));
 			break;
 		case 5:
@@ -395,6 +396,21 @@ Test(netback_hostile, an_extra_of_an_unknown_type_disables_that_vif)
 	 * fatal_and_alone() keeps the slot as written. */
 	memcpy(&s[1], &x, sizeof(x));
 	fatal_and_alone(s, 2, "unknown type");
+}
+
+Test(netback_hostile, a_gso_extra_of_size_0_disables_that_vif)
+{
+	struct sdrv_netif_tx_request s[2] = {
+		{ .size = 100, .id = 1, .flags = SDRV_NETTXF_EXTRA_INFO },
+	};
+	struct sdrv_netif_extra_info x = {
+		.type = SDRV_NETIF_EXTRA_TYPE_GSO,
+		.u.gso = { .size = 0, .type = SDRV_NETIF_GSO_TYPE_TCPV4 },
+	};
+
+	/* As Linux netback: GSO size 0 is fatal. */
+	memcpy(&s[1], &x, sizeof(x));
+	fatal_and_alone(s, 2, "GSO extra of size 0");
 }
 
 /* Rewrites the first transmit slots of a ring with pseudo-random bytes,
@@ -546,6 +562,98 @@ static bool udp_sum_right(const unsigned char *p)
 	uint32_t sum = ones_sum(p + 26, 8, 17 + 40);
 
 	return ones_sum(p + 34, 40, sum) == 0xffffu;
+}
+
+/* A TCP/IPv4 frame from 10.0.0.1:1000 to 10.0.0.2:2000 at @p with @payload
+ * bytes (byte i is i * 3), sequence number 0x10000000, PSH|ACK|FIN, its
+ * checksums blank (a GSO frame's are made as it is cut).  Return: its
+ * length. */
+static unsigned tcp_frame(unsigned char *p, unsigned payload)
+{
+	const unsigned hdr = 14 + 20 + 20;
+
+	memset(p, 0, hdr);
+	memcpy(p, "\x00\x16\x3e\x00\x02\x00", 6);
+	memcpy(p + 6, "\x00\x16\x3e\x00\x01\x00", 6);
+	memcpy(p + 12, "\x08\x00", 2);
+	p[14] = 0x45;
+	p[16] = (unsigned char)((20 + 20 + payload) >> 8);
+	p[17] = (unsigned char)(20 + 20 + payload);
+	p[18] = 0x12; /* IP id 0x1234 */
+	p[19] = 0x34;
+	p[22] = 64;
+	p[23] = 6; /* TCP */
+	memcpy(p + 26, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+	memcpy(p + 34, "\x03\xe8\x07\xd0\x10\x00\x00\x00", 8);
+	p[46] = 0x50; /* a header of 20 bytes */
+	p[47] = 0x19; /* FIN, PSH, ACK */
+	p[48] = 0xff;
+	for (unsigned i = 0; i < payload; i++)
+		p[hdr + i] = (unsigned char)(i * 3);
+	return hdr + payload;
+}
+
+/*
+ * A GSO frame (NETTXF_extra_info with a GSO extra, as Linux's netfront
+ * sends TCP): 5000 bytes of payload over two slots of two pages, GSO size
+ * 1000.  Guest 2 took no GSO (libsplitdrv's netfront): it gets five
+ * segments of 1000 bytes, each with its IP length and id, its sequence
+ * number, FIN and PSH on the last alone, and right checksums.
+ */
+Test(netback_hostile, a_gso_frame_is_cut_into_segments_for_a_guest_that_takes_none)
+{
+	enum { PAYLOAD = 5000, MSS = 1000, SEGS = PAYLOAD / MSS };
+	static unsigned char whole[8192], buf[SDRV_NETFRONT_MAX_PACKET];
+	struct raw_vif f;
+	struct sdrv_netif_tx_request s[3];
+	struct sdrv_netif_extra_info x = {
+		.type = SDRV_NETIF_EXTRA_TYPE_GSO,
+		.u.gso = { .size = MSS, .type = SDRV_NETIF_GSO_TYPE_TCPV4 },
+	};
+	struct sdrv_netif_tx_response rsp[3];
+	unsigned len = tcp_frame(whole, PAYLOAD);
+	void *page2 = sdrv_page_alloc(guest1);
+	int64_t ref2;
+
+	raw_connect(&f, 0);
+	cr_assert_not_null(page2);
+	ref2 = sdrv_grant_access(guest1, 0, page2, true);
+	cr_assert_geq(ref2, 0);
+	memcpy(f.page, whole, SDRV_PAGE_SIZE);
+	memcpy(page2, whole + SDRV_PAGE_SIZE, len - SDRV_PAGE_SIZE);
+	s[0] = slot(&f, 1, 0, (uint16_t)len,
+		    SDRV_NETTXF_EXTRA_INFO | SDRV_NETTXF_MORE_DATA | SDRV_NETTXF_CSUM_BLANK);
+	memcpy(&s[1], &x, sizeof(x));
+	s[2] = slot(&f, 2, 0, (uint16_t)(len - SDRV_PAGE_SIZE), 0);
+	s[2].gref = (sdrv_grant_ref_t)ref2;
+	tx_put(&f, s, 3);
+	tx_answers(&f, rsp, 3);
+	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "the GSO frame: OKAY");
+	for (unsigned k = 0; k < SEGS; k++) {
+		unsigned char *t = buf + 34;
+		uint32_t seq;
+		int got = 0;
+
+		for (int i = 0; i < 50 && got <= 0; i++) {
+			got = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+			if (got == 0)
+				sdrv_netfront_wait(nf2, 100);
+		}
+		cr_assert_eq(got, 54 + MSS, "segment %u: %d bytes", k, got);
+		cr_expect_eq(buf[16] << 8 | buf[17], 40 + MSS, "segment %u's IP length", k);
+		cr_expect_eq(buf[18] << 8 | buf[19], 0x1234 + k, "segment %u's IP id", k);
+		cr_expect_eq(ones_sum(buf + 14, 20, 0), 0xffffu,
+			     "segment %u's IP checksum is right", k);
+		seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+		cr_expect_eq(seq, 0x10000000u + k * MSS, "segment %u's sequence number", k);
+		cr_expect_eq(t[13], k + 1 < SEGS ? 0x10 : 0x19,
+			     "segment %u's flags: FIN and PSH on the last alone (%#x)", k, t[13]);
+		cr_expect_eq(ones_sum(t, 20 + MSS, ones_sum(buf + 26, 8, 6 + 20 + MSS)),
+			     0xffffu, "segment %u's TCP checksum is right", k);
+		cr_expect_eq(memcmp(buf + 54, whole + 54 + k * MSS, MSS), 0,
+			     "segment %u's payload", k);
+	}
+	cr_expect_eq(sdrv_grant_end_access(guest1, (sdrv_grant_ref_t)ref2), 0);
 }
 
 /*

@@ -157,6 +157,10 @@ _Static_assert(SDRV_NETIF_EXTRA_TYPE_GSO == XEN_NETIF_EXTRA_TYPE_GSO &&
 		       SDRV_NETIF_EXTRA_FLAG_MORE == XEN_NETIF_EXTRA_FLAG_MORE,
 	       "extra info");
 _Static_assert(SDRV_NETIF_MAX_TX_SIZE == XEN_NETIF_MAX_TX_SIZE, "");
+_Static_assert(SDRV_NETIF_GSO_TYPE_NONE == XEN_NETIF_GSO_TYPE_NONE &&
+		       SDRV_NETIF_GSO_TYPE_TCPV4 == XEN_NETIF_GSO_TYPE_TCPV4 &&
+		       SDRV_NETIF_GSO_TYPE_TCPV6 == XEN_NETIF_GSO_TYPE_TCPV6,
+	       "GSO types");
 
 /* Our errno values are the host's. */
 _Static_assert(SDRV_EPERM == EPERM && SDRV_ENOENT == ENOENT &&
