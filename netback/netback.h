@@ -155,6 +155,8 @@ struct nb_vif {
 	unsigned nr_queues; /* multi-queue-num-queues; 0 disconnected */
 	struct nb_queue *queues;
 	bool sg; /* the guest takes frames over several buffers (feature-sg) */
+	/* It takes GSO frames whole (feature-gso-tcpv4/-tcpv6, with sg). */
+	bool gso_tcpv4, gso_tcpv6;
 	/* request-multicast-control: it gets only the groups it added
 	 * (changed by the worker of the queue the request came on, read by
 	 * every worker: under the lock). */

@@ -277,6 +277,17 @@ static int connect_vif(struct nb_vif *v)
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-sg", 0, 1, 0, &copy))
 		return sdrv_xenbus_device_fail(dev, -EINVAL, "feature-sg is garbage");
 	v->sg = copy && !options->base_protocol;
+	/* GSO frames whole, if it takes them (and frames over buffers). */
+	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-gso-tcpv4", 0, 1, 0,
+				     &copy))
+		return sdrv_xenbus_device_fail(dev, -EINVAL,
+					       "feature-gso-tcpv4 is garbage");
+	v->gso_tcpv4 = copy && v->sg;
+	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-gso-tcpv6", 0, 1, 0,
+				     &copy))
+		return sdrv_xenbus_device_fail(dev, -EINVAL,
+					       "feature-gso-tcpv6 is garbage");
+	v->gso_tcpv6 = copy && v->sg;
 	/* Only the multicast groups it adds, if it asks. */
 	if (sdrv_xenbus_read_bounded(&dev->xb, true, "request-multicast-control",
 				     0, 1, 0, &copy))

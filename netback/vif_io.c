@@ -413,6 +413,17 @@ static unsigned rx_slots_for(uint32_t len)
 	return len ? (len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE : 1;
 }
 
+static bool is_gso(const struct rte_mbuf *m)
+{
+	return m->ol_flags & RTE_MBUF_F_TX_TCP_SEG;
+}
+
+/* Requests a frame takes: its buffers, and a GSO frame's extra info. */
+static unsigned rx_requests_for(const struct rte_mbuf *m)
+{
+	return rx_slots_for(rte_pktmbuf_pkt_len(m)) + is_gso(m);
+}
+
 /*
  * Copy the waiting frames that fit in the buffers the guest posted, up to
  * NB_BURST buffers: one hold and one release for the whole burst, as on
@@ -428,7 +439,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
-	uint32_t posted = sdrv_ring_back_pending(&q->rx), nslots = 0, k = 0;
+	uint32_t posted = sdrv_ring_back_pending(&q->rx), nslots = 0, k = 0, nh = 0;
 	unsigned frames = 0;
 	int held;
 
@@ -441,7 +452,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 	/* Whole frames only: what does not fit waits for more buffers. */
 	while (frames < q->nr_waiting) {
 		struct rte_mbuf *m = q->waiting[(q->wait_head + frames) % NB_RX_WAITING];
-		unsigned need = rx_slots_for(rte_pktmbuf_pkt_len(m));
+		unsigned need = rx_requests_for(m);
 
 		if (nslots + need > posted)
 			break;
@@ -450,36 +461,64 @@ static unsigned deliver_burst(struct nb_queue *q)
 	}
 	if (!frames || sdrv_netif_rx_back_take_requests(&q->rx, req, nslots) != nslots)
 		return 0;
-	for (uint32_t i = 0; i < nslots; i++) {
-		h[i].granter = q->vif->dev->xb.frontend_domid;
-		h[i].ref = req[i].gref;
-		h[i].readonly = false;
+	/* A hold for each buffer a frame fills; a GSO frame's extra info
+	 * takes the request after its first and no buffer. */
+	for (unsigned f = 0, r = 0; f < frames; f++) {
+		const struct rte_mbuf *m = q->waiting[(q->wait_head + f) % NB_RX_WAITING];
+		unsigned need = rx_requests_for(m);
+
+		for (unsigned i = 0; i < need; i++, r++) {
+			if (is_gso(m) && i == 1)
+				continue;
+			h[nh].granter = q->vif->dev->xb.frontend_domid;
+			h[nh].ref = req[r].gref;
+			h[nh++].readonly = false;
+		}
 	}
-	held = sdrv_grant_hold(plat(q), h, nslots);
-	for (unsigned f = 0; f < frames; f++) {
+	held = sdrv_grant_hold(plat(q), h, nh);
+	for (unsigned f = 0, hk = 0; f < frames; f++) {
 		struct rte_mbuf *m = q->waiting[q->wait_head];
 		uint32_t len = rte_pktmbuf_pkt_len(m), off = 0;
-		unsigned need = rx_slots_for(len), first = k;
-		bool ok = held >= 0;
+		unsigned bufs = rx_slots_for(len), first = hk;
+		bool ok = held >= 0, gso = is_gso(m);
 
-		for (unsigned i = 0; ok && i < need; i++)
+		for (unsigned i = 0; ok && i < bufs; i++)
 			ok = h[first + i].status == SDRV_GNTST_okay;
-		for (unsigned i = 0; i < need; i++, k++) {
+		for (unsigned i = 0; i < bufs; i++, k++, hk++) {
 			uint32_t part = len - off < SDRV_PAGE_SIZE ? len - off
 								  : SDRV_PAGE_SIZE;
 
+			/* A GSO frame's checksum is the guest's blank one:
+			 * the receiver finishes it, or its segments'. */
 			rsp[k] = (struct sdrv_netif_rx_response){
 				.id = req[k].id,
-				.flags = i + 1 < need ? SDRV_NETRXF_MORE_DATA : 0,
+				.flags = (uint16_t)((i + 1 < bufs ? SDRV_NETRXF_MORE_DATA : 0) |
+						    (gso && !i ? SDRV_NETRXF_EXTRA_INFO |
+									 SDRV_NETRXF_CSUM_BLANK |
+									 SDRV_NETRXF_DATA_VALIDATED
+							       : 0)),
 				.status = ok ? (int16_t)part : SDRV_NETIF_RSP_ERROR,
 			};
 			if (ok) {
-				const void *data = rte_pktmbuf_read(m, off, part, h[k].page);
+				const void *data = rte_pktmbuf_read(m, off, part, h[hk].page);
 
-				if (data != h[k].page)
-					memcpy(h[k].page, data, part);
+				if (data != h[hk].page)
+					memcpy(h[hk].page, data, part);
 			}
 			off += part;
+			if (gso && !i) {
+				struct sdrv_netif_extra_info x = {
+					.type = SDRV_NETIF_EXTRA_TYPE_GSO,
+					.u.gso = {
+						.size = m->tso_segsz,
+						.type = m->ol_flags & RTE_MBUF_F_TX_IPV4
+								? SDRV_NETIF_GSO_TYPE_TCPV4
+								: SDRV_NETIF_GSO_TYPE_TCPV6,
+					},
+				};
+
+				memcpy(&rsp[++k], &x, sizeof(x));
+			}
 		}
 		if (ok) {
 			q->stats.rx_packets++;
@@ -494,7 +533,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 	nb_self->waiting_total -= frames;
 	q->rx_progress_ms = nb_self->now_ms;
 	if (held >= 0)
-		sdrv_grant_release(plat(q), h, nslots);
+		sdrv_grant_release(plat(q), h, nh);
 	sdrv_netif_rx_back_put_responses(&q->rx, rsp, nslots);
 	rte_pktmbuf_free_bulk(done, frames);
 	return frames;
@@ -595,7 +634,7 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 	/* One slot a frame unless the guest asked for feature-sg: a longer
 	 * one cannot go. */
 	if (vif_disabled(v) ||
-	    rte_pktmbuf_pkt_len(m) > (v->sg ? NB_MAX_FRAME : SDRV_PAGE_SIZE)) {
+	    (!is_gso(m) && rte_pktmbuf_pkt_len(m) > (v->sg ? NB_MAX_FRAME : SDRV_PAGE_SIZE))) {
 		__atomic_fetch_add(&v->deliver_dropped, !vif_disabled(v),
 				   __ATOMIC_RELAXED);
 		rte_pktmbuf_free(m);

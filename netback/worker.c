@@ -154,10 +154,23 @@ static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
 static void forward_gso(struct nb_worker *w, struct nb_queue *q,
 			struct rte_mbuf *m)
 {
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	struct rte_mbuf *segs[NB_GSO_MAX_SEGS];
 	const char *why = NULL;
-	int n = nb_gso_segment(m, q->vif->opt->pool, segs, NB_GSO_MAX_SEGS, &why);
+	struct nb_where to;
+	int n;
 
+	/* To one guest that takes it: whole, as it came (Linux netback
+	 * hands such a frame on with its GSO extra). */
+	if (nb_fdb_lookup(&eth->dst_addr, w->now_ms, &to) && to.vif &&
+	    to.vif != q->vif &&
+	    (m->ol_flags & RTE_MBUF_F_TX_IPV4 ? to.vif->gso_tcpv4 : to.vif->gso_tcpv6)) {
+		nb_fdb_learn(&eth->src_addr, (struct nb_where){ .vif = q->vif }, w->now_ms);
+		nb_vif_deliver(to.vif, m);
+		return;
+	}
+	n = nb_gso_segment(m, q->vif->opt->pool, segs, NB_GSO_MAX_SEGS, &why);
 	rte_pktmbuf_free(m);
 	if (n < 0) {
 		q->stats.tx_dropped++;

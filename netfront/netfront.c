@@ -22,6 +22,10 @@
 /* Calls between clock reads while frames flow (see recv_burst). */
 #define NF_CLOCK_CALLS 64u
 #define ETH_HLEN 14u
+/* Receive ring slots at most (a ring of a page has 256). */
+#define NF_RX_RING_MAX 256u
+/* Extra info slots a received frame may carry. */
+#define NF_MAX_EXTRAS 4u
 
 struct nf_buf {
 	void *page;
@@ -43,11 +47,20 @@ struct nf_queue {
 	unsigned tx_nr_free; /* transmit slots on the free list */
 	uint16_t rx_free; /* receive slots taken and copied, not yet posted */
 	unsigned rx_to_post; /* how many */
+	/* The buffer posted at each receive ring index: an extra info slot
+	 * answers a request with no id of its own (Linux's netfront ties
+	 * ids to indices; ours come from the free list). */
+	uint16_t rx_at[NF_RX_RING_MAX];
 	/* The frame being put together from a chain of receive slots. */
 	struct {
 		size_t len; /* bytes so far */
 		unsigned slots; /* slots so far; 0: between frames */
 		bool bad; /* dropped whole when it ends */
+		bool data_done; /* its last data slot came */
+		bool want_extra; /* an extra info slot comes next */
+		unsigned extras;
+		unsigned flags; /* SDRV_NETFRONT_F_* */
+		uint16_t gso_size;
 	} rx_frame;
 };
 
@@ -58,6 +71,7 @@ struct sdrv_netfront {
 	struct sdrv_netfront_stats stats;
 	bool attached;
 	bool base_protocol; /* config: ask for nothing beyond it */
+	bool gso_wanted; /* config: take GSO frames */
 	unsigned queues_wanted; /* config */
 	/* Queues allocated (the first connection's count: a backend that
 	 * comes back offering fewer gets fewer of them used). */
@@ -218,10 +232,13 @@ static void post_rx(struct sdrv_netfront *nf, struct nf_queue *q)
 			r[n++].gref = rx_buf(nf, q, id)->gref;
 			id = rx_buf(nf, q, id)->next_free;
 		}
+		uint32_t at = q->rx.req_prod_pvt;
+
 		put = sdrv_netif_rx_front_put_requests(&q->rx, r, n);
 		for (uint32_t k = 0; k < put; k++) {
 			struct nf_buf *b = rx_buf(nf, q, r[k].id);
 
+			q->rx_at[(at + k) & q->rx.mask] = r[k].id;
 			q->rx_free = b->next_free;
 			b->busy = true;
 		}
@@ -321,12 +338,13 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 	} keys[] = {
 		{ "request-rx-copy", 1 },
 		{ "feature-rx-notify", 1 },
-		/* We never send checksum-blank frames nor take them. */
-		{ "feature-no-csum-offload", 1 },
+		/* Frames with a blank checksum come only with GSO, which
+		 * the caller asked to take. */
+		{ "feature-no-csum-offload", !nf->info.gso_receive },
 		/* We take frames over several receive buffers. */
 		{ "feature-sg", !nf->base_protocol },
-		{ "feature-gso-tcpv4", 0 },
-		{ "feature-gso-tcpv6", 0 },
+		{ "feature-gso-tcpv4", nf->info.gso_receive },
+		{ "feature-gso-tcpv6", nf->info.gso_receive },
 	};
 	int err;
 
@@ -403,6 +421,19 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
 					       "backend's feature-sg is garbage");
 	nf->info.sg = offered && !nf->base_protocol;
+	/* GSO either way rides on scatter-gather: frames beyond a page. */
+	nf->info.gso_receive = nf->info.sg && nf->gso_wanted;
+	err = sdrv_xenbus_read_bounded(&nf->dev.xb, true, "feature-gso-tcpv4", 0, 1,
+				       0, &offered);
+	if (!err) {
+		nf->info.gso_tcpv4 = offered && nf->info.sg;
+		err = sdrv_xenbus_read_bounded(&nf->dev.xb, true, "feature-gso-tcpv6",
+					       0, 1, 0, &offered);
+	}
+	if (err)
+		return sdrv_xenbus_device_fail(&nf->dev, -SDRV_EPROTO,
+					       "backend's feature-gso-tcpv4 or -tcpv6 is garbage");
+	nf->info.gso_tcpv6 = offered && nf->info.sg;
 	nf->info.max_packet = nf->info.sg ? SDRV_NETFRONT_MAX_PACKET : SDRV_PAGE_SIZE;
 	/* As many queues as asked for and offered (no key: one), and on a
 	 * reconnection no more than the first connection's. */
@@ -418,6 +449,10 @@ static int handshake(struct sdrv_netfront *nf, bool again)
 		nf->info.queues = nf->nr_alloc;
 	nf->info.tx_slots = sdrv_netif_tx_ring_nr_slots(SDRV_PAGE_SIZE);
 	nf->info.rx_slots = sdrv_netif_rx_ring_nr_slots(SDRV_PAGE_SIZE);
+	SDRV_STATIC_ASSERT(sizeof(((struct nf_queue *)0)->rx_at) / sizeof(uint16_t) ==
+				   NF_RX_RING_MAX, "rx_at");
+	if (nf->info.rx_slots > NF_RX_RING_MAX)
+		return -SDRV_EINVAL;
 	err = 0;
 	/* Each queue takes tx_slots + rx_slots pages and grants: as many as
 	 * the domain's memory and grant table hold, down to one. */
@@ -480,6 +515,7 @@ SDRV_PUBLIC int sdrv_netfront_open(struct sdrv_platform *p, struct sdrv_xs *xs,
 	nf->timeout_ms = cfg && cfg->timeout_ms ? cfg->timeout_ms : 10000;
 	nf->polled = cfg && cfg->polled;
 	nf->base_protocol = cfg && cfg->base_protocol;
+	nf->gso_wanted = cfg && cfg->gso;
 	nf->queues_wanted = cfg && cfg->queues ? cfg->queues : 1;
 	if (nf->queues_wanted > SDRV_NETFRONT_MAX_QUEUES)
 		nf->queues_wanted = SDRV_NETFRONT_MAX_QUEUES;
@@ -646,39 +682,67 @@ static uint16_t tx_flags(unsigned flags)
 			  (flags & SDRV_NETFRONT_F_DATA_VALIDATED ? SDRV_NETTXF_DATA_VALIDATED : 0));
 }
 
-/* Put one frame on @q's ring (not pushed): one slot, or with
+/* Put frame @f on @q's ring (not pushed): one slot, or with
  * scatter-gather one per page, the first saying the frame's length and
- * each but the last MORE_DATA.  Return: 0, -SDRV_EAGAIN. */
+ * each but the last MORE_DATA; a GSO frame's extra info slot after the
+ * first.  Return: 0, -SDRV_EAGAIN. */
 static int put_tx(struct sdrv_netfront *nf, struct nf_queue *q,
-		  const void *pkt, size_t len, unsigned flags)
+		  const struct sdrv_netfront_frame *f)
 {
-	struct sdrv_netif_tx_request r[NF_MAX_SLOTS];
+	struct sdrv_netif_tx_request r[NF_MAX_SLOTS + 1];
+	size_t len = f->len, off = 0;
 	unsigned need = (unsigned)((len + SDRV_PAGE_SIZE - 1) / SDRV_PAGE_SIZE);
+	unsigned gso = f->flags & (SDRV_NETFRONT_F_GSO_TCPV4 | SDRV_NETFRONT_F_GSO_TCPV6);
+	unsigned slots = need + (gso ? 1 : 0), k = 0;
 	uint16_t id = q->tx_free;
-	size_t off = 0;
 
-	if (q->tx_nr_free < need || sdrv_ring_front_free(&q->tx) < need)
+	if (q->tx_nr_free < need || sdrv_ring_front_free(&q->tx) < slots)
 		return -SDRV_EAGAIN;
-	for (unsigned k = 0; k < need; k++) {
+	for (unsigned d = 0; d < need; d++) {
 		struct nf_buf *b = tx_buf(q, id);
 		size_t part = len - off < SDRV_PAGE_SIZE ? len - off : SDRV_PAGE_SIZE;
 
-		sdrv_copy(b->page, (const char *)pkt + off, part);
-		r[k] = (struct sdrv_netif_tx_request){
+		sdrv_copy(b->page, (const char *)f->data + off, part);
+		r[k++] = (struct sdrv_netif_tx_request){
 			.gref = b->gref,
-			.flags = (uint16_t)((k + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
-					    (k ? 0 : tx_flags(flags))),
+			.flags = (uint16_t)((d + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
+					    (d ? 0 : tx_flags(f->flags)) |
+					    (!d && gso ? SDRV_NETTXF_EXTRA_INFO : 0)),
 			.id = id,
-			.size = (uint16_t)(k ? part : len),
+			.size = (uint16_t)(d ? part : len),
 		};
+		if (!d && gso) {
+			/* The extra info slot: a request's slot, read as
+			 * an extra. */
+			union {
+				struct sdrv_netif_tx_request req;
+				struct sdrv_netif_extra_info extra;
+			} x;
+
+			/* Field by field: no memset for a freestanding
+			 * build at -O0. */
+			x.req.id = 0;
+			x.req.size = 0;
+			x.extra.type = SDRV_NETIF_EXTRA_TYPE_GSO;
+			x.extra.flags = 0;
+			x.extra.u.gso.size = f->gso_size;
+			x.extra.u.gso.type = gso == SDRV_NETFRONT_F_GSO_TCPV4
+						     ? SDRV_NETIF_GSO_TYPE_TCPV4
+						     : SDRV_NETIF_GSO_TYPE_TCPV6;
+			x.extra.u.gso.pad = 0;
+			x.extra.u.gso.features = 0;
+			r[k++] = x.req;
+		}
 		off += part;
 		id = b->next_free;
 	}
-	if (sdrv_netif_tx_front_put_requests(&q->tx, r, need) != need)
+	if (sdrv_netif_tx_front_put_requests(&q->tx, r, slots) != slots)
 		return -SDRV_EAGAIN;
-	for (unsigned k = 0; k < need; k++) {
-		tx_buf(q, r[k].id)->busy = true;
-		q->tx_free = tx_buf(q, r[k].id)->next_free;
+	for (unsigned d = 0; d < slots; d++) {
+		if (gso && d == 1)
+			continue; /* the extra: no buffer */
+		tx_buf(q, r[d].id)->busy = true;
+		q->tx_free = tx_buf(q, r[d].id)->next_free;
 	}
 	q->tx_nr_free -= need;
 	nf->stats.tx_packets++;
@@ -725,6 +789,20 @@ static unsigned flow_queue(const struct sdrv_netfront *nf, const uint8_t *pkt,
 	return (h ^ h >> 16) % nf->info.queues;
 }
 
+/* Whether @f's GSO (if any) is one the backend takes, with a size. */
+static bool gso_sendable(const struct sdrv_netfront *nf,
+			 const struct sdrv_netfront_frame *f)
+{
+	unsigned gso = f->flags & (SDRV_NETFRONT_F_GSO_TCPV4 | SDRV_NETFRONT_F_GSO_TCPV6);
+
+	if (!gso)
+		return true;
+	if (!f->gso_size)
+		return false;
+	return gso == SDRV_NETFRONT_F_GSO_TCPV4 ? nf->info.gso_tcpv4
+	       : gso == SDRV_NETFRONT_F_GSO_TCPV6 ? nf->info.gso_tcpv6 : false;
+}
+
 /* Put frames @f (@n) on queue @only, or each on its flow's queue
  * (@only < 0); one push and at most one notification per queue. */
 static int send_frames(struct sdrv_netfront *nf, int only,
@@ -738,7 +816,8 @@ static int send_frames(struct sdrv_netfront *nf, int only,
 	for (i = 0; i < n; i++) {
 		struct nf_queue *q;
 
-		if (f[i].len < ETH_HLEN || f[i].len > nf->info.max_packet) {
+		if (f[i].len < ETH_HLEN || f[i].len > nf->info.max_packet ||
+		    !gso_sendable(nf, &f[i])) {
 			if (i == 0)
 				return -SDRV_EINVAL;
 			break;
@@ -747,7 +826,7 @@ static int send_frames(struct sdrv_netfront *nf, int only,
 					  : flow_queue(nf, f[i].data, f[i].len)];
 		if (q->tx_nr_free < NF_MAX_SLOTS)
 			reclaim_tx(nf, q);
-		if (nf->broken || put_tx(nf, q, f[i].data, f[i].len, f[i].flags))
+		if (nf->broken || put_tx(nf, q, &f[i]))
 			break;
 		touched |= 1u << q->index;
 	}
@@ -798,70 +877,149 @@ SDRV_PUBLIC int sdrv_netfront_send(struct sdrv_netfront *nf, const void *pkt,
 /* Drop the frame being put together on @q (counted). */
 static void rx_frame_drop(struct sdrv_netfront *nf, struct nf_queue *q)
 {
-	if (q->rx_frame.slots)
+	if (q->rx_frame.slots || q->rx_frame.extras)
 		nf->stats.rx_dropped++;
 	q->rx_frame.slots = 0;
+	q->rx_frame.extras = 0;
+	q->rx_frame.want_extra = false;
+}
+
+/* Receive buffer @id of @q is ours again (the backend answered it).
+ * Return: false when it was not posted: a lie. */
+static bool rx_buf_back(struct sdrv_netfront *nf, struct nf_queue *q, uint16_t id)
+{
+	struct nf_buf *b;
+
+	if (id >= nf->info.rx_slots || !rx_buf(nf, q, id)->busy) {
+		break_device(nf, "receive response for no posted buffer");
+		return false;
+	}
+	b = rx_buf(nf, q, id);
+	b->busy = false;
+	b->next_free = q->rx_free;
+	q->rx_free = id;
+	q->rx_to_post++;
+	return true;
+}
+
+/* The frame's last piece came (its last data slot, then any extras):
+ * hand it to @fr.  Return: 1, or 0 when it is dropped. */
+static int rx_frame_end(struct sdrv_netfront *nf, struct nf_queue *q,
+			struct sdrv_netfront_frame *fr)
+{
+	if (q->rx_frame.bad || q->rx_frame.len < ETH_HLEN) {
+		rx_frame_drop(nf, q);
+		return 0;
+	}
+	fr->len = q->rx_frame.len;
+	fr->flags = q->rx_frame.flags;
+	fr->gso_size = q->rx_frame.gso_size;
+	q->rx_frame.slots = 0;
+	q->rx_frame.extras = 0;
+	nf->stats.rx_packets++;
+	nf->stats.rx_bytes += q->rx_frame.len;
+	return 1;
 }
 
 /*
- * One receive response on @q: its buffer is free to post again; its part
- * of the frame goes to @buf at the frame's length so far.  A frame is one
- * slot, or (we offered feature-sg) a chain of slots each but the last
- * saying MORE_DATA, at most NF_MAX_SLOTS.  A bad part (negative status,
- * beyond its page), a chain too long or beyond @cap, or a chain when we
+ * An extra info slot at ring index @at of @q: the request posted there
+ * carried a buffer the backend did not fill (free again).  A GSO extra
+ * gives the frame its gso_size; one of size 0, of a GSO type or an extra
+ * type we do not know, or more than NF_MAX_EXTRAS drop the frame.
+ */
+static int rx_extra(struct sdrv_netfront *nf, struct nf_queue *q,
+		    const struct sdrv_netif_rx_response *r, uint32_t at,
+		    struct sdrv_netfront_frame *fr)
+{
+	union {
+		struct sdrv_netif_rx_response rsp;
+		struct sdrv_netif_extra_info extra;
+	} u = { .rsp = *r };
+	const struct sdrv_netif_extra_info x = u.extra;
+
+	SDRV_STATIC_ASSERT(sizeof(u.extra) == sizeof(*r), "an extra is a response's size");
+	if (!rx_buf_back(nf, q, q->rx_at[at & q->rx.mask]))
+		return -SDRV_EIO;
+	q->rx_frame.want_extra = x.flags & SDRV_NETIF_EXTRA_FLAG_MORE;
+	if (++q->rx_frame.extras > NF_MAX_EXTRAS)
+		q->rx_frame.bad = true;
+	else if (x.type != SDRV_NETIF_EXTRA_TYPE_GSO || !x.u.gso.size ||
+		 (x.u.gso.type != SDRV_NETIF_GSO_TYPE_TCPV4 &&
+		  x.u.gso.type != SDRV_NETIF_GSO_TYPE_TCPV6))
+		q->rx_frame.bad = true;
+	else {
+		q->rx_frame.gso_size = x.u.gso.size;
+		q->rx_frame.flags |= x.u.gso.type == SDRV_NETIF_GSO_TYPE_TCPV4
+					     ? SDRV_NETFRONT_F_GSO_TCPV4
+					     : SDRV_NETFRONT_F_GSO_TCPV6;
+	}
+	if (q->rx_frame.want_extra || !q->rx_frame.data_done)
+		return 0;
+	return rx_frame_end(nf, q, fr);
+}
+
+/*
+ * One receive response on @q (at ring index @at): its buffer is free to
+ * post again; its part of the frame goes to @fr's buffer at the frame's
+ * length so far.  A frame is one slot, or (we offered feature-sg) a chain
+ * of slots each but the last saying MORE_DATA, at most NF_MAX_SLOTS; the
+ * first may say EXTRA_INFO (we asked for GSO): extra info slots follow
+ * it, before the rest of the chain.  A bad part (negative status, beyond
+ * its page), a chain too long or beyond the buffer, or a chain when we
  * take none drops the whole frame, counted once.
- * Return: the frame's length when this response ends it; 0 when it does
- * not (or the frame is dropped); -SDRV_EIO when it breaks the device.
+ * Return: 1 when this response ends a frame (@fr's len, flags and
+ * gso_size set); 0 when it does not (or the frame is dropped); -SDRV_EIO
+ * when it breaks the device.
  */
 static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
-		       const struct sdrv_netif_rx_response *r, void *buf,
-		       size_t cap)
+		       const struct sdrv_netif_rx_response *r, uint32_t at,
+		       struct sdrv_netfront_frame *fr)
 {
 	struct nf_buf *b;
 	int part = r->status;
 	bool more = r->flags & SDRV_NETRXF_MORE_DATA;
 
-	if (r->id >= nf->info.rx_slots || !rx_buf(nf, q, r->id)->busy) {
-		break_device(nf, "receive response for no posted buffer");
+	if (q->rx_frame.want_extra)
+		return rx_extra(nf, q, r, at, fr);
+	if (!rx_buf_back(nf, q, r->id))
 		return -SDRV_EIO;
-	}
 	b = rx_buf(nf, q, r->id);
-	b->busy = false;
-	b->next_free = q->rx_free;
-	q->rx_free = r->id;
-	q->rx_to_post++;
-	/* Extra-info slots follow only what we negotiated (GSO, ...):
-	 * none.  Their slot would be read as a response: stop. */
-	if (r->flags & SDRV_NETRXF_EXTRA_INFO) {
+	/* Extra info slots follow only what we asked for (GSO); without,
+	 * their slot would be read as a response: stop. */
+	if ((r->flags & SDRV_NETRXF_EXTRA_INFO) && !nf->info.gso_receive) {
 		break_device(nf, "receive extra info we never asked for");
 		return -SDRV_EIO;
 	}
 	if (!q->rx_frame.slots) {
 		q->rx_frame.len = 0;
 		q->rx_frame.bad = false;
+		q->rx_frame.extras = 0;
+		q->rx_frame.gso_size = 0;
+		q->rx_frame.flags =
+			(r->flags & SDRV_NETRXF_CSUM_BLANK ? SDRV_NETFRONT_F_CSUM_BLANK : 0) |
+			(r->flags & SDRV_NETRXF_DATA_VALIDATED ? SDRV_NETFRONT_F_DATA_VALIDATED : 0);
 	}
 	q->rx_frame.slots++;
+	q->rx_frame.data_done = !more;
+	if (r->flags & SDRV_NETRXF_EXTRA_INFO) {
+		q->rx_frame.want_extra = true;
+		if (q->rx_frame.slots > 1)
+			q->rx_frame.bad = true; /* extras follow the first alone */
+	}
 	if (part < 0 || r->offset >= SDRV_PAGE_SIZE ||
 	    (unsigned)part > SDRV_PAGE_SIZE - r->offset ||
-	    (size_t)part > cap - q->rx_frame.len ||
+	    (size_t)part > fr->cap - q->rx_frame.len ||
 	    q->rx_frame.slots > NF_MAX_SLOTS ||
 	    (nf->base_protocol && (more || q->rx_frame.slots > 1)))
 		q->rx_frame.bad = true;
 	if (!q->rx_frame.bad) {
-		sdrv_copy((char *)buf + q->rx_frame.len,
+		sdrv_copy((char *)fr->data + q->rx_frame.len,
 			  (const char *)b->page + r->offset, (size_t)part);
 		q->rx_frame.len += (size_t)part;
 	}
-	if (more)
+	if (more || q->rx_frame.want_extra)
 		return 0;
-	if (q->rx_frame.bad || q->rx_frame.len < ETH_HLEN) {
-		rx_frame_drop(nf, q);
-		return 0;
-	}
-	q->rx_frame.slots = 0;
-	nf->stats.rx_packets++;
-	nf->stats.rx_bytes += q->rx_frame.len;
-	return (int)q->rx_frame.len;
+	return rx_frame_end(nf, q, fr);
 }
 
 #define NF_RX_BATCH 32u
@@ -878,6 +1036,7 @@ static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
 	while (i < n && !nf->broken) {
 		struct sdrv_netif_rx_response r[NF_RX_BATCH];
 		uint32_t want = n - i < NF_RX_BATCH ? n - i : NF_RX_BATCH;
+		uint32_t at = q->rx.rsp_cons;
 		uint32_t got = sdrv_netif_rx_front_take_responses(&q->rx, r, want);
 
 		if (sdrv_ring_front_fault(&q->rx)) {
@@ -903,12 +1062,11 @@ static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
 				__builtin_prefetch((const char *)rx_buf(nf, q, r[k].id)->page +
 						   r[k].offset);
 		for (uint32_t k = 0; k < got; k++) {
-			int len = rx_response(nf, q, &r[k], f[i].data, f[i].cap);
+			int end = rx_response(nf, q, &r[k], at + k, &f[i]);
 
-			if (len < 0)
+			if (end < 0)
 				break;
-			if (len > 0)
-				f[i++].len = (size_t)len;
+			i += (unsigned)end;
 		}
 		if (q->rx_to_post >= 8)
 			post_rx(nf, q);

@@ -32,11 +32,12 @@
  * The backend is hostile: a negative status, offset + length beyond the
  * page, a frame shorter than an Ethernet header, a chain of more than 18
  * slots or longer than the caller's buffer, a chain ending at the
- * backend's producer index (it pushes a frame whole), or any chain when
- * we asked for the base protocol: the frame is dropped and counted; a
+ * backend's producer index (it pushes a frame whole), any chain when we
+ * asked for the base protocol, an extra info slot of a type we do not
+ * know or a GSO one of size 0: the frame is dropped and counted; a
  * response index out of range, a response naming no buffer posted or
- * packet in flight, or extra info we never asked for breaks the device
- * (sdrv_netfront_broken() says why).
+ * packet in flight, or extra info when we did not ask for GSO breaks the
+ * device (sdrv_netfront_broken() says why).
  *
  * Freestanding: memory from the platform, no libc.  One thread drives a
  * device, all its queues.
@@ -70,6 +71,12 @@ struct sdrv_netfront_config {
 	 * more (one queue, one event channel, ...): what an old frontend
 	 * does. */
 	bool base_protocol;
+	/* Take GSO frames on receive (feature-gso-tcpv4 and -tcpv6, with
+	 * scatter-gather): TCP frames of up to 65535 bytes, each with its
+	 * gso_size and a blank checksum (SDRV_NETFRONT_F_CSUM_BLANK), to be
+	 * cut or handed on whole (a TAP device with a virtio-net header
+	 * takes them).  The receive buffers must then be that large. */
+	bool gso;
 	/* Queues to ask for (0: 1), at most SDRV_NETFRONT_MAX_QUEUES; the
 	 * backend's multi-queue-max-queues caps them, and so do the domain's
 	 * memory and grant table: each queue takes one page and one grant
@@ -100,6 +107,11 @@ struct sdrv_netfront_info {
 	size_t max_packet; /* the longest frame sdrv_netfront_send() takes */
 	/* Negotiated: queues, each with tx_slots and rx_slots. */
 	unsigned queues;
+	/* The backend takes GSO frames we send (it offered feature-gso-
+	 * tcpv4, -tcpv6, and feature-sg): SDRV_NETFRONT_F_GSO_TCPV4/6. */
+	bool gso_tcpv4, gso_tcpv6;
+	/* We take GSO frames (config.gso, and the backend offered SG). */
+	bool gso_receive;
 };
 
 struct sdrv_netfront_stats {
@@ -143,7 +155,10 @@ struct sdrv_netfront_frame {
 	void *data;
 	size_t len;
 	size_t cap;
-	unsigned flags; /* SDRV_NETFRONT_F_*: to send; 0 on receive */
+	unsigned flags; /* SDRV_NETFRONT_F_*: to send, or as received */
+	/* With SDRV_NETFRONT_F_GSO_*: the TCP payload of each segment the
+	 * frame is to be cut into (its MSS). */
+	uint16_t gso_size;
 };
 
 /* The frame's TCP or UDP checksum is left for the backend to finish
@@ -152,14 +167,23 @@ struct sdrv_netfront_frame {
 #define SDRV_NETFRONT_F_CSUM_BLANK (1u << 0)
 /* The sender vouches for the frame's checksums (NETTXF_data_validated). */
 #define SDRV_NETFRONT_F_DATA_VALIDATED (1u << 1)
+/* A TCP frame over IPv4 (IPv6) larger than the wire takes, to be cut
+ * into segments of gso_size bytes of payload (a GSO extra): sent only
+ * when info.gso_tcpv4 (_tcpv6) says the backend takes it, with its TCP
+ * checksum blank (SDRV_NETFRONT_F_CSUM_BLANK); received only with
+ * config.gso. */
+#define SDRV_NETFRONT_F_GSO_TCPV4 (1u << 2)
+#define SDRV_NETFRONT_F_GSO_TCPV6 (1u << 3)
 
 /**
  * sdrv_netfront_send_burst() - sdrv_netfront_send() for up to @n frames,
  * each on its flow's queue, with one push of each ring and at most one
  * notification a queue for them all.
- * Stops at the first frame that does not fit the ring or has a bad length.
+ * Stops at the first frame that does not fit the ring or has a bad length
+ * or GSO the backend does not take.
  * Return: the number of frames queued (0 when the ring is full);
- * -SDRV_EINVAL (the first frame's length is bad); -SDRV_EIO (broken).
+ * -SDRV_EINVAL (the first frame's length or GSO is bad); -SDRV_EIO
+ * (broken).
  */
 SDRV_PUBLIC int sdrv_netfront_send_burst(struct sdrv_netfront *nf,
 					 const struct sdrv_netfront_frame *f,

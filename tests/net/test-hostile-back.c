@@ -36,6 +36,11 @@ enum lie {
 		  * both rings meanwhile, in a thread of its own */
 	KEEP_GRANT, /* honest, but it keeps a receive buffer's grant held
 		     * after the frontend ends access (a marker in it) */
+	/* The guest asked for GSO: */
+	GSO_SIZE_0, /* a GSO extra of size 0 */
+	GSO_UNKNOWN_TYPE, /* a GSO extra of GSO type 9 */
+	EXTRA_UNKNOWN, /* an extra of type 77 */
+	EXTRA_AT_PROD, /* EXTRA_INFO, and no extra slot pushed */
 };
 
 /* KEEP_GRANT's hold, let go by the test. */
@@ -138,6 +143,10 @@ static void serve(struct evil_back *b)
 				a.flags = SDRV_NETRXF_MORE_DATA;
 				break;
 			case EXTRA:
+			case GSO_SIZE_0:
+			case GSO_UNKNOWN_TYPE:
+			case EXTRA_UNKNOWN:
+			case EXTRA_AT_PROD:
 				a.flags = SDRV_NETRXF_EXTRA_INFO;
 				break;
 			case RX_ID_NOT_POSTED:
@@ -168,9 +177,24 @@ static void serve(struct evil_back *b)
 				fill(rq.gref, FRAME_LEN);
 				sdrv_netif_rx_back_put_responses(&b->rx, &a, 1);
 			}
+			/* the extra info slot after the frame's one */
+			if ((lie == GSO_SIZE_0 || lie == GSO_UNKNOWN_TYPE ||
+			     lie == EXTRA_UNKNOWN) &&
+			    sdrv_netif_rx_back_take_requests(&b->rx, &rq, 1)) {
+				union {
+					struct sdrv_netif_rx_response rsp;
+					struct sdrv_netif_extra_info x;
+				} e = { .x = {
+					.type = lie == EXTRA_UNKNOWN ? 77 : SDRV_NETIF_EXTRA_TYPE_GSO,
+					.u.gso = { .size = lie == GSO_SIZE_0 ? 0 : 1448,
+						   .type = lie == GSO_UNKNOWN_TYPE ? 9 : 1 },
+				} };
+
+				sdrv_netif_rx_back_put_responses(&b->rx, &e.rsp, 1);
+			}
 			/* the chain ends at the producer index: pushed
 			 * alone, then nothing for a while */
-			if (lie == CHAIN_AT_PROD) {
+			if (lie == CHAIN_AT_PROD || lie == EXTRA_AT_PROD) {
 				b->paused_until_ms = sdrv_platform_clock_ms(w.dom0) + 500;
 				any = true;
 				break;
@@ -192,6 +216,8 @@ static void *backend(void *arg)
 	(void)arg;
 	for (int i = 0; i < 2; i++) {
 		sdrv_xenbus_write_uint(&backs[i].dev.xb, 0, "feature-rx-copy", 1);
+		/* GSO rides on it */
+		sdrv_xenbus_write_uint(&backs[i].dev.xb, 0, "feature-sg", 1);
 		sdrv_xenbus_switch_state(&backs[i].dev.xb, SDRV_XENBUS_INIT_WAIT);
 	}
 	while (!stop) {
@@ -324,7 +350,10 @@ static int exchange(struct sdrv_netfront *nf, int n)
 static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 			     const char *reason, unsigned dropped)
 {
-	struct sdrv_netfront_config cfg = { .base_protocol = base };
+	struct sdrv_netfront_config cfg = {
+		.base_protocol = base,
+		.gso = lie >= GSO_SIZE_0, /* the lies about extras it asked for */
+	};
 	struct sdrv_netfront *a, *b;
 
 	world_up(lie);
@@ -376,6 +405,26 @@ static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 static void lie_and_check(enum lie lie, bool breaks, const char *reason)
 {
 	lie_and_check_as(lie, false, breaks, reason, 1);
+}
+
+Test(netfront_hostile, a_gso_extra_of_size_0_is_dropped)
+{
+	lie_and_check(GSO_SIZE_0, false, NULL);
+}
+
+Test(netfront_hostile, a_gso_extra_of_an_unknown_gso_type_is_dropped)
+{
+	lie_and_check(GSO_UNKNOWN_TYPE, false, NULL);
+}
+
+Test(netfront_hostile, an_extra_of_an_unknown_type_is_dropped)
+{
+	lie_and_check(EXTRA_UNKNOWN, false, NULL);
+}
+
+Test(netfront_hostile, an_extra_promised_at_the_producer_index_is_dropped)
+{
+	lie_and_check(EXTRA_AT_PROD, false, NULL);
 }
 
 Test(netfront_hostile, a_receive_with_a_negative_status_is_dropped)

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Multi-queue vifs through a running netback-dpdk with two polling lcores
- * (-l 0,1) offering three queues a vif (--max-queues 3: queues 0 and 2 on
- * lcore 0, queue 1 on lcore 1).  This test process is guest domains 1 and
- * 2 of a real hv-stub (running sdrv-xenstored), each with libsplitdrv's
- * netfront; netback-dpdk is the build's own, under the same sanitizers.
+ * netfront's features against a running netback-dpdk with two polling
+ * lcores (-l 0,1) offering three queues a vif (--max-queues 3: queues 0
+ * and 2 on lcore 0, queue 1 on lcore 1).  This test process is guest
+ * domains 1 and 2 of a real hv-stub (running sdrv-xenstored), each with
+ * libsplitdrv's netfront; netback-dpdk is the build's own, under the same
+ * sanitizers.
  *
- * What must hold: the queue count negotiated down to what both ends take;
+ * Multi-queue: the queue count negotiated down to what both ends take;
  * every queue carrying frames, in order per flow; frames crossing lcores
  * (a queue of one lcore to a guest whose only queue is the other's); a
  * frontend that names more queues than offered, or a queue without its
  * keys, refused with a reason while the other guest is served on.
+ *
+ * GSO: a large TCP frame handed whole to a guest that takes GSO, and cut
+ * into right segments for one that does not.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,13 +100,26 @@ static void world_down(void)
 }
 
 TestSuite(net_multiqueue, .init = world_up, .fini = world_down, .timeout = 120);
+TestSuite(net_gso, .init = world_up, .fini = world_down, .timeout = 120);
+
+static struct sdrv_netfront *open_with(struct sdrv_platform *p, struct sdrv_xs *xs,
+				       uint32_t devid,
+				       const struct sdrv_netfront_config *cfg);
 
 static struct sdrv_netfront *open_vif(struct sdrv_platform *p, struct sdrv_xs *xs,
 				      uint32_t devid, unsigned queues, bool base)
 {
 	struct sdrv_netfront_config cfg = { .queues = queues, .base_protocol = base };
+
+	return open_with(p, xs, devid, &cfg);
+}
+
+static struct sdrv_netfront *open_with(struct sdrv_platform *p, struct sdrv_xs *xs,
+				       uint32_t devid,
+				       const struct sdrv_netfront_config *cfg)
+{
 	struct sdrv_netfront *nf = NULL;
-	int err = sdrv_netfront_open(p, xs, devid, &cfg, &nf);
+	int err = sdrv_netfront_open(p, xs, devid, cfg, &nf);
 
 	cr_assert_eq(err, 0, "domain %u vif %u connects (%d)",
 		     (unsigned)sdrv_platform_domid(p), devid, err);
@@ -387,4 +405,187 @@ Test(net_multiqueue, lying_frontends_refused_others_served)
 		     "guest 1's other vif reaches guest 2");
 	sdrv_netfront_close(a);
 	sdrv_netfront_close(b);
+}
+
+/* ---- GSO ------------------------------------------------------------------- */
+
+static uint32_t ones_sum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
+/* A TCP frame guest 1 -> guest 2 over IPv4 or IPv6 at @f with @payload
+ * bytes (byte i is i * 7 + 1), sequence number 1000, PSH|ACK, its TCP
+ * checksum blank.  Return: its length; *@hdr its headers' length. */
+static size_t tcp_frame(uint8_t *f, bool v6, unsigned payload, unsigned *hdr)
+{
+	unsigned l3 = 14, l4 = l3 + (v6 ? 40 : 20);
+
+	*hdr = l4 + 20;
+	memset(f, 0, *hdr);
+	memcpy(f, mac2, 6);
+	memcpy(f + 6, mac1, 6);
+	if (v6) {
+		f[12] = 0x86, f[13] = 0xdd;
+		f[l3] = 0x60;
+		f[l3 + 4] = (uint8_t)((20 + payload) >> 8);
+		f[l3 + 5] = (uint8_t)(20 + payload);
+		f[l3 + 6] = 6;
+		f[l3 + 7] = 64;
+		f[l3 + 8] = 0xfd, f[l3 + 23] = 1; /* fd00::1 */
+		f[l3 + 24] = 0xfd, f[l3 + 39] = 2; /* fd00::2 */
+	} else {
+		uint32_t sum;
+
+		f[12] = 0x08;
+		f[l3] = 0x45;
+		f[l3 + 2] = (uint8_t)((40 + payload) >> 8);
+		f[l3 + 3] = (uint8_t)(40 + payload);
+		f[l3 + 8] = 64;
+		f[l3 + 9] = 6;
+		memcpy(f + l3 + 12, "\x0a\x00\x00\x01\x0a\x00\x00\x02", 8);
+		sum = ones_sum(f + l3, 20, 0);
+		f[l3 + 10] = (uint8_t)(~sum >> 8);
+		f[l3 + 11] = (uint8_t)~sum;
+	}
+	f[l4] = 0x13, f[l4 + 1] = 0x88; /* 5000 -> 5001 */
+	f[l4 + 2] = 0x13, f[l4 + 3] = 0x89;
+	f[l4 + 6] = 0x03, f[l4 + 7] = 0xe8; /* seq 1000 */
+	f[l4 + 12] = 0x50;
+	f[l4 + 13] = 0x18; /* PSH, ACK */
+	f[l4 + 14] = 0xff;
+	for (unsigned i = 0; i < payload; i++)
+		f[*hdr + i] = (uint8_t)(i * 7 + 1);
+	return *hdr + payload;
+}
+
+/* Whether segment @s (@len bytes, headers @hdr) has a right TCP checksum. */
+static bool tcp_sum_right(const uint8_t *s, size_t len, bool v6, unsigned hdr)
+{
+	unsigned l3 = 14, l4 = l3 + (v6 ? 40 : 20);
+	uint32_t tcp_len = (uint32_t)(len - l4);
+	uint32_t pseudo = v6 ? ones_sum(s + l3 + 8, 32, 6 + tcp_len)
+			     : ones_sum(s + l3 + 12, 8, 6 + tcp_len);
+
+	(void)hdr;
+	return ones_sum(s + l4, tcp_len, pseudo) == 0xffffu;
+}
+
+/* Send @len bytes of @f with GSO of @mss from @nf (its ring may be full). */
+static void send_gso(struct sdrv_netfront *nf, uint8_t *f, size_t len, bool v6,
+		     uint16_t mss)
+{
+	struct sdrv_netfront_frame fr = {
+		.data = f, .len = len, .gso_size = mss,
+		.flags = SDRV_NETFRONT_F_CSUM_BLANK |
+			 (v6 ? SDRV_NETFRONT_F_GSO_TCPV6 : SDRV_NETFRONT_F_GSO_TCPV4),
+	};
+	int sent = 0;
+
+	for (int i = 0; i < 1000 && (sent = sdrv_netfront_send_burst(nf, &fr, 1)) == 0; i++)
+		sdrv_netfront_recv_burst(nf, &fr, 0);
+	cr_assert_eq(sent, 1, "the GSO frame is sent (%d)", sent);
+}
+
+Test(net_gso, a_gso_frame_passes_whole_to_a_guest_that_takes_gso)
+{
+	static uint8_t f[65536], got[65536];
+	struct sdrv_netfront_config cfg = { .gso = true };
+	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &cfg);
+	struct sdrv_netfront *b = open_with(guest2, xs2, 0, &cfg);
+	struct sdrv_netfront_frame fr = { .data = got, .cap = sizeof(got) };
+	unsigned hdr;
+	size_t len = tcp_frame(f, false, 20000, &hdr);
+	int n = 0;
+
+	cr_assert(sdrv_netfront_info(a)->gso_tcpv4 && sdrv_netfront_info(a)->gso_tcpv6,
+		  "netback-dpdk takes GSO");
+	cr_assert(sdrv_netfront_info(b)->gso_receive);
+	introduce(a, mac1);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	send_gso(a, f, len, false, 1448);
+	for (int i = 0; i < 500 && n == 0; i++) {
+		n = sdrv_netfront_recv_burst(b, &fr, 1);
+		if (n == 0)
+			usleep(1000);
+	}
+	cr_assert_eq(n, 1, "guest 2 received it");
+	cr_expect_eq(fr.len, len, "whole: %zu bytes", fr.len);
+	cr_expect_eq(fr.flags & (SDRV_NETFRONT_F_GSO_TCPV4 | SDRV_NETFRONT_F_GSO_TCPV6),
+		     SDRV_NETFRONT_F_GSO_TCPV4, "a TCP/IPv4 GSO frame");
+	cr_expect(fr.flags & SDRV_NETFRONT_F_CSUM_BLANK, "its checksum still blank");
+	cr_expect_eq(fr.gso_size, 1448);
+	cr_expect_eq(memcmp(got, f, len), 0, "byte for byte");
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
+Test(net_gso, a_gso_frame_is_cut_for_a_guest_that_takes_none)
+{
+	enum { PAYLOAD = 20000, MSS = 1440 };
+	static uint8_t f[65536], got[4096];
+	struct sdrv_netfront_config gso = { .gso = true };
+	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &gso);
+	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, 1, false);
+	unsigned hdr, segs = 0, bytes = 0;
+	size_t len = tcp_frame(f, true, PAYLOAD, &hdr);
+
+	cr_assert(!sdrv_netfront_info(b)->gso_receive);
+	introduce(a, mac1);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	send_gso(a, f, len, true, MSS);
+	for (int i = 0; i < 2000 && bytes < PAYLOAD; i++) {
+		struct sdrv_netfront_frame fr = { .data = got, .cap = sizeof(got) };
+		uint32_t seq;
+
+		if (sdrv_netfront_recv_burst(b, &fr, 1) != 1) {
+			usleep(1000);
+			continue;
+		}
+		cr_expect_eq(fr.flags, 0, "a segment is a plain frame");
+		cr_assert_leq(fr.len, hdr + MSS);
+		seq = (uint32_t)got[hdr - 20 + 4] << 24 | (uint32_t)got[hdr - 20 + 5] << 16 |
+		      (uint32_t)got[hdr - 20 + 6] << 8 | got[hdr - 20 + 7];
+		cr_expect_eq(seq, 1000 + bytes, "segment %u's sequence number", segs);
+		cr_expect_eq(got[18] << 8 | got[19], fr.len - 54,
+			     "segment %u's IPv6 payload length", segs);
+		cr_expect(tcp_sum_right(got, fr.len, true, hdr),
+			  "segment %u's TCP checksum is right", segs);
+		cr_expect_eq(memcmp(got + hdr, f + hdr + bytes, fr.len - hdr), 0,
+			     "segment %u's payload", segs);
+		bytes += (unsigned)(fr.len - hdr);
+		segs++;
+	}
+	cr_expect_eq(bytes, PAYLOAD, "every byte came");
+	cr_expect_eq(segs, (PAYLOAD + MSS - 1) / MSS, "in %u segments", segs);
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
+Test(net_gso, netfront_sends_no_gso_the_backend_did_not_offer)
+{
+	static uint8_t f[65536];
+	struct sdrv_netfront_config base = { .base_protocol = true, .gso = true };
+	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &base);
+	struct sdrv_netfront_frame fr = { .data = f, .gso_size = 1448,
+					  .flags = SDRV_NETFRONT_F_GSO_TCPV4 };
+	unsigned hdr;
+
+	fr.len = tcp_frame(f, false, 3000, &hdr);
+	cr_expect(!sdrv_netfront_info(a)->gso_tcpv4 && !sdrv_netfront_info(a)->gso_receive,
+		  "the base protocol: no GSO either way");
+	fr.len = 1400;
+	cr_expect_eq(sdrv_netfront_send_burst(a, &fr, 1), -EINVAL,
+		     "a GSO frame is refused");
+	sdrv_netfront_close(a);
 }
