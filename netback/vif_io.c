@@ -439,7 +439,10 @@ static unsigned deliver_burst(struct nb_queue *q)
 	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
-	uint32_t posted = sdrv_ring_back_pending(&q->rx), nslots = 0, k = 0, nh = 0;
+	/* Fresh, not the count last seen: a frame of several buffers
+	 * waits for all of them. */
+	uint32_t posted = sdrv_ring_back_pending_at_least(&q->rx, NB_BURST);
+	uint32_t nslots = 0, k = 0, nh = 0;
 	unsigned frames = 0;
 	int held;
 
@@ -660,10 +663,11 @@ bool nb_queue_rx_waiting(struct nb_queue *q)
 {
 	if (!q->nr_waiting || vif_disabled(q->vif))
 		return false;
-	if (sdrv_ring_back_pending(&q->rx))
-		return true; /* buffers came: deliver, do not sleep */
-	/* Asks the guest to notify when it posts; true if it just did. */
-	return sdrv_ring_back_final_check(&q->rx);
+	/* Buffers enough for the first frame waiting: deliver, do not
+	 * sleep.  Else ask the guest to notify when it posts more; true
+	 * if it just did. */
+	return sdrv_ring_back_final_check_for(&q->rx,
+					      rx_requests_for(q->waiting[q->wait_head]));
 }
 
 void nb_queue_drop_waiting(struct nb_queue *q)

@@ -580,6 +580,24 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_back_pending(struct sdrv_ring_back 
 	return b->req_prod_seen - b->req_cons;
 }
 
+/**
+ * sdrv_ring_back_pending_at_least() - sdrv_ring_back_pending(), reading the
+ * front's index again whenever fewer than @want requests are known: a
+ * backend that takes requests only in groups (a frame's several receive
+ * buffers) would otherwise wait on a count that never grows.
+ * Return: the count (may be below @want); 0 if the handle is broken.
+ */
+static SDRV_ALWAYS_INLINE uint32_t
+sdrv_ring_back_pending_at_least(struct sdrv_ring_back *b, uint32_t want)
+{
+	if (sdrv_unlikely(b->fault))
+		return 0;
+	if (b->req_prod_seen - b->req_cons < want &&
+	    !sdrv_ring__back_refresh(b, __ATOMIC_ACQUIRE))
+		return 0;
+	return b->req_prod_seen - b->req_cons;
+}
+
 static SDRV_ALWAYS_INLINE uint32_t
 sdrv_ring__back_take(struct sdrv_ring_back *b, void *dst, uint32_t max,
 		     uint32_t slot_size, uint32_t req_size)
@@ -723,6 +741,30 @@ static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check(struct sdrv_ring_back 
 	if (!sdrv_ring__back_refresh(b, __ATOMIC_SEQ_CST))
 		return false;
 	return b->req_prod_seen != b->req_cons;
+}
+
+/**
+ * sdrv_ring_back_final_check_for() - sdrv_ring_back_final_check() for a
+ * backend that needs @want requests at once: before sleeping, ask to be
+ * notified of the next request beyond those already seen (req_event =
+ * what was seen + 1; RING_FINAL_CHECK's req_cons + 1 would not fire while
+ * fewer than @want wait), then look once more.
+ * Return: true if @want requests are waiting.  A broken handle returns
+ * false.
+ */
+static SDRV_ALWAYS_INLINE bool sdrv_ring_back_final_check_for(struct sdrv_ring_back *b,
+							      uint32_t want)
+{
+	if (sdrv_ring_back_pending_at_least(b, want) >= want)
+		return true;
+	if (b->fault)
+		return false;
+	/* pairs with the seq_cst store/load in sdrv_ring_front_push() */
+	__atomic_store_n(&b->sring->req_event, b->req_prod_seen + 1,
+			      __ATOMIC_SEQ_CST);
+	if (!sdrv_ring__back_refresh(b, __ATOMIC_SEQ_CST))
+		return false;
+	return b->req_prod_seen - b->req_cons >= want;
 }
 
 /* ------------------------------------------------------------------ */
