@@ -563,6 +563,11 @@ sdrv_netfront_stats(const struct sdrv_netfront *nf)
 	return &nf->stats;
 }
 
+SDRV_PUBLIC bool sdrv_netfront_carrier(const struct sdrv_netfront *nf)
+{
+	return nf->attached && !nf->broken;
+}
+
 SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf)
 {
 	return nf->broken;

@@ -219,6 +219,7 @@ int main(int argc, char **argv)
 	unsigned long long refused = 0; /* frames not passed on */
 	unsigned long long unwritten = 0; /* frames the TAP took not */
 	int last_errno = 0;
+	bool tap_carrier = true; /* a TAP comes up with its carrier on */
 	size_t hlen;
 	int o, err, tap;
 
@@ -282,6 +283,12 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	while (!stop && !sdrv_netfront_broken(nf)) {
+		bool carrier = sdrv_netfront_carrier(nf);
+
+		/* The TAP's carrier is the vif's: programs see the link. */
+		if (carrier != tap_carrier &&
+		    ioctl(tap, TUNSETCARRIER, &(int){ carrier }) == 0)
+			tap_carrier = carrier;
 		struct pollfd pfd[2] = {
 			{ .fd = tap, .events = POLLIN },
 			{ .fd = sdrv_evtchn_fd(p), .events = POLLIN },
@@ -351,6 +358,8 @@ int main(int argc, char **argv)
 	       sdrv_netfront_broken(nf) ? "; broken: " : "",
 	       sdrv_netfront_broken(nf) ? sdrv_netfront_broken(nf) : "");
 	err = sdrv_netfront_broken(nf) ? 1 : 0;
+	if (err) /* the link is down for good */
+		ioctl(tap, TUNSETCARRIER, &(int){ 0 });
 	close(tap);
 	sdrv_netfront_close(nf);
 	sdrv_xs_close(xs);

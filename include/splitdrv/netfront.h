@@ -245,6 +245,14 @@ SDRV_PUBLIC int sdrv_netfront_wait(struct sdrv_netfront *nf, int timeout_ms);
 /* Times the backend came back (see sdrv_netfront_recv()). */
 SDRV_PUBLIC unsigned sdrv_netfront_reconnects(const struct sdrv_netfront *nf);
 
+/**
+ * sdrv_netfront_carrier() - whether frames can flow: connected to a
+ * backend that says Connected, and not broken (Linux's netfront carrier).
+ * It goes off while the backend is away (sdrv_netfront_recv() notices and
+ * connects again) and for good when the device breaks.
+ */
+SDRV_PUBLIC bool sdrv_netfront_carrier(const struct sdrv_netfront *nf);
+
 /* Why the device broke, or NULL while it works. */
 SDRV_PUBLIC const char *sdrv_netfront_broken(const struct sdrv_netfront *nf);
 

@@ -295,8 +295,8 @@ static int nfp_link_update(struct rte_eth_dev *dev, int wait)
 	struct nfp_port *port = dev->data->dev_private;
 
 	(void)wait;
-	/* A broken device has lost its carrier. */
-	if (port->nf && sdrv_netfront_broken(port->nf))
+	/* The link is netfront's carrier (while the port is started). */
+	if (port->nf && !sdrv_netfront_carrier(port->nf))
 		dev->data->dev_link.link_status = RTE_ETH_LINK_DOWN;
 	return 0;
 }

@@ -385,6 +385,7 @@ static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 		/* checked above */
 	} else if (breaks) {
 		cr_expect_not_null(sdrv_netfront_broken(a), "vif 0 broke");
+		cr_expect(!sdrv_netfront_carrier(a), "a broken vif has no carrier");
 		if (sdrv_netfront_broken(a))
 			cr_expect(strstr(sdrv_netfront_broken(a), reason),
 				  "the reason says \"%s\": %s", reason,
@@ -397,6 +398,7 @@ static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 	}
 	cr_expect_eq(exchange(b, 4), 4, "vif 1 served on");
 	cr_expect_null(sdrv_netfront_broken(b));
+	cr_expect(sdrv_netfront_carrier(b), "vif 1 has its carrier");
 	sdrv_netfront_close(a);
 	sdrv_netfront_close(b);
 	world_down();
