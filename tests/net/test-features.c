@@ -30,73 +30,29 @@
 #include <splitdrv/xenbus_driver.h>
 #include <splitdrv/xs.h>
 
-#include "../platform/hvstub_ctl.h"
+#include "netback_world.h"
 
 /* Each queue of a netfront takes 514 of a domain's 2044 grants: three
  * fit, with nothing else granted. */
 #define OFFERED 3u
 
-static pid_t netback_pid;
-static char prefix[32];
-static struct sdrv_platform *guest1, *guest2;
-static struct sdrv_xs *xs1, *xs2;
+static struct netback_world w;
 
 static const uint8_t mac1[6] = { 0x00, 0x16, 0x3e, 0x00, 0x01, 0x00 };
 static const uint8_t mac2[6] = { 0x00, 0x16, 0x3e, 0x00, 0x02, 0x00 };
 
 static void world_up(void)
 {
-	struct sdrv_xs *xs = hvstub_start_with_xenstore(XENSTORED_PATH, "16M");
+	static const char *const eal[] = { "-l", "0,1", NULL };
+	static const char *const own[] = { "--max-queues", "3", NULL };
 
 	/* Each queue's buffers are 512 pages of the domain's memory. */
-	cr_assert_eq(hvstub_create(1, 8192, false, 0, 0), 0);
-	cr_assert_eq(hvstub_create(2, 8192, false, 0, 0), 0);
-	{
-		const char *const vif10[] = { "mac", "00:16:3e:00:01:00", NULL };
-		const char *const vif11[] = { "mac", "00:16:3e:00:01:01", NULL };
-		const char *const vif20[] = { "mac", "00:16:3e:00:02:00", NULL };
-
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 0, vif10, vif10), 0);
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 1, vif11, vif11), 0);
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 2, "vif", 0, vif20, vif20), 0);
-	}
-	sdrv_xs_close(xs);
-	snprintf(prefix, sizeof(prefix), "nbq%d", (int)getpid());
-	netback_pid = fork();
-	if (netback_pid == 0) {
-		char hv[128];
-
-		snprintf(hv, sizeof(hv), "%s", hvstub_socket());
-		execl(NETBACK_PATH, NETBACK_PATH, "-l", "0,1", "--no-huge", "--no-pci",
-		      "-m", "128", "--log-level=error", "--file-prefix", prefix, "--",
-		      "-s", hv, "-x", hvstub_xenstore_socket(), "--max-queues", "3",
-		      (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest1), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest1, &xs1), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &guest2), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest2, &xs2), 0);
+	netback_world_up(&w, NETBACK_PATH, XENSTORED_PATH, 8192, eal, own);
 }
 
 static void world_down(void)
 {
-	int status = 0;
-
-	if (netback_pid > 0) {
-		kill(netback_pid, SIGTERM);
-		waitpid(netback_pid, &status, 0);
-		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "netback-dpdk survived the test and exits 0 (status %#x)",
-			  status);
-	}
-	netback_pid = 0;
-	sdrv_xs_close(xs1);
-	sdrv_xs_close(xs2);
-	sdrv_platform_detach(guest1);
-	sdrv_platform_detach(guest2);
-	guest1 = guest2 = NULL;
-	hvstub_stop_with_xenstore();
+	netback_world_down(&w);
 }
 
 TestSuite(net_multiqueue, .init = world_up, .fini = world_down, .timeout = 120);
@@ -195,9 +151,9 @@ static unsigned collect(struct sdrv_netfront *nf, unsigned want, uint8_t *tags,
 
 Test(net_multiqueue, queue_counts_negotiated_down)
 {
-	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 2, false);
-	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, 8, false);
-	struct sdrv_netfront *c = open_vif(guest1, xs1, 1, 3, true);
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, 2, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, 8, false);
+	struct sdrv_netfront *c = open_vif(w.guest1, w.xs1, 1, 3, true);
 	char path[64], val[16];
 
 	cr_expect_eq(sdrv_netfront_info(a)->queues, 2, "asked 2 of 3: 2");
@@ -205,21 +161,21 @@ Test(net_multiqueue, queue_counts_negotiated_down)
 	cr_expect_eq(sdrv_netfront_info(c)->queues, 1,
 		     "the base protocol alone: one queue");
 	/* Linux's keys: the count, and each queue's under queue-N/. */
-	cr_assert_gt(sdrv_xs_read(xs1, 0, "device/vif/0/multi-queue-num-queues",
+	cr_assert_gt(sdrv_xs_read(w.xs1, 0, "device/vif/0/multi-queue-num-queues",
 				  val, sizeof(val)), 0);
 	cr_expect_str_eq(val, "2");
 	for (unsigned q = 0; q < 2; q++) {
 		snprintf(path, sizeof(path), "device/vif/0/queue-%u/tx-ring-ref", q);
-		cr_expect_gt(sdrv_xs_read(xs1, 0, path, val, sizeof(val)), 0,
+		cr_expect_gt(sdrv_xs_read(w.xs1, 0, path, val, sizeof(val)), 0,
 			     "%s written", path);
 		snprintf(path, sizeof(path), "device/vif/0/queue-%u/event-channel-rx", q);
-		cr_expect_gt(sdrv_xs_read(xs1, 0, path, val, sizeof(val)), 0,
+		cr_expect_gt(sdrv_xs_read(w.xs1, 0, path, val, sizeof(val)), 0,
 			     "%s written", path);
 	}
-	cr_expect_lt(sdrv_xs_read(xs1, 0, "device/vif/1/multi-queue-num-queues",
+	cr_expect_lt(sdrv_xs_read(w.xs1, 0, "device/vif/1/multi-queue-num-queues",
 				  val, sizeof(val)), 0,
 		     "one queue: no count, its keys at the top");
-	cr_expect_gt(sdrv_xs_read(xs1, 0, "device/vif/1/tx-ring-ref", val,
+	cr_expect_gt(sdrv_xs_read(w.xs1, 0, "device/vif/1/tx-ring-ref", val,
 				  sizeof(val)), 0);
 	sdrv_netfront_close(c);
 	sdrv_netfront_close(b);
@@ -230,8 +186,8 @@ Test(net_multiqueue, queues_fit_the_grant_table)
 {
 	/* vif 1/1 takes 514 of guest 1's grants first: three queues more
 	 * do not fit, two do. */
-	struct sdrv_netfront *c = open_vif(guest1, xs1, 1, 1, false);
-	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 3, false);
+	struct sdrv_netfront *c = open_vif(w.guest1, w.xs1, 1, 1, false);
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, 3, false);
 
 	cr_expect_eq(sdrv_netfront_info(a)->queues, 2,
 		     "asked 3, the grant table holds 2: %u",
@@ -243,8 +199,8 @@ Test(net_multiqueue, queues_fit_the_grant_table)
 Test(net_multiqueue, every_queue_carries_frames_in_order)
 {
 	enum { PER_QUEUE = 40, TOTAL = PER_QUEUE * OFFERED };
-	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, OFFERED, false);
-	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, OFFERED, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, OFFERED, false);
 	uint8_t tags[TOTAL];
 	uint32_t seqs[TOTAL], last[OFFERED];
 	unsigned queues[TOTAL], per_rx_queue[OFFERED] = { 0 }, got;
@@ -289,8 +245,8 @@ Test(net_multiqueue, every_queue_carries_frames_in_order)
 Test(net_multiqueue, frames_cross_lcores_to_a_one_queue_guest)
 {
 	enum { N = 100 };
-	struct sdrv_netfront *a = open_vif(guest1, xs1, 0, 1, false);
-	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, 1, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, OFFERED, false);
 	uint8_t tags[N];
 	uint32_t seqs[N];
 	unsigned queues[N], got;
@@ -328,12 +284,12 @@ Test(net_multiqueue, frames_cross_lcores_to_a_one_queue_guest)
 static void lying_frontend(unsigned nr_queues, unsigned with_keys, char *error,
 			   size_t cap)
 {
-	struct sdrv_xenbus_device dev = { .platform = guest1 };
+	struct sdrv_xenbus_device dev = { .platform = w.guest1 };
 	struct sdrv_xenbus_ring rings[2 * OFFERED + 2];
 	int state;
 
 	memset(rings, 0, sizeof(rings));
-	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, xs1, false, 1, 0, "vif", 1), 0);
+	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, w.xs1, false, 1, 0, "vif", 1), 0);
 	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
 	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT,
 						 10000),
@@ -377,7 +333,7 @@ static void lying_frontend(unsigned nr_queues, unsigned with_keys, char *error,
 
 Test(net_multiqueue, lying_frontends_refused_others_served)
 {
-	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, OFFERED, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, OFFERED, false);
 	struct sdrv_netfront *a;
 	char error[200];
 	uint8_t tags[1];
@@ -391,7 +347,7 @@ Test(net_multiqueue, lying_frontends_refused_others_served)
 	cr_expect(strstr(error, "queue-1/") != NULL,
 		  "a queue without its keys: the reason names it (\"%s\")", error);
 	/* Guest 1's honest vif and guest 2 still talk. */
-	a = open_vif(guest1, xs1, 0, 2, false);
+	a = open_vif(w.guest1, w.xs1, 0, 2, false);
 	introduce(b, mac2);
 	drain(a);
 	drain(b);
@@ -408,17 +364,6 @@ Test(net_multiqueue, lying_frontends_refused_others_served)
 }
 
 /* ---- GSO ------------------------------------------------------------------- */
-
-static uint32_t ones_sum(const uint8_t *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
 
 /* A TCP frame guest 1 -> guest 2 over IPv4 or IPv6 at @f with @payload
  * bytes (byte i is i * 7 + 1), sequence number 1000, PSH|ACK, its TCP
@@ -497,8 +442,8 @@ Test(net_gso, a_gso_frame_passes_whole_to_a_guest_that_takes_gso)
 {
 	static uint8_t f[65536], got[65536];
 	struct sdrv_netfront_config cfg = { .gso = true };
-	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &cfg);
-	struct sdrv_netfront *b = open_with(guest2, xs2, 0, &cfg);
+	struct sdrv_netfront *a = open_with(w.guest1, w.xs1, 0, &cfg);
+	struct sdrv_netfront *b = open_with(w.guest2, w.xs2, 0, &cfg);
 	struct sdrv_netfront_frame fr = { .data = got, .cap = sizeof(got) };
 	unsigned hdr;
 	size_t len = tcp_frame(f, false, 20000, &hdr);
@@ -535,8 +480,8 @@ Test(net_gso, a_stream_of_64k_gso_frames_all_arrive)
 	enum { FRAMES = 300 };
 	static uint8_t f[65536], got[65536];
 	struct sdrv_netfront_config cfg = { .gso = true };
-	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &cfg);
-	struct sdrv_netfront *b = open_with(guest2, xs2, 0, &cfg);
+	struct sdrv_netfront *a = open_with(w.guest1, w.xs1, 0, &cfg);
+	struct sdrv_netfront *b = open_with(w.guest2, w.xs2, 0, &cfg);
 	unsigned hdr, sent = 0, received = 0;
 	size_t len = tcp_frame(f, false, 65535 - 54, &hdr);
 
@@ -582,8 +527,8 @@ Test(net_gso, a_gso_frame_is_cut_for_a_guest_that_takes_none)
 	enum { PAYLOAD = 20000, MSS = 1440 };
 	static uint8_t f[65536], got[4096];
 	struct sdrv_netfront_config gso = { .gso = true };
-	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &gso);
-	struct sdrv_netfront *b = open_vif(guest2, xs2, 0, 1, false);
+	struct sdrv_netfront *a = open_with(w.guest1, w.xs1, 0, &gso);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, 1, false);
 	unsigned hdr, segs = 0, bytes = 0;
 	size_t len = tcp_frame(f, true, PAYLOAD, &hdr);
 
@@ -625,7 +570,7 @@ Test(net_gso, netfront_sends_no_gso_the_backend_did_not_offer)
 {
 	static uint8_t f[65536];
 	struct sdrv_netfront_config base = { .base_protocol = true, .gso = true };
-	struct sdrv_netfront *a = open_with(guest1, xs1, 0, &base);
+	struct sdrv_netfront *a = open_with(w.guest1, w.xs1, 0, &base);
 	struct sdrv_netfront_frame fr = { .data = f, .gso_size = 1448,
 					  .flags = SDRV_NETFRONT_F_GSO_TCPV4 };
 	unsigned hdr;

@@ -24,69 +24,23 @@
 #include <splitdrv/xenbus_driver.h>
 #include <splitdrv/xs.h>
 
-#include "../platform/hvstub_ctl.h"
+#include "netback_world.h"
 
-static pid_t netback_pid;
-static char prefix[32];
-static struct sdrv_platform *guest1, *guest2;
-static struct sdrv_xs *xs1, *xs2;
+static struct netback_world w;
 static struct sdrv_netfront *nf2;
 
 static void world_up(void)
 {
-	struct sdrv_xs *xs = hvstub_start_with_xenstore(XENSTORED_PATH, "16M");
-
-	cr_assert_eq(hvstub_create(1, 2048, false, 0, 0), 0);
-	cr_assert_eq(hvstub_create(2, 2048, false, 0, 0), 0);
-	{
-		const char *const vif10[] = { "mac", "00:16:3e:00:01:00", NULL };
-		const char *const vif11[] = { "mac", "00:16:3e:00:01:01", NULL };
-		const char *const vif20[] = { "mac", "00:16:3e:00:02:00", NULL };
-
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 0, vif10, vif10), 0);
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 1, vif11, vif11), 0);
-		cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 2, "vif", 0, vif20, vif20), 0);
-	}
-	sdrv_xs_close(xs);
-	snprintf(prefix, sizeof(prefix), "nbt%d", (int)getpid());
-	netback_pid = fork();
-	if (netback_pid == 0) {
-		char hv[128];
-
-		snprintf(hv, sizeof(hv), "%s", hvstub_socket());
-		execl(NETBACK_PATH, NETBACK_PATH, "--no-huge", "--no-pci", "-m", "128",
-		      "--log-level=error", "--file-prefix", prefix, "--", "-s", hv,
-		      "-x", hvstub_xenstore_socket(), (char *)NULL);
-		_exit(127);
-	}
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest1), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest1, &xs1), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &guest2), 0);
-	cr_assert_eq(sdrv_xs_open_ring(guest2, &xs2), 0);
-	cr_assert_eq(sdrv_netfront_open(guest2, xs2, 0, NULL, &nf2), 0,
+	netback_world_up(&w, NETBACK_PATH, XENSTORED_PATH, 2048, NULL, NULL);
+	cr_assert_eq(sdrv_netfront_open(w.guest2, w.xs2, 0, NULL, &nf2), 0,
 		     "guest 2's netfront connects");
 }
 
 static void world_down(void)
 {
-	int status = 0;
-
 	sdrv_netfront_close(nf2);
 	nf2 = NULL;
-	if (netback_pid > 0) {
-		kill(netback_pid, SIGTERM);
-		waitpid(netback_pid, &status, 0);
-		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "netback-dpdk survived the test and exits 0 (status %#x)",
-			  status);
-	}
-	netback_pid = 0;
-	sdrv_xs_close(xs1);
-	sdrv_xs_close(xs2);
-	sdrv_platform_detach(guest1);
-	sdrv_platform_detach(guest2);
-	guest1 = guest2 = NULL;
-	hvstub_stop_with_xenstore();
+	netback_world_down(&w);
 }
 
 TestSuite(netback_hostile, .init = world_up, .fini = world_down,
@@ -111,8 +65,8 @@ static void raw_connect(struct raw_vif *f, uint32_t devid)
 	int64_t ref;
 
 	memset(f, 0, sizeof(*f));
-	f->dev.platform = guest1;
-	cr_assert_eq(sdrv_xenbus_attach(&f->dev.xb, xs1, false, 1, 0, "vif", devid), 0);
+	f->dev.platform = w.guest1;
+	cr_assert_eq(sdrv_xenbus_attach(&f->dev.xb, w.xs1, false, 1, 0, "vif", devid), 0);
 	cr_assert_eq(sdrv_xenbus_switch_state(&f->dev.xb, SDRV_XENBUS_INITIALISING), 0);
 	cr_assert_eq(sdrv_xenbus_wait_peer_state(&f->dev.xb,
 						 1u << SDRV_XENBUS_INIT_WAIT, 10000),
@@ -135,13 +89,13 @@ static void raw_connect(struct raw_vif *f, uint32_t devid)
 						 1u << SDRV_XENBUS_CONNECTED, 10000),
 		     SDRV_XENBUS_CONNECTED, "netback connected vif 1/%u", devid);
 	/* A broadcast frame of an experimental ethertype, 100 bytes. */
-	f->page = sdrv_page_alloc(guest1);
+	f->page = sdrv_page_alloc(w.guest1);
 	memset(f->page, 0xff, 6);
 	memcpy((char *)f->page + 6, "\x00\x16\x3e\x00\x01\x00", 6);
 	memcpy((char *)f->page + 12, "\x88\xb5", 2);
 	for (int i = 14; i < 100; i++)
 		((unsigned char *)f->page)[i] = (unsigned char)(i + devid);
-	ref = sdrv_grant_access(guest1, 0, f->page, true);
+	ref = sdrv_grant_access(w.guest1, 0, f->page, true);
 	cr_assert_geq(ref, 0);
 	f->gref = (sdrv_grant_ref_t)ref;
 }
@@ -150,7 +104,7 @@ static void tx_put(struct raw_vif *f, const void *slots, unsigned n)
 {
 	cr_assert_eq(sdrv_netif_tx_front_put_requests(&f->tx, slots, n), n);
 	if (sdrv_ring_front_push(&f->tx))
-		sdrv_evtchn_notify(guest1, f->port);
+		sdrv_evtchn_notify(w.guest1, f->port);
 }
 
 /* Take @n transmit responses (10 s at most). */
@@ -166,7 +120,7 @@ static void tx_answers(struct raw_vif *f, struct sdrv_netif_tx_response *rsp,
 		got += k;
 		if (k || sdrv_ring_front_final_check(&f->tx))
 			continue;
-		if (sdrv_evtchn_wait_port(guest1, f->port, 100) == 0)
+		if (sdrv_evtchn_wait_port(w.guest1, f->port, 100) == 0)
 			idle++;
 	}
 	cr_assert_eq(got, n, "%u of %u transmit answers came", got, n);
@@ -206,9 +160,9 @@ static int backend_state(uint32_t devid, char *error, size_t len)
 	int state;
 
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/state", devid);
-	state = sdrv_xs_read_uint(xs1, 0, path, &st) ? -1 : (int)st;
+	state = sdrv_xs_read_uint(w.xs1, 0, path, &st) ? -1 : (int)st;
 	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/%u/error", devid);
-	if (sdrv_xs_read(xs1, 0, path, error, len) < 0)
+	if (sdrv_xs_read(w.xs1, 0, path, error, len) < 0)
 		error[0] = '\0';
 	return state;
 }
@@ -240,15 +194,15 @@ static void raw_post_rx(struct raw_vif *f, void **pages, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		int64_t ref;
 
-		pages[i] = sdrv_page_alloc(guest1);
-		ref = sdrv_grant_access(guest1, 0, pages[i], false);
+		pages[i] = sdrv_page_alloc(w.guest1);
+		ref = sdrv_grant_access(w.guest1, 0, pages[i], false);
 		cr_assert_geq(ref, 0);
 		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)i,
 							 .gref = (sdrv_grant_ref_t)ref };
 	}
 	cr_assert_eq(sdrv_netif_rx_front_put_requests(&f->rx, req, n), n);
 	if (sdrv_ring_front_push(&f->rx))
-		sdrv_evtchn_notify(guest1, f->port);
+		sdrv_evtchn_notify(w.guest1, f->port);
 }
 
 /* Take receive answers until @n came or 2 s pass.  Return: how many. */
@@ -261,7 +215,7 @@ static unsigned raw_take_rx(struct raw_vif *f, struct sdrv_netif_rx_response *rs
 		uint32_t k = sdrv_netif_rx_front_take_responses(&f->rx, rsp + got, n - got);
 
 		got += k;
-		if (!k && sdrv_evtchn_wait_port(guest1, f->port, 100) == 0)
+		if (!k && sdrv_evtchn_wait_port(w.guest1, f->port, 100) == 0)
 			idle++;
 	}
 	return got;
@@ -466,7 +420,7 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 		state = backend_state(0, error, sizeof(error));
 		if (state == SDRV_XENBUS_CLOSING)
 			break;
-		if (sdrv_evtchn_wait_port(guest1, bad.port, 100) == 0)
+		if (sdrv_evtchn_wait_port(w.guest1, bad.port, 100) == 0)
 			idle++;
 	}
 	fl.stop = true;
@@ -476,7 +430,7 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 	cr_expect(got == 64 || (state == SDRV_XENBUS_CLOSING && error[0]),
 		  "every slot answered (%u of 64) or the vif disabled with a reason "
 		  "(state %d, \"%s\")", got, state, error);
-	cr_expect_eq(kill(netback_pid, 0), 0, "netback-dpdk still runs");
+	cr_expect_eq(kill(w.netback_pid, 0), 0, "netback-dpdk still runs");
 	one = slot(&good, 3, 0, 100, 0);
 	tx_put(&good, &one, 1);
 	tx_answers(&good, rsp, 1);
@@ -515,18 +469,6 @@ Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_f
 		     "left waiting (mark %u)",
 		     ((unsigned char *)pages[rsp[0].id % 8])[14]);
 	cr_expect_eq(got, 1, "and nothing else (%u frames)", got);
-}
-
-/* The one's-complement sum of @n bytes at @p, folded, plus @sum. */
-static uint32_t ones_sum(const unsigned char *p, size_t n, uint32_t sum)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
 }
 
 /* A broadcast UDP/IPv4 datagram of 32 bytes from guest @g's MAC into @p
@@ -612,12 +554,12 @@ Test(netback_hostile, a_gso_frame_is_cut_into_segments_for_a_guest_that_takes_no
 	};
 	struct sdrv_netif_tx_response rsp[3];
 	unsigned len = tcp_frame(whole, PAYLOAD);
-	void *page2 = sdrv_page_alloc(guest1);
+	void *page2 = sdrv_page_alloc(w.guest1);
 	int64_t ref2;
 
 	raw_connect(&f, 0);
 	cr_assert_not_null(page2);
-	ref2 = sdrv_grant_access(guest1, 0, page2, true);
+	ref2 = sdrv_grant_access(w.guest1, 0, page2, true);
 	cr_assert_geq(ref2, 0);
 	memcpy(f.page, whole, SDRV_PAGE_SIZE);
 	memcpy(page2, whole + SDRV_PAGE_SIZE, len - SDRV_PAGE_SIZE);
@@ -653,7 +595,7 @@ Test(netback_hostile, a_gso_frame_is_cut_into_segments_for_a_guest_that_takes_no
 		cr_expect_eq(memcmp(buf + 54, whole + 54 + k * MSS, MSS), 0,
 			     "segment %u's payload", k);
 	}
-	cr_expect_eq(sdrv_grant_end_access(guest1, (sdrv_grant_ref_t)ref2), 0);
+	cr_expect_eq(sdrv_grant_end_access(w.guest1, (sdrv_grant_ref_t)ref2), 0);
 }
 
 /*
@@ -833,7 +775,7 @@ Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_tha
 	 * netback-dpdk look. */
 	__atomic_store_n(&((struct sdrv_sring *)bad.rx_ring.addr)->req_prod,
 			 bad.rx.req_prod_pvt + 5000, __ATOMIC_RELEASE);
-	sdrv_evtchn_notify(guest1, bad.port);
+	sdrv_evtchn_notify(w.guest1, bad.port);
 	for (int i = 0; i < 100; i++) {
 		guest2_sends(9);
 		state = backend_state(0, error, sizeof(error));
