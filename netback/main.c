@@ -79,7 +79,9 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	printf("netback-dpdk: %s%s: from guest %llu packets %llu bytes, to guest "
 	       "%llu packets %llu bytes, malformed %llu, starved %llu (stalls %llu), "
 	       "grant errors %llu, multicast groups refused %llu\n",
-	       v->name, gone ? " (gone)" : "",
+	       v->name,
+	       /* the sum of the vifs gone earlier is named so already */
+	       gone && !strncmp(v->name, "vif ", 4) ? " (gone)" : "",
 	       (unsigned long long)s.tx_packets, (unsigned long long)s.tx_bytes,
 	       (unsigned long long)s.rx_packets, (unsigned long long)s.rx_bytes,
 	       (unsigned long long)s.tx_dropped, (unsigned long long)s.rx_dropped,

@@ -177,6 +177,10 @@ extern const struct sdrv_xenbus_driver nb_driver;
 typedef void (*nb_vif_fn)(struct nb_vif *vif, bool gone, void *arg);
 void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg);
 void nb_forget_gone(void);
+/* Vifs gone whose counters are kept one by one; the older are summed
+ * into one, walked last (named "vifs gone earlier"). */
+#define NB_GONE_KEPT 64u
+unsigned long long nb_vifs_gone_earlier(void);
 /* The vifs that move frames now (connected, not disabled), up to @max,
  * into @out.  Return: how many. */
 unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,

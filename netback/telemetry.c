@@ -39,9 +39,12 @@ static void take(struct nb_vif *v, bool gone, void *arg)
 
 	if (*n == NB_MAX_VIFS)
 		return;
-	/* From the name: a vif gone has no device left to ask. */
-	sscanf(v->name, "vif %u/%u", &domid, &devid);
-	snprintf(snaps[*n].key, sizeof(snaps[*n].key), "vif%u_%u", domid, devid);
+	/* From the name: a vif gone has no device left to ask.  The sum
+	 * of the vifs gone earlier is "gone_earlier". */
+	if (sscanf(v->name, "vif %u/%u", &domid, &devid) == 2)
+		snprintf(snaps[*n].key, sizeof(snaps[*n].key), "vif%u_%u", domid, devid);
+	else
+		snprintf(snaps[*n].key, sizeof(snaps[*n].key), "gone_earlier");
 	nb_vif_stats(v, &snaps[*n].stats);
 	snaps[*n].gone = gone;
 	snaps[*n].nr_queues = v->nr_queues;

@@ -27,7 +27,12 @@
 #include <string.h>
 
 static const struct nb_options *options;
+/* Vifs gone, newest first, for their counters (at exit, and through
+ * telemetry): the newest NB_GONE_KEPT each, the older folded into one. */
 static struct nb_vif *gone;
+static unsigned nr_gone;
+static struct nb_vif earlier = { .name = "vifs gone earlier" };
+static unsigned long long nr_earlier;
 
 void nb_driver_init(const struct nb_options *opt)
 {
@@ -361,6 +366,22 @@ static void vif_remove(struct sdrv_xenbus_device *dev)
 	v->next_gone = gone;
 	gone = v;
 	dev->priv = NULL;
+	/* A guest that comes and goes forever must not grow us: the oldest
+	 * goes into one sum (no worker holds it: the world lock is ours,
+	 * and each worker's lists are made anew before its next round). */
+	if (++nr_gone > NB_GONE_KEPT) {
+		struct nb_vif **last = &gone;
+		struct nb_stats st;
+
+		while ((*last)->next_gone)
+			last = &(*last)->next_gone;
+		nb_vif_stats(*last, &st);
+		stats_add(&earlier.stats, &st);
+		free(*last);
+		*last = NULL;
+		nr_gone--;
+		nr_earlier++;
+	}
 }
 
 const struct sdrv_xenbus_driver nb_driver = {
@@ -378,6 +399,13 @@ void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg)
 			fn(d->priv, false, arg);
 	for (struct nb_vif *v = gone; v; v = v->next_gone)
 		fn(v, true, arg);
+	if (nr_earlier)
+		fn(&earlier, true, arg);
+}
+
+unsigned long long nb_vifs_gone_earlier(void)
+{
+	return nr_earlier;
 }
 
 unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
@@ -423,4 +451,5 @@ void nb_forget_gone(void)
 		gone = v->next_gone;
 		free(v);
 	}
+	nr_gone = 0;
 }

@@ -12,7 +12,7 @@
 #include "../platform/hvstub_ctl.h"
 
 static pid_t start_netback(const char *netback, const char *const *eal,
-			  const char *const *own)
+			  const char *const *own, const char *out)
 {
 	char prefix[32], hv[128];
 	const char *argv[64];
@@ -41,6 +41,8 @@ static pid_t start_netback(const char *netback, const char *const *eal,
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		if (!freopen(out, "w", stdout))
+			_exit(126);
 		execv(netback, (char *const *)argv);
 		_exit(127);
 	}
@@ -62,25 +64,31 @@ void netback_world_up(struct netback_world *w, const char *netback,
 	cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 1, "vif", 1, vif11, vif11), 0);
 	cr_assert_eq(sdrv_xenbus_device_create_with(xs, 0, 2, "vif", 0, vif20, vif20), 0);
 	sdrv_xs_close(xs);
-	w->netback_pid = start_netback(netback, eal, own);
+	snprintf(w->netback_out, sizeof(w->netback_out), "/tmp/nbw%d.out", (int)getpid());
+	w->netback_pid = start_netback(netback, eal, own, w->netback_out);
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &w->guest1), 0);
 	cr_assert_eq(sdrv_xs_open_ring(w->guest1, &w->xs1), 0);
 	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 2, &w->guest2), 0);
 	cr_assert_eq(sdrv_xs_open_ring(w->guest2, &w->xs2), 0);
 }
 
-void netback_world_down(struct netback_world *w)
+void netback_world_stop_netback(struct netback_world *w)
 {
 	int status = 0;
 
-	if (w->netback_pid > 0) {
-		kill(w->netback_pid, SIGTERM);
-		waitpid(w->netback_pid, &status, 0);
-		cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-			  "netback-dpdk survived the test and exits 0 (status %#x)",
-			  status);
-	}
+	if (w->netback_pid <= 0)
+		return;
+	kill(w->netback_pid, SIGTERM);
+	waitpid(w->netback_pid, &status, 0);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "netback-dpdk survived the test and exits 0 (status %#x)", status);
 	w->netback_pid = 0;
+}
+
+void netback_world_down(struct netback_world *w)
+{
+	netback_world_stop_netback(w);
+	unlink(w->netback_out);
 	sdrv_xs_close(w->xs1);
 	sdrv_xs_close(w->xs2);
 	sdrv_platform_detach(w->guest1);

@@ -19,6 +19,7 @@ struct netback_world {
 	struct sdrv_platform *guest1, *guest2;
 	struct sdrv_xs *xs1, *xs2;
 	pid_t netback_pid;
+	char netback_out[64]; /* netback-dpdk's standard output: a file */
 };
 
 /* Up, with guests of @guest_frames pages and netback-dpdk started from
@@ -28,6 +29,9 @@ struct netback_world {
 void netback_world_up(struct netback_world *w, const char *netback,
 		      const char *xenstored, uint32_t guest_frames,
 		      const char *const *eal, const char *const *own);
+/* Stop netback-dpdk (SIGTERM): it must have lived and exit 0; its
+ * counters at exit are then in netback_out.  Down calls it if not yet. */
+void netback_world_stop_netback(struct netback_world *w);
 /* Down; netback-dpdk must have lived and exit 0 on SIGTERM. */
 void netback_world_down(struct netback_world *w);
 

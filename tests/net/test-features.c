@@ -31,6 +31,7 @@
 #include <splitdrv/xs.h>
 
 #include "netback_world.h"
+#include "../platform/hvstub_ctl.h"
 
 /* Each queue of a netfront takes 514 of a domain's 2044 grants: three
  * fit, with nothing else granted. */
@@ -57,6 +58,7 @@ static void world_down(void)
 
 TestSuite(net_multiqueue, .init = world_up, .fini = world_down, .timeout = 120);
 TestSuite(net_gso, .init = world_up, .fini = world_down, .timeout = 120);
+TestSuite(net_backend, .init = world_up, .fini = world_down, .timeout = 120);
 
 static struct sdrv_netfront *open_with(struct sdrv_platform *p, struct sdrv_xs *xs,
 				       uint32_t devid,
@@ -582,4 +584,49 @@ Test(net_gso, netfront_sends_no_gso_the_backend_did_not_offer)
 	cr_expect_eq(sdrv_netfront_send_burst(a, &fr, 1), -EINVAL,
 		     "a GSO frame is refused");
 	sdrv_netfront_close(a);
+}
+
+/* ---- the backend's own state ------------------------------------------------ */
+
+/* Guest 1 gets vifs 1/10, 1/11, ... one after another, each connected,
+ * used and removed (as a toolstack does when a guest detaches one):
+ * netback-dpdk keeps the counters of the newest 64 gone one by one and
+ * sums the older into one line, so that a guest that comes and goes
+ * forever does not grow it. */
+Test(net_backend, vifs_gone_are_kept_64_and_the_older_summed)
+{
+	enum { KEPT = 64, GONE = KEPT + 5 };
+	struct sdrv_xs *xs0 = NULL;
+	char line[512];
+	unsigned kept = 0, summed = 0;
+	FILE *out;
+
+	cr_assert_eq(sdrv_xs_open_socket(hvstub_xenstore_socket(), &xs0), 0);
+	for (uint32_t i = 0; i < GONE; i++) {
+		uint32_t devid = 10 + i;
+		const char *const keys[] = { "mac", "00:16:3e:00:01:0a", NULL };
+		struct sdrv_netfront *nf;
+
+		cr_assert_eq(sdrv_xenbus_device_create_with(xs0, 0, 1, "vif", devid,
+							    keys, keys), 0);
+		nf = open_vif(w.guest1, w.xs1, devid, 1, false);
+		introduce(nf, mac1);
+		sdrv_netfront_close(nf);
+		cr_assert_eq(sdrv_xenbus_device_destroy(xs0, 0, 1, "vif", devid), 0);
+	}
+	sdrv_xs_close(xs0);
+	usleep(200000); /* netback-dpdk sees the last one go */
+	netback_world_stop_netback(&w);
+	out = fopen(w.netback_out, "r");
+	cr_assert_not_null(out);
+	while (fgets(line, sizeof(line), out)) {
+		unsigned devid;
+
+		if (sscanf(line, "netback-dpdk: vif 1/%u (gone):", &devid) == 1 && devid >= 10)
+			kept++;
+		summed += strstr(line, "netback-dpdk: vifs gone earlier:") != NULL;
+	}
+	fclose(out);
+	cr_expect_eq(kept, KEPT, "the newest %u vifs gone, one by one (%u)", KEPT, kept);
+	cr_expect_eq(summed, 1, "the %u older in one line", GONE - KEPT);
 }
