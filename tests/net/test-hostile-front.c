@@ -352,6 +352,22 @@ Test(netback_hostile, an_extra_of_an_unknown_type_disables_that_vif)
 	fatal_and_alone(s, 2, "unknown type");
 }
 
+Test(netback_hostile, an_extra_saying_more_at_the_producer_index_disables_that_vif)
+{
+	struct sdrv_netif_tx_request s[2] = {
+		{ .size = 100, .id = 1, .flags = SDRV_NETTXF_EXTRA_INFO },
+	};
+	struct sdrv_netif_extra_info x = {
+		.type = SDRV_NETIF_EXTRA_TYPE_GSO,
+		.flags = SDRV_NETIF_EXTRA_FLAG_MORE,
+		.u.gso = { .size = 1448, .type = SDRV_NETIF_GSO_TYPE_TCPV4 },
+	};
+
+	/* The extra promises another; the ring ends there. */
+	memcpy(&s[1], &x, sizeof(x));
+	fatal_and_alone(s, 2, "producer index");
+}
+
 Test(netback_hostile, a_gso_extra_of_size_0_disables_that_vif)
 {
 	struct sdrv_netif_tx_request s[2] = {
