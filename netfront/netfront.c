@@ -31,6 +31,7 @@ struct nf_buf {
 	void *page;
 	sdrv_grant_ref_t gref;
 	bool busy; /* tx: in flight; rx: posted */
+	bool lent; /* rx: handed to the caller in place, until it gives it back */
 	uint16_t next_free; /* the free list: tx slots free, rx slots not posted */
 };
 
@@ -204,8 +205,9 @@ static void free_queues(struct sdrv_netfront *nf)
 		for (unsigned i = 0; i < n; i++) {
 			struct nf_buf *b = &nf->bufs[i];
 
-			/* Still mapped by the backend: leak rather than reuse. */
-			if (b->page && !sdrv_grant_end_access(nf->p, b->gref))
+			/* Still mapped by the backend, or still lent to
+			 * the caller: leak rather than reuse. */
+			if (b->page && !sdrv_grant_end_access(nf->p, b->gref) && !b->lent)
 				sdrv_page_free(nf->p, b->page);
 		}
 		sdrv_pages_free(nf->p, nf->bufs, nf->bufs_pages);
@@ -263,12 +265,16 @@ static void reset_bufs(struct sdrv_netfront *nf, struct nf_queue *q)
 		q->tx_free = (uint16_t)i;
 	}
 	q->rx_free = NONE;
+	q->rx_to_post = 0;
 	for (unsigned i = nf->info.rx_slots; i-- > 0;) {
 		rx_buf(nf, q, i)->busy = false;
+		/* A page lent to the caller is posted when it comes back. */
+		if (rx_buf(nf, q, i)->lent)
+			continue;
 		rx_buf(nf, q, i)->next_free = q->rx_free;
 		q->rx_free = (uint16_t)i;
+		q->rx_to_post++;
 	}
-	q->rx_to_post = nf->info.rx_slots;
 	q->rx_frame.slots = 0;
 }
 
@@ -978,7 +984,7 @@ static int rx_extra(struct sdrv_netfront *nf, struct nf_queue *q,
  */
 static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
 		       const struct sdrv_netif_rx_response *r, uint32_t at,
-		       struct sdrv_netfront_frame *fr)
+		       struct sdrv_netfront_frame *fr, uint16_t *lent)
 {
 	struct nf_buf *b;
 	int part = r->status;
@@ -986,6 +992,29 @@ static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
 
 	if (q->rx_frame.want_extra)
 		return rx_extra(nf, q, r, at, fr);
+	/* A frame of one buffer, whole and sound, lent in place. */
+	if (lent && !q->rx_frame.slots && !more && !(r->flags & SDRV_NETRXF_EXTRA_INFO) &&
+	    part >= (int)ETH_HLEN && r->offset < SDRV_PAGE_SIZE &&
+	    (unsigned)part <= SDRV_PAGE_SIZE - r->offset) {
+		if (r->id >= nf->info.rx_slots || !rx_buf(nf, q, r->id)->busy) {
+			break_device(nf, "receive response for no posted buffer");
+			return -SDRV_EIO;
+		}
+		b = rx_buf(nf, q, r->id);
+		b->busy = false;
+		b->lent = true;
+		fr->data = (char *)b->page + r->offset;
+		fr->len = (size_t)part;
+		fr->flags = (r->flags & SDRV_NETRXF_CSUM_BLANK ? SDRV_NETFRONT_F_CSUM_BLANK : 0) |
+			    (r->flags & SDRV_NETRXF_DATA_VALIDATED ? SDRV_NETFRONT_F_DATA_VALIDATED : 0);
+		fr->gso_size = 0;
+		*lent = r->id;
+		nf->stats.rx_packets++;
+		nf->stats.rx_bytes += (size_t)part;
+		return 1;
+	}
+	if (lent)
+		*lent = SDRV_NETFRONT_NOT_LENT;
 	if (!rx_buf_back(nf, q, r->id))
 		return -SDRV_EIO;
 	b = rx_buf(nf, q, r->id);
@@ -1029,9 +1058,10 @@ static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
 
 #define NF_RX_BATCH 32u
 
-/* Up to @n frames from @q into @f.  Return: how many. */
+/* Up to @n frames from @q into @f (lending where @lent).  Return: how
+ * many. */
 static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
-			   struct sdrv_netfront_frame *f, unsigned n)
+			   struct sdrv_netfront_frame *f, uint16_t *lent, unsigned n)
 {
 	unsigned i = 0;
 
@@ -1067,7 +1097,8 @@ static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
 				__builtin_prefetch((const char *)rx_buf(nf, q, r[k].id)->page +
 						   r[k].offset);
 		for (uint32_t k = 0; k < got; k++) {
-			int end = rx_response(nf, q, &r[k], at + k, &f[i]);
+			int end = rx_response(nf, q, &r[k], at + k, &f[i],
+					      lent ? &lent[i] : NULL);
 
 			if (end < 0)
 				break;
@@ -1081,20 +1112,20 @@ static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
 
 /* Frames from queue @only, or from every queue in turn (@only < 0). */
 static int recv_frames(struct sdrv_netfront *nf, int only,
-		       struct sdrv_netfront_frame *f, unsigned n)
+		       struct sdrv_netfront_frame *f, uint16_t *lent, unsigned n)
 {
 	unsigned i = 0;
 
 	check_backend_now_and_then(nf);
 	if (only >= 0) {
-		i = recv_queue(nf, &nf->queues[only], f, n);
+		i = recv_queue(nf, &nf->queues[only], f, lent, n);
 	} else {
 		/* A different queue first each call: none starves. */
 		unsigned first = nf->rx_next++ % nf->info.queues;
 
 		for (unsigned k = 0; k < nf->info.queues && i < n && !nf->broken; k++)
 			i += recv_queue(nf, &nf->queues[(first + k) % nf->info.queues],
-					f + i, n - i);
+					f + i, NULL, n - i);
 	}
 	if (!i)
 		nf->since_clock = NF_CLOCK_CALLS;
@@ -1105,7 +1136,7 @@ SDRV_PUBLIC int sdrv_netfront_recv_burst(struct sdrv_netfront *nf,
 					 struct sdrv_netfront_frame *f,
 					 unsigned n)
 {
-	return recv_frames(nf, -1, f, n);
+	return recv_frames(nf, -1, f, NULL, n);
 }
 
 SDRV_PUBLIC int sdrv_netfront_queue_recv_burst(struct sdrv_netfront *nf,
@@ -1115,7 +1146,40 @@ SDRV_PUBLIC int sdrv_netfront_queue_recv_burst(struct sdrv_netfront *nf,
 {
 	if (queue >= nf->info.queues)
 		return -SDRV_EINVAL;
-	return recv_frames(nf, (int)queue, f, n);
+	return recv_frames(nf, (int)queue, f, NULL, n);
+}
+
+SDRV_PUBLIC int sdrv_netfront_queue_recv_lend(struct sdrv_netfront *nf,
+					      unsigned queue,
+					      struct sdrv_netfront_frame *f,
+					      uint16_t *lent, unsigned n)
+{
+	if (queue >= nf->info.queues)
+		return -SDRV_EINVAL;
+	return recv_frames(nf, (int)queue, f, lent, n);
+}
+
+SDRV_PUBLIC int sdrv_netfront_queue_give_back(struct sdrv_netfront *nf,
+					      unsigned queue,
+					      const uint16_t *bufs, unsigned n)
+{
+	struct nf_queue *q;
+
+	if (queue >= nf->info.queues)
+		return -SDRV_EINVAL;
+	q = &nf->queues[queue];
+	for (unsigned i = 0; i < n; i++) {
+		struct nf_buf *b;
+
+		if (bufs[i] >= nf->info.rx_slots || !rx_buf(nf, q, bufs[i])->lent)
+			return -SDRV_EINVAL;
+		b = rx_buf(nf, q, bufs[i]);
+		b->lent = false;
+		b->next_free = q->rx_free;
+		q->rx_free = bufs[i];
+		q->rx_to_post++;
+	}
+	return 0;
 }
 
 SDRV_PUBLIC int sdrv_netfront_recv(struct sdrv_netfront *nf, void *buf,

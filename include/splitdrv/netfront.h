@@ -222,6 +222,36 @@ SDRV_PUBLIC int sdrv_netfront_queue_recv_burst(struct sdrv_netfront *nf,
 					       unsigned n);
 
 /**
+ * sdrv_netfront_queue_recv_lend() - sdrv_netfront_queue_recv_burst(), but
+ * a frame that came whole in one receive buffer is lent in place instead
+ * of copied: @f[i].data is set to point into that page (read only the
+ * @f[i].len bytes there; the backend no longer writes it) and @lent[i] to
+ * the buffer, which stays out of the ring until
+ * sdrv_netfront_queue_give_back() returns it.  Other frames are copied
+ * into @f[i].data as by sdrv_netfront_queue_recv_burst(), and @lent[i] is
+ * SDRV_NETFRONT_NOT_LENT.  The caller keeps its own buffers' addresses:
+ * @f[i].data is overwritten for a lent frame.  Buffers lent when the
+ * device closes are never freed (leaked, not reused).
+ * Return: as sdrv_netfront_queue_recv_burst().
+ */
+#define SDRV_NETFRONT_NOT_LENT 0xffffu
+SDRV_PUBLIC int sdrv_netfront_queue_recv_lend(struct sdrv_netfront *nf,
+					      unsigned queue,
+					      struct sdrv_netfront_frame *f,
+					      uint16_t *lent, unsigned n);
+
+/**
+ * sdrv_netfront_queue_give_back() - buffers @bufs (@n, from
+ * sdrv_netfront_queue_recv_lend() on @queue) are the device's again: posted
+ * to the backend with the next receive.  Same thread as the receives.
+ * Return: 0; -SDRV_EINVAL for a buffer not lent (those before it are
+ * back).
+ */
+SDRV_PUBLIC int sdrv_netfront_queue_give_back(struct sdrv_netfront *nf,
+					      unsigned queue,
+					      const uint16_t *bufs, unsigned n);
+
+/**
  * sdrv_netfront_recv() - take one received frame into @buf (@cap bytes;
  * a longer frame is dropped and counted), reclaim finished transmits, and
  * post receive buffers again.  Never waits for the backend; call it at

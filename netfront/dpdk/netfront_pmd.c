@@ -19,7 +19,8 @@
  * by one thread, so a port's queues are polled from one lcore (testpmd:
  * --nb-cores=1, or a port per lcore).  Frames are copied into netfront's
  * granted pages on transmit (the mbuf is free again at once) and out of
- * them into mbufs on receive; a chained mbuf is gathered into a scratch
+ * them into mbufs on receive unless lent in place (below); a chained mbuf
+ * is gathered into a scratch
  * buffer first.  Transmit frames shorter than an Ethernet header or
  * longer than the connection takes (a page, or 65535 bytes with
  * scatter-gather) are dropped and counted in oerrors; received frames that
@@ -37,6 +38,7 @@
 #include <rte_kvargs.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <splitdrv/netfront.h>
 #include <splitdrv/platform.h>
@@ -58,6 +60,27 @@ static struct {
 	unsigned ports;
 } nfp_domain;
 
+/*
+ * Receive without a copy: a frame netfront lends in place (one buffer,
+ * whole) goes to the application as an mbuf whose data is the granted
+ * page itself (an external buffer).  When the application frees it, the
+ * page comes back through the queue's return ring (any lcore may free an
+ * mbuf) and the next receive gives it back to netfront.  The shared info
+ * is here, never in the page: the backend writes the page.
+ */
+#define NFP_RX_SLOTS 256u /* a receive ring of a page */
+struct nfp_loans;
+struct nfp_loan {
+	struct rte_mbuf_ext_shared_info shinfo;
+	struct nfp_loans *area;
+	uint16_t id;
+};
+struct nfp_loans {
+	struct rte_ring *back; /* struct nfp_loan *, freed by the application */
+	unsigned out; /* lent and not yet back */
+	struct nfp_loan loan[NFP_RX_SLOTS];
+};
+
 struct nfp_rxq {
 	struct nfp_port *port;
 	unsigned index;
@@ -65,6 +88,7 @@ struct nfp_rxq {
 	uint16_t port_id;
 	struct rte_mbuf *stash[NFP_STASH]; /* allocated ahead, in bulk */
 	unsigned stashed;
+	struct nfp_loans *loans; /* NULL: frames are copied */
 };
 
 struct nfp_txq {
@@ -86,14 +110,42 @@ struct nfp_port {
 
 /* ---- the data path ------------------------------------------------------- */
 
+/* An mbuf lent a page is freed: the page goes home (any lcore). */
+static void nfp_loan_back(void *addr, void *opaque)
+{
+	struct nfp_loan *l = opaque;
+
+	(void)addr;
+	/* Never full: it holds every buffer of the ring. */
+	rte_ring_mp_enqueue(l->area->back, l);
+}
+
+/* What the application freed goes back to netfront. */
+static void nfp_loans_home(struct nfp_rxq *q)
+{
+	struct nfp_loan *l[64];
+	uint16_t ids[64];
+	unsigned n;
+
+	while ((n = rte_ring_sc_dequeue_burst(q->loans->back, (void **)l, 64, NULL))) {
+		for (unsigned i = 0; i < n; i++)
+			ids[i] = l[i]->id;
+		sdrv_netfront_queue_give_back(q->port->nf, q->index, ids, n);
+		q->loans->out -= n;
+	}
+}
+
 static uint16_t nfp_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 {
 	struct nfp_rxq *q = queue;
 	struct sdrv_netfront_frame f[NFP_BURST];
+	uint16_t lent[NFP_BURST];
 	int got;
 
 	if (n > NFP_BURST)
 		n = NFP_BURST;
+	if (q->loans)
+		nfp_loans_home(q);
 	if (q->stashed < n) {
 		unsigned want = NFP_STASH - q->stashed;
 
@@ -108,12 +160,24 @@ static uint16_t nfp_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 		f[i].data = rte_pktmbuf_mtod(m, void *);
 		f[i].cap = rte_pktmbuf_tailroom(m);
 	}
-	got = sdrv_netfront_queue_recv_burst(q->port->nf, q->index, f, n);
+	got = q->loans ? sdrv_netfront_queue_recv_lend(q->port->nf, q->index, f, lent, n)
+		       : sdrv_netfront_queue_recv_burst(q->port->nf, q->index, f, n);
 	if (got <= 0)
 		return 0;
 	for (int i = 0; i < got; i++) {
 		struct rte_mbuf *m = q->stash[--q->stashed];
 
+		if (q->loans && lent[i] != SDRV_NETFRONT_NOT_LENT && lent[i] < NFP_RX_SLOTS) {
+			struct nfp_loan *l = &q->loans->loan[lent[i]];
+			char *page = (char *)((uintptr_t)f[i].data &
+					      ~(uintptr_t)(SDRV_PAGE_SIZE - 1));
+
+			rte_mbuf_ext_refcnt_set(&l->shinfo, 1);
+			rte_pktmbuf_attach_extbuf(m, page, (rte_iova_t)(uintptr_t)page,
+						  SDRV_PAGE_SIZE, &l->shinfo);
+			m->data_off = (uint16_t)((char *)f[i].data - page);
+			q->loans->out++;
+		}
 		m->data_len = (uint16_t)f[i].len;
 		m->pkt_len = (uint32_t)f[i].len;
 		m->port = q->port_id;
@@ -210,14 +274,31 @@ static int nfp_close(struct rte_eth_dev *dev)
 
 	if (rte_eal_process_type() != RTE_PROC_PRIMARY || !port->nf)
 		return 0;
+	for (unsigned i = 0; i < SDRV_NETFRONT_MAX_QUEUES; i++) {
+		struct nfp_rxq *q = &port->rxq[i];
+
+		if (q->stashed)
+			rte_pktmbuf_free_bulk(q->stash, q->stashed);
+		q->stashed = 0;
+		if (!q->loans)
+			continue;
+		nfp_loans_home(q);
+		/* Pages the application still holds: their area stays (an
+		 * mbuf freed later finds it), and netfront leaks them. */
+		if (q->loans->out) {
+			NFP_LOG(WARNING, "queue %u: the application still holds %u received frames at close: kept, not reused\n",
+				i, q->loans->out);
+		} else {
+			rte_ring_free(q->loans->back);
+			rte_free(q->loans);
+		}
+		q->loans = NULL;
+	}
 	sdrv_netfront_close(port->nf);
 	port->nf = NULL;
 	for (unsigned i = 0; i < SDRV_NETFRONT_MAX_QUEUES; i++) {
 		rte_free(port->txq[i].scratch);
 		port->txq[i].scratch = NULL;
-		if (port->rxq[i].stashed)
-			rte_pktmbuf_free_bulk(port->rxq[i].stash, port->rxq[i].stashed);
-		port->rxq[i].stashed = 0;
 	}
 	nfp_domain_put();
 	dev->data->mac_addrs = NULL; /* ours, not rte_malloc'ed */
@@ -263,6 +344,32 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	q->index = qid;
 	q->mp = mp;
 	q->port_id = dev->data->port_id;
+	/* Lent pages are named by their virtual address: only where that
+	 * is the I/O address too can another port send them. */
+	if (!q->loans && rte_eal_iova_mode() == RTE_IOVA_VA &&
+	    sdrv_netfront_info(port->nf)->rx_slots <= NFP_RX_SLOTS) {
+		char name[RTE_RING_NAMESIZE];
+
+		q->loans = rte_zmalloc_socket("net_netfront loans", sizeof(*q->loans), 0,
+					      (int)socket);
+		snprintf(name, sizeof(name), "nfp%u_%u_back", dev->data->port_id, qid);
+		if (q->loans)
+			q->loans->back = rte_ring_create(name, 2 * NFP_RX_SLOTS, (int)socket,
+							 RING_F_SC_DEQ);
+		if (q->loans && !q->loans->back) {
+			rte_free(q->loans);
+			q->loans = NULL;
+		}
+		for (unsigned i = 0; q->loans && i < NFP_RX_SLOTS; i++) {
+			struct nfp_loan *l = &q->loans->loan[i];
+
+			l->area = q->loans;
+			l->id = (uint16_t)i;
+			l->shinfo.free_cb = nfp_loan_back;
+			l->shinfo.fcb_opaque = l;
+		}
+		/* Without: frames are copied, as before. */
+	}
 	dev->data->rx_queues[qid] = q;
 	return 0;
 }

@@ -586,6 +586,74 @@ Test(net_gso, netfront_sends_no_gso_the_backend_did_not_offer)
 	sdrv_netfront_close(a);
 }
 
+/* ---- receiving in place ------------------------------------------------------ */
+
+/* Guest 2 takes 600 frames lent in place (more than its 256 buffers: each
+ * must come back), each read where it lies, and gives each back; a buffer
+ * not lent is refused; a frame of several buffers is copied instead. */
+Test(net_backend, frames_lent_in_place_and_given_back)
+{
+	enum { FRAMES = 600 };
+	static uint8_t f[9000], copy[9100];
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, 1, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, 1, false);
+	unsigned sent = 0, got = 0, lent = 0, copied = 0;
+	uint16_t bogus = 7;
+
+	introduce(a, mac1);
+	introduce(b, mac2);
+	drain(a);
+	drain(b);
+	cr_expect_eq(sdrv_netfront_queue_give_back(b, 0, &bogus, 1), -EINVAL,
+		     "a buffer never lent is refused");
+	for (int idle = 0; got < FRAMES + 1 && idle < 2000;) {
+		struct sdrv_netfront_frame in = { .data = copy, .cap = sizeof(copy) };
+		uint16_t id;
+		bool moved = false;
+
+		if (sent < FRAMES + 1) {
+			/* 600 small frames, then one jumbo (three buffers) */
+			size_t len = sent < FRAMES ? frame(f, mac2, mac1, 1, sent) : 9000;
+
+			if (sent == FRAMES) {
+				frame(f, mac2, mac1, 2, sent);
+				memset(f + 64, 0x5a, len - 64);
+			}
+			if (sdrv_netfront_send(a, f, len) == 0) {
+				sent++;
+				moved = true;
+			}
+		}
+		sdrv_netfront_recv_burst(a, &in, 0);
+		while (sdrv_netfront_queue_recv_lend(b, 0, &in, &id, 1) == 1) {
+			uint32_t seq;
+
+			memcpy(&seq, (const uint8_t *)in.data + 16, sizeof(seq));
+			cr_assert_eq(seq, got, "frame %u in order", got);
+			if (id != SDRV_NETFRONT_NOT_LENT) {
+				cr_assert(in.data != copy, "a lent frame points into its page");
+				cr_assert_eq(sdrv_netfront_queue_give_back(b, 0, &id, 1), 0);
+				lent++;
+			} else {
+				cr_assert(in.data == copy);
+				cr_expect_eq(in.len, 9000, "only the jumbo frame is copied");
+				copied++;
+			}
+			got++;
+			moved = true;
+			in = (struct sdrv_netfront_frame){ .data = copy, .cap = sizeof(copy) };
+		}
+		idle = moved ? 0 : idle + 1;
+		if (!moved)
+			usleep(1000);
+	}
+	cr_expect_eq(lent, FRAMES, "%u frames lent in place", lent);
+	cr_expect_eq(copied, 1, "the jumbo frame copied");
+	cr_expect_null(sdrv_netfront_broken(b));
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
 /* ---- the backend's own state ------------------------------------------------ */
 
 /* Guest 1 gets vifs 1/10, 1/11, ... one after another, each connected,
