@@ -75,3 +75,15 @@ plot '$1' using 1:0:(\$1 < 1 ? \$1 : 1):(\$1 < 1 ? 1 : \$1):(\$0 - 0.4):(\$0 + 0
 	'' using (\$1 < 1 ? 1 : \$1):0:(sprintf(' %.2fx', \$1)) with labels left font 'sans,9'
 EOF2
 }
+
+# world_cleanup DIR NAMESPACE...: what a script started goes, at its exit:
+# every process in the array pids (killed and waited for), the network
+# namespaces, and DIR.  For `trap ... EXIT`.
+world_cleanup() {
+	local dir=$1 p ns
+	shift
+	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	for ns in "$@"; do ip netns del "$ns" 2> /dev/null; done
+	rm -rf "$dir"
+}

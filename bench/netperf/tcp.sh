@@ -40,16 +40,9 @@ command -v iperf3 > /dev/null || { echo "tcp.sh: iperf3 is not installed (script
 d=$(mktemp -d)
 ns1=sdrv-tcp$$-1 ns2=sdrv-tcp$$-2
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2> /dev/null; done
-	wait 2> /dev/null
-	ip netns del "$ns1" 2> /dev/null
-	ip netns del "$ns2" 2> /dev/null
-	rm -rf "$d"
-}
-trap cleanup EXIT
 
 . "$root/scripts/harness.sh"
+trap 'world_cleanup "$d" "$ns1" "$ns2"' EXIT
 hvstub_up "$build" "$d" || { echo "tcp.sh: hv-stub did not start" >&2; exit 1; }
 pids+=("$hvstub_pid")
 for id in 1 2; do

@@ -13,14 +13,8 @@ ns1=sdrv-t$$-1 ns2=sdrv-t$$-2 up=sdrv-up$$
 pass=0
 fail=0
 pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	ip netns del "$ns1" 2>/dev/null
-	ip netns del "$ns2" 2>/dev/null
-	rm -rf "$d"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../../scripts/harness.sh"
+trap 'world_cleanup "$d" "$ns1" "$ns2"' EXIT
 ok() { echo "ok: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); }
 
@@ -30,7 +24,6 @@ for tool in ping iperf3; do
 done
 [ -x "$build/netback/netback-dpdk" ] || { echo "FAIL: $build/netback/netback-dpdk not built (DPDK missing?)"; exit 1; }
 
-. "$(dirname "$0")/../../scripts/harness.sh"
 hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
 pids+=("$hvstub_pid")
 for id in 1 2; do
