@@ -133,6 +133,11 @@ struct nb_queue {
 	unsigned wait_head, nr_waiting;
 	uint64_t rx_progress_ms; /* buffers last taken, or frames began to wait */
 	bool rx_stalled; /* see NB_RX_STALL_MS */
+	/* The toolstack's "rate" (Linux netback's credit): at most
+	 * credit_bytes from the guest every credit_ms; 0: no limit. */
+	uint64_t credit_bytes, credit_left, credit_refill_ms;
+	uint32_t credit_ms;
+	bool credit_blocked; /* a frame waits for the next window */
 	struct nb_stats stats; /* written by its worker alone */
 };
 
@@ -164,6 +169,9 @@ struct nb_vif {
 	rte_spinlock_t mcast_lock;
 	struct rte_ether_addr mcast[NB_MCAST_MAX];
 	unsigned nr_mcast;
+	/* Its "rate" (read_rate() in vif.c), for each of its queues. */
+	uint64_t credit_bytes;
+	uint32_t credit_ms;
 	/* Frames for it dropped before reaching a queue, by any worker
 	 * (too long for it, or an inbox full): atomic. */
 	uint64_t deliver_dropped;
@@ -225,7 +233,7 @@ unsigned nb_worker_round(struct nb_worker *w);
  * adds some, before @w sleeps). */
 bool nb_worker_pending(struct nb_worker *w);
 /* How long @w may sleep: until the first of its queues' frames waiting
- * stall (ms), or -1. */
+ * stall or credit comes back (ms), or -1. */
 int nb_worker_timeout_ms(struct nb_worker *w);
 
 /* ---- ports.c: the DPDK ports ---- */
@@ -264,6 +272,9 @@ bool nb_queue_rx_waiting(struct nb_queue *q);
 /* Milliseconds until the frames waiting for @q's buffers stall (0: due
  * now), or -1 when none wait. */
 int nb_queue_rx_stall_in_ms(const struct nb_queue *q);
+/* Milliseconds until @q's transmit credit comes back (0: due now), or -1
+ * when nothing waits for it. */
+int nb_queue_credit_in_ms(const struct nb_queue *q);
 /* Let go of every frame waiting, in the inbox too (it disconnects). */
 void nb_queue_drop_waiting(struct nb_queue *q);
 /* Take the inbox, copy what waits into posted buffers, push the

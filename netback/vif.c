@@ -222,6 +222,10 @@ static int queue_connect(struct nb_vif *v, unsigned i, unsigned n)
 
 	q->vif = v;
 	q->index = i;
+	q->credit_bytes = v->credit_bytes;
+	q->credit_ms = v->credit_ms;
+	q->credit_left = 0;
+	q->credit_refill_ms = 0; /* whole at the first frame */
 	if (n == 1)
 		snprintf(q->name, sizeof(q->name), "%s", v->name);
 	else
@@ -257,6 +261,32 @@ static int queue_connect(struct nb_vif *v, unsigned i, unsigned n)
 		nb_evtchn_owner(q->rx_port, nb_queue_worker(options, i));
 	}
 	return err;
+}
+
+/* The toolstack's "rate" key in our directory (Linux netback's: BYTES,
+ * MICROSECONDS, at most BYTES from the guest every window, each queue):
+ * none, or one that is not that, is no limit (the latter said once). */
+static void read_rate(struct nb_vif *v)
+{
+	char rate[64];
+	unsigned long long bytes = 0, usec = 0;
+	char end;
+	int n = sdrv_xenbus_read_str(&v->dev->xb, false, "rate", rate, sizeof(rate));
+
+	v->credit_bytes = 0;
+	v->credit_ms = 0;
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(rate) ||
+	    sscanf(rate, "%llu,%llu%c", &bytes, &usec, &end) != 2 || !bytes || !usec) {
+		fprintf(stderr, "netback-dpdk: %s: rate \"%.32s\" is not BYTES,MICROSECONDS: "
+			"not limited\n", v->name, rate);
+		return;
+	}
+	v->credit_bytes = bytes;
+	/* Our clock counts milliseconds: a window is one at least. */
+	v->credit_ms = usec < 1000 ? 1 : usec / 1000 > UINT32_MAX ? UINT32_MAX
+								 : (uint32_t)(usec / 1000);
 }
 
 static int connect_vif(struct nb_vif *v)
@@ -300,6 +330,7 @@ static int connect_vif(struct nb_vif *v)
 					       "request-multicast-control is garbage");
 	v->mcast_control = copy && !options->base_protocol;
 	v->nr_mcast = 0;
+	read_rate(v);
 	v->queues = calloc(nq, sizeof(*v->queues));
 	if (!v->queues)
 		return sdrv_xenbus_device_fail(dev, -ENOMEM, "no memory for its queues");

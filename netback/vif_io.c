@@ -304,6 +304,41 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 		sdrv_grant_release(plat(q), h, nh);
 }
 
+/*
+ * The toolstack's rate limit (the "rate" key, as Linux netback's credit):
+ * a frame of @len bytes goes if this window's credit has room, and the
+ * credit comes back whole every credit_ms.  A frame larger than a whole
+ * window's credit goes when the credit is whole (or it would never go).
+ * Return: whether it may go now.
+ */
+static bool credit_take(struct nb_queue *q, uint32_t len)
+{
+	uint64_t now = nb_self->now_ms;
+
+	if (!q->credit_bytes)
+		return true;
+	if (now >= q->credit_refill_ms) {
+		q->credit_left = q->credit_bytes;
+		q->credit_refill_ms = now + q->credit_ms;
+	}
+	if (len > q->credit_left && q->credit_left < q->credit_bytes) {
+		q->credit_blocked = true;
+		return false;
+	}
+	q->credit_left -= len < q->credit_left ? len : q->credit_left;
+	q->credit_blocked = false;
+	return true;
+}
+
+int nb_queue_credit_in_ms(const struct nb_queue *q)
+{
+	uint64_t now = nb_self->now_ms;
+
+	if (!q->credit_blocked)
+		return -1;
+	return now >= q->credit_refill_ms ? 0 : (int)(q->credit_refill_ms - now);
+}
+
 unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 {
 	struct nb_vif *v = q->vif;
@@ -337,6 +372,9 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 		}
 		if (nh + pf->f.nr_slots > NB_BURST_HOLDS)
 			break; /* the next round takes it */
+		/* Over its rate: it waits in the ring for the next window. */
+		if (!pf->f.mcast_op && !credit_take(q, pf->f.slot[0].size))
+			break;
 		sdrv_ring_back_consume_requests(&q->tx, used);
 		i += used;
 		if (pf->f.mcast_op) {
@@ -712,6 +750,9 @@ unsigned nb_queue_flush(struct nb_queue *q)
 bool nb_queue_tx_pending(struct nb_queue *q)
 {
 	if (vif_disabled(q->vif))
+		return false;
+	/* Waiting for credit: the worker may sleep until it comes. */
+	if (nb_queue_credit_in_ms(q) > 0)
 		return false;
 	if (q->inbox && !rte_ring_empty(q->inbox))
 		return true;

@@ -291,9 +291,13 @@ int nb_worker_timeout_ms(struct nb_worker *w)
 	 * happens. */
 	for (unsigned i = 0; i < w->nr_queues; i++) {
 		int t = nb_queue_rx_stall_in_ms(w->queues[i]);
+		int c = nb_queue_credit_in_ms(w->queues[i]);
 
 		if (t >= 0 && (timeout < 0 || t + 1 < timeout))
 			timeout = t + 1;
+		/* and a guest over its rate gets its credit back on time */
+		if (c >= 0 && (timeout < 0 || c + 1 < timeout))
+			timeout = c + 1;
 	}
 	return timeout;
 }

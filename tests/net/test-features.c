@@ -654,6 +654,52 @@ Test(net_backend, frames_lent_in_place_and_given_back)
 	sdrv_netfront_close(a);
 }
 
+/* ---- the toolstack's rate limit ------------------------------------------------ */
+
+/* Frames of 1000 bytes from guest 1's vif @devid to guest 2: how many of
+ * @n arrive within a second. */
+static unsigned frames_through(uint32_t devid, unsigned n)
+{
+	static uint8_t f[1000], got[2048];
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, devid, 1, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, 1, false);
+	unsigned received = 0;
+
+	introduce(b, mac2);
+	drain(b);
+	for (unsigned i = 0; i < n; i++) {
+		frame(f, mac2, mac1, 3, i);
+		cr_assert_eq(sdrv_netfront_send(a, f, sizeof(f)), 0);
+	}
+	for (int i = 0; i < 1000; i++) {
+		while (sdrv_netfront_recv(b, got, sizeof(got)) == (int)sizeof(f))
+			received++;
+		sdrv_netfront_recv(a, got, 0);
+		usleep(1000);
+	}
+	cr_expect_eq(sdrv_netfront_stats(a)->tx_errors, 0, "nothing refused: frames wait");
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+	return received;
+}
+
+/* The toolstack's "rate" (Linux's key: BYTES,MICROSECONDS): 4000 bytes
+ * an hour lets four frames of 1000 bytes through, the rest wait; a rate
+ * that is no rate limits nothing. */
+Test(net_backend, a_vif_over_its_rate_waits_for_credit)
+{
+	struct sdrv_xs *xs0 = NULL;
+
+	cr_assert_eq(sdrv_xs_open_socket(hvstub_xenstore_socket(), &xs0), 0);
+	cr_assert_eq(sdrv_xs_write_str(xs0, 0, "/local/domain/0/backend/vif/1/0/rate",
+				       "4000,3600000000"), 0);
+	cr_assert_eq(sdrv_xs_write_str(xs0, 0, "/local/domain/0/backend/vif/1/1/rate",
+				       "banana"), 0);
+	sdrv_xs_close(xs0);
+	cr_expect_eq(frames_through(0, 20), 4, "4000 bytes an hour: four frames of 1000");
+	cr_expect_eq(frames_through(1, 20), 20, "a rate that is no rate: no limit");
+}
+
 /* ---- the backend's own state ------------------------------------------------ */
 
 /* Guest 1 gets vifs 1/10, 1/11, ... one after another, each connected,
