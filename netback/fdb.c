@@ -85,11 +85,6 @@ static bool live(const struct fdb_entry *e, uint64_t now_ms)
 	return e->used && now_ms - e->seen_ms < NB_FDB_AGE_MS;
 }
 
-static bool same_where(const struct fdb_entry *e, struct nb_where w)
-{
-	return e->vif == w.vif && (w.vif || e->port == w.port);
-}
-
 void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
 		  uint64_t now_ms)
 {
@@ -104,7 +99,8 @@ void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
 		struct fdb_entry *e = &table[(h + i) % NB_FDB_SIZE];
 
 		read_entry(e, &c);
-		if (c.used && c.mac == key && same_where(&c, from)) {
+		if (c.used && c.mac == key &&
+		    nb_where_same((struct nb_where){ .vif = c.vif, .port = c.port }, from)) {
 			if (now_ms - c.seen_ms >= REFRESH_MS)
 				__atomic_store_n(&e->seen_ms, now_ms, __ATOMIC_RELEASE);
 			return;

@@ -106,7 +106,7 @@ static void print_stats(void)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-enum { EV_XS = 1, EV_PORTS, EV_SIGNAL, EV_ETH };
+enum { EV_XS = 1, EV_PORTS, EV_SIGNAL, EV_ETH, EV_WORKERS };
 
 static int add_fd(int ep, int fd, uint64_t tag)
 {
@@ -143,7 +143,8 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 
 	if (ep < 0 || add_fd(ep, sfd, EV_SIGNAL) ||
 	    add_fd(ep, sdrv_xenbus_bus_fd(bus), EV_XS) ||
-	    add_fd(ep, sdrv_evtchn_fd(p), EV_PORTS))
+	    add_fd(ep, sdrv_evtchn_fd(p), EV_PORTS) ||
+	    add_fd(ep, w->wake_fd, EV_WORKERS))
 		return -errno;
 	polled_ports = nb_ports_watch(ep, EV_ETH);
 	if (control())
@@ -175,9 +176,6 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 			if (t_w >= 0 && (timeout < 0 || t_w < timeout))
 				timeout = t_w;
 			if (stats_s && (timeout < 0 || timeout > 1000))
-				timeout = 1000;
-			/* The other workers' findings wait for no sleep. */
-			if (timeout < 0 || timeout > 1000)
 				timeout = 1000;
 			nb_ports_wake_us(true);
 			slept = true;
@@ -217,6 +215,13 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 				} while (got == 64);
 			} else if (evs[i].data.u64 == EV_XS) {
 				changed = true;
+			} else if (evs[i].data.u64 == EV_WORKERS) {
+				uint64_t count;
+
+				/* A worker disabled a vif: XenStore hears it
+				 * now, not after this lcore's next sleep. */
+				if (read(w->wake_fd, &count, sizeof(count)) > 0)
+					changed = true;
 			}
 		}
 		/* XenStore (and the counters telemetry reads) after each

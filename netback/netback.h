@@ -93,7 +93,9 @@ struct nb_options {
  */
 struct nb_worker {
 	unsigned index;
-	int wake_fd; /* an eventfd: the main lcore wakes a sleeping worker */
+	/* An eventfd that wakes it: the main lcore writes a sleeping
+	 * worker's, a worker that disabled a vif writes worker 0's. */
+	int wake_fd;
 	unsigned gen; /* the world's generation its lists were made at */
 	struct nb_vif *vifs[NB_MAX_VIFS]; /* every live vif (flooding) */
 	unsigned nr_vifs;
@@ -226,6 +228,9 @@ void nb_world_unlock(bool changed);
 void nb_evtchn_owner(sdrv_evtchn_port_t port, unsigned worker);
 /* Wake the workers whose event channels @ports (of @n) fired. */
 void nb_workers_wake(const sdrv_evtchn_port_t *ports, unsigned n);
+/* Wake worker @index (0: the main lcore, to tell XenStore of a vif
+ * disabled). */
+void nb_worker_wake(unsigned index);
 /* One round of @w over its queues (worker 0: and the ports' receive
  * queues).  Return: frames moved. */
 unsigned nb_worker_round(struct nb_worker *w);
@@ -327,6 +332,10 @@ struct nb_where {
 	struct nb_vif *vif;
 	uint16_t port;
 };
+static inline bool nb_where_same(struct nb_where a, struct nb_where b)
+{
+	return a.vif == b.vif && (a.vif || a.port == b.port);
+}
 void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
 		  uint64_t now_ms);
 /* Return: true with *@to for a known unicast @mac; false: flood. */

@@ -52,6 +52,7 @@ void nb_vif_disable(struct nb_vif *v, const char *why)
 					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&v->disabled, true, __ATOMIC_RELEASE);
+	nb_worker_wake(0); /* the main lcore tells XenStore */
 	fprintf(stderr, "netback-dpdk: %s: %s; vif disabled\n", v->name, why);
 }
 

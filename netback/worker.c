@@ -112,6 +112,12 @@ static void wake(struct nb_worker *w)
 	}
 }
 
+void nb_worker_wake(unsigned index)
+{
+	if (index < nr_workers)
+		wake(workers[index]);
+}
+
 void nb_workers_wake(const sdrv_evtchn_port_t *ports, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -199,7 +205,7 @@ static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
 
 	nb_fdb_learn(&eth->src_addr, from, w->now_ms);
 	if (nb_fdb_lookup(&eth->dst_addr, w->now_ms, &to)) {
-		if (to.vif == from.vif && (to.vif || to.port == from.port))
+		if (nb_where_same(to, from))
 			rte_pktmbuf_free(m); /* back where it came from */
 		else if (to.vif)
 			nb_vif_deliver(to.vif, m);
