@@ -87,3 +87,16 @@ world_cleanup() {
 	for ns in "$@"; do ip netns del "$ns" 2> /dev/null; done
 	rm -rf "$dir"
 }
+
+# guests_up BUILD MEM: guest domains 1 and 2 of MEM each (hvctl create),
+# each with a vif to dom0 (hvctl network-attach).  Returns 1, saying which
+# step failed, at the first that does.
+guests_up() {
+	local id
+	for id in 1 2; do
+		"$1/tools/hvctl" create "guest$id" --id $id --mem "$2" > /dev/null ||
+			{ echo "hvctl create guest$id failed" >&2; return 1; }
+		"$1/tools/hvctl" network-attach $id > /dev/null ||
+			{ echo "hvctl network-attach $id failed" >&2; return 1; }
+	done
+}

@@ -82,10 +82,7 @@ testpmd_args=(--nb-cores=1 --stats-period 1 --total-num-mbufs=16384 --rxq=1 --tx
 
 hvstub_up "$build" "$d" || exit 1
 pids+=("$hvstub_pid")
-for id in 1 2; do
-	"$build/tools/hvctl" create guest$id --id $id --mem 64M > /dev/null
-	"$build/tools/hvctl" network-attach $id > /dev/null
-done
+guests_up "$build" 64M || exit 1
 
 # One broadcast frame of SIZE bytes in a pcap file, for guest RX.
 pcap_frame() { # SIZE FILE

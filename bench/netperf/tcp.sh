@@ -45,11 +45,7 @@ pids=()
 trap 'world_cleanup "$d" "$ns1" "$ns2"' EXIT
 hvstub_up "$build" "$d" || { echo "tcp.sh: hv-stub did not start" >&2; exit 1; }
 pids+=("$hvstub_pid")
-for id in 1 2; do
-	"$build/tools/hvctl" create "guest$id" --id $id --mem 32M > /dev/null &&
-		"$build/tools/hvctl" network-attach $id > /dev/null ||
-		{ echo "tcp.sh: guest $id" >&2; exit 1; }
-done
+guests_up "$build" 32M || { echo "tcp.sh: the guests (above)" >&2; exit 1; }
 "$build/netback/netback-dpdk" -l 0 --no-huge --no-pci -m 256 --log-level=error \
 	--file-prefix "tcp$$" > "$d/nb.out" 2> "$d/nb.err" &
 pids+=($!)

@@ -26,10 +26,7 @@ done
 
 hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
 pids+=("$hvstub_pid")
-for id in 1 2; do
-	"$build/tools/hvctl" create "guest$id" --id $id --mem 32M > /dev/null || bad "create guest $id"
-	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
-done
+guests_up "$build" 32M || bad "guests 1 and 2, a vif each"
 start_netback() {
 	"$build/netback/netback-dpdk" --no-huge --no-pci -m 256 --log-level=error \
 		--file-prefix "nb$$" --vdev "net_tap0,iface=$up" -- --verbose \

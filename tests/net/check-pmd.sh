@@ -49,10 +49,7 @@ eal=(--no-huge --no-pci -m 128 --log-level=error)
 
 hvstub_up "$build" "$d" || { echo "FAIL: hv-stub"; exit 1; }
 pids+=("$hvstub_pid")
-for id in 1 2; do
-	"$build/tools/hvctl" create "guest$id" --id $id --mem 64M > /dev/null || bad "create guest $id"
-	"$build/tools/hvctl" network-attach $id > /dev/null || bad "network-attach $id"
-done
+guests_up "$build" 64M || bad "guests 1 and 2, a vif each"
 start_netback() { # [OPTION]...
 	"$build/netback/netback-dpdk" -l "${nb_lcores:-0}" --no-huge --no-pci -m 256 --log-level=error \
 		--file-prefix "nb$$" --vdev net_null0,no-rx=1 -- "$@" >> "$d/nb.out" 2>> "$d/nb.err" &
