@@ -308,6 +308,29 @@ static void *scribble(void *arg)
 	return NULL;
 }
 
+/* Receive through sdrv_netfront_queue_recv_lend() (with GSO asked for),
+ * giving each lent buffer back once its bytes are copied to @buf. */
+static bool lending;
+
+static int recv_one(struct sdrv_netfront *nf, unsigned char *buf, size_t cap)
+{
+	struct sdrv_netfront_frame f = { .data = buf, .cap = cap };
+	uint16_t id;
+	int n;
+
+	if (!lending)
+		return sdrv_netfront_recv(nf, buf, cap);
+	n = sdrv_netfront_queue_recv_lend(nf, 0, &f, &id, 1);
+	if (n != 1)
+		return n;
+	if (id != SDRV_NETFRONT_NOT_LENT) {
+		cr_expect_leq(f.len, SDRV_PAGE_SIZE, "a lent frame lies in its page");
+		memcpy(buf, f.data, f.len);
+		cr_expect_eq(sdrv_netfront_queue_give_back(nf, 0, &id, 1), 0);
+	}
+	return (int)f.len;
+}
+
 static int exchange(struct sdrv_netfront *nf, int n)
 {
 	unsigned char frame[FRAME_LEN], buf[SDRV_NETFRONT_MAX_PACKET];
@@ -318,7 +341,7 @@ static int exchange(struct sdrv_netfront *nf, int n)
 	for (int i = 0; i < n; i++)
 		sdrv_netfront_send(nf, frame, sizeof(frame));
 	for (int idle = 0; idle < 30 && got < n && !sdrv_netfront_broken(nf);) {
-		int r = sdrv_netfront_recv(nf, buf, sizeof(buf));
+		int r = recv_one(nf, buf, sizeof(buf));
 
 		if (r > 0) {
 			two_slot_frames += r == 2 * FRAME_LEN;
@@ -352,7 +375,8 @@ static void lie_and_check_as(enum lie lie, bool base, bool breaks,
 {
 	struct sdrv_netfront_config cfg = {
 		.base_protocol = base,
-		.gso = lie >= GSO_SIZE_0, /* the lies about extras it asked for */
+		/* the lies about extras it asked for, and the lending path */
+		.gso = lie >= GSO_SIZE_0 || lending,
 	};
 	struct sdrv_netfront *a, *b;
 
@@ -429,6 +453,43 @@ Test(netfront_hostile, an_extra_promised_at_the_producer_index_is_dropped)
 	lie_and_check(EXTRA_AT_PROD, false, NULL);
 }
 
+/* A backend whose feature key @key is garbage (@value): vif 0's netfront
+ * refuses to connect, saying which key in its "error"; vif 1 is served. */
+static void garbage_feature(const char *key, const char *value)
+{
+	struct sdrv_netfront *a = NULL, *b;
+	char path[96], error[160] = "";
+
+	struct sdrv_xs *xs0;
+
+	world_up(HONEST);
+	/* A connection of our own: the backend's thread uses dom0's. */
+	cr_assert_eq(sdrv_xs_open_socket(hvstub_xenstore_socket(), &xs0), 0);
+	snprintf(path, sizeof(path), "/local/domain/0/backend/vif/1/0/%s", key);
+	cr_assert_eq(sdrv_xs_write_str(xs0, 0, path, value), 0);
+	sdrv_xs_close(xs0);
+	cr_expect_eq(sdrv_netfront_open(w.guest, w.guest_xs, 0, NULL, &a), -SDRV_EPROTO,
+		     "%s = \"%s\": refused", key, value);
+	sdrv_xs_read(w.guest_xs, 0, "device/vif/0/error", error, sizeof(error));
+	cr_expect(strstr(error, key), "the error names %s: \"%s\"", key, error);
+	cr_assert_eq(sdrv_netfront_open(w.guest, w.guest_xs, 1, NULL, &b), 0);
+	cr_expect_eq(exchange(b, 4), 4, "vif 1 served on");
+	sdrv_netfront_close(b);
+	if (a)
+		sdrv_netfront_close(a);
+	world_down();
+}
+
+Test(netfront_hostile, a_garbage_queue_count_refuses_the_connection)
+{
+	garbage_feature("multi-queue-max-queues", "lots");
+}
+
+Test(netfront_hostile, a_garbage_gso_feature_refuses_the_connection)
+{
+	garbage_feature("feature-gso-tcpv4", "2");
+}
+
 Test(netfront_hostile, a_receive_with_a_negative_status_is_dropped)
 {
 	lie_and_check(NEGATIVE_STATUS, false, NULL);
@@ -482,6 +543,23 @@ Test(netfront_hostile, a_receive_index_running_ahead_breaks_the_vif)
 Test(netfront_hostile, slots_rewritten_with_garbage_while_read_never_hurt_the_guest)
 {
 	lie_and_check(REWRITE, false, NULL);
+}
+
+/* The same garbage at a netfront that takes GSO (extra info slots read)
+ * and lends frames in place. */
+Test(netfront_hostile, slots_rewritten_never_hurt_a_guest_taking_gso_and_lending)
+{
+	lending = true;
+	lie_and_check(REWRITE, false, NULL);
+	lending = false;
+}
+
+/* Honest frames, lent in place and given back, exactly as copied ones. */
+Test(netfront_hostile, frames_lent_in_place_are_the_backends_bytes)
+{
+	lending = true;
+	lie_and_check_as(HONEST, false, false, NULL, 0);
+	lending = false;
 }
 
 /*

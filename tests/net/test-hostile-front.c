@@ -615,6 +615,72 @@ Test(netback_hostile, a_gso_frame_is_cut_into_segments_for_a_guest_that_takes_no
 }
 
 /*
+ * GSO frames whose headers lie (taken whole, answered OKAY, then cut):
+ * not IP, an IP length that is not the frame's, a fragment, a TCP header
+ * past the frame, a GSO type that is not the frame's, a GSO size that
+ * would make 500 segments.  None is cut into anything guest 2 sees; the
+ * good frame after them arrives first.
+ */
+Test(netback_hostile, gso_frames_whose_headers_lie_are_cut_into_nothing)
+{
+	struct raw_vif f;
+	struct sdrv_netif_tx_request s[2];
+	struct sdrv_netif_tx_response rsp[2];
+	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
+	unsigned char *p;
+	int got = 0;
+
+	raw_connect(&f, 0);
+	p = f.page;
+	for (unsigned c = 0; c < 6; c++) {
+		struct sdrv_netif_extra_info x = {
+			.type = SDRV_NETIF_EXTRA_TYPE_GSO,
+			.u.gso = { .size = c == 5 ? 10 : 1000,
+				   .type = c == 4 ? SDRV_NETIF_GSO_TYPE_TCPV6
+						  : SDRV_NETIF_GSO_TYPE_TCPV4 },
+		};
+		unsigned len = tcp_frame(p, 4000);
+
+		switch (c) {
+		case 0: /* ARP, not IP */
+			p[12] = 0x08, p[13] = 0x06;
+			break;
+		case 1: /* an IP length short of the frame */
+			p[16] = 0x01;
+			break;
+		case 2: /* a fragment */
+			p[20] = 0x20;
+			break;
+		case 3: /* a TCP header of 60 bytes in a frame of 10 past it */
+			len = 14 + 20 + 30;
+			p[16] = 0, p[17] = 50;
+			p[46] = 0xf0;
+			break;
+		}
+		s[0] = slot(&f, (uint16_t)(1 + c), 0, (uint16_t)len,
+			    SDRV_NETTXF_EXTRA_INFO | SDRV_NETTXF_CSUM_BLANK);
+		memcpy(&s[1], &x, sizeof(x));
+		tx_put(&f, s, 2);
+		tx_answers(&f, rsp, 2);
+	}
+	/* Then a good frame of 100 bytes: the first thing guest 2 gets. */
+	memset(p, 0xff, 6);
+	memcpy(p + 6, "\x00\x16\x3e\x00\x01\x00", 6);
+	memcpy(p + 12, "\x88\xb5", 2);
+	s[0] = slot(&f, 9, 0, 100, 0);
+	tx_put(&f, s, 1);
+	tx_answers(&f, rsp, 1);
+	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY);
+	for (int i = 0; i < 50 && got <= 0; i++) {
+		got = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+		if (got == 0)
+			sdrv_netfront_wait(nf2, 100);
+	}
+	cr_expect_eq(got, 100, "guest 2's first frame is the good one (%d bytes)", got);
+	cr_expect_null(sdrv_netfront_broken(nf2));
+}
+
+/*
  * A checksum left blank (NETTXF_csum_blank, as Linux's netfront sends TCP
  * and UDP): netback-dpdk finishes it before guest 2 sees the frame; a
  * blank checksum on a frame that is not TCP or UDP over IP is dropped.
