@@ -190,7 +190,6 @@ void nb_forget_gone(void);
 /* Vifs gone whose counters are kept one by one; the older are summed
  * into one, walked last (named "vifs gone earlier"). */
 #define NB_GONE_KEPT 64u
-unsigned long long nb_vifs_gone_earlier(void);
 /* The vifs that move frames now (connected, not disabled), up to @max,
  * into @out.  Return: how many. */
 unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,

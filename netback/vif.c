@@ -434,11 +434,6 @@ void nb_for_each_vif(struct sdrv_xenbus_bus *bus, nb_vif_fn fn, void *arg)
 		fn(&earlier, true, arg);
 }
 
-unsigned long long nb_vifs_gone_earlier(void)
-{
-	return nr_earlier;
-}
-
 unsigned nb_live_vifs(struct sdrv_xenbus_bus *bus, struct nb_vif **out,
 		      unsigned max)
 {
