@@ -158,7 +158,7 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 		if (nb_worker_round(w)) {
 			idle = 0;
 			poll_sleep = 1;
-		} else if (++idle >= NB_IDLE_ROUNDS && !nb_worker_pending(w)) {
+		} else if (++idle >= NB_IDLE_ROUNDS && nb_worker_may_sleep(w)) {
 			/* Sleep: event channels, XenStore and the ports'
 			 * interrupts wake us; a port without them is looked
 			 * at after 1 ms, then less often while idle. */
@@ -187,8 +187,10 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 		if (timeout == 0 && rounds % BUSY_CHECK_ROUNDS)
 			continue;
 		n = epoll_wait(ep, evs, 8, timeout);
-		if (slept)
+		if (slept) {
 			nb_ports_wake_us(false);
+			nb_worker_awake(w);
+		}
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (int i = 0; i < n; i++) {

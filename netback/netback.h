@@ -96,6 +96,9 @@ struct nb_worker {
 	/* An eventfd that wakes it: the main lcore writes a sleeping
 	 * worker's, a worker that disabled a vif writes worker 0's. */
 	int wake_fd;
+	/* About to sleep or asleep (nb_worker_may_sleep()): a worker that
+	 * hands it a frame wakes it. */
+	bool asleep;
 	unsigned gen; /* the world's generation its lists were made at */
 	struct nb_vif *vifs[NB_MAX_VIFS]; /* every live vif (flooding) */
 	unsigned nr_vifs;
@@ -236,6 +239,13 @@ unsigned nb_worker_round(struct nb_worker *w);
 /* Whether @w's queues have work (asking each guest to notify when it
  * adds some, before @w sleeps). */
 bool nb_worker_pending(struct nb_worker *w);
+/* @w is about to sleep: it says so, then looks for work once more.
+ * Return: true if it may sleep (call nb_worker_awake() after); false,
+ * and it stays awake, if work came. */
+bool nb_worker_may_sleep(struct nb_worker *w);
+void nb_worker_awake(struct nb_worker *w);
+/* A frame was handed to worker @index's inbox: wake it if it sleeps. */
+void nb_worker_nudge(unsigned index);
 /* How long @w may sleep: until the first of its queues' frames waiting
  * stall or credit comes back (ms), or -1. */
 int nb_worker_timeout_ms(struct nb_worker *w);

@@ -691,11 +691,14 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 		queue_deliver(q, m);
 		return;
 	}
-	/* Another worker's queue: its inbox; a full one drops. */
+	/* Another worker's queue: its inbox (a full one drops), and that
+	 * worker woken if it sleeps. */
 	if (rte_ring_mp_enqueue(q->inbox, m)) {
 		__atomic_fetch_add(&v->deliver_dropped, 1, __ATOMIC_RELAXED);
 		rte_pktmbuf_free(m);
+		return;
 	}
+	nb_worker_nudge(nb_queue_worker(v->opt, q->index));
 }
 
 bool nb_queue_rx_waiting(struct nb_queue *q)

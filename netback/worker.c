@@ -289,6 +289,30 @@ bool nb_worker_pending(struct nb_worker *w)
 	return any;
 }
 
+bool nb_worker_may_sleep(struct nb_worker *w)
+{
+	/* Said before the last look, so that a frame handed over after it
+	 * finds the flag (pairs with the exchange in nb_worker_nudge()). */
+	__atomic_store_n(&w->asleep, true, __ATOMIC_SEQ_CST);
+	if (!nb_worker_pending(w))
+		return true;
+	nb_worker_awake(w);
+	return false;
+}
+
+void nb_worker_awake(struct nb_worker *w)
+{
+	__atomic_store_n(&w->asleep, false, __ATOMIC_RELAXED);
+}
+
+void nb_worker_nudge(unsigned index)
+{
+	/* The first to find it asleep wakes it; the rest need not. */
+	if (index < nr_workers &&
+	    __atomic_exchange_n(&workers[index]->asleep, false, __ATOMIC_SEQ_CST))
+		wake(workers[index]);
+}
+
 int nb_worker_timeout_ms(struct nb_worker *w)
 {
 	int timeout = -1;
@@ -326,7 +350,7 @@ static int worker_loop(void *arg)
 		}
 		if (nb_worker_round(w)) {
 			idle = 0;
-		} else if (++idle >= NB_IDLE_ROUNDS && !nb_worker_pending(w)) {
+		} else if (++idle >= NB_IDLE_ROUNDS && nb_worker_may_sleep(w)) {
 			timeout = nb_worker_timeout_ms(w);
 			idle = 0;
 		}
@@ -340,6 +364,7 @@ static int worker_loop(void *arg)
 				/* EAGAIN: another read took it */
 			}
 		}
+		nb_worker_awake(w);
 	}
 }
 
