@@ -62,6 +62,28 @@
  * (a power of two: an rte_ring). */
 #define NB_INBOX_SIZE 1024u
 
+/* Where a frame goes: a vif, or a DPDK port (vif NULL). */
+struct nb_where {
+	struct nb_vif *vif;
+	uint16_t port;
+};
+static inline bool nb_where_same(struct nb_where a, struct nb_where b)
+{
+	return a.vif == b.vif && (a.vif || a.port == b.port);
+}
+/*
+ * What one worker learnt and looked up last, this round: the same source
+ * or destination again (a burst of one flow) skips the table.  Reset at
+ * each round (nb_fdb_memo_reset()); another worker's change within a
+ * round is seen from the next, as if the frames had come a moment
+ * earlier.
+ */
+struct nb_fdb_memo {
+	bool learnt, looked, found;
+	uint64_t src, dst;
+	struct nb_where from, to;
+};
+
 struct nb_stats {
 	uint64_t tx_packets, tx_bytes; /* from the guest */
 	uint64_t rx_packets, rx_bytes; /* to the guest */
@@ -110,6 +132,7 @@ struct nb_worker {
 	struct rte_eth_dev_tx_buffer *port_tx[RTE_MAX_ETHPORTS];
 	uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
 	uint64_t now_ms; /* the time of its current round */
+	struct nb_fdb_memo fdb_memo; /* reset each round */
 	unsigned waiting_total; /* frames held for guests (NB_RX_WAITING_TOTAL) */
 };
 
@@ -336,20 +359,12 @@ int nb_gso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */
 #define NB_FDB_AGE_MS 300000u /* Linux bridges' default ageing */
-/* Where a frame goes: a vif, or a DPDK port (vif NULL). */
-struct nb_where {
-	struct nb_vif *vif;
-	uint16_t port;
-};
-static inline bool nb_where_same(struct nb_where a, struct nb_where b)
-{
-	return a.vif == b.vif && (a.vif || a.port == b.port);
-}
-void nb_fdb_learn(const struct rte_ether_addr *mac, struct nb_where from,
-		  uint64_t now_ms);
+void nb_fdb_memo_reset(struct nb_fdb_memo *memo);
+void nb_fdb_learn(struct nb_fdb_memo *memo, const struct rte_ether_addr *mac,
+		  struct nb_where from, uint64_t now_ms);
 /* Return: true with *@to for a known unicast @mac; false: flood. */
-bool nb_fdb_lookup(const struct rte_ether_addr *mac, uint64_t now_ms,
-		   struct nb_where *to);
+bool nb_fdb_lookup(struct nb_fdb_memo *memo, const struct rte_ether_addr *mac,
+		   uint64_t now_ms, struct nb_where *to);
 /* Forget every entry that leads to @vif (it went). */
 void nb_fdb_forget_vif(const struct nb_vif *vif);
 
