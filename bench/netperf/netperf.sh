@@ -20,7 +20,8 @@
 #   bench/netperf/netperf.sh [options]
 #     --build DIR    the build to measure (default: build)
 #     --secs N       seconds measured per job and side (default: 3)
-#     --rounds N     rounds of the whole list (default: 1)
+#     --rounds N     rounds of the whole list (default: 1); with more than
+#                    one, each job's medians over the rounds too
 #     --jobs LIST    a comma-separated subset of tx-64,tx-1500,rx-64,rx-1500
 #     --out DIR      where netperf.csv and netperf.svg go (default:
 #                    bench/results)
@@ -244,6 +245,28 @@ for r in $(seq "$rounds"); do
 		done
 	done
 done
+
+# With rounds, each job's medians: of each side's rate, and of the
+# round-by-round ratios (a round whose peer the host slowed counts once,
+# not in proportion to its swing).
+median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+if [ "$rounds" -gt 1 ]; then
+	echo "medians of $rounds rounds:"
+	printf '%-8s %-5s %9s %9s %9s %7s %7s\n' direction size splitdrv vhost memif /vhost /memif
+	for j in "${jobs[@]}"; do
+		dir=${j%-*} size=${j#*-}
+		rows() { grep "^netperf,guest $dir $size B round [0-9]*,Mpps,[^,]*,$1[^,]*," "$csv_tmp" | cut -d, -f"$2" | median; }
+		m_ours=$(rows virtio 4) m_vh=$(rows virtio 6) m_mf=$(rows memif 6)
+		m_rvh=$(rows virtio 7) m_rmf=$(rows memif 7)
+		printf '%-8s %-5s %9.3f %9.3f %9.3f %6.2fx %6.2fx\n' "guest $dir" "$size" "$m_ours" "$m_vh" "$m_mf" "$m_rvh" "$m_rmf"
+		for p in "$m_vh $m_rvh $(rows virtio 9) $(rows virtio 10) virtio-user/vhost-user testpmd" \
+			"$m_mf $m_rmf $(rows memif 9) $(rows memif 10) memif testpmd"; do
+			read -r pv pr ons pns pname <<< "$p"
+			printf 'netperf,guest %s %s B median of %s rounds,Mpps,%.3f,%s,%.3f,%.4f,0,%.0f,%.0f\n' \
+				"$dir" "$size" "$rounds" "$m_ours" "$pname" "$pv" "$pr" "$ons" "$pns" >> "$csv_tmp"
+		done
+	done
+fi
 mv "$csv_tmp" "$out/netperf.csv"
 echo "netperf: wrote $out/netperf.csv"
 
