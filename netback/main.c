@@ -57,6 +57,10 @@ static void usage(FILE *out)
 		"      --base-protocol     offer guests only netif's base protocol (one\n"
 		"                          queue, one event channel), as a minimal backend\n"
 		"                          does\n"
+		"      --copy-tx           copy every frame a guest sends; by default one\n"
+		"                          of 512 bytes or more is lent on in the guest's\n"
+		"                          own page until it is sent (to guests and to\n"
+		"                          net_null, net_tap, net_af_packet, net_pcap)\n"
 		"  -v, --verbose           say what each vif does, and why a frame was\n"
 		"                          dropped\n"
 		"  -h, --help              show this help and exit\n"
@@ -78,7 +82,8 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	nb_vif_stats(v, &s);
 	printf("netback-dpdk: %s%s: from guest %llu packets %llu bytes, to guest "
 	       "%llu packets %llu bytes, malformed %llu, starved %llu (stalls %llu), "
-	       "grant errors %llu, multicast groups refused %llu\n",
+	       "grant errors %llu, multicast groups refused %llu, lent %llu "
+	       "(copied after all %llu)\n",
 	       v->name,
 	       /* the sum of the vifs gone earlier is named so already */
 	       gone && !strncmp(v->name, "vif ", 4) ? " (gone)" : "",
@@ -86,7 +91,8 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	       (unsigned long long)s.rx_packets, (unsigned long long)s.rx_bytes,
 	       (unsigned long long)s.tx_dropped, (unsigned long long)s.rx_dropped,
 	       (unsigned long long)s.rx_stalls, (unsigned long long)s.errors,
-	       (unsigned long long)s.mcast_refused);
+	       (unsigned long long)s.mcast_refused, (unsigned long long)s.tx_lent,
+	       (unsigned long long)s.tx_lent_copied);
 	for (unsigned i = 0; v->nr_queues > 1 && i < v->nr_queues; i++) {
 		const struct nb_stats *q = &v->queues[i].stats;
 
@@ -231,6 +237,7 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 		if (changed || timeout != 0 || rounds % (4 * BUSY_CHECK_ROUNDS) == 0) {
 			int r = control();
 
+			nb_loans_sweep(false);
 			if (r < 0)
 				return r;
 		}
@@ -245,13 +252,14 @@ static int serve(struct sdrv_platform *p, int sfd, unsigned stats_s)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_STATS = 256, OPT_BASE, OPT_QUEUES };
+	enum { OPT_STATS = 256, OPT_BASE, OPT_QUEUES, OPT_COPY_TX };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "xenstore", required_argument, NULL, 'x' },
 		{ "stats", required_argument, NULL, OPT_STATS },
 		{ "base-protocol", no_argument, NULL, OPT_BASE },
 		{ "max-queues", required_argument, NULL, OPT_QUEUES },
+		{ "copy-tx", no_argument, NULL, OPT_COPY_TX },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -262,6 +270,7 @@ int main(int argc, char **argv)
 	struct sdrv_platform *p;
 	struct sdrv_xs *xs;
 	unsigned stats_s = 0;
+	bool copy_tx = false;
 	int o, err, eal_args, sfd;
 	sigset_t sigs;
 	uint16_t port;
@@ -316,6 +325,9 @@ int main(int argc, char **argv)
 			opt.max_queues = (unsigned)cli_number("--max-queues", optarg, 1,
 							      NB_MAX_QUEUES);
 			break;
+		case OPT_COPY_TX:
+			copy_tx = true;
+			break;
 		case 'v':
 			opt.verbose = true;
 			break;
@@ -328,7 +340,7 @@ int main(int argc, char **argv)
 					   RTE_MBUF_DEFAULT_BUF_SIZE +
 						   NB_MAX_FRAME - RTE_ETHER_MAX_LEN,
 					   rte_socket_id());
-	if (!opt.pool)
+	if (!opt.pool || nb_lend_init(!copy_tx))
 		cli_fail("mbuf pool: %s (give the EAL more memory: -m)",
 			 rte_strerror(rte_errno));
 	/* A polling worker on each lcore the EAL gives (-l), up to
@@ -385,9 +397,12 @@ int main(int argc, char **argv)
 	print_stats();
 	sdrv_xenbus_bus_close(bus);
 	nb_forget_gone();
+	/* The ports let go of what they kept, then the loans of it go,
+	 * while there is a platform to let their grants go through. */
+	nb_ports_close();
+	nb_loans_sweep(true);
 	sdrv_xs_close(xs);
 	sdrv_platform_detach(p);
-	nb_ports_close();
 	rte_eal_cleanup();
 	return err ? 1 : 0;
 }

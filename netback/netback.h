@@ -15,6 +15,7 @@
  *   ports.c   the DPDK ports: a transmit queue per worker
  *   fdb.c     the switch's forwarding table: MAC -> where, bounded, aged
  *   csum.c    blank checksums finished
+ *   lend.c    large transmit frames lent on in the guest's page, not copied
  *   telemetry.c  counters through DPDK's telemetry
  *   main.c    EAL, options, worker 0's loop with XenStore and its sleep
  *
@@ -92,6 +93,9 @@ struct nb_stats {
 	uint64_t rx_stalls; /* times it stalled (NB_RX_STALL_MS) */
 	uint64_t mcast_refused; /* groups beyond NB_MCAST_MAX */
 	uint64_t errors; /* grants that failed */
+	/* Frames lent in the guest's page, not copied (lend.c), and of
+	 * those, copied after all (Linux's tx_zerocopy_sent and _fail). */
+	uint64_t tx_lent, tx_lent_copied;
 };
 
 struct nb_options {
@@ -166,6 +170,8 @@ struct nb_queue {
 	uint64_t credit_bytes, credit_left, credit_refill_ms;
 	uint32_t credit_ms;
 	bool credit_blocked; /* a frame waits for the next window */
+	/* Its frames lent, not copied (lend.c); NULL: all copied. */
+	struct nb_loans *loans;
 	struct nb_stats stats; /* written by its worker alone */
 };
 
@@ -282,6 +288,10 @@ extern uint16_t nb_port_ids[RTE_MAX_ETHPORTS];
 int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed);
 /* Queue @m for @port from @w (sent a burst at a time). */
 void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m);
+/* Whether @port's driver reads what it sends with the CPU and lets go of
+ * it before its transmit call returns (net_null, net_tap, net_af_packet,
+ * net_pcap): it may be handed a loan. */
+bool nb_port_lends(uint16_t port);
 /* Send what @w gathered for each port. */
 void nb_ports_flush(struct nb_worker *w);
 /* Put the ports that have receive interrupts on @ep (tagged @tag).
@@ -355,6 +365,63 @@ void nb_mbuf_chain_write(struct rte_mbuf *m, uint32_t off, const void *src,
  * @max segments), -ENOMEM. */
 int nb_gso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
 		   struct rte_mbuf **out, unsigned max, const char **why);
+
+/* ---- lend.c: transmit frames lent, not copied ---- */
+/*
+ * A frame the guest sent in one slot, of NB_LEND_MIN bytes or more and
+ * with nothing netback must write into it (no blank checksum, no GSO),
+ * goes on as an mbuf whose external buffer is the guest's own page, held
+ * (sdrv_grant_hold()) until the last reference to that mbuf is freed, on
+ * whichever lcore.  Its request is answered then, by the queue's worker
+ * (nb_loans_reap()).  Linux netback maps and answers on the skb's
+ * release in the same way; a copy of a large frame costs more than the
+ * loan's bookkeeping, a small one less.
+ *
+ * Bounds, so that nobody keeps a guest's slots for long:
+ * - a queue lends NB_LOANS frames at most (the rest of its ring is
+ *   copied), and all queues together as many as the loan pool holds;
+ * - a port whose driver may keep frames or read them by DMA (not one of
+ *   the CPU-copy drivers nb_port_lends() names) gets a copy;
+ * - a frame still waiting for a guest's receive buffers at the end of a
+ *   round is copied and its loan returned (nb_loan_settle()).
+ * A queue that goes with frames still lent leaves them to the main lcore,
+ * which lets their grants go as they come back (nb_loans_sweep()).
+ */
+#define NB_LEND_MIN 512u
+#define NB_LOANS 64u /* a queue's, at most */
+#define NB_LOAN_POOL 2047u /* every queue's together */
+struct nb_loans;
+/* The pool of loan mbufs (headers only).  Return: 0, -ENOMEM. */
+int nb_lend_init(bool enabled);
+/* @q's loans, answered on @q's transmit ring; NULL when lending is off
+ * or there is no memory (then every frame is copied). */
+struct nb_loans *nb_loans_new(struct nb_queue *q);
+/* Lend the page @h holds (its frame: @len bytes at @offset, request @id):
+ * an mbuf, with the hold moved into the loan (@h's entry then holds
+ * nothing), or NULL when no loan is free (copy it). */
+struct rte_mbuf *nb_loan_make(struct nb_loans *l, struct sdrv_grant_hold *h,
+			      uint16_t offset, uint16_t len, uint16_t id);
+/* Answer the requests of the loans that came back (the queue's worker).
+ * Return: how many. */
+unsigned nb_loans_reap(struct nb_loans *l);
+/* Whether loans came back unanswered. */
+bool nb_loans_returned(const struct nb_loans *l);
+/* The loan mbufs' free callback (their shared info's). */
+void nb_loan_freed_cb(void *addr, void *opaque);
+static inline bool nb_is_loan(const struct rte_mbuf *m)
+{
+	return RTE_MBUF_HAS_EXTBUF(m) && m->shinfo &&
+	       m->shinfo->free_cb == nb_loan_freed_cb;
+}
+/* A copy of @m (a loan) from @pool, and @m's reference let go: NULL if
+ * no mbuf (@m is let go all the same). */
+struct rte_mbuf *nb_loan_settle(struct rte_mbuf *m, struct rte_mempool *pool);
+/* Queue @q goes (the main lcore, world lock held): its loans still out
+ * are the main lcore's to let go as they come back. */
+void nb_loans_orphan(struct nb_loans *l);
+/* Let go of orphans' loans that came back (the main lcore); at exit of
+ * all of them, saying how many were never given back. */
+void nb_loans_sweep(bool at_exit);
 
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/epoll.h>
 
 #include <rte_ethdev.h>
@@ -26,6 +27,25 @@ static bool port_wakes[RTE_MAX_ETHPORTS];
 /* Ports with one transmit queue for every worker, under the lock. */
 static bool tx_shared[RTE_MAX_ETHPORTS];
 static rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];
+/* Ports that may be handed a loan (nb_port_lends()). */
+static bool lends[RTE_MAX_ETHPORTS];
+static struct rte_mempool *copy_pool; /* for the copies of loans */
+
+/* Drivers that copy what they send with the CPU before their transmit
+ * call returns, and never DMA: a lent guest page is safe with them. */
+static bool driver_copies(uint16_t port)
+{
+	static const char *const copiers[] = { "net_null", "net_tap", "net_af_packet",
+					       "net_pcap" };
+	struct rte_eth_dev_info info;
+
+	if (rte_eth_dev_info_get(port, &info) || !info.driver_name)
+		return false;
+	for (size_t i = 0; i < sizeof(copiers) / sizeof(copiers[0]); i++)
+		if (!strcmp(info.driver_name, copiers[i]))
+			return true;
+	return false;
+}
 
 static int configure(uint16_t port, uint16_t tx_queues)
 {
@@ -87,6 +107,7 @@ int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed)
 	uint16_t port;
 
 	nr_workers = opt->nr_workers;
+	copy_pool = opt->pool;
 	RTE_ETH_FOREACH_DEV(port) {
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";
 		int err = port_setup(port, opt->pool);
@@ -96,16 +117,35 @@ int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed)
 			return err;
 		}
 		nb_port_ids[nb_nr_ports++] = port;
+		lends[port] = driver_copies(port);
 		rte_eth_dev_get_name_by_port(port, name);
 		if (opt->verbose)
-			fprintf(stderr, "netback-dpdk: port %u (%s) up%s\n", port, name,
-				tx_shared[port] ? ", one transmit queue for all workers" : "");
+			fprintf(stderr, "netback-dpdk: port %u (%s) up%s%s\n", port, name,
+				tx_shared[port] ? ", one transmit queue for all workers" : "",
+				lends[port] ? "" : ", guests' frames copied for it");
 	}
 	return 0;
 }
 
+bool nb_port_lends(uint16_t port)
+{
+	return lends[port];
+}
+
 void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m)
 {
+	/* A guest's page lent to a driver that may keep it, or read it by
+	 * DMA (it is not DMA-mapped): a copy goes instead. */
+	if (nb_is_loan(m) && !lends[port]) {
+		struct rte_mbuf *c = nb_loan_settle(m, copy_pool);
+
+		if (!c) {
+			rte_pktmbuf_free(m);
+			w->port_tx_dropped[port]++;
+			return;
+		}
+		m = c;
+	}
 	if (!tx_shared[port]) {
 		rte_eth_tx_buffer(port, (uint16_t)w->index, w->port_tx[port], m);
 		return;

@@ -116,6 +116,8 @@ static int vif_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "starved", s->rx_dropped);
 		rte_tel_data_add_dict_u64(d, "stalls", s->rx_stalls);
 		rte_tel_data_add_dict_u64(d, "grant_errors", s->errors);
+		rte_tel_data_add_dict_u64(d, "tx_lent", s->tx_lent);
+		rte_tel_data_add_dict_u64(d, "tx_lent_copied", s->tx_lent_copied);
 		rte_tel_data_add_dict_u64(d, "multicast_refused", s->mcast_refused);
 		rte_tel_data_add_dict_u64(d, "gone", snaps[i].gone);
 		rte_tel_data_add_dict_u64(d, "queues", snaps[i].nr_queues);

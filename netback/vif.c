@@ -125,6 +125,10 @@ static void queue_release(struct nb_queue *q)
 	struct sdrv_xenbus_device *dev = q->vif->dev;
 
 	nb_queue_drop_waiting(q);
+	/* Frames it lent may be out still: their grants go as they come
+	 * back, their answers with the ring. */
+	nb_loans_orphan(q->loans);
+	q->loans = NULL;
 	if (q->inbox)
 		rte_ring_free(q->inbox);
 	q->inbox = NULL;
@@ -153,6 +157,8 @@ static void stats_add(struct nb_stats *to, const struct nb_stats *from)
 	to->rx_stalls += from->rx_stalls;
 	to->mcast_refused += from->mcast_refused;
 	to->errors += from->errors;
+	to->tx_lent += from->tx_lent;
+	to->tx_lent_copied += from->tx_lent_copied;
 }
 
 void nb_vif_stats(const struct nb_vif *v, struct nb_stats *out)
@@ -256,6 +262,8 @@ static int queue_connect(struct nb_vif *v, unsigned i, unsigned n)
 			err = sdrv_xenbus_device_fail(dev, -ENOMEM,
 						      "no memory for a queue's inbox");
 	}
+	if (!err)
+		q->loans = nb_loans_new(q); /* none: every frame is copied */
 	if (!err) {
 		nb_evtchn_owner(q->tx_port, nb_queue_worker(options, i));
 		nb_evtchn_owner(q->rx_port, nb_queue_worker(options, i));

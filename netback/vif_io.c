@@ -18,7 +18,8 @@
  * A malformed frame is answered ERROR slot by slot and counted; a fatal
  * one disables this vif alone (its rings are left, the others served on).
  * The guest's pages are reached through grant holds (checked and pinned by
- * the fast path) for the time of a memcpy.
+ * the fast path) for the time of a memcpy, or, for a large frame, lent
+ * on until the frame is sent (lend.c).
  */
 #include "netback.h"
 
@@ -253,28 +254,43 @@ struct pending {
 	const char *why;
 	struct rte_mbuf *m;
 	unsigned first_hold;
+	bool lend; /* to be lent if a loan is free (lend.c), else copied */
+	bool lent; /* lent: its loan answers it */
 };
 
-/* Copy each good frame's slots out of the held pages into its mbuf; a
- * frame with a slot that did not hold loses its mbuf. */
+/* Whether frame @pf may be lent: one slot, long enough that a copy costs
+ * more than a loan, and nothing for us to write into it. */
+static bool lendable(const struct nb_queue *q, const struct pending *pf)
+{
+	return q->loans && pf->len >= NB_LEND_MIN && pf->f.nr_slots == 1 &&
+	       !pf->f.nr_extras && !(pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK);
+}
+
+/* Copy each good frame's slots out of the held pages into its mbuf, or
+ * lend a frame its page; a frame with a slot that did not hold loses its
+ * mbuf. */
 static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 			 struct sdrv_grant_hold *h, unsigned nh)
 {
 	int r = nh ? sdrv_grant_hold(plat(q), h, nh) : 0;
+	bool lent[NB_BURST_HOLDS];
+	unsigned keep = 0;
 
 	/* The guest just wrote these lines, on its CPU: asked for together,
 	 * they come at once, where each copy would wait for its own. */
 	for (unsigned i = 0; r >= 0 && i < nr; i++)
-		for (unsigned k = 0; fr[i].m && k < fr[i].f.nr_slots; k++)
+		for (unsigned k = 0; (fr[i].m || fr[i].lend) && k < fr[i].f.nr_slots; k++)
 			if (h[fr[i].first_hold + k].status == SDRV_GNTST_okay)
 				__builtin_prefetch((char *)h[fr[i].first_hold + k].page +
 							   fr[i].f.slot[k].offset, 0, 3);
+	for (unsigned k = 0; k < nh; k++)
+		lent[k] = false;
 	for (unsigned i = 0; i < nr; i++) {
 		struct pending *pf = &fr[i];
 		uint32_t first = pf->len;
 		bool ok = r >= 0;
 
-		if (!pf->m)
+		if (!pf->m && !pf->lend)
 			continue;
 		for (unsigned k = 0; ok && k < pf->f.nr_slots; k++)
 			ok = h[pf->first_hold + k].status == SDRV_GNTST_okay;
@@ -285,6 +301,21 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 			pf->m = NULL;
 			continue;
 		}
+		if (pf->lend) {
+			pf->m = nb_loan_make(q->loans, &h[pf->first_hold],
+					     pf->f.slot[0].offset, (uint16_t)pf->len,
+					     pf->f.slot[0].id);
+			pf->lent = lent[pf->first_hold] = pf->m != NULL;
+			q->stats.tx_lent += pf->lent;
+			if (pf->lent)
+				continue;
+			/* No loan free: copied as any other. */
+			pf->m = nb_mbuf_chain(q->vif->opt->pool, pf->len);
+			if (!pf->m) {
+				pf->why = "no mbuf free";
+				continue;
+			}
+		}
 		for (unsigned k = 1; k < pf->f.nr_slots; k++)
 			first -= pf->f.slot[k].size;
 		if (pf->m->nb_segs == 1) {
@@ -292,7 +323,6 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 
 			for (unsigned k = 0; k < pf->f.nr_slots; k++) {
 				uint32_t n = k ? pf->f.slot[k].size : first;
-
 				const char *src = (char *)h[pf->first_hold + k].page +
 						  pf->f.slot[k].offset;
 
@@ -315,8 +345,13 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 			at += n;
 		}
 	}
-	if (r >= 0)
-		sdrv_grant_release(plat(q), h, nh);
+	if (r < 0)
+		return;
+	/* Every hold but the loans' (theirs go when the loan comes back). */
+	for (unsigned k = 0; k < nh; k++)
+		if (!lent[k])
+			h[keep++] = h[k];
+	sdrv_grant_release(plat(q), h, keep);
 }
 
 /*
@@ -373,6 +408,7 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 		enum parse p;
 
 		pf->why = NULL;
+		pf->lend = pf->lent = false;
 		p = parse_frame(&sp, i, n, &pf->f, &used, &pf->why);
 		if (p == FRAME_INCOMPLETE) {
 			/* Past what we peeked: the rest comes next round.
@@ -401,9 +437,10 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 			continue;
 		}
 		pf->len = check_frame(&pf->f, v->opt->base_protocol, &pf->why);
-		pf->m = pf->len ? nb_mbuf_chain(v->opt->pool, pf->len) : NULL;
+		pf->lend = pf->len && lendable(q, pf);
+		pf->m = pf->len && !pf->lend ? nb_mbuf_chain(v->opt->pool, pf->len) : NULL;
 		pf->first_hold = nh;
-		for (unsigned k = 0; pf->m && k < pf->f.nr_slots; k++, nh++) {
+		for (unsigned k = 0; (pf->m || pf->lend) && k < pf->f.nr_slots; k++, nh++) {
 			h[nh].granter = v->dev->xb.frontend_domid;
 			h[nh].ref = pf->f.slot[k].gref;
 			h[nh].readonly = true;
@@ -448,7 +485,9 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 			q->stats.tx_bytes += pf->len;
 			out[got++] = pf->m;
 		}
-		answer_tx(q, pf->f.slot[0].id, st);
+		/* A loan is answered when it comes back (nb_loans_reap()). */
+		if (!pf->lent)
+			answer_tx(q, pf->f.slot[0].id, st);
 		for (unsigned e = 0; e < pf->f.nr_extras; e++)
 			answer_tx(q, 0, SDRV_NETIF_RSP_NULL);
 		for (unsigned s2 = 1; s2 < pf->f.nr_slots; s2++)
@@ -751,6 +790,16 @@ unsigned nb_queue_flush(struct nb_queue *q)
 				queue_deliver(q, in[i]);
 	}
 	delivered = deliver_waiting(q);
+	/* What still waits for the guest's buffers may wait for seconds:
+	 * not on another guest's slots (a loan becomes a copy). */
+	for (unsigned i = 0; q->nr_waiting && i < q->nr_waiting; i++) {
+		struct rte_mbuf **m = &q->waiting[(q->wait_head + i) % NB_RX_WAITING];
+		struct rte_mbuf *c;
+
+		if (nb_is_loan(*m) && (c = nb_loan_settle(*m, q->vif->opt->pool)) != NULL)
+			*m = c;
+	}
+	nb_loans_reap(q->loans);
 	tx = sdrv_ring_back_push(&q->tx);
 	rx = sdrv_ring_back_push(&q->rx);
 	if (q->tx_port == q->rx_port) {
@@ -773,6 +822,8 @@ bool nb_queue_tx_pending(struct nb_queue *q)
 	if (nb_queue_credit_in_ms(q) > 0)
 		return false;
 	if (q->inbox && !rte_ring_empty(q->inbox))
+		return true;
+	if (nb_loans_returned(q->loans))
 		return true;
 	if (sdrv_ring_back_pending(&q->tx))
 		return true;

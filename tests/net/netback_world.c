@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -83,6 +84,40 @@ void netback_world_stop_netback(struct netback_world *w)
 	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		  "netback-dpdk survived the test and exits 0 (status %#x)", status);
 	w->netback_pid = 0;
+}
+
+long long netback_world_counter(struct netback_world *w, const char *vif,
+				const char *what)
+{
+	char want[64], line[1024];
+	long before;
+	FILE *out = fopen(w->netback_out, "r");
+
+	if (!out)
+		return -1;
+	fseek(out, 0, SEEK_END);
+	before = ftell(out);
+	snprintf(want, sizeof(want), "netback-dpdk: %s: ", vif);
+	kill(w->netback_pid, SIGUSR1);
+	for (int i = 0; i < 500; i++, usleep(10000)) {
+		clearerr(out);
+		fseek(out, before, SEEK_SET);
+		while (fgets(line, sizeof(line), out)) {
+			const char *p;
+			long long v;
+
+			/* Only whole lines (the rest is being written). */
+			if (!strchr(line, '\n'))
+				break;
+			if (strncmp(line, want, strlen(want)) || !(p = strstr(line, what)) ||
+			    sscanf(p + strlen(what), " %lld", &v) != 1)
+				continue;
+			fclose(out);
+			return v;
+		}
+	}
+	fclose(out);
+	return -1;
 }
 
 void netback_world_down(struct netback_world *w)

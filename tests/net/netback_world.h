@@ -32,6 +32,11 @@ void netback_world_up(struct netback_world *w, const char *netback,
 /* Stop netback-dpdk (SIGTERM): it must have lived and exit 0; its
  * counters at exit are then in netback_out.  Down calls it if not yet. */
 void netback_world_stop_netback(struct netback_world *w);
+/* Counter @what ("lent", "copied after all", "from guest") of @vif
+ * ("vif 1/0") in netback-dpdk now: the line it prints on SIGUSR1.
+ * Return: its value, or -1 when no such line came within 5 s. */
+long long netback_world_counter(struct netback_world *w, const char *vif,
+				const char *what);
 /* Down; netback-dpdk must have lived and exit 0 on SIGTERM. */
 void netback_world_down(struct netback_world *w);
 
