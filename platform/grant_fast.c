@@ -587,10 +587,30 @@ static void record_put(struct grant_fast *gf, uint32_t slot)
 	records_put(gf, &slot, 1);
 }
 
+/* A run of holds in one view: its count of pages out goes up once per
+ * run, not once per page (a locked instruction each, which waits for the
+ * pin records' stores to drain: most of a hold's cost). */
+struct maps_run {
+	struct grant_view *view;
+	uint32_t n;
+};
+
+static void maps_add(struct maps_run *r, struct grant_view *v)
+{
+	if (r->view != v) {
+		if (r->n)
+			__atomic_fetch_add(&r->view->maps, r->n, __ATOMIC_RELAXED);
+		r->view = v;
+		r->n = 0;
+	}
+	r->n++;
+}
+
 int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		    unsigned n)
 {
 	struct held_lock lk = { .token = gf->token };
+	struct maps_run run = { 0 };
 	unsigned failed = 0, lane;
 
 	if (!records_take(gf, h, n))
@@ -629,11 +649,13 @@ int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 			failed++;
 			continue;
 		}
-		/* The view stays mapped while this page is held. */
-		__atomic_fetch_add(&v->maps, 1, __ATOMIC_RELAXED);
+		/* The view stays mapped while this page is held (counted
+		 * before the lane goes: no one retires a view meanwhile). */
+		maps_add(&run, v);
 		h[i].view = v;
 		h[i].page = v->mem + (size_t)pin->frame * SDRV_PAGE_SIZE;
 	}
+	maps_add(&run, NULL);
 	let_go(&lk);
 	lane_put(gf, lane);
 	return (int)failed;
@@ -647,11 +669,24 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	uint32_t freed[64]; /* records to give back, under one lock */
 	unsigned nr_last = 0, nr_freed = 0, lane = lane_get(gf);
 
-	for (unsigned i = 0; i < n; i++) {
-		struct grant_view *v = h[i].view;
+	struct maps_run run = { 0 };
 
+	for (unsigned i = 0; i <= n; i++) {
+		struct grant_view *v = i < n ? h[i].view : NULL;
+
+		/* A run of one view ends: its pages out go down at once.
+		 * The last page of a view its domain's death detached: the
+		 * view goes (below, when no copier uses the views). */
+		if (run.n && (v != run.view || i == n)) {
+			if (__atomic_sub_fetch(&run.view->maps, run.n, __ATOMIC_ACQ_REL) == 0 &&
+			    run.view->detached && nr_last < GRANT_FAST_CHUNK)
+				last[nr_last++] = run.view;
+			run.n = 0;
+		}
 		if (!v)
 			continue;
+		run.view = v;
+		run.n++;
 		hold(&lk, v);
 		sdrv_gnt_pin_drop_locked(&v->g, &gf->log[h[i].slot]);
 		if (nr_freed == sizeof(freed) / sizeof(freed[0])) {
@@ -661,11 +696,6 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		freed[nr_freed++] = h[i].slot;
 		h[i].view = NULL;
 		h[i].page = NULL;
-		/* The last page of a view its domain's death detached: the
-		 * view goes (below, when no copier uses the views). */
-		if (__atomic_sub_fetch(&v->maps, 1, __ATOMIC_ACQ_REL) == 0 &&
-		    v->detached && nr_last < GRANT_FAST_CHUNK)
-			last[nr_last++] = v;
 	}
 	let_go(&lk);
 	records_put(gf, freed, nr_freed);

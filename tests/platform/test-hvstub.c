@@ -904,6 +904,57 @@ Test(hvstub, a_hold_is_checked_as_a_copy_is)
 	assert_hvstub_fine();
 }
 
+/* This process's memory mappings: how many. */
+static unsigned mappings(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned n = 0;
+	int c;
+
+	cr_assert_not_null(f);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Pages held from a domain that is then destroyed stay where they are
+ * until the backend lets go of the last of them; its view of the domain
+ * is unmapped then, not before; a hold asked after the death fails. */
+Test(hvstub, pages_held_from_a_domain_destroyed_stay_until_the_last_release)
+{
+	struct sdrv_platform *guest;
+	struct sdrv_grant_hold h[3], late = { .granter = 1 };
+	unsigned char *page[3];
+	unsigned maps;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	for (int i = 0; i < 3; i++) {
+		int64_t r;
+
+		page[i] = sdrv_page_alloc(guest);
+		page[i][0] = (unsigned char)(0x40 + i);
+		r = sdrv_grant_access(guest, 0, page[i], false);
+		cr_assert_geq(r, 0);
+		h[i] = (struct sdrv_grant_hold){ .granter = 1, .ref = (sdrv_grant_ref_t)r };
+	}
+	late.ref = h[0].ref;
+	cr_assert_eq(sdrv_grant_hold(dom0, h, 3), 0, "all three held at once");
+	sdrv_platform_detach(guest);
+	cr_assert_eq(hvstub_control(HVP_DESTROY, 1), 0);
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(((unsigned char *)h[i].page)[0], 0x40 + i,
+			     "held page %d still readable after its domain went", i);
+	cr_expect_gt(sdrv_grant_hold(dom0, &late, 1), 0, "no new hold on a domain gone");
+	sdrv_grant_release(dom0, h, 2);
+	cr_expect_eq(((unsigned char *)h[2].page)[0], 0x42, "the last held page stays");
+	maps = mappings();
+	sdrv_grant_release(dom0, h + 2, 1);
+	cr_expect_lt(mappings(), maps, "the last release unmaps the dead domain's view (%u before)", maps);
+	assert_hvstub_fine();
+}
+
 /* The holding child: attach as privileged domain 3, hold guest 1's grant
  * @ref, say so on @fd, and wait to be killed. */
 static void holding_backend(sdrv_grant_ref_t ref, int fd)
