@@ -401,6 +401,7 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 	if (vif_disabled(v))
 		return 0;
 	n = sdrv_ring_back_peek_requests(&q->tx, NB_BURST * 4, &sp);
+	sdrv_ring_back_prefetch(&q->tx, n); /* answered in the same slots */
 	/* Each frame's copy checked, its holds queued. */
 	while (i < n && nr < NB_BURST) {
 		struct pending *pf = &fr[nr];
@@ -544,6 +545,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 	}
 	if (posted > NB_BURST)
 		posted = NB_BURST;
+	sdrv_ring_back_prefetch(&q->rx, posted); /* answered in the same slots */
 	/* Whole frames only: what does not fit waits for more buffers. */
 	while (frames < q->nr_waiting) {
 		struct rte_mbuf *m = q->waiting[(q->wait_head + frames) % NB_RX_WAITING];
@@ -597,7 +599,9 @@ static unsigned deliver_burst(struct nb_queue *q)
 			if (ok) {
 				const void *data = rte_pktmbuf_read(m, off, part, h[hk].page);
 
-				if (data != h[hk].page)
+				if (data != h[hk].page && part <= 128)
+					sdrv_copy(h[hk].page, data, part);
+				else if (data != h[hk].page)
 					memcpy(h[hk].page, data, part);
 			}
 			off += part;

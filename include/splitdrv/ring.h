@@ -444,6 +444,21 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_put_requests(struct sdrv_ring
 	return sdrv_ring__front_put(f, src, n, f->slot_size, f->req_size);
 }
 
+/* Prefetch, to be written, the cache lines of @n slots from @index. */
+static SDRV_ALWAYS_INLINE void sdrv_ring__prefetch(const unsigned char *slots, uint32_t mask,
+						  uint32_t slot_size, uint32_t index,
+						  uint32_t n)
+{
+	uint32_t bytes = (mask + 1) * slot_size;
+	uint32_t at = (index & mask) * slot_size;
+	uint32_t len = sdrv_ring__min(n, mask + 1) * slot_size;
+
+	if (!len)
+		return;
+	for (uint32_t off = 0; off < len + 63; off += 64)
+		__builtin_prefetch(slots + (at + sdrv_ring__min(off, len - 1)) % bytes, 1, 3);
+}
+
 /**
  * sdrv_ring_front_prefetch() - start fetching, to be written, the cache
  * lines of the next @n request slots.  The back wrote its responses into
@@ -454,14 +469,7 @@ static SDRV_ALWAYS_INLINE uint32_t sdrv_ring_front_put_requests(struct sdrv_ring
 static SDRV_ALWAYS_INLINE void sdrv_ring_front_prefetch(const struct sdrv_ring_front *f,
 							uint32_t n)
 {
-	uint32_t bytes = (f->mask + 1) * f->slot_size;
-	uint32_t at = (f->req_prod_pvt & f->mask) * f->slot_size;
-	uint32_t len = sdrv_ring__min(n, f->mask + 1) * f->slot_size;
-
-	if (!len)
-		return;
-	for (uint32_t off = 0; off < len + 63; off += 64)
-		__builtin_prefetch(f->slots + (at + sdrv_ring__min(off, len - 1)) % bytes, 1, 3);
+	sdrv_ring__prefetch(f->slots, f->mask, f->slot_size, f->req_prod_pvt, n);
 }
 
 /**
@@ -835,6 +843,18 @@ static SDRV_ALWAYS_INLINE void *sdrv_ring_span_slot(const struct sdrv_ring_span 
 						     uint32_t i)
 {
 	return sdrv_ring__slot(sp->slots, sp->mask, sp->slot_size, sp->start + i);
+}
+
+/**
+ * sdrv_ring_back_prefetch() - start fetching, to be written, the cache
+ * lines of the next @n request slots: the back reads the requests there
+ * and then writes its responses over them, so each line crosses from the
+ * front's CPU once, not once to be read and again to be written.
+ */
+static SDRV_ALWAYS_INLINE void sdrv_ring_back_prefetch(const struct sdrv_ring_back *b,
+						       uint32_t n)
+{
+	sdrv_ring__prefetch(b->slots, b->mask, b->slot_size, b->req_cons, n);
 }
 
 /**
