@@ -100,16 +100,34 @@ EOF
 }
 
 # Wait for testpmd's forwarding to start, then measure for SECS seconds:
-# sets cpu0 (both processes' CPU seconds at the start).
+# sets cpu0 (both processes' CPU seconds at the start) and, for each
+# testpmd log, how many statistics displays it had printed (shown0).
+declare -A shown0
 settle() { # LOG PID PID
 	for _ in $(seq 100); do grep -q "packet forwarding - ports=" "$1" 2> /dev/null && break; sleep 0.1; done
 	sleep 1
 	cpu0=$(calc "$(proc_cpu "$2") + $(proc_cpu "$3")")
+	for log in "$d/fe.log" "$d/be.log"; do
+		shown0[$log]=$(grep -c "Rx-pps" "$log" 2> /dev/null || true)
+	done
 }
-# The receiving testpmd's per-second rates over the last SECS seconds.
-log_pps() { # LOG Rx|Tx
-	grep -o "$2-pps: *[0-9]*" "$1" | awk '{ print $2 }' | tail -n "$secs" |
-		awk '{ s += $1; n++ } END { printf "%.0f\n", n ? s / n : 0 }'
+# The receiving testpmd's rate over the displays it printed since
+# settle(): packets between displays over the time between them, which is
+# each interval's packets over its own rate (testpmd times each interval;
+# the period stretches when its main lcore shares a CPU with a busy one).
+# A display's rate counts only with one before it: the first says 0.
+log_pps() { # LOG
+	awk -v from="${shown0[$1]:-0}" '
+		/RX-packets:/ { pk = $2 }
+		/Rx-pps:/ {
+			i++
+			if (i > 1 && $2 > 0) {
+				last = $2
+				if (i > from) { n += pk - prev; t += (pk - prev) / $2 }
+			}
+			prev = pk
+		}
+		END { printf "%.0f\n", (t > 0 ? n / t : last) }' "$1"
 }
 perf_on() { # NAME PID...
 	local name=$1
@@ -162,7 +180,7 @@ splitdrv() {
 	kill -INT "$fe"; wait "$fe" 2> /dev/null || true
 	[ -z "$att" ] || { kill -INT "$att" 2> /dev/null; wait "$att" 2> /dev/null || true; }
 	kill -INT "$nb"; wait "$nb" 2> /dev/null || true
-	[ "$dir" = tx ] || pps=$(log_pps "$d/fe.log" Rx)
+	[ "$dir" = tx ] || pps=$(log_pps "$d/fe.log")
 	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
 }
 
@@ -190,7 +208,7 @@ peer() {
 	cpu=$(calc "$(proc_cpu "$be") + $(proc_cpu "$fe") - $cpu0")
 	kill -INT "$fe" "$be"; wait "$fe" "$be" 2> /dev/null || true
 	[ "$dir" = tx ] && log=$d/be.log || log=$d/fe.log
-	pps=$(log_pps "$log" Rx)
+	pps=$(log_pps "$log")
 	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
 }
 
