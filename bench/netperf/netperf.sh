@@ -25,6 +25,8 @@
 #     --jobs LIST    a comma-separated subset of tx-64,tx-1500,rx-64,rx-1500
 #     --out DIR      where netperf.csv and netperf.svg go (default:
 #                    bench/results)
+#     --copy-tx      netback-dpdk copies every frame a guest sends (its
+#                    --copy-tx) instead of lending large ones on
 #     --perf         perf-record netback-dpdk and the guest during tx-64
 #                    and rx-64 (round 1) and print their top symbols
 #     --attack       instead: a good guest's transmit rate (testpmd
@@ -35,7 +37,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0 attack=0
+build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0 attack=0 nb_own=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--jobs) want_jobs=$2; shift ;;
 	--out) out=$2; shift ;;
 	--perf) perf=1 ;;
+	--copy-tx) nb_own=(--copy-tx) ;;
 	--attack) attack=1 ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "netperf: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -148,7 +151,8 @@ splitdrv() {
 	local dir=$1 size=$2 with_attack=${3:-} port nb fe pps before after att=""
 	if [ "$dir" = tx ]; then port=net_null0,no-rx=1
 	else pcap_frame "$size" "$d/frame.pcap"; port="net_pcap0,rx_pcap=$d/frame.pcap,infinite_rx=1"; fi
-	"$build/netback/netback-dpdk" -l 0 "${eal[@]}" --file-prefix "nb$$" --vdev "$port" > "$d/nb.log" 2>&1 &
+	"$build/netback/netback-dpdk" -l 0 "${eal[@]}" --file-prefix "nb$$" --vdev "$port" -- \
+		${nb_own[@]+"${nb_own[@]}"} > "$d/nb.log" 2>&1 &
 	nb=$!
 	pids+=($nb)
 	sleep 0.5
