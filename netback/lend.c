@@ -126,7 +126,7 @@ struct rte_mbuf *nb_loan_make(struct nb_loans *l, struct sdrv_grant_hold *h,
 	rte_mbuf_ext_refcnt_set(&ln->shinfo, 1);
 	data = (char *)h->page + offset;
 	/* Drivers that may be handed a loan read it with the CPU
-	 * (nb_port_lends()); its I/O address is honest where there is one. */
+	 * (nb_port_send()); its I/O address is honest where there is one. */
 	rte_pktmbuf_attach_extbuf(m, data,
 				  rte_eal_iova_mode() == RTE_IOVA_VA
 					  ? (rte_iova_t)(uintptr_t)data

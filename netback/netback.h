@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -286,12 +287,11 @@ extern uint16_t nb_port_ids[RTE_MAX_ETHPORTS];
  * 0's) and a transmit queue per worker, or one shared under a lock where
  * the driver has too few.  Return: 0, or -errno with *@port_failed. */
 int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed);
-/* Queue @m for @port from @w (sent a burst at a time). */
+/* Queue @m for @port from @w (sent a burst at a time).  A loan (lend.c)
+ * goes as it is only to a driver that copies with the CPU before its
+ * transmit call returns (net_null, net_tap, net_af_packet, net_pcap);
+ * any other gets a copy. */
 void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m);
-/* Whether @port's driver reads what it sends with the CPU and lets go of
- * it before its transmit call returns (net_null, net_tap, net_af_packet,
- * net_pcap): it may be handed a loan. */
-bool nb_port_lends(uint16_t port);
 /* Send what @w gathered for each port. */
 void nb_ports_flush(struct nb_worker *w);
 /* Put the ports that have receive interrupts on @ep (tagged @tag).
@@ -303,6 +303,15 @@ void nb_ports_print(void);
 void nb_ports_close(void);
 
 /* ---- vif_io.c (a queue's data path, on its worker) ---- */
+/* Copy a frame's piece: a small one in line (glibc's call and size
+ * dispatch cost as much as its bytes), a large one by memcpy. */
+static inline void nb_copy(void *dst, const void *src, size_t n)
+{
+	if (n <= 128)
+		sdrv_copy(dst, src, n);
+	else
+		memcpy(dst, src, n);
+}
 /* Mark @v disabled for @why (any worker; the main lcore reports it). */
 void nb_vif_disable(struct nb_vif *v, const char *why);
 /* Up to NB_BURST frames the guest sent on @q, checked, into @out (mbufs
@@ -381,7 +390,7 @@ int nb_gso_segment(struct rte_mbuf *m, struct rte_mempool *pool,
  * - a queue lends NB_LOANS frames at most (the rest of its ring is
  *   copied), and all queues together as many as the loan pool holds;
  * - a port whose driver may keep frames or read them by DMA (not one of
- *   the CPU-copy drivers nb_port_lends() names) gets a copy;
+ *   the CPU-copy drivers nb_port_send() names) gets a copy;
  * - a frame still waiting for a guest's receive buffers at the end of a
  *   round is copied and its loan returned (nb_loan_settle()).
  * A queue that goes with frames still lent leaves them to the main lcore,
@@ -397,8 +406,8 @@ int nb_lend_init(bool enabled);
  * or there is no memory (then every frame is copied). */
 struct nb_loans *nb_loans_new(struct nb_queue *q);
 /* Lend the page @h holds (its frame: @len bytes at @offset, request @id):
- * an mbuf, with the hold moved into the loan (@h's entry then holds
- * nothing), or NULL when no loan is free (copy it). */
+ * an mbuf whose loan now owns the hold (the caller must not release
+ * @h), or NULL when no loan is free (copy it, and release @h). */
 struct rte_mbuf *nb_loan_make(struct nb_loans *l, struct sdrv_grant_hold *h,
 			      uint16_t offset, uint16_t len, uint16_t id);
 /* Answer the requests of the loans that came back (the queue's worker).

@@ -27,7 +27,7 @@ static bool port_wakes[RTE_MAX_ETHPORTS];
 /* Ports with one transmit queue for every worker, under the lock. */
 static bool tx_shared[RTE_MAX_ETHPORTS];
 static rte_spinlock_t tx_lock[RTE_MAX_ETHPORTS];
-/* Ports that may be handed a loan (nb_port_lends()). */
+/* Ports that may be handed a loan (driver_copies()). */
 static bool lends[RTE_MAX_ETHPORTS];
 static struct rte_mempool *copy_pool; /* for the copies of loans */
 
@@ -125,11 +125,6 @@ int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed)
 				lends[port] ? "" : ", guests' frames copied for it");
 	}
 	return 0;
-}
-
-bool nb_port_lends(uint16_t port)
-{
-	return lends[port];
 }
 
 void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m)

@@ -323,15 +323,8 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 
 			for (unsigned k = 0; k < pf->f.nr_slots; k++) {
 				uint32_t n = k ? pf->f.slot[k].size : first;
-				const char *src = (char *)h[pf->first_hold + k].page +
-						  pf->f.slot[k].offset;
-
-				/* A small frame in line: glibc's call and
-				 * size dispatch cost as much as its bytes. */
-				if (n <= 128)
-					sdrv_copy(dst, src, n);
-				else
-					memcpy(dst, src, n);
+				nb_copy(dst, (char *)h[pf->first_hold + k].page +
+						     pf->f.slot[k].offset, n);
 				dst += n;
 			}
 			continue;
@@ -599,10 +592,8 @@ static unsigned deliver_burst(struct nb_queue *q)
 			if (ok) {
 				const void *data = rte_pktmbuf_read(m, off, part, h[hk].page);
 
-				if (data != h[hk].page && part <= 128)
-					sdrv_copy(h[hk].page, data, part);
-				else if (data != h[hk].page)
-					memcpy(h[hk].page, data, part);
+				if (data != h[hk].page)
+					nb_copy(h[hk].page, data, part);
 			}
 			off += part;
 			if (gso && !i) {
@@ -796,7 +787,7 @@ unsigned nb_queue_flush(struct nb_queue *q)
 	delivered = deliver_waiting(q);
 	/* What still waits for the guest's buffers may wait for seconds:
 	 * not on another guest's slots (a loan becomes a copy). */
-	for (unsigned i = 0; q->nr_waiting && i < q->nr_waiting; i++) {
+	for (unsigned i = 0; i < q->nr_waiting; i++) {
 		struct rte_mbuf **m = &q->waiting[(q->wait_head + i) % NB_RX_WAITING];
 		struct rte_mbuf *c;
 
