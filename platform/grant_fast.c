@@ -606,6 +606,24 @@ static void maps_add(struct maps_run *r, struct grant_view *v)
 	r->n++;
 }
 
+/* The same going down (@v NULL ends the last run).  Return: a view its
+ * domain's death detached whose last page this run let go (it goes, once
+ * no copier uses the views), or NULL. */
+static struct grant_view *maps_sub(struct maps_run *r, struct grant_view *v)
+{
+	struct grant_view *gone = NULL;
+
+	if (r->view != v) {
+		if (r->n && __atomic_sub_fetch(&r->view->maps, r->n, __ATOMIC_ACQ_REL) == 0 &&
+		    r->view->detached)
+			gone = r->view;
+		r->view = v;
+		r->n = 0;
+	}
+	r->n++;
+	return gone;
+}
+
 int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		    unsigned n)
 {
@@ -668,25 +686,16 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	struct grant_view *last[GRANT_FAST_CHUNK];
 	uint32_t freed[64]; /* records to give back, under one lock */
 	unsigned nr_last = 0, nr_freed = 0, lane = lane_get(gf);
-
 	struct maps_run run = { 0 };
+	struct grant_view *gone;
 
-	for (unsigned i = 0; i <= n; i++) {
-		struct grant_view *v = i < n ? h[i].view : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct grant_view *v = h[i].view;
 
-		/* A run of one view ends: its pages out go down at once.
-		 * The last page of a view its domain's death detached: the
-		 * view goes (below, when no copier uses the views). */
-		if (run.n && (v != run.view || i == n)) {
-			if (__atomic_sub_fetch(&run.view->maps, run.n, __ATOMIC_ACQ_REL) == 0 &&
-			    run.view->detached && nr_last < GRANT_FAST_CHUNK)
-				last[nr_last++] = run.view;
-			run.n = 0;
-		}
 		if (!v)
 			continue;
-		run.view = v;
-		run.n++;
+		if ((gone = maps_sub(&run, v)) != NULL && nr_last < GRANT_FAST_CHUNK)
+			last[nr_last++] = gone;
 		hold(&lk, v);
 		sdrv_gnt_pin_drop_locked(&v->g, &gf->log[h[i].slot]);
 		if (nr_freed == sizeof(freed) / sizeof(freed[0])) {
@@ -697,6 +706,8 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		h[i].view = NULL;
 		h[i].page = NULL;
 	}
+	if ((gone = maps_sub(&run, NULL)) != NULL && nr_last < GRANT_FAST_CHUNK)
+		last[nr_last++] = gone;
 	let_go(&lk);
 	records_put(gf, freed, nr_freed);
 	lane_put(gf, lane);
