@@ -110,6 +110,7 @@ settle() { # LOG PID PID
 	for _ in $(seq 100); do grep -q "packet forwarding - ports=" "$1" 2> /dev/null && break; sleep 0.1; done
 	sleep 1
 	cpu0=$(calc "$(proc_cpu "$2") + $(proc_cpu "$3")")
+	local log
 	for log in "$d/fe.log" "$d/be.log"; do
 		shown0[$log]=$(grep -c "Rx-pps" "$log" 2> /dev/null || true)
 	done
