@@ -455,6 +455,65 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 }
 
 /*
+ * A frame of 1400 bytes leaves netback-dpdk in the guest's own page (it is
+ * lent, not copied), so the guest can rewrite it while it is out: here a
+ * thread rewrites the whole frame, header included, with random bytes the
+ * whole time.  Every request is still answered OKAY (its length was
+ * checked once, and stays), netback-dpdk lends and runs on, guest 2 gets
+ * whatever frames the switch made of it at their length, and vif 1/1 is
+ * served on.
+ */
+Test(netback_hostile, a_lent_page_rewritten_while_out_is_answered_and_hurts_no_one)
+{
+	enum { LEN = 1400 };
+	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
+	struct raw_vif bad, good;
+	struct sdrv_netif_tx_request r[64], one;
+	struct sdrv_netif_tx_response rsp[64];
+	struct flipper fl = { 0 };
+	long long lent0, lent;
+	unsigned ok = 0;
+	pthread_t th;
+	int n;
+
+	raw_connect(&bad, 0);
+	raw_connect(&good, 1);
+	lent0 = netback_world_counter(&w, "vif 1/0", "lent");
+	cr_assert_geq(lent0, 0);
+	for (unsigned i = 0; i < 64; i++)
+		r[i] = slot(&bad, (uint16_t)i, 0, LEN, 0);
+	fl.slots = bad.page;
+	fl.bytes = LEN;
+	cr_assert_eq(pthread_create(&th, NULL, flip_slots, &fl), 0);
+	tx_put(&bad, r, 64);
+	tx_answers(&bad, rsp, 64);
+	fl.stop = true;
+	pthread_join(th, NULL);
+	for (unsigned i = 0; i < 64; i++)
+		ok += rsp[i].status == SDRV_NETIF_RSP_OKAY;
+	cr_expect_eq(ok, 64, "every frame answered OKAY (%u)", ok);
+	lent = netback_world_counter(&w, "vif 1/0", "lent") - lent0;
+	cr_expect(lent >= 1 && lent <= 64, "frames were lent while rewritten (%lld)", lent);
+	cr_expect_eq(kill(w.netback_pid, 0), 0, "netback-dpdk still runs");
+	/* What reached guest 2 (a random destination floods, or goes
+	 * nowhere) came at its length. */
+	for (int idle = 0; idle < 3;) {
+		n = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+		if (n == 0) {
+			idle += sdrv_netfront_wait(nf2, 100) == 0;
+			continue;
+		}
+		cr_assert_eq(n, LEN, "guest 2 got a frame of %d bytes", n);
+	}
+	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
+	one = slot(&good, 3, 0, 100, 0);
+	tx_put(&good, &one, 1);
+	tx_answers(&good, rsp, 1);
+	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
+	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+}
+
+/*
  * RX starvation: vif 1/0 posts no receive buffer while guest 2 floods it.
  * netback-dpdk holds a few frames for it, then (after NB_RX_STALL_MS, 2 s)
  * drops them and every frame for it, serving guest 2 on; when vif 1/0
