@@ -151,6 +151,19 @@ static bool guest2_receives(int len)
 	return false;
 }
 
+/* vif 1/1 (@good, honest) is served on: a frame of it is answered OKAY
+ * and reaches guest 2. */
+static void expect_vif_1_1_served_on(struct raw_vif *good)
+{
+	struct sdrv_netif_tx_request one = slot(good, 3, 0, 100, 0);
+	struct sdrv_netif_tx_response rsp;
+
+	tx_put(good, &one, 1);
+	tx_answers(good, &rsp, 1);
+	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
+	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+}
+
 /* The backend's state of vif 1/@devid and its error key: the state
  * first, since the backend writes the error before it switches. */
 static int backend_state(uint32_t devid, char *error, size_t len)
@@ -288,8 +301,6 @@ static void fatal_and_alone(const struct sdrv_netif_tx_request *s, unsigned n,
 			    const char *reason)
 {
 	struct raw_vif bad, good;
-	struct sdrv_netif_tx_request one;
-	struct sdrv_netif_tx_response rsp;
 	char error[160];
 	int state = -1;
 
@@ -313,11 +324,7 @@ static void fatal_and_alone(const struct sdrv_netif_tx_request *s, unsigned n,
 	}
 	cr_expect_eq(state, SDRV_XENBUS_CLOSING, "vif 1/0 is closed by the backend");
 	cr_expect(strstr(error, reason), "its error says \"%s\": \"%s\"", reason, error);
-	one = slot(&good, 3, 0, 100, 0);
-	tx_put(&good, &one, 1);
-	tx_answers(&good, &rsp, 1);
-	cr_expect_eq(rsp.status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
-	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+	expect_vif_1_1_served_on(&good);
 }
 
 Test(netback_hostile, a_frame_of_more_slots_than_allowed_disables_that_vif_alone)
@@ -408,7 +415,7 @@ static void *flip_slots(void *arg)
 Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vif_disabled)
 {
 	struct raw_vif bad, good;
-	struct sdrv_netif_tx_request r[64], one;
+	struct sdrv_netif_tx_request r[64];
 	struct sdrv_netif_tx_response rsp[64];
 	struct flipper fl = { 0 };
 	pthread_t th;
@@ -447,11 +454,7 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 		  "every slot answered (%u of 64) or the vif disabled with a reason "
 		  "(state %d, \"%s\")", got, state, error);
 	cr_expect_eq(kill(w.netback_pid, 0), 0, "netback-dpdk still runs");
-	one = slot(&good, 3, 0, 100, 0);
-	tx_put(&good, &one, 1);
-	tx_answers(&good, rsp, 1);
-	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
-	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+	expect_vif_1_1_served_on(&good);
 }
 
 /*
@@ -468,7 +471,7 @@ Test(netback_hostile, a_lent_page_rewritten_while_out_is_answered_and_hurts_no_o
 	enum { LEN = 1400 };
 	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
 	struct raw_vif bad, good;
-	struct sdrv_netif_tx_request r[64], one;
+	struct sdrv_netif_tx_request r[64];
 	struct sdrv_netif_tx_response rsp[64];
 	struct flipper fl = { 0 };
 	long long lent0, lent;
@@ -506,11 +509,7 @@ Test(netback_hostile, a_lent_page_rewritten_while_out_is_answered_and_hurts_no_o
 		cr_assert_eq(n, LEN, "guest 2 got a frame of %d bytes", n);
 	}
 	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
-	one = slot(&good, 3, 0, 100, 0);
-	tx_put(&good, &one, 1);
-	tx_answers(&good, rsp, 1);
-	cr_expect_eq(rsp[0].status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
-	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+	expect_vif_1_1_served_on(&good);
 }
 
 /*
@@ -890,8 +889,6 @@ Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_tha
 	struct raw_vif bad, good;
 	struct sdrv_netif_rx_request req[4];
 	struct sdrv_netif_rx_response rsp[4];
-	struct sdrv_netif_tx_request one;
-	struct sdrv_netif_tx_response tx_rsp;
 	char error[160];
 	unsigned got;
 	int state = -1;
@@ -926,9 +923,5 @@ Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_tha
 	}
 	cr_expect_eq(state, SDRV_XENBUS_CLOSING, "vif 1/0 is closed by the backend");
 	cr_expect(strstr(error, "receive ring index"), "its error says why: \"%s\"", error);
-	one = slot(&good, 3, 0, 100, 0);
-	tx_put(&good, &one, 1);
-	tx_answers(&good, &tx_rsp, 1);
-	cr_expect_eq(tx_rsp.status, SDRV_NETIF_RSP_OKAY, "vif 1/1 is served on");
-	cr_expect(guest2_receives(100), "and its frame reaches guest 2");
+	expect_vif_1_1_served_on(&good);
 }
