@@ -40,12 +40,17 @@ static rte_spinlock_t writers = RTE_SPINLOCK_INITIALIZER;
 #define PROBES 8u /* slots looked at per lookup */
 #define REFRESH_MS 1000u /* a live entry's time is rewritten this often */
 
+/* The MAC as a number.  Two loads put together in registers: a 6-byte
+ * memcpy into a zeroed word stores twice and reloads 8 bytes, which no
+ * store forwards (measured: a stall of most of nb_fdb_learn's time). */
 static uint64_t mac_key(const struct rte_ether_addr *mac)
 {
-	uint64_t k = 0;
+	uint32_t lo;
+	uint16_t hi;
 
-	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	return k;
+	memcpy(&lo, mac->addr_bytes, 4);
+	memcpy(&hi, mac->addr_bytes + 4, 2);
+	return lo | (uint64_t)hi << 32;
 }
 
 static uint32_t hash(uint64_t key)
