@@ -685,10 +685,13 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	struct held_lock lk = { .token = gf->token };
 	struct grant_view *last[GRANT_FAST_CHUNK];
 	uint32_t freed[64]; /* records to give back, under one lock */
-	unsigned nr_last = 0, nr_freed = 0, lane = lane_get(gf);
+	unsigned nr_last = 0, nr_freed = 0, lane;
 	struct maps_run run = { 0 };
 	struct grant_view *gone;
 
+	if (!n)
+		return; /* a round with nothing to give back: no lane, no lock */
+	lane = lane_get(gf);
 	for (unsigned i = 0; i < n; i++) {
 		struct grant_view *v = h[i].view;
 
