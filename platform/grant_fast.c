@@ -721,3 +721,28 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		view_free(last[i]);
 	views_end(gf);
 }
+
+void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
+			 const struct sdrv_grant_touch *t, unsigned n)
+{
+	const struct grant_view *v;
+	unsigned lane;
+
+	if (granter >= NR_VIEW_SLOTS)
+		return;
+	lane = lane_get(gf); /* the view stays mapped meanwhile */
+	v = gf->views[granter];
+	for (unsigned i = 0; v && !v->dead && i < n; i++) {
+		uint32_t frame;
+
+		if (t[i].ref >= v->g.nr_entries)
+			continue;
+		/* The granter may be rewriting it: a hint either way. */
+		frame = __atomic_load_n(&v->g.entries[t[i].ref].frame, __ATOMIC_RELAXED);
+		if (frame >= v->g.first_frame && frame < v->g.nr_frames)
+			__builtin_prefetch(v->mem + (size_t)frame * SDRV_PAGE_SIZE +
+						   (t[i].offset & (SDRV_PAGE_SIZE - 1)),
+					   0, 3);
+	}
+	lane_put(gf, lane);
+}

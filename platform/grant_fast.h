@@ -113,6 +113,12 @@ int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 			unsigned n);
 
+/* Start fetching the lines at @t in pages @granter grants (a hint, see
+ * sdrv_grant_prefetch()): the frame each entry names now, if it lies in
+ * the granter's memory; nothing pinned or checked beyond that. */
+void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
+			 const struct sdrv_grant_touch *t, unsigned n);
+
 /* Drop the views of domains hv-stub destroyed since the last look, now
  * rather than at the next copy (the event loop calls it before sleeping:
  * a guest's death closes its channels and so wakes its backend). */

@@ -283,6 +283,15 @@ static void hvstub_grant_release(struct sdrv_platform *p,
 		grant_fast_release(&h->fast, hold, n);
 }
 
+static void hvstub_grant_prefetch(struct sdrv_platform *p, sdrv_domid_t granter,
+				  const struct sdrv_grant_touch *t, unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+
+	if (fast_ready(h))
+		grant_fast_prefetch(&h->fast, granter, t, n);
+}
+
 static unsigned hvstub_grant_copy(struct sdrv_platform *p,
 				  struct sdrv_gnttab_copy *segs, unsigned n)
 {
@@ -546,6 +555,7 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.grant_copy = hvstub_grant_copy,
 	.grant_hold = hvstub_grant_hold,
 	.grant_release = hvstub_grant_release,
+	.grant_prefetch = hvstub_grant_prefetch,
 	.evtchn_op = hvstub_evtchn_op,
 	.detach = hvstub_detach,
 	.wait_events = hvstub_wait_events,

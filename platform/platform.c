@@ -254,6 +254,15 @@ SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
 		p->ops->grant_release(p, h, n);
 }
 
+SDRV_PUBLIC void sdrv_grant_prefetch(struct sdrv_platform *p,
+				     sdrv_domid_t granter,
+				     const struct sdrv_grant_touch *t,
+				     unsigned n)
+{
+	if (p->ops->grant_prefetch && n)
+		p->ops->grant_prefetch(p, granter, t, n);
+}
+
 /* ---- event channels -------------------------------------------------- */
 
 SDRV_PUBLIC int sdrv_evtchn_alloc_unbound(struct sdrv_platform *p,

@@ -87,6 +87,12 @@ struct sdrv_grant_hold {
 	uint32_t slot;
 };
 
+/* A place in a granted page that is about to be read (sdrv_grant_prefetch()). */
+struct sdrv_grant_touch {
+	sdrv_grant_ref_t ref;
+	uint16_t offset;
+};
+
 /* What an environment provides: the hypercalls.  Each gets untrusted-input
  * checking on the hypervisor's side; the environment only carries them. */
 struct sdrv_platform_ops {
@@ -120,6 +126,9 @@ struct sdrv_platform_ops {
 			  unsigned n);
 	void (*grant_release)(struct sdrv_platform *p,
 			      struct sdrv_grant_hold *h, unsigned n);
+	/* Optional: a hint (sdrv_grant_prefetch()). */
+	void (*grant_prefetch)(struct sdrv_platform *p, sdrv_domid_t granter,
+			       const struct sdrv_grant_touch *t, unsigned n);
 };
 
 /* ---- attaching ------------------------------------------------------- */
@@ -217,6 +226,19 @@ SDRV_PUBLIC int sdrv_grant_hold(struct sdrv_platform *p,
  * skipped). */
 SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
 				    struct sdrv_grant_hold *h, unsigned n);
+/*
+ * sdrv_grant_prefetch() - a hint: the lines at @t (@n places in pages
+ * @granter grants us) will be read soon, by a copy or a hold.  Where the
+ * environment can reach the granter's memory itself (hv-stub's fast path)
+ * it starts fetching them, so that a backend asking for its next batch's
+ * data while it finishes this one finds it there; elsewhere nothing.
+ * Nothing is checked or held: a wrong or stale ref fetches nothing, or a
+ * line of the granter's own memory.
+ */
+SDRV_PUBLIC void sdrv_grant_prefetch(struct sdrv_platform *p,
+				     sdrv_domid_t granter,
+				     const struct sdrv_grant_touch *t,
+				     unsigned n);
 
 /* ---- event channels -------------------------------------------------- */
 

@@ -904,6 +904,42 @@ Test(hvstub, a_hold_is_checked_as_a_copy_is)
 	assert_hvstub_fine();
 }
 
+/* sdrv_grant_prefetch() is a hint: garbage of every kind is taken, and
+ * nothing is held (the guest ends access at once), checked or changed. */
+Test(hvstub, a_prefetch_hint_takes_garbage_and_holds_nothing)
+{
+	struct sdrv_platform *guest;
+	struct sdrv_grant_hold h = { .granter = 1, .readonly = true };
+	struct sdrv_grant_touch t[5];
+	unsigned char *page;
+	int64_t r;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	r = sdrv_grant_access(guest, 0, page, true);
+	cr_assert_geq(r, 0);
+	/* A hold first, so that dom0 has a view of guest 1 to hint into. */
+	h.ref = (sdrv_grant_ref_t)r;
+	cr_assert_eq(sdrv_grant_hold(dom0, &h, 1), 0);
+	sdrv_grant_release(dom0, &h, 1);
+	t[0] = (struct sdrv_grant_touch){ .ref = (sdrv_grant_ref_t)r, .offset = 64 };
+	t[1] = (struct sdrv_grant_touch){ .ref = (sdrv_grant_ref_t)r, .offset = 0xffff };
+	t[2] = (struct sdrv_grant_touch){ .ref = 1000 }; /* never granted */
+	t[3] = (struct sdrv_grant_touch){ .ref = 0xffffff }; /* beyond the table */
+	t[4] = (struct sdrv_grant_touch){ .ref = 0 }; /* whatever entry 0 is */
+	sdrv_grant_prefetch(dom0, 1, t, 5);
+	sdrv_grant_prefetch(dom0, 7, t, 5); /* no such domain */
+	sdrv_grant_prefetch(dom0, 0xffff, t, 5); /* no domain at all */
+	sdrv_grant_prefetch(guest, 0, t, 5); /* an unprivileged caller */
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r), 0,
+		     "a hint pins nothing: the guest ends access");
+	sdrv_platform_detach(guest);
+	cr_assert_eq(hvstub_control(HVP_DESTROY, 1), 0);
+	sdrv_grant_prefetch(dom0, 1, t, 5); /* a domain gone */
+	assert_hvstub_fine();
+}
+
 /* This process's memory mappings: how many. */
 static unsigned mappings(void)
 {
