@@ -24,6 +24,10 @@
 #define ETH_HLEN 14u
 /* Receive ring slots at most (a ring of a page has 256). */
 #define NF_RX_RING_MAX 256u
+/* Receive buffers posted together while the ring is at least half full:
+ * each post ends in a full barrier (Xen's rule before reading req_event),
+ * which waits for every store before it. */
+#define NF_RX_POST_BATCH 32u
 /* Extra info slots a received frame may carry. */
 #define NF_MAX_EXTRAS 4u
 
@@ -225,37 +229,31 @@ static void free_queues(struct sdrv_netfront *nf)
 	nf->nr_alloc = 0;
 }
 
-/* Post every receive slot not posted, a batch of requests at a time. */
+/* Post every receive slot not posted. */
 static void post_rx(struct sdrv_netfront *nf, struct nf_queue *q)
 {
-	bool any = false;
+	uint32_t n = 0;
 
+	/* In place, field by field (as put_tx() says why), pad included:
+	 * nothing of our stack goes to the backend. */
 	while (q->rx_free != NONE) {
-		struct sdrv_netif_rx_request r[64];
-		uint32_t n = 0, put;
+		struct sdrv_netif_rx_request *r = sdrv_ring_front_request_slot(&q->rx, n);
 		uint16_t id = q->rx_free;
+		struct nf_buf *b = rx_buf(nf, q, id);
 
-		while (n < 64 && id != NONE) {
-			r[n].id = id;
-			r[n++].gref = rx_buf(nf, q, id)->gref;
-			id = rx_buf(nf, q, id)->next_free;
-		}
-		uint32_t at = q->rx.req_prod_pvt;
-
-		put = sdrv_netif_rx_front_put_requests(&q->rx, r, n);
-		for (uint32_t k = 0; k < put; k++) {
-			struct nf_buf *b = rx_buf(nf, q, r[k].id);
-
-			q->rx_at[(at + k) & q->rx.mask] = r[k].id;
-			q->rx_free = b->next_free;
-			b->busy = true;
-		}
-		q->rx_to_post -= put;
-		any |= put != 0;
-		if (put < n)
-			break;
+		if (!r)
+			break; /* full, or broken */
+		r->id = id;
+		r->pad = 0;
+		r->gref = b->gref;
+		q->rx_at[(q->rx.req_prod_pvt + n) & q->rx.mask] = id;
+		q->rx_free = b->next_free;
+		b->busy = true;
+		n++;
 	}
-	if (any && sdrv_ring_front_push(&q->rx))
+	n = sdrv_ring_front_produce(&q->rx, n);
+	q->rx_to_post -= n;
+	if (n && sdrv_ring_front_push(&q->rx))
 		sdrv_evtchn_notify(nf->p, q->rx_port);
 }
 
@@ -1133,7 +1131,9 @@ static unsigned recv_queue(struct sdrv_netfront *nf, struct nf_queue *q,
 				break;
 			i += (unsigned)end;
 		}
-		if (q->rx_to_post >= 8)
+		if (q->rx_to_post >= NF_RX_POST_BATCH ||
+		    (q->rx_to_post &&
+		     sdrv_ring_front_in_flight(&q->rx) < (q->rx.mask + 1) / 2))
 			post_rx(nf, q);
 	}
 	return i;
