@@ -78,6 +78,12 @@ struct nfp_loan {
 struct nfp_loans {
 	struct rte_ring *back; /* struct nfp_loan *, freed by the application */
 	unsigned out; /* lent and not yet back */
+	/* Loans freed on the lcore that polls the queue (the common case)
+	 * come back here, with no locked instruction; the ring is for any
+	 * other.  poller: that lcore, LCORE_ID_ANY before the first poll. */
+	unsigned poller;
+	unsigned nr_home;
+	uint16_t home[NFP_RX_SLOTS];
 	struct nfp_loan loan[NFP_RX_SLOTS];
 };
 
@@ -88,6 +94,9 @@ struct nfp_rxq {
 	uint16_t port_id;
 	struct rte_mbuf *stash[NFP_STASH]; /* allocated ahead, in bulk */
 	unsigned stashed;
+	/* Where a fresh mbuf of mp has its data, from the mbuf's address, and
+	 * room for how much: what rte_pktmbuf_init() and _reset() make it. */
+	uint32_t data_at, data_cap;
 	struct nfp_loans *loans; /* NULL: frames are copied */
 };
 
@@ -115,9 +124,17 @@ static void nfp_loan_back(void *addr, void *opaque)
 {
 	struct nfp_loan *l = opaque;
 
+	struct nfp_loans *a = l->area;
+	unsigned me = rte_lcore_id();
+
 	(void)addr;
+	if (me != LCORE_ID_ANY && me == __atomic_load_n(&a->poller, __ATOMIC_RELAXED) &&
+	    a->nr_home < NFP_RX_SLOTS) {
+		a->home[a->nr_home++] = l->id;
+		return;
+	}
 	/* Never full: it holds every buffer of the ring. */
-	rte_ring_mp_enqueue(l->area->back, l);
+	rte_ring_mp_enqueue(a->back, l);
 }
 
 /* What the application freed goes back to netfront. */
@@ -127,6 +144,14 @@ static void nfp_loans_home(struct nfp_rxq *q)
 	uint16_t ids[64];
 	unsigned n;
 
+	/* This lcore polls the queue now: its own frees come home unlocked. */
+	__atomic_store_n(&q->loans->poller, rte_lcore_id(), __ATOMIC_RELAXED);
+	if (q->loans->nr_home) {
+		sdrv_netfront_queue_give_back(q->port->nf, q->index, q->loans->home,
+					      q->loans->nr_home);
+		q->loans->out -= q->loans->nr_home;
+		q->loans->nr_home = 0;
+	}
 	while ((n = rte_ring_sc_dequeue_burst(q->loans->back, (void **)l, 64, NULL))) {
 		for (unsigned i = 0; i < n; i++)
 			ids[i] = l[i]->id;
@@ -154,11 +179,15 @@ static uint16_t nfp_rx_burst(void *queue, struct rte_mbuf **bufs, uint16_t n)
 		if (q->stashed < n)
 			n = (uint16_t)q->stashed;
 	}
+	/* The buffers' places from their addresses alone: a frame lent in
+	 * place needs none, and reading each stashed mbuf's header here,
+	 * every call, found it out of the cache (perf: half of this
+	 * function's time at 64 B). */
 	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = q->stash[q->stashed - 1 - i];
+		char *m = (char *)q->stash[q->stashed - 1 - i];
 
-		f[i].data = rte_pktmbuf_mtod(m, void *);
-		f[i].cap = rte_pktmbuf_tailroom(m);
+		f[i].data = m + q->data_at;
+		f[i].cap = q->data_cap;
 	}
 	got = q->loans ? sdrv_netfront_queue_recv_lend(q->port->nf, q->index, f, lent, n)
 		       : sdrv_netfront_queue_recv_burst(q->port->nf, q->index, f, n);
@@ -343,6 +372,10 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	q->port = port;
 	q->index = qid;
 	q->mp = mp;
+	q->data_at = (uint32_t)(sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp) +
+				RTE_MIN(RTE_PKTMBUF_HEADROOM, rte_pktmbuf_data_room_size(mp)));
+	q->data_cap = rte_pktmbuf_data_room_size(mp) -
+		      RTE_MIN(RTE_PKTMBUF_HEADROOM, rte_pktmbuf_data_room_size(mp));
 	q->port_id = dev->data->port_id;
 	/* Lent pages are named by their virtual address: only where that
 	 * is the I/O address too can another port send them. */
@@ -360,6 +393,8 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 			rte_free(q->loans);
 			q->loans = NULL;
 		}
+		if (q->loans)
+			q->loans->poller = LCORE_ID_ANY;
 		for (unsigned i = 0; q->loans && i < NFP_RX_SLOTS; i++) {
 			struct nfp_loan *l = &q->loans->loan[i];
 
