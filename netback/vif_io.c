@@ -402,6 +402,7 @@ static void prefetch_next(struct nb_queue *q)
 		memcpy(&s, sdrv_ring_span_slot(&sp, i), sizeof(s.req));
 		t[i].ref = s.req.gref;
 		t[i].offset = s.req.offset;
+		t[i].write = false;
 	}
 	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
 }
@@ -545,10 +546,73 @@ static unsigned rx_requests_for(const struct rte_mbuf *m)
  * (its frame is lost).  Return: frames taken off the waiting queue; 0
  * when not one fits.
  */
+/*
+ * The receive analogue of prefetch_next(): the buffers the guest posted
+ * for the next round are lines its CPU last had; asked for, to be written,
+ * a round ahead, they are ours when the next frames are copied in (the
+ * copy's stores otherwise wait for each, and the release's locked
+ * instruction for all).
+ */
+static void prefetch_next_rx(struct nb_queue *q)
+{
+	struct sdrv_grant_touch t[NB_BURST];
+	struct sdrv_ring_span sp;
+	uint32_t n = sdrv_ring_back_peek_requests(&q->rx, NB_BURST, &sp);
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct sdrv_netif_rx_request r;
+
+		memcpy(&r, sdrv_ring_span_slot(&sp, i), sizeof(r));
+		t[i].ref = r.gref;
+		t[i].offset = 0;
+		t[i].write = true;
+	}
+	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
+}
+
+/*
+ * Receive responses are written in their slots, field by field, and handed
+ * over whole by sdrv_ring_back_produce().  Built on the stack and copied
+ * in, a response was reloaded as a word from halves stored apart, which no
+ * store forwards: that load waited for every store before it, the copies
+ * into the guest's buffers included.
+ */
+static void put_rx_response(struct nb_queue *q, uint32_t k, uint16_t id,
+			    uint16_t flags, int16_t status)
+{
+	struct sdrv_netif_rx_response *r = sdrv_ring_back_response_slot(&q->rx, k);
+
+	if (!r)
+		return; /* a broken ring: nothing goes out */
+	r->id = id;
+	r->offset = 0;
+	r->flags = flags;
+	r->status = status;
+}
+
+/* The GSO extra after a GSO frame's first response, in slot @k. */
+static void put_rx_gso_extra(struct nb_queue *q, uint32_t k,
+			     const struct rte_mbuf *m)
+{
+	union rx_slot {
+		struct sdrv_netif_rx_response rsp;
+		struct sdrv_netif_extra_info extra;
+	} *s = sdrv_ring_back_response_slot(&q->rx, k);
+
+	if (!s)
+		return;
+	s->extra.type = SDRV_NETIF_EXTRA_TYPE_GSO;
+	s->extra.flags = 0;
+	s->extra.u.gso.size = m->tso_segsz;
+	s->extra.u.gso.type = m->ol_flags & RTE_MBUF_F_TX_IPV4 ? SDRV_NETIF_GSO_TYPE_TCPV4
+							      : SDRV_NETIF_GSO_TYPE_TCPV6;
+	s->extra.u.gso.pad = 0;
+	s->extra.u.gso.features = 0;
+}
+
 static unsigned deliver_burst(struct nb_queue *q)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];
-	struct sdrv_netif_rx_response rsp[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
 	/* Fresh, not the count last seen: a frame of several buffers
@@ -606,15 +670,13 @@ static unsigned deliver_burst(struct nb_queue *q)
 
 			/* A GSO frame's checksum is the guest's blank one:
 			 * the receiver finishes it, or its segments'. */
-			rsp[k] = (struct sdrv_netif_rx_response){
-				.id = req[k].id,
-				.flags = (uint16_t)((i + 1 < bufs ? SDRV_NETRXF_MORE_DATA : 0) |
-						    (gso && !i ? SDRV_NETRXF_EXTRA_INFO |
-									 SDRV_NETRXF_CSUM_BLANK |
-									 SDRV_NETRXF_DATA_VALIDATED
-							       : 0)),
-				.status = ok ? (int16_t)part : SDRV_NETIF_RSP_ERROR,
-			};
+			put_rx_response(q, k, req[k].id,
+					(uint16_t)((i + 1 < bufs ? SDRV_NETRXF_MORE_DATA : 0) |
+						   (gso && !i ? SDRV_NETRXF_EXTRA_INFO |
+									SDRV_NETRXF_CSUM_BLANK |
+									SDRV_NETRXF_DATA_VALIDATED
+							      : 0)),
+					ok ? (int16_t)part : SDRV_NETIF_RSP_ERROR);
 			if (ok) {
 				const void *data = rte_pktmbuf_read(m, off, part, h[hk].page);
 
@@ -622,19 +684,8 @@ static unsigned deliver_burst(struct nb_queue *q)
 					nb_copy(h[hk].page, data, part);
 			}
 			off += part;
-			if (gso && !i) {
-				struct sdrv_netif_extra_info x = {
-					.type = SDRV_NETIF_EXTRA_TYPE_GSO,
-					.u.gso = {
-						.size = m->tso_segsz,
-						.type = m->ol_flags & RTE_MBUF_F_TX_IPV4
-								? SDRV_NETIF_GSO_TYPE_TCPV4
-								: SDRV_NETIF_GSO_TYPE_TCPV6,
-					},
-				};
-
-				memcpy(&rsp[++k], &x, sizeof(x));
-			}
+			if (gso && !i)
+				put_rx_gso_extra(q, ++k, m);
 		}
 		if (ok) {
 			q->stats.rx_packets++;
@@ -650,8 +701,9 @@ static unsigned deliver_burst(struct nb_queue *q)
 	q->rx_progress_ms = nb_self->now_ms;
 	if (held >= 0)
 		sdrv_grant_release(plat(q), h, nh);
-	sdrv_netif_rx_back_put_responses(&q->rx, rsp, nslots);
+	sdrv_ring_back_produce(&q->rx, nslots); /* written in place above */
 	rte_pktmbuf_free_bulk(done, frames);
+	prefetch_next_rx(q);
 	return frames;
 }
 

@@ -739,10 +739,15 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 			continue;
 		/* The granter may be rewriting it: a hint either way. */
 		frame = __atomic_load_n(&v->g.entries[t[i].ref].frame, __ATOMIC_RELAXED);
-		if (frame >= v->g.first_frame && frame < v->g.nr_frames)
-			__builtin_prefetch(v->mem + (size_t)frame * SDRV_PAGE_SIZE +
-						   (t[i].offset & (SDRV_PAGE_SIZE - 1)),
-					   0, 3);
+		if (frame >= v->g.first_frame && frame < v->g.nr_frames) {
+			const unsigned char *at = v->mem + (size_t)frame * SDRV_PAGE_SIZE +
+						  (t[i].offset & (SDRV_PAGE_SIZE - 1));
+
+			if (t[i].write)
+				__builtin_prefetch(at, 1, 3);
+			else
+				__builtin_prefetch(at, 0, 3);
+		}
 	}
 	lane_put(gf, lane);
 }

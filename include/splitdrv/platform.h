@@ -87,10 +87,12 @@ struct sdrv_grant_hold {
 	uint32_t slot;
 };
 
-/* A place in a granted page that is about to be read (sdrv_grant_prefetch()). */
+/* A place in a granted page about to be read, or written
+ * (sdrv_grant_prefetch()). */
 struct sdrv_grant_touch {
 	sdrv_grant_ref_t ref;
 	uint16_t offset;
+	bool write; /* fetched to be written: the line comes owned */
 };
 
 /* What an environment provides: the hypercalls.  Each gets untrusted-input
@@ -228,7 +230,7 @@ SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
 				    struct sdrv_grant_hold *h, unsigned n);
 /*
  * sdrv_grant_prefetch() - a hint: the lines at @t (@n places in pages
- * @granter grants us) will be read soon, by a copy or a hold.  Where the
+ * @granter grants us) will be read, or written, soon, by a copy or a hold.  Where the
  * environment can reach the granter's memory itself (hv-stub's fast path)
  * it starts fetching them, so that a backend asking for its next batch's
  * data while it finishes this one finds it there; elsewhere nothing.

@@ -927,7 +927,7 @@ Test(hvstub, a_prefetch_hint_takes_garbage_and_holds_nothing)
 	t[1] = (struct sdrv_grant_touch){ .ref = (sdrv_grant_ref_t)r, .offset = 0xffff };
 	t[2] = (struct sdrv_grant_touch){ .ref = 1000 }; /* never granted */
 	t[3] = (struct sdrv_grant_touch){ .ref = 0xffffff }; /* beyond the table */
-	t[4] = (struct sdrv_grant_touch){ .ref = 0 }; /* whatever entry 0 is */
+	t[4] = (struct sdrv_grant_touch){ .ref = 0, .write = true }; /* whatever entry 0 is */
 	sdrv_grant_prefetch(dom0, 1, t, 5);
 	sdrv_grant_prefetch(dom0, 7, t, 5); /* no such domain */
 	sdrv_grant_prefetch(dom0, 0xffff, t, 5); /* no domain at all */
