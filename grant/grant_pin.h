@@ -302,6 +302,58 @@ static inline void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
 	sdrv_gnt__journal(g, pin->ref, SDRV_GNT_JOURNAL_NONE);
 }
 
+/*
+ * A read without a pin, for a copy out that is over before the caller
+ * answers (sdrv_grant_read()), as a seqlock's reader: sdrv_gnt_peek()
+ * checks the entry as a pin does and notes it; the caller copies; then
+ * sdrv_gnt_peek_still() reads the entry again, and only a copy whose entry
+ * stayed as noted counts.  The granter is never blocked: if it ends
+ * access, or names another frame, between the two, the copy is thrown
+ * away.  The in-use bits are left out of the comparison: other pinners
+ * set and clear them, the granter does not.  Entries are 8-byte aligned
+ * (a page of them), so one load reads flags, domid and frame together.
+ */
+#define SDRV_GNT__IN_USE ((uint64_t)(SDRV_GTF_reading | SDRV_GTF_writing))
+
+static inline uint64_t sdrv_gnt__entry_load(const struct sdrv_gnt_granter *g, uint32_t ref,
+					    int order)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)&g->entries[ref], order);
+}
+
+/* Check entry @ref for @caller (read only); on success the entry as seen
+ * in *@seen and its frame in *@frame.  Return: SDRV_GNTST_*. */
+static inline int sdrv_gnt_peek(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
+				uint32_t ref, uint64_t *seen, uint32_t *frame)
+{
+	uint64_t e;
+
+	/* pairs with the release in hv-stub's destroy */
+	if (__atomic_load_n(&g->shared->dead, __ATOMIC_ACQUIRE))
+		return SDRV_GNTST_bad_domain;
+	if (ref >= g->nr_entries)
+		return SDRV_GNTST_bad_gntref;
+	/* Acquire: the copy's loads come after it. */
+	e = sdrv_gnt__entry_load(g, ref, __ATOMIC_ACQUIRE);
+	if (((uint16_t)e & SDRV_GTF_type_mask) != SDRV_GTF_permit_access ||
+	    (uint16_t)(e >> 16) != caller)
+		return SDRV_GNTST_general_error;
+	*frame = (uint32_t)(e >> 32);
+	if (*frame < g->first_frame || *frame >= g->nr_frames)
+		return SDRV_GNTST_bad_page;
+	*seen = e & ~SDRV_GNT__IN_USE;
+	return SDRV_GNTST_okay;
+}
+
+/* Whether entry @ref is still as sdrv_gnt_peek() saw it, after the copy. */
+static inline bool sdrv_gnt_peek_still(const struct sdrv_gnt_granter *g, uint32_t ref,
+				       uint64_t seen)
+{
+	/* The copy's loads stay before the second look. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return (sdrv_gnt__entry_load(g, ref, __ATOMIC_RELAXED) & ~SDRV_GNT__IN_USE) == seen;
+}
+
 /* The same, taking the lock around one pin. */
 int sdrv_gnt_pin_take(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
 		      uint32_t token, struct sdrv_gnt_pin *pin);

@@ -7,6 +7,7 @@
 #include "grant_fast.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,35 +530,64 @@ void grant_fast_unmap_page(struct grant_fast *gf, struct grant_view *v)
 
 /* ---- grants held across an I/O ------------------------------------------ */
 
-/* Whether each granter @h names has a live view. */
-static bool hold_views_ready(struct grant_fast *gf,
-			     const struct sdrv_grant_hold *h, unsigned n)
+/* Holds and reads both start with their granter: the views they need are
+ * found the same way, @stride bytes apart. */
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_grant_hold, granter) == 0, "granter first");
+SDRV_STATIC_ASSERT(offsetof(struct sdrv_grant_read, granter) == 0, "granter first");
+
+static sdrv_domid_t granter_of(const void *items, size_t stride, unsigned i)
+{
+	sdrv_domid_t d;
+
+	memcpy(&d, (const unsigned char *)items + (size_t)i * stride, sizeof(d));
+	return d;
+}
+
+/* Whether each granter of @items (@n, @stride apart) has a live view. */
+static bool granters_ready(struct grant_fast *gf, const void *items,
+			   size_t stride, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		const struct grant_view *v = h[i].granter < NR_VIEW_SLOTS
-						     ? gf->views[h[i].granter]
-						     : NULL;
+		sdrv_domid_t d = granter_of(items, stride, i);
+		const struct grant_view *v = d < NR_VIEW_SLOTS ? gf->views[d] : NULL;
 
-		if (h[i].granter < NR_VIEW_SLOTS && (!v || v->dead))
+		if (d < NR_VIEW_SLOTS && (!v || v->dead))
 			return false;
 	}
 	return true;
 }
 
-static void hold_views_refresh(struct grant_fast *gf,
-			       const struct sdrv_grant_hold *h, unsigned n)
+/* Views held exclusively: (re)fetch each missing or dead one of @items. */
+static void granters_refresh(struct grant_fast *gf, const void *items,
+			     size_t stride, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
+		sdrv_domid_t d = granter_of(items, stride, i);
 		struct grant_view **slot;
 
-		if (h[i].granter >= NR_VIEW_SLOTS)
+		if (d >= NR_VIEW_SLOTS)
 			continue;
-		slot = &gf->views[h[i].granter];
+		slot = &gf->views[d];
 		if (*slot && !(*slot)->dead)
 			continue;
 		view_retire(slot);
-		*slot = view_fetch(gf, h[i].granter);
+		*slot = view_fetch(gf, d);
 	}
+}
+
+/* A lane, with a live view of each granter of @items where there is one. */
+static unsigned lane_with_views(struct grant_fast *gf, const void *items,
+				size_t stride, unsigned n)
+{
+	unsigned lane = lane_get(gf); /* a reader of the views */
+
+	if (granters_ready(gf, items, stride, n))
+		return lane;
+	lane_put(gf, lane);
+	views_begin(gf);
+	granters_refresh(gf, items, stride, n);
+	views_end(gf);
+	return lane_get(gf);
 }
 
 static bool records_take(struct grant_fast *gf, struct sdrv_grant_hold *h,
@@ -634,14 +664,7 @@ int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	if (!records_take(gf, h, n))
 		return -ENOSPC;
 	grant_fast_reap(gf);
-	lane = lane_get(gf); /* a reader of the views */
-	if (!hold_views_ready(gf, h, n)) {
-		lane_put(gf, lane);
-		views_begin(gf);
-		hold_views_refresh(gf, h, n);
-		views_end(gf);
-		lane = lane_get(gf);
-	}
+	lane = lane_with_views(gf, h, sizeof(*h), n);
 	for (unsigned i = 0; i < n; i++) {
 		struct sdrv_gnt_pin *pin = &gf->log[h[i].slot];
 		struct grant_view *v = h[i].granter < NR_VIEW_SLOTS
@@ -750,4 +773,62 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 		}
 	}
 	lane_put(gf, lane);
+}
+
+/* ---- reads without a pin ------------------------------------------------ */
+
+/* Up to GRANT_FAST_CHUNK reads: every entry looked at, every copy made,
+ * every entry looked at again (grant_pin.h, sdrv_gnt_peek()).  Lane held. */
+static unsigned read_chunk(struct grant_fast *gf, struct sdrv_grant_read *r,
+			   unsigned n)
+{
+	const unsigned char *src[GRANT_FAST_CHUNK];
+	uint64_t seen[GRANT_FAST_CHUNK];
+	unsigned failed = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct grant_view *v = r[i].granter < NR_VIEW_SLOTS ? gf->views[r[i].granter]
+								    : NULL;
+		uint32_t frame = 0;
+		int st = SDRV_GNTST_bad_domain;
+
+		src[i] = NULL;
+		if ((uint32_t)r[i].offset + r[i].len > SDRV_PAGE_SIZE)
+			st = SDRV_GNTST_bad_copy_arg;
+		else if (v && !v->dead)
+			st = sdrv_gnt_peek(&v->g, gf->self, r[i].ref, &seen[i], &frame);
+		if (st == SDRV_GNTST_bad_domain && v)
+			v->dead = true; /* destroyed: fetched anew next time */
+		if (st == SDRV_GNTST_okay) {
+			src[i] = v->mem + (size_t)frame * SDRV_PAGE_SIZE + r[i].offset;
+			__builtin_prefetch(src[i], 0, 3);
+		}
+		r[i].status = (int16_t)st;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (src[i])
+			memcpy(r[i].dst, src[i], r[i].len);
+	for (unsigned i = 0; i < n; i++) {
+		const struct grant_view *v = src[i] ? gf->views[r[i].granter] : NULL;
+
+		if (v && !sdrv_gnt_peek_still(&v->g, r[i].ref, seen[i]))
+			r[i].status = SDRV_GNTST_general_error; /* it changed */
+		failed += r[i].status != SDRV_GNTST_okay;
+	}
+	return failed;
+}
+
+int grant_fast_read(struct grant_fast *gf, struct sdrv_grant_read *r, unsigned n)
+{
+	unsigned lane, failed = 0;
+
+	if (!n)
+		return 0;
+	grant_fast_reap(gf);
+	lane = lane_with_views(gf, r, sizeof(*r), n);
+	for (unsigned at = 0; at < n; at += GRANT_FAST_CHUNK)
+		failed += read_chunk(gf, r + at, n - at < GRANT_FAST_CHUNK ? n - at
+									 : GRANT_FAST_CHUNK);
+	lane_put(gf, lane);
+	return (int)failed;
 }

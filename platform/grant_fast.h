@@ -9,7 +9,8 @@
  *
  * The guarantees stay those of the checked path: each segment is checked
  * on its own; the granter cannot end access while its page is being
- * copied; once hv-stub destroys a granter no new pin of it succeeds, and
+ * copied (but for grant_fast_read(), which does not pin, and throws away
+ * a read its granter changed the entry under); once hv-stub destroys a granter no new pin of it succeeds, and
  * the view (the memory mapping) goes as soon as no copy uses it.  Pins are
  * logged in memory hv-stub reads, so a process killed mid-copy leaves
  * nothing pinned.
@@ -112,6 +113,11 @@ int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 		    unsigned n);
 void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 			unsigned n);
+
+/* sdrv_grant_read() without a pin: each entry checked before its copy
+ * and again after it (grant_pin.h, sdrv_gnt_peek()).  Return: the number
+ * that failed. */
+int grant_fast_read(struct grant_fast *gf, struct sdrv_grant_read *r, unsigned n);
 
 /* Start fetching the lines at @t in pages @granter grants (a hint, see
  * sdrv_grant_prefetch()): the frame each entry names now, if it lies in

@@ -283,6 +283,16 @@ static void hvstub_grant_release(struct sdrv_platform *p,
 		grant_fast_release(&h->fast, hold, n);
 }
 
+static int hvstub_grant_read(struct sdrv_platform *p, struct sdrv_grant_read *r,
+			     unsigned n)
+{
+	struct hvstub *h = to_hvstub(p);
+
+	if (!fast_ready(h))
+		return -EOPNOTSUPP;
+	return grant_fast_read(&h->fast, r, n);
+}
+
 static void hvstub_grant_prefetch(struct sdrv_platform *p, sdrv_domid_t granter,
 				  const struct sdrv_grant_touch *t, unsigned n)
 {
@@ -555,6 +565,7 @@ static const struct sdrv_platform_ops hvstub_ops = {
 	.grant_copy = hvstub_grant_copy,
 	.grant_hold = hvstub_grant_hold,
 	.grant_release = hvstub_grant_release,
+	.grant_read = hvstub_grant_read,
 	.grant_prefetch = hvstub_grant_prefetch,
 	.evtchn_op = hvstub_evtchn_op,
 	.detach = hvstub_detach,

@@ -87,6 +87,19 @@ struct sdrv_grant_hold {
 	uint32_t slot;
 };
 
+/*
+ * One read of a granted page into memory of our own, done at once
+ * (sdrv_grant_read()): @len bytes at @offset of the page @granter's entry
+ * @ref names, to @dst.
+ */
+struct sdrv_grant_read {
+	sdrv_domid_t granter; /* IN */
+	sdrv_grant_ref_t ref; /* IN */
+	uint16_t offset, len; /* IN: inside the page */
+	void *dst; /* IN */
+	int16_t status; /* OUT: SDRV_GNTST_* */
+};
+
 /* A place in a granted page about to be read, or written
  * (sdrv_grant_prefetch()). */
 struct sdrv_grant_touch {
@@ -128,6 +141,10 @@ struct sdrv_platform_ops {
 			  unsigned n);
 	void (*grant_release)(struct sdrv_platform *p,
 			      struct sdrv_grant_hold *h, unsigned n);
+	/* Optional: reads without a hold (sdrv_grant_read()); without it,
+	 * each read holds, copies and lets go. */
+	int (*grant_read)(struct sdrv_platform *p, struct sdrv_grant_read *r,
+			  unsigned n);
 	/* Optional: a hint (sdrv_grant_prefetch()). */
 	void (*grant_prefetch)(struct sdrv_platform *p, sdrv_domid_t granter,
 			       const struct sdrv_grant_touch *t, unsigned n);
@@ -228,6 +245,23 @@ SDRV_PUBLIC int sdrv_grant_hold(struct sdrv_platform *p,
  * skipped). */
 SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
 				    struct sdrv_grant_hold *h, unsigned n);
+/*
+ * sdrv_grant_read() - copy @n places of granted pages into our memory now
+ * (see struct sdrv_grant_read), each checked as a copy's segment is: the
+ * entry must grant its ref to us, and the place lie inside the page.
+ * Where the environment reaches the granter's memory itself (hv-stub's
+ * fast path) nothing is pinned: each entry is read before the copy and
+ * again after it, and a read whose entry changed meanwhile (the granter
+ * ended access, or named another frame) fails and its bytes are not to be
+ * used.  The granter may thus end access while its page is read, which a
+ * pin would refuse; what was read of its page is then thrown away, never
+ * what anyone else's.  Elsewhere each read is a hold, a copy and a
+ * release.
+ * Return: the number that failed (each with its status; its @dst holds
+ * garbage), or -SDRV_EOPNOTSUPP where grants cannot be reached so.
+ */
+SDRV_PUBLIC int sdrv_grant_read(struct sdrv_platform *p,
+				struct sdrv_grant_read *r, unsigned n);
 /*
  * sdrv_grant_prefetch() - a hint: the lines at @t (@n places in pages
  * @granter grants us) will be read, or written, soon, by a copy or a hold.  Where the

@@ -594,3 +594,44 @@ Test(grant, a_pin_after_the_granter_was_destroyed_fails)
 	cr_assert_eq(pin.state, SDRV_GNT_PIN_FREE);
 	cr_assert_eq(hv_grant_unmap(&hv, DOM0, h), 0);
 }
+
+/* A read without a pin (sdrv_grant_read()'s fast path): the entry is
+ * checked as a pin checks it, the granter is never blocked, and a change
+ * of the entry between the two looks is seen; the in-use bits, which
+ * other pinners set, are not a change. */
+Test(grant, a_read_without_a_pin_sees_the_entry_change_under_it)
+{
+	uint32_t ref = grant(DOM0, 44, true), moved = grant(DOM0, 45, true);
+	uint32_t wild = grant(DOM0, 46, true);
+	struct sdrv_grant_entry_v1 *entries = (struct sdrv_grant_entry_v1 *)(void *)guest_mem;
+	struct sdrv_gnt_pin pin = { .ref = ref, .granter = GUEST, .readonly = true };
+	struct hv_domain info;
+	struct sdrv_gnt_granter g;
+	uint64_t seen, seen_moved;
+	uint32_t frame;
+
+	cr_assert_eq(hv_domain_info(&hv, GUEST, &info), 0);
+	g = hv_granter(&info);
+	cr_assert_eq(sdrv_gnt_peek(&g, DOM0, ref, &seen, &frame), SDRV_GNTST_okay);
+	cr_expect_eq(frame, 44);
+	cr_expect_eq(sdrv_gnt_peek(&g, OTHER, ref, &seen, &frame), SDRV_GNTST_general_error,
+		     "granted to another domain");
+	cr_expect_eq(sdrv_gnt_peek(&g, DOM0, g.nr_entries, &seen, &frame),
+		     SDRV_GNTST_bad_gntref);
+	__atomic_store_n(&entries[wild].frame, FRAMES + 5, __ATOMIC_RELEASE);
+	cr_expect_eq(sdrv_gnt_peek(&g, DOM0, wild, &seen, &frame), SDRV_GNTST_bad_page,
+		     "a frame outside the granter's memory");
+	cr_assert_eq(sdrv_gnt_peek(&g, DOM0, ref, &seen, &frame), SDRV_GNTST_okay);
+	cr_expect(sdrv_gnt_peek_still(&g, ref, seen), "nothing changed");
+	/* Another pinner's in-use bits are not the granter's doing. */
+	cr_assert_eq(sdrv_gnt_pin_take(&g, DOM0, 7, &pin), SDRV_GNTST_okay);
+	cr_expect(sdrv_gnt_peek_still(&g, ref, seen), "a pin elsewhere is no change");
+	sdrv_gnt_pin_drop(&g, 7, &pin);
+	/* The granter names another frame: the read is thrown away. */
+	cr_assert_eq(sdrv_gnt_peek(&g, DOM0, moved, &seen_moved, &frame), SDRV_GNTST_okay);
+	__atomic_store_n(&entries[moved].frame, 47, __ATOMIC_RELEASE);
+	cr_expect_not(sdrv_gnt_peek_still(&g, moved, seen_moved), "another frame");
+	/* The granter ends access mid-read: not refused, and seen. */
+	cr_expect_eq(sdrv_gnttab_end_access(&gt, ref), 0, "a read does not block the granter");
+	cr_expect_not(sdrv_gnt_peek_still(&g, ref, seen), "access ended");
+}

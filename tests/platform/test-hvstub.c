@@ -904,6 +904,51 @@ Test(hvstub, a_hold_is_checked_as_a_copy_is)
 	assert_hvstub_fine();
 }
 
+/* sdrv_grant_read() checks each read as a copy's segment is checked,
+ * copies what the guest granted, and pins nothing: the guest ends access
+ * the moment the call returns. */
+Test(hvstub, a_read_is_checked_as_a_copy_is_and_pins_nothing)
+{
+	struct sdrv_platform *guest;
+	struct sdrv_grant_read r[6];
+	char out[6][16];
+	unsigned char *page;
+	int64_t ro, other;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(hvstub_create(2, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
+	page = sdrv_page_alloc(guest);
+	memcpy(page + 100, "read, not held", 15);
+	ro = sdrv_grant_access(guest, 0, page, true);
+	other = sdrv_grant_access(guest, 2, page, false);
+	cr_assert_geq(ro, 0);
+	cr_assert_geq(other, 0);
+	memset(out, 0, sizeof(out));
+	for (int i = 0; i < 6; i++)
+		r[i] = (struct sdrv_grant_read){ .granter = 1, .ref = (sdrv_grant_ref_t)ro,
+						 .offset = 100, .len = 15, .dst = out[i] };
+	r[1].ref = (sdrv_grant_ref_t)other; /* granted to domain 2 */
+	r[2].ref = 1000; /* never granted */
+	r[3].ref = 0xffffff; /* beyond the table */
+	r[4].offset = 4090; /* past the page's end */
+	r[5].granter = 9; /* no such domain */
+	cr_assert_eq(sdrv_grant_read(dom0, r, 6), 5, "five refused, one read");
+	cr_expect_eq(r[0].status, SDRV_GNTST_okay);
+	cr_expect_str_eq(out[0], "read, not held");
+	cr_expect_neq(r[1].status, SDRV_GNTST_okay);
+	cr_expect_neq(r[2].status, SDRV_GNTST_okay);
+	cr_expect_eq(r[3].status, SDRV_GNTST_bad_gntref);
+	cr_expect_eq(r[4].status, SDRV_GNTST_bad_copy_arg);
+	cr_expect_neq(r[5].status, SDRV_GNTST_okay);
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)ro), 0,
+		     "nothing pinned: the guest ends access at once");
+	cr_expect_eq(sdrv_grant_read(dom0, r, 1), 1, "access ended: refused");
+	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)other), 0);
+	sdrv_platform_detach(guest);
+	assert_hvstub_fine();
+}
+
 /* sdrv_grant_prefetch() is a hint: garbage of every kind is taken, and
  * nothing is held (the guest ends access at once), checked or changed. */
 Test(hvstub, a_prefetch_hint_takes_garbage_and_holds_nothing)
