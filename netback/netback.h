@@ -173,6 +173,10 @@ struct nb_queue {
 	bool credit_blocked; /* a frame waits for the next window */
 	/* Its frames lent, not copied (lend.c); NULL: all copied. */
 	struct nb_loans *loans;
+	/* Fresh mbufs for its guest's frames, taken from the pool in bulk
+	 * (nb_queue_take_tx()); its worker's alone. */
+	struct rte_mbuf *stash[NB_BURST];
+	unsigned stashed;
 	struct nb_stats stats; /* written by its worker alone */
 };
 

@@ -125,6 +125,8 @@ static void queue_release(struct nb_queue *q)
 	struct sdrv_xenbus_device *dev = q->vif->dev;
 
 	nb_queue_drop_waiting(q);
+	rte_pktmbuf_free_bulk(q->stash, q->stashed);
+	q->stashed = 0;
 	/* Frames it lent may be out still: their grants go as they come
 	 * back, their answers with the ring. */
 	nb_loans_orphan(q->loans);

@@ -457,6 +457,62 @@ Test(netback_hostile, transmit_slots_rewritten_while_read_are_answered_or_the_vi
 	expect_vif_1_1_served_on(&good);
 }
 
+/* The guest ends access to its frames' page and grants it again, over and
+ * over, while they are read (netback reads small frames without a pin, and
+ * throws away a read whose grant changed under it). */
+struct toggler {
+	void *page;
+	int64_t ref;
+	volatile bool stop;
+	unsigned ended;
+};
+
+static void *toggle_grant(void *arg)
+{
+	struct toggler *t = arg;
+
+	while (!t->stop) {
+		if (t->ref < 0 || sdrv_grant_end_access(w.guest1, (sdrv_grant_ref_t)t->ref))
+			continue;
+		t->ended++;
+		t->ref = sdrv_grant_access(w.guest1, 0, t->page, true);
+	}
+	return NULL;
+}
+
+Test(netback_hostile, a_page_whose_grant_ends_while_read_is_answered_and_hurts_no_one)
+{
+	struct raw_vif bad, good;
+	struct sdrv_netif_tx_request r[64];
+	struct sdrv_netif_tx_response rsp[64];
+	struct toggler t = { 0 };
+	unsigned okay = 0, error = 0;
+	pthread_t th;
+
+	raw_connect(&bad, 0);
+	raw_connect(&good, 1);
+	t.page = bad.page;
+	t.ref = bad.gref;
+	for (unsigned i = 0; i < 64; i++)
+		r[i] = slot(&bad, (uint16_t)i, 0, 100, 0);
+	cr_assert_eq(pthread_create(&th, NULL, toggle_grant, &t), 0);
+	for (int round = 0; round < 20; round++) {
+		tx_put(&bad, r, 64);
+		tx_answers(&bad, rsp, 64);
+		for (unsigned i = 0; i < 64; i++) {
+			okay += rsp[i].status == SDRV_NETIF_RSP_OKAY;
+			error += rsp[i].status == SDRV_NETIF_RSP_ERROR;
+		}
+	}
+	t.stop = true;
+	pthread_join(th, NULL);
+	cr_expect_geq(t.ref, 0, "the page granted again at the end");
+	cr_expect_eq(okay + error, 20 * 64, "every frame answered OKAY or ERROR");
+	cr_expect_gt(t.ended, 0, "the guest ended access while frames were out");
+	cr_expect_eq(kill(w.netback_pid, 0), 0, "netback-dpdk still runs");
+	expect_vif_1_1_served_on(&good);
+}
+
 /*
  * A frame of 1400 bytes leaves netback-dpdk in the guest's own page (it is
  * lent, not copied), so the guest can rewrite it while it is out: here a
