@@ -423,6 +423,33 @@ int nb_queue_credit_in_ms(const struct nb_queue *q)
 	return now >= q->credit_refill_ms ? 0 : (int)(q->credit_refill_ms - now);
 }
 
+/* Hint the next NB_BURST requests posted on @ring (the transmit ring,
+ * or the receive ring, @write) to the platform (sdrv_grant_prefetch()). */
+static void prefetch_posted(struct nb_queue *q, struct sdrv_ring_back *ring, bool write)
+{
+	struct sdrv_grant_touch t[NB_BURST];
+	struct sdrv_ring_span sp;
+	uint32_t n = sdrv_ring_back_peek_requests(ring, NB_BURST, &sp);
+
+	for (uint32_t i = 0; i < n; i++) {
+		const void *slot = sdrv_ring_span_slot(&sp, i);
+
+		if (write) {
+			struct sdrv_netif_rx_request r;
+
+			memcpy(&r, slot, sizeof(r));
+			t[i] = (struct sdrv_grant_touch){ .ref = r.gref, .write = true };
+		} else {
+			union tx_slot x;
+
+			memcpy(&x, slot, sizeof(x.req));
+			t[i] = (struct sdrv_grant_touch){ .ref = x.req.gref,
+							  .offset = x.req.offset };
+		}
+	}
+	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
+}
+
 /*
  * Start fetching the next round's frames now: the guest wrote them on its
  * CPU, and a copy that asks for its lines only when it is about to read
@@ -433,19 +460,7 @@ int nb_queue_credit_in_ms(const struct nb_queue *q)
  */
 static void prefetch_next(struct nb_queue *q)
 {
-	struct sdrv_grant_touch t[NB_BURST];
-	struct sdrv_ring_span sp;
-	uint32_t n = sdrv_ring_back_peek_requests(&q->tx, NB_BURST, &sp);
-
-	for (uint32_t i = 0; i < n; i++) {
-		union tx_slot s;
-
-		memcpy(&s, sdrv_ring_span_slot(&sp, i), sizeof(s.req));
-		t[i].ref = s.req.gref;
-		t[i].offset = s.req.offset;
-		t[i].write = false;
-	}
-	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
+	prefetch_posted(q, &q->tx, false);
 }
 
 /* An mbuf for a guest's frame of @len bytes: one from @q's stash where it
@@ -610,15 +625,6 @@ static unsigned rx_requests_for(const struct rte_mbuf *m)
 }
 
 /*
- * Copy the waiting frames that fit in the buffers the guest posted, up to
- * NB_BURST buffers: one hold and one release for the whole burst, as on
- * transmit.  A frame longer than a page (the guest asked for feature-sg)
- * fills a buffer per page, each answered with its part and MORE_DATA but
- * the last.  A buffer whose grant is not ours to write is answered ERROR
- * (its frame is lost).  Return: frames taken off the waiting queue; 0
- * when not one fits.
- */
-/*
  * The receive analogue of prefetch_next(): the buffers the guest posted
  * for the next round are lines its CPU last had; asked for, to be written,
  * a round ahead, they are ours when the next frames are copied in (the
@@ -627,19 +633,7 @@ static unsigned rx_requests_for(const struct rte_mbuf *m)
  */
 static void prefetch_next_rx(struct nb_queue *q)
 {
-	struct sdrv_grant_touch t[NB_BURST];
-	struct sdrv_ring_span sp;
-	uint32_t n = sdrv_ring_back_peek_requests(&q->rx, NB_BURST, &sp);
-
-	for (uint32_t i = 0; i < n; i++) {
-		struct sdrv_netif_rx_request r;
-
-		memcpy(&r, sdrv_ring_span_slot(&sp, i), sizeof(r));
-		t[i].ref = r.gref;
-		t[i].offset = 0;
-		t[i].write = true;
-	}
-	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
+	prefetch_posted(q, &q->rx, true);
 }
 
 /*
@@ -682,6 +676,15 @@ static void put_rx_gso_extra(struct nb_queue *q, uint32_t k,
 	s->extra.u.gso.features = 0;
 }
 
+/*
+ * Copy the waiting frames that fit in the buffers the guest posted, up to
+ * NB_BURST buffers: one hold and one release for the whole burst, as on
+ * transmit.  A frame longer than a page (the guest asked for feature-sg)
+ * fills a buffer per page, each answered with its part and MORE_DATA but
+ * the last.  A buffer whose grant is not ours to write is answered ERROR
+ * (its frame is lost).  Return: frames taken off the waiting queue; 0
+ * when not one fits.
+ */
 static unsigned deliver_burst(struct nb_queue *q)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];

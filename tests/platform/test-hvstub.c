@@ -838,19 +838,29 @@ Test(hvstub, the_new_hypercalls_refuse_garbage_and_the_domain_stays)
 
 /* ---- grants held across an I/O (sdrv_grant_hold) ------------------------ */
 
+/* Guest 1 created and attached as *@guest, with a page granted to dom0
+ * (*@page).  Return: its ref. */
+static sdrv_grant_ref_t guest1_grants_a_page(struct sdrv_platform **guest,
+					     unsigned char **page, bool readonly)
+{
+	int64_t r;
+
+	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
+	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, guest), 0);
+	*page = sdrv_page_alloc(*guest);
+	cr_assert_not_null(*page);
+	r = sdrv_grant_access(*guest, 0, *page, readonly);
+	cr_assert_geq(r, 0);
+	return (sdrv_grant_ref_t)r;
+}
+
 Test(hvstub, a_held_grant_is_the_guests_own_page_and_pinned_until_released)
 {
 	struct sdrv_platform *guest;
 	struct sdrv_grant_hold h = { .granter = 1 };
 	unsigned char *page;
-	int64_t r;
 
-	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	page = sdrv_page_alloc(guest);
-	r = sdrv_grant_access(guest, 0, page, false);
-	cr_assert_geq(r, 0);
-	h.ref = (sdrv_grant_ref_t)r;
+	h.ref = guest1_grants_a_page(&guest, &page, false);
 	cr_assert_eq(sdrv_grant_hold(dom0, &h, 1), 0);
 	cr_assert_eq(h.status, SDRV_GNTST_okay);
 	/* Zero copy: what the backend writes is in the guest's page. */
@@ -870,13 +880,9 @@ Test(hvstub, a_hold_is_checked_as_a_copy_is)
 	struct sdrv_platform *guest;
 	struct sdrv_grant_hold h[5];
 	unsigned char *page;
-	int64_t ro, other;
+	int64_t ro = guest1_grants_a_page(&guest, &page, true), other;
 
-	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
 	cr_assert_eq(hvstub_create(2, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	page = sdrv_page_alloc(guest);
-	ro = sdrv_grant_access(guest, 0, page, true);
 	other = sdrv_grant_access(guest, 2, page, false);
 	cr_assert_geq(ro, 0);
 	cr_assert_geq(other, 0);
@@ -913,14 +919,10 @@ Test(hvstub, a_read_is_checked_as_a_copy_is_and_pins_nothing)
 	struct sdrv_grant_read r[6];
 	char out[6][16];
 	unsigned char *page;
-	int64_t ro, other;
+	int64_t ro = guest1_grants_a_page(&guest, &page, true), other;
 
-	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
 	cr_assert_eq(hvstub_create(2, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	page = sdrv_page_alloc(guest);
 	memcpy(page + 100, "read, not held", 15);
-	ro = sdrv_grant_access(guest, 0, page, true);
 	other = sdrv_grant_access(guest, 2, page, false);
 	cr_assert_geq(ro, 0);
 	cr_assert_geq(other, 0);
@@ -957,19 +959,14 @@ Test(hvstub, a_prefetch_hint_takes_garbage_and_holds_nothing)
 	struct sdrv_grant_hold h = { .granter = 1, .readonly = true };
 	struct sdrv_grant_touch t[5];
 	unsigned char *page;
-	int64_t r;
+	sdrv_grant_ref_t r = guest1_grants_a_page(&guest, &page, true);
 
-	cr_assert_eq(hvstub_create(1, 64, false, 0, HVP_ON_CRASH_DEFAULT), 0);
-	cr_assert_eq(sdrv_hvstub_attach(hvstub_socket(), 1, &guest), 0);
-	page = sdrv_page_alloc(guest);
-	r = sdrv_grant_access(guest, 0, page, true);
-	cr_assert_geq(r, 0);
 	/* A hold first, so that dom0 has a view of guest 1 to hint into. */
-	h.ref = (sdrv_grant_ref_t)r;
+	h.ref = r;
 	cr_assert_eq(sdrv_grant_hold(dom0, &h, 1), 0);
 	sdrv_grant_release(dom0, &h, 1);
-	t[0] = (struct sdrv_grant_touch){ .ref = (sdrv_grant_ref_t)r, .offset = 64 };
-	t[1] = (struct sdrv_grant_touch){ .ref = (sdrv_grant_ref_t)r, .offset = 0xffff };
+	t[0] = (struct sdrv_grant_touch){ .ref = r, .offset = 64 };
+	t[1] = (struct sdrv_grant_touch){ .ref = r, .offset = 0xffff };
 	t[2] = (struct sdrv_grant_touch){ .ref = 1000 }; /* never granted */
 	t[3] = (struct sdrv_grant_touch){ .ref = 0xffffff }; /* beyond the table */
 	t[4] = (struct sdrv_grant_touch){ .ref = 0, .write = true }; /* whatever entry 0 is */
@@ -977,7 +974,7 @@ Test(hvstub, a_prefetch_hint_takes_garbage_and_holds_nothing)
 	sdrv_grant_prefetch(dom0, 7, t, 5); /* no such domain */
 	sdrv_grant_prefetch(dom0, 0xffff, t, 5); /* no domain at all */
 	sdrv_grant_prefetch(guest, 0, t, 5); /* an unprivileged caller */
-	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)r), 0,
+	cr_expect_eq(sdrv_grant_end_access(guest, r), 0,
 		     "a hint pins nothing: the guest ends access");
 	sdrv_platform_detach(guest);
 	cr_assert_eq(hvstub_control(HVP_DESTROY, 1), 0);
