@@ -103,6 +103,7 @@ void nb_loan_freed_cb(void *addr, void *opaque)
 	(void)addr;
 	/* Never full: it has room for every loan.  Its release pairs with
 	 * the dequeue's acquire: the reaper sees the loan as it was. */
+	NB_HANDOFF_RELEASE(home->back);
 	rte_ring_mp_enqueue(home->back, ln);
 	if (!nb_self || nb_self->index != worker)
 		nb_worker_nudge(worker);
@@ -147,6 +148,8 @@ unsigned nb_loans_reap(struct nb_loans *l)
 	if (!l)
 		return 0;
 	n = rte_ring_sc_dequeue_burst(l->back, (void **)back, NB_LOANS, NULL);
+	if (n)
+		NB_HANDOFF_ACQUIRE(l->back);
 	for (unsigned i = 0; i < n; i++) {
 		h[i] = back[i]->hold;
 		l->free[l->nr_free++] = (uint16_t)(back[i] - l->loan);

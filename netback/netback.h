@@ -40,6 +40,28 @@
 #include <splitdrv/platform.h>
 #include <splitdrv/xenbus_driver.h>
 
+/*
+ * ThreadSanitizer does not see the order rte_ring gives on x86 (its
+ * barriers there are the compiler's alone), so a frame or a loan handed
+ * from one lcore to another through a ring is told to it: a release
+ * before the enqueue, an acquire after the dequeue.  Nothing otherwise.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define NB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NB_TSAN 1
+#endif
+#endif
+#ifdef NB_TSAN
+#include <sanitizer/tsan_interface.h>
+#define NB_HANDOFF_RELEASE(ring) __tsan_release(ring)
+#define NB_HANDOFF_ACQUIRE(ring) __tsan_acquire(ring)
+#else
+#define NB_HANDOFF_RELEASE(ring) ((void)(ring))
+#define NB_HANDOFF_ACQUIRE(ring) ((void)(ring))
+#endif
+
 #define NB_BURST 32u
 #define NB_MAX_VIFS 256u /* served at once */
 /* Linux's XEN_NETIF_NR_SLOTS_MIN: a frontend may use this many slots for a

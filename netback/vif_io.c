@@ -894,6 +894,7 @@ void nb_vif_deliver(struct nb_vif *v, struct rte_mbuf *m)
 	}
 	/* Another worker's queue: its inbox (a full one drops), and that
 	 * worker woken if it sleeps. */
+	NB_HANDOFF_RELEASE(q->inbox);
 	if (rte_ring_mp_enqueue(q->inbox, m)) {
 		__atomic_fetch_add(&v->deliver_dropped, 1, __ATOMIC_RELAXED);
 		rte_pktmbuf_free(m);
@@ -918,8 +919,10 @@ void nb_queue_drop_waiting(struct nb_queue *q)
 	struct rte_mbuf *m;
 
 	drop_waiting(q);
-	while (q->inbox && rte_ring_sc_dequeue(q->inbox, (void **)&m) == 0)
+	while (q->inbox && rte_ring_sc_dequeue(q->inbox, (void **)&m) == 0) {
+		NB_HANDOFF_ACQUIRE(q->inbox);
 		rte_pktmbuf_free(m);
+	}
 	q->rx_stalled = false;
 }
 
@@ -933,9 +936,11 @@ unsigned nb_queue_flush(struct nb_queue *q)
 		unsigned n;
 
 		while ((n = rte_ring_sc_dequeue_burst(q->inbox, (void **)in,
-						      NB_BURST, NULL)) != 0)
+						      NB_BURST, NULL)) != 0) {
+			NB_HANDOFF_ACQUIRE(q->inbox);
 			for (unsigned i = 0; i < n; i++)
 				queue_deliver(q, in[i]);
+		}
 	}
 	delivered = deliver_waiting(q);
 	/* What still waits for the guest's buffers may wait for seconds:
