@@ -254,48 +254,14 @@ SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
 		p->ops->grant_release(p, h, n);
 }
 
-/* Reads as holds: a copy under each, let go at once. */
-static int read_by_holds(struct sdrv_platform *p, struct sdrv_grant_read *r,
-			 unsigned n)
-{
-	struct sdrv_grant_hold h[32];
-	int failed = 0;
-
-	for (unsigned at = 0; at < n; at += 32) {
-		unsigned k = n - at < 32 ? n - at : 32;
-		int err;
-
-		for (unsigned i = 0; i < k; i++)
-			h[i] = (struct sdrv_grant_hold){ .granter = r[at + i].granter,
-							 .ref = r[at + i].ref,
-							 .readonly = true };
-		err = sdrv_grant_hold(p, h, k);
-		if (err < 0)
-			return err;
-		for (unsigned i = 0; i < k; i++) {
-			struct sdrv_grant_read *x = &r[at + i];
-
-			x->status = h[i].status;
-			if (x->status == SDRV_GNTST_okay &&
-			    (uint32_t)x->offset + x->len > SDRV_PAGE_SIZE)
-				x->status = SDRV_GNTST_bad_copy_arg;
-			if (x->status == SDRV_GNTST_okay)
-				memcpy(x->dst, (const char *)h[i].page + x->offset, x->len);
-			failed += x->status != SDRV_GNTST_okay;
-		}
-		sdrv_grant_release(p, h, k);
-	}
-	return failed;
-}
-
 SDRV_PUBLIC int sdrv_grant_read(struct sdrv_platform *p,
 				struct sdrv_grant_read *r, unsigned n)
 {
 	if (!n)
 		return 0;
-	if (p->ops->grant_read)
-		return p->ops->grant_read(p, r, n);
-	return read_by_holds(p, r, n);
+	if (!p->ops->grant_read)
+		return -EOPNOTSUPP;
+	return p->ops->grant_read(p, r, n);
 }
 
 SDRV_PUBLIC void sdrv_grant_prefetch(struct sdrv_platform *p,

@@ -141,8 +141,7 @@ struct sdrv_platform_ops {
 			  unsigned n);
 	void (*grant_release)(struct sdrv_platform *p,
 			      struct sdrv_grant_hold *h, unsigned n);
-	/* Optional: reads without a hold (sdrv_grant_read()); without it,
-	 * each read holds, copies and lets go. */
+	/* Optional: reads without a hold (sdrv_grant_read()). */
 	int (*grant_read)(struct sdrv_platform *p, struct sdrv_grant_read *r,
 			  unsigned n);
 	/* Optional: a hint (sdrv_grant_prefetch()). */
@@ -255,10 +254,10 @@ SDRV_PUBLIC void sdrv_grant_release(struct sdrv_platform *p,
  * ended access, or named another frame) fails and its bytes are not to be
  * used.  The granter may thus end access while its page is read, which a
  * pin would refuse; what was read of its page is then thrown away, never
- * what anyone else's.  Elsewhere each read is a hold, a copy and a
- * release.
+ * what anyone else's.
  * Return: the number that failed (each with its status; its @dst holds
- * garbage), or -SDRV_EOPNOTSUPP where grants cannot be reached so.
+ * garbage), or -SDRV_EOPNOTSUPP where this environment cannot read so
+ * (copy instead, sdrv_grant_copy()).
  */
 SDRV_PUBLIC int sdrv_grant_read(struct sdrv_platform *p,
 				struct sdrv_grant_read *r, unsigned n);

@@ -946,6 +946,8 @@ Test(hvstub, a_read_is_checked_as_a_copy_is_and_pins_nothing)
 	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)ro), 0,
 		     "nothing pinned: the guest ends access at once");
 	cr_expect_eq(sdrv_grant_read(dom0, r, 1), 1, "access ended: refused");
+	cr_expect_eq(sdrv_grant_read(guest, r, 1), -EOPNOTSUPP,
+		     "an unprivileged domain reads nothing so (it copies)");
 	cr_expect_eq(sdrv_grant_end_access(guest, (sdrv_grant_ref_t)other), 0);
 	sdrv_platform_detach(guest);
 	assert_hvstub_fine();
