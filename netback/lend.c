@@ -159,12 +159,8 @@ unsigned nb_loans_reap(struct nb_loans *l)
 	}
 	/* The grants first: once answered, the guest may end access. */
 	sdrv_grant_release(l->platform, h, n);
-	for (unsigned i = 0; l->tx && i < n; i++) {
-		struct sdrv_netif_tx_response r = { .id = back[i]->id,
-						    .status = SDRV_NETIF_RSP_OKAY };
-
-		sdrv_netif_tx_back_put_responses(l->tx, &r, 1);
-	}
+	for (unsigned i = 0; l->tx && i < n; i++)
+		nb_answer_tx(l->tx, back[i]->id, SDRV_NETIF_RSP_OKAY);
 	l->out -= n;
 	return n;
 }

@@ -338,6 +338,13 @@ static inline void nb_copy(void *dst, const void *src, size_t n)
 	else
 		memcpy(dst, src, n);
 }
+/* Answer one transmit request on @tx (not yet pushed). */
+static inline void nb_answer_tx(struct sdrv_ring_back *tx, uint16_t id, int16_t status)
+{
+	struct sdrv_netif_tx_response r = { .id = id, .status = status };
+
+	sdrv_netif_tx_back_put_responses(tx, &r, 1);
+}
 /* Mark @v disabled for @why (any worker; the main lcore reports it). */
 void nb_vif_disable(struct nb_vif *v, const char *why);
 /* Up to NB_BURST frames the guest sent on @q, checked, into @out (mbufs
@@ -449,7 +456,7 @@ static inline bool nb_is_loan(const struct rte_mbuf *m)
 	       m->shinfo->free_cb == nb_loan_freed_cb;
 }
 /* A copy of @m (a loan) from @pool, and @m's reference let go: NULL if
- * no mbuf (@m is let go all the same). */
+ * no mbuf (then @m is kept, untouched). */
 struct rte_mbuf *nb_loan_settle(struct rte_mbuf *m, struct rte_mempool *pool);
 /* Queue @q goes (the main lcore, world lock held): its loans still out
  * are the main lcore's to let go as they come back. */

@@ -59,13 +59,6 @@ void nb_vif_disable(struct nb_vif *v, const char *why)
 	fprintf(stderr, "netback-dpdk: %s: %s; vif disabled\n", v->name, why);
 }
 
-static void answer_tx(struct nb_queue *q, uint16_t id, int16_t status)
-{
-	struct sdrv_netif_tx_response r = { .id = id, .status = status };
-
-	sdrv_netif_tx_back_put_responses(&q->tx, &r, 1);
-}
-
 /* One frame's slots, copied out. */
 struct frame {
 	struct sdrv_netif_tx_request slot[NB_MAX_SLOTS];
@@ -272,15 +265,24 @@ static bool lendable(const struct nb_queue *q, const struct pending *pf)
 	       !pf->f.nr_extras && !(pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK);
 }
 
+/* The bytes of frame @pf in its first slot: the frame's length (the first
+ * slot's size) less the others' (check_frame() made it positive). */
+static uint32_t first_slot_bytes(const struct pending *pf)
+{
+	uint32_t first = pf->len;
+
+	for (unsigned k = 1; k < pf->f.nr_slots; k++)
+		first -= pf->f.slot[k].size;
+	return first;
+}
+
 /* Queue the reads that copy frame @pf's slots into its one mbuf. */
 static void queue_reads(struct nb_queue *q, struct pending *pf,
 			struct sdrv_grant_read *rd, unsigned *nrd)
 {
 	char *dst = rte_pktmbuf_mtod(pf->m, char *);
-	uint32_t first = pf->len;
+	uint32_t first = first_slot_bytes(pf);
 
-	for (unsigned k = 1; k < pf->f.nr_slots; k++)
-		first -= pf->f.slot[k].size;
 	pf->by_reads = true;
 	pf->first_read = *nrd;
 	for (unsigned k = 0; k < pf->f.nr_slots; k++) {
@@ -321,7 +323,7 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 		lent[k] = false;
 	for (unsigned i = 0; i < nr; i++) {
 		struct pending *pf = &fr[i];
-		uint32_t first = pf->len;
+		uint32_t first;
 		bool ok = r >= 0;
 
 		if (!pf->m && !pf->lend)
@@ -357,8 +359,7 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 				continue;
 			}
 		}
-		for (unsigned k = 1; k < pf->f.nr_slots; k++)
-			first -= pf->f.slot[k].size;
+		first = first_slot_bytes(pf);
 		if (pf->m->nb_segs == 1) {
 			char *dst = rte_pktmbuf_mtod(pf->m, char *);
 
@@ -423,8 +424,16 @@ int nb_queue_credit_in_ms(const struct nb_queue *q)
 	return now >= q->credit_refill_ms ? 0 : (int)(q->credit_refill_ms - now);
 }
 
-/* Hint the next NB_BURST requests posted on @ring (the transmit ring,
- * or the receive ring, @write) to the platform (sdrv_grant_prefetch()). */
+/*
+ * Start fetching the next round's data now (sdrv_grant_prefetch()): the
+ * next NB_BURST requests posted on @ring, the transmit ring (frames to be
+ * read) or the receive ring (@write: buffers to be written).  The guest's
+ * CPU last had those lines, and a copy that asks for them only when it is
+ * about to touch them waits for each (measured: most of netback's time at
+ * 64 B); asked for a round ahead, they come while this round's frames go
+ * out.  Every transmit slot is read as a request: an extra's bytes make a
+ * hint that fetches nothing of use, and nothing here is trusted or kept.
+ */
 static void prefetch_posted(struct nb_queue *q, struct sdrv_ring_back *ring, bool write)
 {
 	struct sdrv_grant_touch t[NB_BURST];
@@ -448,19 +457,6 @@ static void prefetch_posted(struct nb_queue *q, struct sdrv_ring_back *ring, boo
 		}
 	}
 	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
-}
-
-/*
- * Start fetching the next round's frames now: the guest wrote them on its
- * CPU, and a copy that asks for its lines only when it is about to read
- * them waits for each (measured: most of netback's time at 64 B).  Asked
- * for a round ahead, they come while this round's frames go out.  Every
- * slot is read as a request: an extra's bytes make a hint that fetches
- * nothing of use, and nothing here is trusted or kept.
- */
-static void prefetch_next(struct nb_queue *q)
-{
-	prefetch_posted(q, &q->tx, false);
 }
 
 /* An mbuf for a guest's frame of @len bytes: one from @q's stash where it
@@ -593,16 +589,16 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 		}
 		/* A loan is answered when it comes back (nb_loans_reap()). */
 		if (!pf->lent)
-			answer_tx(q, pf->f.slot[0].id, st);
+			nb_answer_tx(&q->tx, pf->f.slot[0].id, st);
 		for (unsigned e = 0; e < pf->f.nr_extras; e++)
-			answer_tx(q, 0, SDRV_NETIF_RSP_NULL);
+			nb_answer_tx(&q->tx, 0, SDRV_NETIF_RSP_NULL);
 		for (unsigned s2 = 1; s2 < pf->f.nr_slots; s2++)
-			answer_tx(q, pf->f.slot[s2].id, st);
+			nb_answer_tx(&q->tx, pf->f.slot[s2].id, st);
 	}
 	if (sdrv_ring_back_fault(&q->tx))
 		nb_vif_disable(v, "transmit ring index out of range");
 	else
-		prefetch_next(q);
+		prefetch_posted(q, &q->tx, false);
 	return got;
 }
 
@@ -622,18 +618,6 @@ static bool is_gso(const struct rte_mbuf *m)
 static unsigned rx_requests_for(const struct rte_mbuf *m)
 {
 	return rx_slots_for(rte_pktmbuf_pkt_len(m)) + is_gso(m);
-}
-
-/*
- * The receive analogue of prefetch_next(): the buffers the guest posted
- * for the next round are lines its CPU last had; asked for, to be written,
- * a round ahead, they are ours when the next frames are copied in (the
- * copy's stores otherwise wait for each, and the release's locked
- * instruction for all).
- */
-static void prefetch_next_rx(struct nb_queue *q)
-{
-	prefetch_posted(q, &q->rx, true);
 }
 
 /*
@@ -778,7 +762,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 		sdrv_grant_release(plat(q), h, nh);
 	sdrv_ring_back_produce(&q->rx, nslots); /* written in place above */
 	rte_pktmbuf_free_bulk(done, frames);
-	prefetch_next_rx(q);
+	prefetch_posted(q, &q->rx, true);
 	return frames;
 }
 
