@@ -34,6 +34,12 @@ struct grant_view {
 /* Views are indexed by domid below this. */
 #define NR_VIEW_SLOTS SDRV_DOMID_FIRST_RESERVED
 
+/* Granter @d's view, or NULL (none yet, or no domain's id). */
+static struct grant_view *view_of(const struct grant_fast *gf, sdrv_domid_t d)
+{
+	return d < NR_VIEW_SLOTS ? gf->views[d] : NULL;
+}
+
 int grant_fast_init(struct grant_fast *gf, void *ctx, grant_fast_call_fn call,
 		    sdrv_domid_t self, unsigned char *self_mem,
 		    uint32_t self_frames)
@@ -316,9 +322,7 @@ static int resolve(struct grant_fast *gf, struct held_lock *h,
 {
 	s->view = NULL;
 	if (is_gref) {
-		struct grant_view *v = ptr->domid < NR_VIEW_SLOTS
-					       ? gf->views[ptr->domid]
-					       : NULL;
+		struct grant_view *v = view_of(gf, ptr->domid);
 		int st;
 
 		if (!v || v->dead)
@@ -549,7 +553,7 @@ static bool granters_ready(struct grant_fast *gf, const void *items,
 {
 	for (unsigned i = 0; i < n; i++) {
 		sdrv_domid_t d = granter_of(items, stride, i);
-		const struct grant_view *v = d < NR_VIEW_SLOTS ? gf->views[d] : NULL;
+		const struct grant_view *v = view_of(gf, d);
 
 		if (d < NR_VIEW_SLOTS && (!v || v->dead))
 			return false;
@@ -667,9 +671,7 @@ int grant_fast_hold(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	lane = lane_with_views(gf, h, sizeof(*h), n);
 	for (unsigned i = 0; i < n; i++) {
 		struct sdrv_gnt_pin *pin = &gf->log[h[i].slot];
-		struct grant_view *v = h[i].granter < NR_VIEW_SLOTS
-					       ? gf->views[h[i].granter]
-					       : NULL;
+		struct grant_view *v = view_of(gf, h[i].granter);
 		int st = SDRV_GNTST_bad_domain;
 
 		h[i].view = NULL;
@@ -751,18 +753,17 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 	const struct grant_view *v;
 	unsigned lane;
 
-	if (granter >= NR_VIEW_SLOTS)
+	if (!view_of(gf, granter))
 		return;
 	lane = lane_get(gf); /* the view stays mapped meanwhile */
-	v = gf->views[granter];
+	v = view_of(gf, granter);
 	for (unsigned i = 0; v && !v->dead && i < n; i++) {
 		uint32_t frame;
+		uint64_t seen;
 
-		if (t[i].ref >= v->g.nr_entries)
-			continue;
-		/* The granter may be rewriting it: a hint either way. */
-		frame = __atomic_load_n(&v->g.entries[t[i].ref].frame, __ATOMIC_RELAXED);
-		if (frame >= v->g.first_frame && frame < v->g.nr_frames) {
+		/* A read's own checks, so that only a page granted to us is
+		 * touched; the granter may be rewriting it: a hint either way. */
+		if (sdrv_gnt_peek(&v->g, gf->self, t[i].ref, &seen, &frame) == SDRV_GNTST_okay) {
 			const unsigned char *at = v->mem + (size_t)frame * SDRV_PAGE_SIZE +
 						  (t[i].offset & (SDRV_PAGE_SIZE - 1));
 
@@ -787,8 +788,7 @@ static unsigned read_chunk(struct grant_fast *gf, struct sdrv_grant_read *r,
 	unsigned failed = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct grant_view *v = r[i].granter < NR_VIEW_SLOTS ? gf->views[r[i].granter]
-								    : NULL;
+		struct grant_view *v = view_of(gf, r[i].granter);
 		uint32_t frame = 0;
 		int st = SDRV_GNTST_bad_domain;
 
@@ -809,7 +809,7 @@ static unsigned read_chunk(struct grant_fast *gf, struct sdrv_grant_read *r,
 		if (src[i])
 			memcpy(r[i].dst, src[i], r[i].len);
 	for (unsigned i = 0; i < n; i++) {
-		const struct grant_view *v = src[i] ? gf->views[r[i].granter] : NULL;
+		const struct grant_view *v = src[i] ? view_of(gf, r[i].granter) : NULL;
 
 		if (v && !sdrv_gnt_peek_still(&v->g, r[i].ref, seen[i]))
 			r[i].status = SDRV_GNTST_general_error; /* it changed */

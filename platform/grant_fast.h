@@ -10,8 +10,9 @@
  * The guarantees stay those of the checked path: each segment is checked
  * on its own; the granter cannot end access while its page is being
  * copied (but for grant_fast_read(), which does not pin, and throws away
- * a read its granter changed the entry under); once hv-stub destroys a granter no new pin of it succeeds, and
- * the view (the memory mapping) goes as soon as no copy uses it.  Pins are
+ * a read its granter changed the entry under); once hv-stub destroys a
+ * granter no new pin of it succeeds, and the view (the memory mapping)
+ * goes as soon as no copy uses it.  Pins are
  * logged in memory hv-stub reads, so a process killed mid-copy leaves
  * nothing pinned.
  *
@@ -120,8 +121,8 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 int grant_fast_read(struct grant_fast *gf, struct sdrv_grant_read *r, unsigned n);
 
 /* Start fetching the lines at @t in pages @granter grants (a hint, see
- * sdrv_grant_prefetch()): the frame each entry names now, if it lies in
- * the granter's memory; nothing pinned or checked beyond that. */
+ * sdrv_grant_prefetch()): the frame each entry names now, if the entry
+ * grants it to us as a read would check; nothing pinned. */
 void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 			 const struct sdrv_grant_touch *t, unsigned n);
 

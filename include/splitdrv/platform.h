@@ -263,12 +263,12 @@ SDRV_PUBLIC int sdrv_grant_read(struct sdrv_platform *p,
 				struct sdrv_grant_read *r, unsigned n);
 /*
  * sdrv_grant_prefetch() - a hint: the lines at @t (@n places in pages
- * @granter grants us) will be read, or written, soon, by a copy or a hold.  Where the
- * environment can reach the granter's memory itself (hv-stub's fast path)
- * it starts fetching them, so that a backend asking for its next batch's
- * data while it finishes this one finds it there; elsewhere nothing.
- * Nothing is checked or held: a wrong or stale ref fetches nothing, or a
- * line of the granter's own memory.
+ * @granter grants us) will be read, or written, soon, by a copy or a
+ * hold.  Where the environment can reach the granter's memory itself
+ * (hv-stub's fast path) it starts fetching them, so that a backend asking
+ * for its next batch's data while it finishes this one finds it there;
+ * elsewhere nothing.  Nothing is held or reported: a ref the granter does
+ * not grant us now fetches nothing.
  */
 SDRV_PUBLIC void sdrv_grant_prefetch(struct sdrv_platform *p,
 				     sdrv_domid_t granter,
