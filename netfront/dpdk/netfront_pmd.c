@@ -123,7 +123,6 @@ struct nfp_port {
 static void nfp_loan_back(void *addr, void *opaque)
 {
 	struct nfp_loan *l = opaque;
-
 	struct nfp_loans *a = l->area;
 	unsigned me = rte_lcore_id();
 
@@ -361,6 +360,7 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 {
 	struct nfp_port *port = dev->data->dev_private;
 	struct nfp_rxq *q;
+	uint16_t headroom;
 
 	(void)nb_desc, (void)socket, (void)conf;
 	if (qid >= port->nr_queues)
@@ -372,10 +372,9 @@ static int nfp_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid,
 	q->port = port;
 	q->index = qid;
 	q->mp = mp;
-	q->data_at = (uint32_t)(sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp) +
-				RTE_MIN(RTE_PKTMBUF_HEADROOM, rte_pktmbuf_data_room_size(mp)));
-	q->data_cap = rte_pktmbuf_data_room_size(mp) -
-		      RTE_MIN(RTE_PKTMBUF_HEADROOM, rte_pktmbuf_data_room_size(mp));
+	headroom = RTE_MIN(RTE_PKTMBUF_HEADROOM, rte_pktmbuf_data_room_size(mp));
+	q->data_at = (uint32_t)(sizeof(struct rte_mbuf) + rte_pktmbuf_priv_size(mp) + headroom);
+	q->data_cap = rte_pktmbuf_data_room_size(mp) - headroom;
 	q->port_id = dev->data->port_id;
 	/* Lent pages are named by their virtual address: only where that
 	 * is the I/O address too can another port send them. */
