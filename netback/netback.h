@@ -195,6 +195,9 @@ struct nb_queue {
 	bool credit_blocked; /* a frame waits for the next window */
 	/* Its frames lent, not copied (lend.c); NULL: all copied. */
 	struct nb_loans *loans;
+	/* Its guest's receive grants kept held (pins.c); NULL: the guest
+	 * did not say feature-persistent. */
+	struct nb_pins *pins;
 	/* Fresh mbufs for its guest's frames, taken from the pool in bulk
 	 * (nb_queue_take_tx()); its worker's alone. */
 	struct rte_mbuf *stash[NB_BURST];
@@ -221,6 +224,9 @@ struct nb_vif {
 	unsigned nr_queues; /* multi-queue-num-queues; 0 disconnected */
 	struct nb_queue *queues;
 	bool sg; /* the guest takes frames over several buffers (feature-sg) */
+	/* It keeps its receive grants while connected (feature-persistent:
+	 * see pins.c). */
+	bool persistent;
 	/* It takes GSO frames whole (feature-gso-tcpv4/-tcpv6, with sg). */
 	bool gso_tcpv4, gso_tcpv6;
 	/* request-multicast-control: it gets only the groups it added
@@ -464,6 +470,41 @@ void nb_loans_orphan(struct nb_loans *l);
 /* Let go of orphans' loans that came back (the main lcore); at exit of
  * all of them, saying how many were never given back. */
 void nb_loans_sweep(bool at_exit);
+
+/* ---- pins.c: receive buffers kept held (feature-persistent) ----
+ *
+ * A frontend that says feature-persistent (blkif's key, and the netif
+ * proposal's of that name) posts its receive buffers from grants it keeps
+ * for the connection's life and ends access to none of them before it
+ * disconnects.  Its buffers' grants are held from their first use until
+ * the queue goes, where any other frontend's are held and released around
+ * each burst: at 64 B those two locked instructions a frame (the first
+ * waiting for the stores of the copies before it) were a quarter of
+ * netback's time.  A frontend that says nothing (Linux's, which ends
+ * access to each buffer as its answer comes, and gives up on a grant
+ * still in use: XSA-396) has nothing kept.
+ *
+ * Bounds: a queue keeps NB_PINS grants at most, one per place of a table
+ * by ref (a ref whose place is taken is held for its burst alone), and
+ * all queues together NB_PINS_TOTAL: the process's hold records
+ * (SDRV_GRANT_HOLD_MAX) stay free for bursts and loans.
+ */
+#define NB_PINS 512u
+#define NB_PINS_TOTAL 8192u
+struct nb_pins;
+/* A queue's table (NULL: no memory; then nothing is kept). */
+struct nb_pins *nb_pins_new(void);
+/* sdrv_grant_hold() of @h (@n, NB_BURST at most), the grants @pins keeps taken from it and
+ * new ones kept where there is room (@pins NULL: none).  The holds to
+ * release once the burst is written go to @rel (room for @n), *@nrel
+ * of them.  Return: as sdrv_grant_hold(). */
+int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
+		 struct sdrv_grant_hold *h, unsigned n,
+		 struct sdrv_grant_hold *rel, unsigned *nrel);
+/* Let go of every grant @pins keeps, and of @pins (NULL: nothing). */
+void nb_pins_free(struct nb_pins *pins, struct sdrv_platform *p);
+/* Grants kept, every queue's together (atomic). */
+unsigned nb_pins_kept(void);
 
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */

@@ -60,6 +60,9 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-split-event-channels", more },
 		{ "multi-queue-max-queues", more ? options->max_queues : 1 },
 		{ "feature-multicast-control", more },
+		/* Receive grants kept held for a frontend that keeps them
+		 * (pins.c). */
+		{ "feature-persistent", more },
 	};
 	int err = 0;
 
@@ -131,6 +134,8 @@ static void queue_release(struct nb_queue *q)
 	 * back, their answers with the ring. */
 	nb_loans_orphan(q->loans);
 	q->loans = NULL;
+	nb_pins_free(q->pins, dev->platform);
+	q->pins = NULL;
 	if (q->inbox)
 		rte_ring_free(q->inbox);
 	q->inbox = NULL;
@@ -266,6 +271,8 @@ static int queue_connect(struct nb_vif *v, unsigned i, unsigned n)
 	}
 	if (!err)
 		q->loans = nb_loans_new(q); /* none: every frame is copied */
+	if (!err && v->persistent)
+		q->pins = nb_pins_new(); /* none: held burst by burst */
 	if (!err) {
 		nb_evtchn_owner(q->tx_port, nb_queue_worker(options, i));
 		nb_evtchn_owner(q->rx_port, nb_queue_worker(options, i));
@@ -339,6 +346,12 @@ static int connect_vif(struct nb_vif *v)
 		return sdrv_xenbus_device_fail(dev, -EINVAL,
 					       "request-multicast-control is garbage");
 	v->mcast_control = copy && !options->base_protocol;
+	/* Receive grants it keeps while connected, if it says so. */
+	if (sdrv_xenbus_read_bounded(&dev->xb, true, "feature-persistent", 0, 1, 0,
+				     &copy))
+		return sdrv_xenbus_device_fail(dev, -EINVAL,
+					       "feature-persistent is garbage");
+	v->persistent = copy && !options->base_protocol;
 	v->nr_mcast = 0;
 	read_rate(v);
 	v->queues = calloc(nq, sizeof(*v->queues));

@@ -672,13 +672,14 @@ static void put_rx_gso_extra(struct nb_queue *q, uint32_t k,
 static unsigned deliver_burst(struct nb_queue *q)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];
-	struct sdrv_grant_hold h[NB_BURST];
+	struct sdrv_grant_hold h[NB_BURST], rel[NB_BURST];
 	struct rte_mbuf *done[NB_BURST];
 	/* Fresh, not the count last seen: a frame of several buffers
 	 * waits for all of them. */
 	uint32_t posted = sdrv_ring_back_pending_at_least(&q->rx, NB_BURST);
 	uint32_t nslots = 0, k = 0, nh = 0;
-	unsigned frames = 0;
+	unsigned frames = 0, packets = 0, nrel = 0;
+	uint64_t bytes = 0;
 	int held;
 
 	if (sdrv_ring_back_fault(&q->rx)) {
@@ -714,7 +715,7 @@ static unsigned deliver_burst(struct nb_queue *q)
 			h[nh++].readonly = false;
 		}
 	}
-	held = sdrv_grant_hold(plat(q), h, nh);
+	held = nb_pins_hold(q->pins, plat(q), h, nh, rel, &nrel);
 	for (unsigned f = 0, hk = 0; f < frames; f++) {
 		struct rte_mbuf *m = q->waiting[q->wait_head];
 		uint32_t len = rte_pktmbuf_pkt_len(m), off = 0;
@@ -747,19 +748,21 @@ static unsigned deliver_burst(struct nb_queue *q)
 				put_rx_gso_extra(q, ++k, m);
 		}
 		if (ok) {
-			q->stats.rx_packets++;
-			q->stats.rx_bytes += len;
+			packets++;
+			bytes += len;
 		} else {
 			q->stats.errors++;
 		}
 		done[f] = m;
 		q->wait_head = (q->wait_head + 1) % NB_RX_WAITING;
 	}
+	q->stats.rx_packets += packets;
+	q->stats.rx_bytes += bytes;
 	q->nr_waiting -= frames;
 	nb_self->waiting_total -= frames;
 	q->rx_progress_ms = nb_self->now_ms;
 	if (held >= 0)
-		sdrv_grant_release(plat(q), h, nh);
+		sdrv_grant_release(plat(q), rel, nrel);
 	sdrv_ring_back_produce(&q->rx, nslots); /* written in place above */
 	rte_pktmbuf_free_bulk(done, frames);
 	prefetch_posted(q, &q->rx, true);

@@ -355,6 +355,9 @@ static int publish_body(struct sdrv_xs *xs, uint32_t tx, void *arg)
 		{ "feature-sg", !nf->base_protocol },
 		{ "feature-gso-tcpv4", nf->info.gso_receive },
 		{ "feature-gso-tcpv6", nf->info.gso_receive },
+		/* Our buffers' grants are made once and ended only once
+		 * the backend is gone: it may keep them held meanwhile. */
+		{ "feature-persistent", !nf->base_protocol },
 	};
 	int err;
 

@@ -55,10 +55,13 @@ struct raw_vif {
 	sdrv_evtchn_port_t port;
 	void *page; /* a frame, granted read-only to dom0 */
 	sdrv_grant_ref_t gref;
+	sdrv_grant_ref_t rx_ref[16]; /* raw_post_rx()'s buffers, by id */
 };
 
 /* raw_connect() asks for multicast control (request-multicast-control). */
 static bool raw_mcast_control;
+/* raw_connect() says it keeps its receive grants (feature-persistent). */
+static bool raw_persistent;
 
 static void raw_connect(struct raw_vif *f, uint32_t devid)
 {
@@ -78,6 +81,8 @@ static void raw_connect(struct raw_vif *f, uint32_t devid)
 	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "request-rx-copy", 1), 0);
 	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "request-multicast-control",
 					    raw_mcast_control), 0);
+	cr_assert_eq(sdrv_xenbus_write_uint(&f->dev.xb, 0, "feature-persistent",
+					    raw_persistent), 0);
 	cr_assert_eq(sdrv_ring_sring_init(f->tx_ring.addr, SDRV_PAGE_SIZE), 0);
 	cr_assert_eq(sdrv_ring_sring_init(f->rx_ring.addr, SDRV_PAGE_SIZE), 0);
 	cr_assert_eq(sdrv_netif_tx_front_attach(&f->tx, f->tx_ring.addr,
@@ -210,6 +215,7 @@ static void raw_post_rx(struct raw_vif *f, void **pages, unsigned n)
 		pages[i] = sdrv_page_alloc(w.guest1);
 		ref = sdrv_grant_access(w.guest1, 0, pages[i], false);
 		cr_assert_geq(ref, 0);
+		f->rx_ref[i] = (sdrv_grant_ref_t)ref;
 		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)i,
 							 .gref = (sdrv_grant_ref_t)ref };
 	}
@@ -599,6 +605,80 @@ Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_f
 		     "left waiting (mark %u)",
 		     ((unsigned char *)pages[rsp[0].id % 8])[14]);
 	cr_expect_eq(got, 1, "and nothing else (%u frames)", got);
+}
+
+/*
+ * Receive grants.  A frontend that does not say feature-persistent (as
+ * Linux's, which ends access to each buffer as its answer comes, and
+ * gives the device up if the grant is still in use) has each back with
+ * its answer.  One that says it has them kept held while connected (a
+ * burst then pins nothing), and back when it goes.
+ */
+Test(netback_hostile, a_receive_grant_comes_back_with_its_answer_without_feature_persistent)
+{
+	struct raw_vif f;
+	struct sdrv_netif_rx_response rsp[4];
+	void *pages[4];
+
+	raw_connect(&f, 0);
+	raw_post_rx(&f, pages, 4);
+	usleep(200000);
+	guest2_sends(7);
+	cr_assert_eq(raw_take_rx(&f, rsp, 1), 1, "vif 1/0 received guest 2's frame");
+	cr_assert_eq(rsp[0].status, 100);
+	cr_assert_lt(rsp[0].id, 4);
+	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[rsp[0].id]), 0,
+		     "the answered buffer's grant ends at once");
+}
+
+Test(netback_hostile, a_persistent_frontends_receive_grants_stay_held_until_it_goes)
+{
+	struct raw_vif f;
+	struct sdrv_netif_rx_response rsp[4];
+	struct sdrv_netif_rx_request again;
+	void *pages[4];
+	uint16_t id;
+	int end = -1;
+
+	raw_persistent = true;
+	raw_connect(&f, 0);
+	raw_persistent = false;
+	raw_post_rx(&f, pages, 4);
+	usleep(200000);
+	guest2_sends(7);
+	cr_assert_eq(raw_take_rx(&f, rsp, 1), 1, "vif 1/0 received guest 2's frame");
+	cr_assert_eq(rsp[0].status, 100);
+	cr_assert_lt(rsp[0].id, 4);
+	id = rsp[0].id;
+	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[id]), -SDRV_EBUSY,
+		     "the answered buffer's grant is kept held");
+	/* Posted again (after the three still posted), it is written again,
+	 * through the grant kept. */
+	again = (struct sdrv_netif_rx_request){ .id = id, .gref = f.rx_ref[id] };
+	cr_assert_eq(sdrv_netif_rx_front_put_requests(&f.rx, &again, 1), 1);
+	if (sdrv_ring_front_push(&f.rx))
+		sdrv_evtchn_notify(w.guest1, f.port);
+	for (unsigned char mark = 8; mark < 12; mark++)
+		guest2_sends(mark);
+	cr_assert_eq(raw_take_rx(&f, rsp, 4), 4, "four more frames came");
+	cr_expect_eq(rsp[3].id, id, "the last into the buffer posted again");
+	cr_expect_eq(((unsigned char *)pages[id])[14], 11,
+		     "which holds the fourth frame (mark %u)", ((unsigned char *)pages[id])[14]);
+	/* Gone: every grant is ours again. */
+	cr_assert_eq(sdrv_xenbus_switch_state(&f.dev.xb, SDRV_XENBUS_CLOSING), 0);
+	sdrv_xenbus_wait_peer_state(&f.dev.xb, 1u << SDRV_XENBUS_CLOSING |
+					       1u << SDRV_XENBUS_CLOSED, 10000);
+	for (int i = 0; i < 50 && end; i++) {
+		end = sdrv_grant_end_access(w.guest1, f.rx_ref[id]);
+		if (end)
+			usleep(100000);
+	}
+	cr_expect_eq(end, 0, "the grant ends once vif 1/0 is closing");
+	for (unsigned i = 0; i < 4; i++)
+		if (i != id)
+			cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[i]), 0,
+				     "and so does buffer %u's", i);
+	cr_expect_null(sdrv_netfront_broken(nf2), "guest 2 is served on");
 }
 
 /* A broadcast UDP/IPv4 datagram of 32 bytes from guest @g's MAC into @p
