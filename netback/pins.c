@@ -71,7 +71,9 @@ int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 	for (unsigned i = 0; i < n; i++) {
 		const struct nb_pin *k = place_of(pins, h[i].ref);
 
-		if (k->kept && k->ref == h[i].ref && k->granter == h[i].granter) {
+		/* A grant kept to be read serves no write. */
+		if (k->kept && k->ref == h[i].ref && k->granter == h[i].granter &&
+		    (h[i].readonly || !k->hold.readonly)) {
 			h[i].status = SDRV_GNTST_okay;
 			h[i].page = k->hold.page;
 		} else {

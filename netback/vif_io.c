@@ -765,7 +765,13 @@ static unsigned deliver_burst(struct nb_queue *q)
 		sdrv_grant_release(plat(q), rel, nrel);
 	sdrv_ring_back_produce(&q->rx, nslots); /* written in place above */
 	rte_pktmbuf_free_bulk(done, frames);
-	prefetch_posted(q, &q->rx, true);
+	/* Not for grants kept (pins.c): their entries are not touched
+	 * again, and their pages' lines are this CPU's but for those the
+	 * guest read, which came no sooner for asking (measured: no gain
+	 * into a guest that reads each frame's header, 8 % lost into one
+	 * that reads none). */
+	if (!q->pins)
+		prefetch_posted(q, &q->rx, true);
 	return frames;
 }
 
