@@ -614,20 +614,32 @@ Test(netback_hostile, a_guest_that_posts_no_buffers_stalls_and_gets_only_fresh_f
  * its answer.  One that says it has them kept held while connected (a
  * burst then pins nothing), and back when it goes.
  */
+/* vif 1/0 connected by hand (saying feature-persistent if @persistent),
+ * 4 buffers posted into @pages, and guest 2's frame received into one.
+ * Return: that buffer's id. */
+static uint16_t raw_receives_one(struct raw_vif *f, bool persistent, void **pages)
+{
+	struct sdrv_netif_rx_response rsp;
+
+	raw_persistent = persistent;
+	raw_connect(f, 0);
+	raw_persistent = false;
+	raw_post_rx(f, pages, 4);
+	usleep(200000);
+	guest2_sends(7);
+	cr_assert_eq(raw_take_rx(f, &rsp, 1), 1, "vif 1/0 received guest 2's frame");
+	cr_assert_eq(rsp.status, 100);
+	cr_assert_lt(rsp.id, 4);
+	return rsp.id;
+}
+
 Test(netback_hostile, a_receive_grant_comes_back_with_its_answer_without_feature_persistent)
 {
 	struct raw_vif f;
-	struct sdrv_netif_rx_response rsp[4];
 	void *pages[4];
+	uint16_t id = raw_receives_one(&f, false, pages);
 
-	raw_connect(&f, 0);
-	raw_post_rx(&f, pages, 4);
-	usleep(200000);
-	guest2_sends(7);
-	cr_assert_eq(raw_take_rx(&f, rsp, 1), 1, "vif 1/0 received guest 2's frame");
-	cr_assert_eq(rsp[0].status, 100);
-	cr_assert_lt(rsp[0].id, 4);
-	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[rsp[0].id]), 0,
+	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[id]), 0,
 		     "the answered buffer's grant ends at once");
 }
 
@@ -637,19 +649,9 @@ Test(netback_hostile, a_persistent_frontends_receive_grants_stay_held_until_it_g
 	struct sdrv_netif_rx_response rsp[4];
 	struct sdrv_netif_rx_request again;
 	void *pages[4];
-	uint16_t id;
+	uint16_t id = raw_receives_one(&f, true, pages);
 	int end = -1;
 
-	raw_persistent = true;
-	raw_connect(&f, 0);
-	raw_persistent = false;
-	raw_post_rx(&f, pages, 4);
-	usleep(200000);
-	guest2_sends(7);
-	cr_assert_eq(raw_take_rx(&f, rsp, 1), 1, "vif 1/0 received guest 2's frame");
-	cr_assert_eq(rsp[0].status, 100);
-	cr_assert_lt(rsp[0].id, 4);
-	id = rsp[0].id;
 	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[id]), -SDRV_EBUSY,
 		     "the answered buffer's grant is kept held");
 	/* Posted again (after the three still posted), it is written again,
