@@ -494,17 +494,15 @@ void nb_loans_sweep(bool at_exit);
 struct nb_pins;
 /* A queue's table (NULL: no memory; then nothing is kept). */
 struct nb_pins *nb_pins_new(void);
-/* sdrv_grant_hold() of @h (@n, NB_BURST at most), the grants @pins keeps taken from it and
- * new ones kept where there is room (@pins NULL: none).  The holds to
- * release once the burst is written go to @rel (room for @n), *@nrel
- * of them.  Return: as sdrv_grant_hold(). */
+/* sdrv_grant_hold() of @h (@n, NB_BURST at most), the grants @pins
+ * keeps taken from it and new ones kept where there is room (@pins NULL:
+ * none).  The holds to release once the burst is written go to @rel (room
+ * for @n), *@nrel of them.  Return: as sdrv_grant_hold(). */
 int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 		 struct sdrv_grant_hold *h, unsigned n,
 		 struct sdrv_grant_hold *rel, unsigned *nrel);
 /* Let go of every grant @pins keeps, and of @pins (NULL: nothing). */
 void nb_pins_free(struct nb_pins *pins, struct sdrv_platform *p);
-/* Grants kept, every queue's together (atomic). */
-unsigned nb_pins_kept(void);
 
 /* ---- fdb.c: the forwarding table ---- */
 #define NB_FDB_SIZE 4096u /* entries; a full table floods, never grows */

@@ -22,11 +22,6 @@ struct nb_pins {
 /* Every queue's kept grants together, against NB_PINS_TOTAL. */
 static unsigned kept_total;
 
-unsigned nb_pins_kept(void)
-{
-	return __atomic_load_n(&kept_total, __ATOMIC_RELAXED);
-}
-
 struct nb_pins *nb_pins_new(void)
 {
 	return calloc(1, sizeof(struct nb_pins));
