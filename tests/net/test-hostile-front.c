@@ -1022,7 +1022,7 @@ Test(netback_hostile, netfront_sends_a_blank_checksum_and_it_arrives_finished)
  * ours to write are answered ERROR (the frame for them lost), and a
  * request index running past the ring disables that vif alone.
  */
-Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_that_vif)
+static void garbage_receive_requests(bool persistent)
 {
 	struct raw_vif bad, good;
 	struct sdrv_netif_rx_request req[4];
@@ -1031,7 +1031,9 @@ Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_tha
 	unsigned got;
 	int state = -1;
 
+	raw_persistent = persistent;
 	raw_connect(&bad, 0);
+	raw_persistent = false;
 	raw_connect(&good, 1);
 	for (int i = 0; i < 4; i++)
 		req[i] = (struct sdrv_netif_rx_request){ .id = (uint16_t)(100 + i),
@@ -1062,4 +1064,16 @@ Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_tha
 	cr_expect_eq(state, SDRV_XENBUS_CLOSING, "vif 1/0 is closed by the backend");
 	cr_expect(strstr(error, "receive ring index"), "its error says why: \"%s\"", error);
 	expect_vif_1_1_served_on(&good);
+}
+
+Test(netback_hostile, garbage_receive_requests_are_answered_error_or_disable_that_vif)
+{
+	garbage_receive_requests(false);
+}
+
+/* The same from a frontend whose grants are kept (netback/pins.c): a
+ * grant that fails is never kept, a read-only one never written. */
+Test(netback_hostile, garbage_receive_requests_of_a_persistent_frontend_are_answered_error)
+{
+	garbage_receive_requests(true);
 }
