@@ -495,9 +495,9 @@ struct nb_pins;
 /* A queue's table (NULL: no memory; then nothing is kept). */
 struct nb_pins *nb_pins_new(void);
 /* sdrv_grant_hold() of @h (@n, NB_BURST at most), the grants @pins
- * keeps taken from it and new ones kept where there is room (@pins NULL:
- * none).  The holds to release once the burst is written go to @rel (room
- * for @n), *@nrel of them.  Return: as sdrv_grant_hold(). */
+ * keeps taken from it and new ones kept where there is room.  The holds
+ * to release once the burst is written go to @rel (room for @n), *@nrel
+ * of them.  Return: as sdrv_grant_hold(). */
 int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 		 struct sdrv_grant_hold *h, unsigned n,
 		 struct sdrv_grant_hold *rel, unsigned *nrel);

@@ -10,9 +10,7 @@
 
 struct nb_pin {
 	bool kept;
-	sdrv_domid_t granter;
-	sdrv_grant_ref_t ref;
-	struct sdrv_grant_hold hold;
+	struct sdrv_grant_hold hold; /* its granter and ref name the grant */
 };
 
 struct nb_pins {
@@ -55,19 +53,13 @@ int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 	*nrel = 0;
 	if (n > NB_BURST)
 		return -EINVAL;
-	if (!pins) {
-		r = sdrv_grant_hold(p, h, n);
-		for (unsigned i = 0; r >= 0 && i < n; i++)
-			rel[(*nrel)++] = h[i];
-		return r;
-	}
 	/* Kept already: the page as it was held.  The rest are held now,
 	 * in the places of rel (its room is @n), then moved back. */
 	for (unsigned i = 0; i < n; i++) {
 		const struct nb_pin *k = place_of(pins, h[i].ref);
 
 		/* A grant kept to be read serves no write. */
-		if (k->kept && k->ref == h[i].ref && k->granter == h[i].granter &&
+		if (k->kept && k->hold.ref == h[i].ref && k->hold.granter == h[i].granter &&
 		    (h[i].readonly || !k->hold.readonly)) {
 			h[i].status = SDRV_GNTST_okay;
 			h[i].page = k->hold.page;
@@ -90,8 +82,6 @@ int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 		 * keeps what it has: this hold goes after the burst. */
 		if (!k->kept && room_for_one()) {
 			k->kept = true;
-			k->granter = got->granter;
-			k->ref = got->ref;
 			k->hold = *got;
 			continue;
 		}

@@ -672,7 +672,8 @@ static void put_rx_gso_extra(struct nb_queue *q, uint32_t k,
 static unsigned deliver_burst(struct nb_queue *q)
 {
 	struct sdrv_netif_rx_request req[NB_BURST];
-	struct sdrv_grant_hold h[NB_BURST], rel[NB_BURST];
+	struct sdrv_grant_hold h[NB_BURST], kept_rel[NB_BURST];
+	struct sdrv_grant_hold *rel = h; /* what to release after the burst */
 	struct rte_mbuf *done[NB_BURST];
 	/* Fresh, not the count last seen: a frame of several buffers
 	 * waits for all of them. */
@@ -715,7 +716,13 @@ static unsigned deliver_burst(struct nb_queue *q)
 			h[nh++].readonly = false;
 		}
 	}
-	held = nb_pins_hold(q->pins, plat(q), h, nh, rel, &nrel);
+	if (q->pins) {
+		held = nb_pins_hold(q->pins, plat(q), h, nh, kept_rel, &nrel);
+		rel = kept_rel;
+	} else {
+		held = sdrv_grant_hold(plat(q), h, nh);
+		nrel = nh;
+	}
 	for (unsigned f = 0, hk = 0; f < frames; f++) {
 		struct rte_mbuf *m = q->waiting[q->wait_head];
 		uint32_t len = rte_pktmbuf_pkt_len(m), off = 0;
