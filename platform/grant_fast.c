@@ -808,6 +808,7 @@ static unsigned read_chunk(struct grant_fast *gf, struct sdrv_grant_read *r,
 	for (unsigned i = 0; i < n; i++)
 		if (src[i])
 			memcpy(r[i].dst, src[i], r[i].len);
+	sdrv_gnt_copies_done();
 	for (unsigned i = 0; i < n; i++) {
 		const struct grant_view *v = src[i] ? view_of(gf, r[i].granter) : NULL;
 
