@@ -324,6 +324,10 @@ int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed);
  * transmit call returns (net_null, net_tap, net_af_packet, net_pcap);
  * any other gets a copy. */
 void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m);
+/* The same for @n frames @m, in order (a port's lock, where it has one,
+ * taken once). */
+void nb_port_send_burst(struct nb_worker *w, uint16_t port, struct rte_mbuf **m,
+			unsigned n);
 /* Send what @w gathered for each port. */
 void nb_ports_flush(struct nb_worker *w);
 /* Put the ports that have receive interrupts on @ep (tagged @tag).

@@ -127,27 +127,39 @@ int nb_ports_init(const struct nb_options *opt, uint16_t *port_failed)
 	return 0;
 }
 
-void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m)
+void nb_port_send_burst(struct nb_worker *w, uint16_t port, struct rte_mbuf **m,
+			unsigned n)
 {
+	struct rte_eth_dev_tx_buffer *buf = w->port_tx[port];
+	uint16_t txq = (uint16_t)w->index;
+
 	/* A guest's page lent to a driver that may keep it, or read it by
 	 * DMA (it is not DMA-mapped): a copy goes instead. */
-	if (nb_is_loan(m) && !lends[port]) {
-		struct rte_mbuf *c = nb_loan_settle(m, copy_pool);
+	for (unsigned k = 0; !lends[port] && k < n; k++) {
+		if (!nb_is_loan(m[k]))
+			continue;
+		struct rte_mbuf *c = nb_loan_settle(m[k], copy_pool);
 
 		if (!c) {
-			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(m[k]);
 			w->port_tx_dropped[port]++;
-			return;
 		}
-		m = c;
+		m[k] = c; /* NULL: not sent */
 	}
-	if (!tx_shared[port]) {
-		rte_eth_tx_buffer(port, (uint16_t)w->index, w->port_tx[port], m);
-		return;
+	if (tx_shared[port]) {
+		rte_spinlock_lock(&tx_lock[port]);
+		txq = 0;
 	}
-	rte_spinlock_lock(&tx_lock[port]);
-	rte_eth_tx_buffer(port, 0, w->port_tx[port], m);
-	rte_spinlock_unlock(&tx_lock[port]);
+	for (unsigned k = 0; k < n; k++)
+		if (m[k])
+			rte_eth_tx_buffer(port, txq, buf, m[k]);
+	if (tx_shared[port])
+		rte_spinlock_unlock(&tx_lock[port]);
+}
+
+void nb_port_send(struct nb_worker *w, uint16_t port, struct rte_mbuf *m)
+{
+	nb_port_send_burst(w, port, &m, 1);
 }
 
 void nb_ports_flush(struct nb_worker *w)

@@ -152,7 +152,7 @@ static void refresh(struct nb_worker *w)
 	w->gen = world_gen;
 }
 
-static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
+static void forward_run(struct nb_worker *w, struct rte_mbuf **m, unsigned n,
 			struct nb_where from);
 
 /* A GSO frame from a guest (@m, RTE_MBUF_F_TX_TCP_SEG): cut into frames
@@ -186,34 +186,58 @@ static void forward_gso(struct nb_worker *w, struct nb_queue *q,
 				q->name, why);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		forward_one(w, segs[i], (struct nb_where){ .vif = q->vif });
+	/* The segments have the frame's addresses: one run. */
+	if (n > 0)
+		forward_run(w, segs, (unsigned)n, (struct nb_where){ .vif = q->vif });
 }
 
-/* Send @m on from @from: to where its destination was learnt, else to
- * every other vif and port.  @m is consumed: the last vif it goes to gets
- * @m itself (the others a reference each), and a port gets a copy unless
- * it is the only place @m goes (a port's driver may write into what it
- * sends; a guest's copy is taken from @m later). */
-static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
-			struct nb_where from)
+/* Where the switch sends a frame. */
+enum way {
+	WAY_NOWHERE, /* back where it came from, or nowhere else to go */
+	WAY_VIF, /* to one vif */
+	WAY_PORT, /* to one port */
+	WAY_FLOOD, /* to every other vif and port */
+};
+
+/* Learn where @m's source is (@from) and find where @m goes (*@to for a
+ * vif or a port): where its destination was learnt, else everywhere else
+ * (a flood with one place left is a send to it). */
+static enum way switch_way(struct nb_worker *w, const struct rte_mbuf *m,
+			   struct nb_where from, struct nb_where *to)
 {
 	const struct rte_ether_hdr *eth =
 		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
-	struct nb_vif *to_vifs[NB_MAX_VIFS];
-	unsigned nv = 0, np = 0, nr_ports = nb_nr_ports;
-	struct nb_where to;
+	unsigned others = 0;
 
 	nb_fdb_learn(&w->fdb_memo, &eth->src_addr, from, w->now_ms);
-	if (nb_fdb_lookup(&w->fdb_memo, &eth->dst_addr, w->now_ms, &to)) {
-		if (nb_where_same(to, from))
-			rte_pktmbuf_free(m); /* back where it came from */
-		else if (to.vif)
-			nb_vif_deliver(to.vif, m);
-		else
-			nb_port_send(w, to.port, m);
-		return;
+	if (nb_fdb_lookup(&w->fdb_memo, &eth->dst_addr, w->now_ms, to)) {
+		if (nb_where_same(*to, from))
+			return WAY_NOWHERE;
+		return to->vif ? WAY_VIF : WAY_PORT;
 	}
+	for (unsigned i = 0; i < w->nr_vifs && !others; i++)
+		others += w->vifs[i] != from.vif;
+	if (others)
+		return WAY_FLOOD;
+	for (uint16_t i = 0; i < nb_nr_ports; i++) {
+		if (!from.vif && nb_port_ids[i] == from.port)
+			continue;
+		if (others++)
+			return WAY_FLOOD;
+		*to = (struct nb_where){ .port = nb_port_ids[i] };
+	}
+	return others ? WAY_PORT : WAY_NOWHERE;
+}
+
+/* Send @m from @from to every other vif and port.  @m is consumed: the
+ * last vif gets @m itself (the others a reference each), and each port a
+ * copy unless no vif takes @m (a port's driver may write into what it
+ * sends; a guest's copy is taken from @m later). */
+static void flood(struct nb_worker *w, struct rte_mbuf *m, struct nb_where from)
+{
+	struct nb_vif *to_vifs[NB_MAX_VIFS];
+	unsigned nv = 0, np = 0, nr_ports = nb_nr_ports;
+
 	for (unsigned i = 0; i < w->nr_vifs; i++)
 		if (w->vifs[i] != from.vif)
 			to_vifs[nv++] = w->vifs[i];
@@ -242,6 +266,58 @@ static void forward_one(struct nb_worker *w, struct rte_mbuf *m,
 		nb_vif_deliver(to_vifs[k], m);
 }
 
+/* Send @n frames @m, all from @from with the same addresses, the way the
+ * first goes.  Consumed. */
+static void forward_run(struct nb_worker *w, struct rte_mbuf **m, unsigned n,
+			struct nb_where from)
+{
+	struct nb_where to;
+
+	switch (switch_way(w, m[0], from, &to)) {
+	case WAY_NOWHERE:
+		rte_pktmbuf_free_bulk(m, n);
+		break;
+	case WAY_VIF:
+		for (unsigned k = 0; k < n; k++)
+			nb_vif_deliver(to.vif, m[k]);
+		break;
+	case WAY_PORT:
+		nb_port_send_burst(w, to.port, m, n);
+		break;
+	case WAY_FLOOD:
+		for (unsigned k = 0; k < n; k++)
+			flood(w, m[k], from);
+		break;
+	}
+}
+
+/* Whether @a and @b have the same destination and source addresses. */
+static bool same_addresses(const struct rte_mbuf *a, const struct rte_mbuf *b)
+{
+	return !memcmp(rte_pktmbuf_mtod(a, const void *),
+		       rte_pktmbuf_mtod(b, const void *), 2 * RTE_ETHER_ADDR_LEN);
+}
+
+/* Send on the @n frames @m from @from (a vif's queue @q, or a port).  A
+ * burst is mostly runs of one flow: the switch decides once per run (its
+ * table looked at once), and a run to a port goes to it whole.  GSO
+ * frames go one by one (forward_gso()).  Consumed. */
+static void forward_burst(struct nb_worker *w, struct nb_queue *q,
+			  struct rte_mbuf **m, unsigned n, struct nb_where from)
+{
+	for (unsigned i = 0, run; i < n; i += run) {
+		run = 1;
+		if (q && (m[i]->ol_flags & RTE_MBUF_F_TX_TCP_SEG)) {
+			forward_gso(w, q, m[i]);
+			continue;
+		}
+		while (i + run < n && !(m[i + run]->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+		       same_addresses(m[i], m[i + run]))
+			run++;
+		forward_run(w, &m[i], run, from);
+	}
+}
+
 unsigned nb_worker_round(struct nb_worker *w)
 {
 	struct rte_mbuf *burst[NB_BURST];
@@ -256,20 +332,14 @@ unsigned nb_worker_round(struct nb_worker *w)
 		struct nb_queue *q = w->queues[i];
 		unsigned n = nb_queue_take_tx(q, burst);
 
-		for (unsigned k = 0; k < n; k++) {
-			if (burst[k]->ol_flags & RTE_MBUF_F_TX_TCP_SEG)
-				forward_gso(w, q, burst[k]);
-			else
-				forward_one(w, burst[k], (struct nb_where){ .vif = q->vif });
-		}
+		forward_burst(w, q, burst, n, (struct nb_where){ .vif = q->vif });
 		moved += n;
 	}
 	/* The ports' receive queues are worker 0's. */
 	for (uint16_t i = 0; w->index == 0 && i < nb_nr_ports; i++) {
 		uint16_t n = rte_eth_rx_burst(nb_port_ids[i], 0, burst, NB_BURST);
 
-		for (uint16_t k = 0; k < n; k++)
-			forward_one(w, burst[k], (struct nb_where){ .port = nb_port_ids[i] });
+		forward_burst(w, NULL, burst, n, (struct nb_where){ .port = nb_port_ids[i] });
 		moved += n;
 	}
 	/* What waits for each guest (frames of this round and of rounds
