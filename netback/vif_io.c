@@ -282,21 +282,23 @@ static void queue_reads(struct nb_queue *q, struct pending *pf,
 {
 	char *dst = rte_pktmbuf_mtod(pf->m, char *);
 	uint32_t first = first_slot_bytes(pf);
+	sdrv_domid_t granter = q->vif->dev->xb.frontend_domid;
+	unsigned at = *nrd;
 
 	pf->by_reads = true;
-	pf->first_read = *nrd;
-	for (unsigned k = 0; k < pf->f.nr_slots; k++) {
+	pf->first_read = at;
+	for (unsigned k = 0; k < pf->f.nr_slots; k++, at++) {
 		uint16_t n = (uint16_t)(k ? pf->f.slot[k].size : first);
 
-		rd[(*nrd)++] = (struct sdrv_grant_read){
-			.granter = q->vif->dev->xb.frontend_domid,
-			.ref = pf->f.slot[k].gref,
-			.offset = pf->f.slot[k].offset,
-			.len = n,
-			.dst = dst,
-		};
+		/* Field by field: the status is the reader's to write. */
+		rd[at].granter = granter;
+		rd[at].ref = pf->f.slot[k].gref;
+		rd[at].offset = pf->f.slot[k].offset;
+		rd[at].len = n;
+		rd[at].dst = dst;
 		dst += n;
 	}
+	*nrd = at;
 }
 
 /* Copy each good frame's slots out of the guest's pages into its mbuf, by
@@ -313,7 +315,7 @@ static void fetch_frames(struct nb_queue *q, struct pending *fr, unsigned nr,
 
 	/* The guest just wrote these lines, on its CPU: asked for together,
 	 * they come at once, where each copy would wait for its own. */
-	for (unsigned i = 0; r >= 0 && i < nr; i++)
+	for (unsigned i = 0; r >= 0 && nh && i < nr; i++)
 		for (unsigned k = 0; !fr[i].by_reads && (fr[i].m || fr[i].lend) &&
 				     k < fr[i].f.nr_slots; k++)
 			if (h[fr[i].first_hold + k].status == SDRV_GNTST_okay)
@@ -488,9 +490,12 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 	struct pending fr[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST_HOLDS];
 	struct sdrv_grant_read rd[NB_BURST_HOLDS];
+	/* Every slot taken is answered: at most NB_BURST * 4 of them. */
+	struct sdrv_netif_tx_response rsp[NB_BURST * 4];
 	struct sdrv_ring_span sp;
 	uint32_t n, i = 0;
-	unsigned nr = 0, nh = 0, nrd = 0, got = 0;
+	unsigned nr = 0, nh = 0, nrd = 0, got = 0, nrsp = 0;
+	uint64_t bytes = 0;
 
 	if (vif_disabled(v))
 		return 0;
@@ -583,18 +588,20 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 				fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
 					q->name, pf->why);
 		} else {
-			q->stats.tx_packets++;
-			q->stats.tx_bytes += pf->len;
+			bytes += pf->len;
 			out[got++] = pf->m;
 		}
 		/* A loan is answered when it comes back (nb_loans_reap()). */
 		if (!pf->lent)
-			nb_answer_tx(&q->tx, pf->f.slot[0].id, st);
+			rsp[nrsp++] = (struct sdrv_netif_tx_response){ pf->f.slot[0].id, st };
 		for (unsigned e = 0; e < pf->f.nr_extras; e++)
-			nb_answer_tx(&q->tx, 0, SDRV_NETIF_RSP_NULL);
+			rsp[nrsp++] = (struct sdrv_netif_tx_response){ 0, SDRV_NETIF_RSP_NULL };
 		for (unsigned s2 = 1; s2 < pf->f.nr_slots; s2++)
-			nb_answer_tx(&q->tx, pf->f.slot[s2].id, st);
+			rsp[nrsp++] = (struct sdrv_netif_tx_response){ pf->f.slot[s2].id, st };
 	}
+	sdrv_netif_tx_back_put_responses(&q->tx, rsp, nrsp);
+	q->stats.tx_packets += got;
+	q->stats.tx_bytes += bytes;
 	if (sdrv_ring_back_fault(&q->tx))
 		nb_vif_disable(v, "transmit ring index out of range");
 	else
