@@ -158,6 +158,9 @@ struct nb_worker {
 	 * not take of them. */
 	struct rte_eth_dev_tx_buffer *port_tx[RTE_MAX_ETHPORTS];
 	uint64_t port_tx_dropped[RTE_MAX_ETHPORTS];
+	/* Frames a port received whose first segment is shorter than an
+	 * Ethernet header: dropped (the switch reads the addresses there). */
+	uint64_t port_rx_runts[RTE_MAX_ETHPORTS];
 	uint64_t now_ms; /* the time of its current round */
 	struct nb_fdb_memo fdb_memo; /* reset each round */
 	unsigned waiting_total; /* frames held for guests (NB_RX_WAITING_TOTAL) */

@@ -214,19 +214,22 @@ void nb_ports_print(void)
 		uint16_t port = nb_port_ids[i];
 		struct rte_eth_stats st;
 		char name[RTE_ETH_NAME_MAX_LEN] = "?";
-		uint64_t not_taken = 0;
+		uint64_t not_taken = 0, runts = 0;
 
-		for (unsigned k = 0; k < nr_workers; k++)
+		for (unsigned k = 0; k < nr_workers; k++) {
 			not_taken += nb_worker(k)->port_tx_dropped[port];
+			runts += nb_worker(k)->port_rx_runts[port];
+		}
 		rte_eth_dev_get_name_by_port(port, name);
 		if (!rte_eth_stats_get(port, &st))
 			printf("netback-dpdk: port %u (%s): in %llu packets, out %llu "
-			       "packets, missed %llu, errors %llu, not taken %llu\n",
+			       "packets, missed %llu, errors %llu, not taken %llu, "
+			       "runts %llu\n",
 			       port, name, (unsigned long long)st.ipackets,
 			       (unsigned long long)st.opackets,
 			       (unsigned long long)st.imissed,
 			       (unsigned long long)(st.ierrors + st.oerrors),
-			       (unsigned long long)not_taken);
+			       (unsigned long long)not_taken, (unsigned long long)runts);
 	}
 }
 

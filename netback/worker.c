@@ -311,7 +311,15 @@ static void forward_burst(struct nb_worker *w, struct nb_queue *q,
 			forward_gso(w, q, m[i]);
 			continue;
 		}
+		/* A guest's frames were checked (nb_queue_take_tx()); a
+		 * port's may be anything its driver passes on. */
+		if (!q && rte_pktmbuf_data_len(m[i]) < RTE_ETHER_HDR_LEN) {
+			w->port_rx_runts[from.port]++;
+			rte_pktmbuf_free(m[i]);
+			continue;
+		}
 		while (i + run < n && !(m[i + run]->ol_flags & RTE_MBUF_F_TX_TCP_SEG) &&
+		       (q || rte_pktmbuf_data_len(m[i + run]) >= RTE_ETHER_HDR_LEN) &&
 		       same_addresses(m[i], m[i + run]))
 			run++;
 		forward_run(w, &m[i], run, from);

@@ -20,6 +20,9 @@
  * gone kept in bounds, and large transmit frames lent on in the sender's
  * page (small ones copied; one left waiting for a guest copied after all,
  * so that it keeps none of its sender's slots).
+ *
+ * A port (a net_pcap file, netback-dpdk on one lcore): frames shorter than
+ * an Ethernet header dropped and counted, the others taken.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -886,4 +889,65 @@ Test(net_backend, a_lent_frame_left_waiting_is_copied_and_its_sender_answered)
 		  "guest 2 got its buffers' worth and what waited (%u)", got);
 	sdrv_netfront_close(b);
 	sdrv_netfront_close(a);
+}
+
+/* ---- what a port passes on ----------------------------------------------- */
+
+/* A port whose driver hands netback-dpdk frames shorter than an Ethernet
+ * header (a pcap file of two such, around a good one). */
+static char runts_pcap[] = "/tmp/sdrv-runts-XXXXXX";
+
+static void pcap_world_up(void)
+{
+	static char vdev[96];
+	static const char *const eal[] = { "-l", "0", "--vdev", vdev, NULL };
+	static const char *const own[] = { NULL };
+	/* pcap's header (microseconds, Ethernet), then each frame's. */
+	const uint32_t head[6] = { 0xa1b2c3d4, 2 | 4u << 16, 0, 0, 65535, 1 };
+	const uint32_t sizes[3] = { 10, 60, 13 };
+	uint8_t frame[60] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x77, 0x88, 0xb5 };
+	int fd = mkstemp(runts_pcap);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+
+	cr_assert(f, "a pcap file: %s", strerror(errno));
+	fwrite(head, sizeof(head), 1, f);
+	for (unsigned i = 0; i < 3; i++) {
+		const uint32_t rec[4] = { 0, 0, sizes[i], sizes[i] };
+
+		fwrite(rec, sizeof(rec), 1, f);
+		fwrite(frame, sizes[i], 1, f);
+	}
+	cr_assert_eq(fclose(f), 0);
+	snprintf(vdev, sizeof(vdev), "net_pcap0,rx_pcap=%s", runts_pcap);
+	netback_world_up(&w, NETBACK_PATH, XENSTORED_PATH, 1024, eal, own);
+}
+
+static void pcap_world_down(void)
+{
+	netback_world_down(&w);
+	unlink(runts_pcap);
+}
+
+TestSuite(net_port, .init = pcap_world_up, .fini = pcap_world_down, .timeout = 120);
+
+/* The switch reads a frame's addresses in its first 12 bytes: shorter
+ * frames from a port are dropped and counted ("runts"), the good one
+ * between them taken, and netback-dpdk serves on (it exits 0 at the
+ * end). */
+Test(net_port, frames_shorter_than_an_ethernet_header_are_dropped_and_counted)
+{
+	long long runts = -1, in = -1;
+	char state[8] = "";
+
+	/* Serving (its signals taken) once it offers vif 1/0: InitWait. */
+	for (int i = 0; i < 100 && strcmp(state, "2"); i++, usleep(100000))
+		if (sdrv_xs_read(w.xs1, 0, "/local/domain/0/backend/vif/1/0/state", state,
+				 sizeof(state) - 1) < 0)
+			state[0] = 0;
+	cr_assert(!strcmp(state, "2"), "netback-dpdk offers vif 1/0 (its state: \"%s\")", state);
+	for (int i = 0; i < 50 && runts != 2; i++, usleep(100000))
+		runts = netback_world_counter(&w, "port 0 (net_pcap0)", "runts");
+	in = netback_world_counter(&w, "port 0 (net_pcap0)", ": in");
+	cr_expect_eq(runts, 2, "runts counted: %lld", runts);
+	cr_expect_eq(in, 3, "frames the port received: %lld", in);
 }
