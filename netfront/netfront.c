@@ -696,6 +696,12 @@ static void reclaim_tx(struct sdrv_netfront *nf, struct nf_queue *q)
 	}
 }
 
+/* From this size on, a frame's bytes go through the platform's copy
+ * (sdrv_platform_copy()): a call, then the CPU's widest moves; below it,
+ * inline 16-byte moves cost less than the call.  The platform's copy sent
+ * 8-10 % more 1500-byte frames. */
+#define NF_PLATFORM_COPY_MIN 256u
+
 /* The first slot's checksum flags for a frame's SDRV_NETFRONT_F_*. */
 static uint16_t tx_flags(unsigned flags)
 {
@@ -729,7 +735,10 @@ static int put_tx(struct sdrv_netfront *nf, struct nf_queue *q,
 		size_t part = len - off < SDRV_PAGE_SIZE ? len - off : SDRV_PAGE_SIZE;
 		union nf_tx_slot *s = sdrv_ring_front_request_slot(&q->tx, k++);
 
-		sdrv_copy(b->page, (const char *)f->data + off, part);
+		if (part >= NF_PLATFORM_COPY_MIN)
+			sdrv_platform_copy(b->page, (const char *)f->data + off, part);
+		else
+			sdrv_copy(b->page, (const char *)f->data + off, part);
 		s->req.gref = b->gref;
 		s->req.offset = 0;
 		s->req.flags = (uint16_t)((d + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |

@@ -264,6 +264,11 @@ SDRV_PUBLIC int sdrv_grant_read(struct sdrv_platform *p,
 	return p->ops->grant_read(p, r, n);
 }
 
+SDRV_PUBLIC void sdrv_platform_copy(void *dst, const void *src, size_t n)
+{
+	memcpy(dst, src, n);
+}
+
 SDRV_PUBLIC void sdrv_grant_prefetch(struct sdrv_platform *p,
 				     sdrv_domid_t granter,
 				     const struct sdrv_grant_touch *t,

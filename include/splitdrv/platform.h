@@ -298,6 +298,12 @@ SDRV_PUBLIC void sdrv_evtchn_unmask(struct sdrv_platform *p,
 				    sdrv_evtchn_port_t port);
 /* Milliseconds on the platform's monotonic clock (deadlines). */
 SDRV_PUBLIC uint64_t sdrv_platform_clock_ms(const struct sdrv_platform *p);
+/* Copy @n bytes of a frame's or a block's data (no overlap): the
+ * platform's fastest copy for large sizes, which the freestanding
+ * frontends cannot name themselves (libsplitdrv's platforms: libc's
+ * memcpy, with the CPU's widest moves; a guest kernel supplies its own).
+ * Small copies stay inline (sdrv_copy()). */
+SDRV_PUBLIC void sdrv_platform_copy(void *dst, const void *src, size_t n);
 
 /**
  * sdrv_evtchn_lateeoi() - done with the event @port delivered (Linux's

@@ -57,7 +57,7 @@ for cc in "$@"; do
 		done
 		ld -r -o "$tmp/xs-$cc$opt.o" $objs
 		foreign=$(nm -u "$tmp/xs-$cc$opt.o" | awk '{print $2}' |
-			grep -v -E '^sdrv_(page_alloc|page_free|pages_alloc|pages_free|evtchn_notify|evtchn_wait_ports|evtchn_wait_port|evtchn_wait|evtchn_fd|evtchn_alloc_unbound|evtchn_bind_interdomain|evtchn_close|grant_access|grant_end_access|grant_map|grant_unmap|platform_domid|platform_xenstore|platform_clock_ms|ring_front_attach|ring_back_attach|ring_sring_init|ring_nr_slots)$' || true)
+			grep -v -E '^sdrv_(page_alloc|page_free|pages_alloc|pages_free|evtchn_notify|evtchn_wait_ports|evtchn_wait_port|evtchn_wait|evtchn_fd|evtchn_alloc_unbound|evtchn_bind_interdomain|evtchn_close|grant_access|grant_end_access|grant_map|grant_unmap|platform_domid|platform_xenstore|platform_clock_ms|platform_copy|ring_front_attach|ring_back_attach|ring_sring_init|ring_nr_slots)$' || true)
 		if [ -n "$foreign" ]; then
 			echo "FAIL: $what: the XenStore ring client, XenBus or blkfront needs: $foreign"
 			fail=$((fail + 1))
