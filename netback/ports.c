@@ -136,9 +136,11 @@ void nb_port_send_burst(struct nb_worker *w, uint16_t port, struct rte_mbuf **m,
 	/* A guest's page lent to a driver that may keep it, or read it by
 	 * DMA (it is not DMA-mapped): a copy goes instead. */
 	for (unsigned k = 0; !lends[port] && k < n; k++) {
+		struct rte_mbuf *c;
+
 		if (!nb_is_loan(m[k]))
 			continue;
-		struct rte_mbuf *c = nb_loan_settle(m[k], copy_pool);
+		c = nb_loan_settle(m[k], copy_pool);
 
 		if (!c) {
 			rte_pktmbuf_free(m[k]);

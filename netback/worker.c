@@ -231,8 +231,8 @@ static enum way switch_way(struct nb_worker *w, const struct rte_mbuf *m,
 
 /* Send @m from @from to every other vif and port.  @m is consumed: the
  * last vif gets @m itself (the others a reference each), and each port a
- * copy unless no vif takes @m (a port's driver may write into what it
- * sends; a guest's copy is taken from @m later). */
+ * copy, but for the last port when no vif takes @m (a port's driver may
+ * write into what it sends; a guest's copy is taken from @m later). */
 static void flood(struct nb_worker *w, struct rte_mbuf *m, struct nb_where from)
 {
 	struct nb_vif *to_vifs[NB_MAX_VIFS];
