@@ -307,9 +307,9 @@ static inline void sdrv_gnt_pin_drop_locked(const struct sdrv_gnt_granter *g,
  * answers (sdrv_grant_read()), as a seqlock's reader: sdrv_gnt_peek()
  * checks the entry as a pin does and notes it; the caller copies, calls
  * sdrv_gnt_copies_done(), and then sdrv_gnt_peek_still() reads the entry
- * again: only a copy whose entry stayed as noted counts.  The granter is never blocked: if it ends
- * access, or names another frame, between the two, the copy is thrown
- * away.  The in-use bits are left out of the comparison: other pinners
+ * again: only a copy whose entry stayed as noted counts.  The granter is
+ * never blocked: if it ends access, or names another frame, between the
+ * two, the copy is thrown away.  The in-use bits are left out of the comparison: other pinners
  * set and clear them, the granter does not.  Entries are 8-byte aligned
  * (a page of them), so one load reads flags, domid and frame together.
  */
