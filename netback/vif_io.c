@@ -484,14 +484,18 @@ static struct rte_mbuf *frame_mbuf(struct nb_queue *q, uint32_t len)
 	return m;
 }
 
+/* Transmit slots looked at a round: a burst's frames with their extras
+ * and follow-on slots (a frame that runs past them waits a round). */
+#define NB_TX_PEEK (NB_BURST * 4)
+
 unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 {
 	struct nb_vif *v = q->vif;
 	struct pending fr[NB_BURST];
 	struct sdrv_grant_hold h[NB_BURST_HOLDS];
 	struct sdrv_grant_read rd[NB_BURST_HOLDS];
-	/* Every slot taken is answered: at most NB_BURST * 4 of them. */
-	struct sdrv_netif_tx_response rsp[NB_BURST * 4];
+	/* Every slot taken is answered once: at most NB_TX_PEEK. */
+	struct sdrv_netif_tx_response rsp[NB_TX_PEEK];
 	struct sdrv_ring_span sp;
 	uint32_t n, i = 0;
 	unsigned nr = 0, nh = 0, nrd = 0, got = 0, nrsp = 0;
@@ -499,7 +503,7 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 
 	if (vif_disabled(v))
 		return 0;
-	n = sdrv_ring_back_peek_requests(&q->tx, NB_BURST * 4, &sp);
+	n = sdrv_ring_back_peek_requests(&q->tx, NB_TX_PEEK, &sp);
 	sdrv_ring_back_prefetch(&q->tx, n); /* answered in the same slots */
 	/* Each frame's copy checked, its holds queued. */
 	while (i < n && nr < NB_BURST) {
@@ -513,7 +517,7 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 		if (p == FRAME_INCOMPLETE) {
 			/* Past what we peeked: the rest comes next round.
 			 * Past the producer index: the frontend lies. */
-			if (n < NB_BURST * 4)
+			if (n < NB_TX_PEEK)
 				nb_vif_disable(v, "a frame running past the producer index");
 			break;
 		}
