@@ -10,8 +10,9 @@
  * Multi-queue: the queue count negotiated down to what both ends take;
  * every queue carrying frames, in order per flow; frames crossing lcores
  * (a queue of one lcore to a guest whose only queue is the other's); a
- * frontend that names more queues than offered, or a queue without its
- * keys, refused with a reason while the other guest is served on.
+ * frontend that names more queues than offered, a queue without its keys,
+ * or a feature-persistent that is not 0 or 1, refused with a reason while
+ * the other guest is served on.
  *
  * GSO: a large TCP frame handed whole to a guest that takes GSO, and cut
  * into right segments for one that does not.
@@ -286,13 +287,14 @@ Test(net_multiqueue, frames_cross_lcores_to_a_one_queue_guest)
 	sdrv_netfront_close(a);
 }
 
-/* ---- frontends that lie about their queues ------------------------------ */
+/* ---- frontends that lie about their queues or features ------------------ */
 
 /* Connect vif 1/1 by hand: @nr_queues announced, keys written for the
- * first @with_keys queues.  Return: the backend's error key ("" if none)
+ * first @with_keys queues, and feature-persistent written as @persistent
+ * (NULL: not written).  Return: the backend's error key ("" if none)
  * once it left InitWait. */
-static void lying_frontend(unsigned nr_queues, unsigned with_keys, char *error,
-			   size_t cap)
+static void lying_frontend(unsigned nr_queues, unsigned with_keys, const char *persistent,
+			   char *error, size_t cap)
 {
 	struct sdrv_xenbus_device dev = { .platform = w.guest1 };
 	struct sdrv_xenbus_ring rings[2 * OFFERED + 2];
@@ -311,9 +313,13 @@ static void lying_frontend(unsigned nr_queues, unsigned with_keys, char *error,
 		snprintf(dir, sizeof(dir), "queue-%u", q);
 		cr_assert_eq(sdrv_xenbus_remove_key(&dev.xb, 0, dir), 0);
 	}
+	cr_assert_eq(sdrv_xenbus_remove_key(&dev.xb, 0, "feature-persistent"), 0);
 	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "request-rx-copy", 1), 0);
 	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "multi-queue-num-queues",
 					    nr_queues), 0);
+	if (persistent)
+		cr_assert_eq(sdrv_xenbus_write_str(&dev.xb, 0, "feature-persistent",
+						   persistent), 0);
 	for (unsigned q = 0; q < with_keys; q++) {
 		char pfx[16], key[32];
 		sdrv_evtchn_port_t port;
@@ -350,12 +356,19 @@ Test(net_multiqueue, lying_frontends_refused_others_served)
 	uint32_t seqs[1];
 	unsigned queues[1];
 
-	lying_frontend(OFFERED + 1, OFFERED + 1, error, sizeof(error));
+	lying_frontend(OFFERED + 1, OFFERED + 1, NULL, error, sizeof(error));
 	cr_expect(strstr(error, "multi-queue-num-queues") != NULL,
 		  "more queues than offered: the reason says so (\"%s\")", error);
-	lying_frontend(2, 1, error, sizeof(error));
+	lying_frontend(2, 1, NULL, error, sizeof(error));
 	cr_expect(strstr(error, "queue-1/") != NULL,
 		  "a queue without its keys: the reason names it (\"%s\")", error);
+	/* feature-persistent is 0 or 1: anything else refuses the vif. */
+	lying_frontend(2, 2, "banana", error, sizeof(error));
+	cr_expect(strstr(error, "feature-persistent") != NULL,
+		  "feature-persistent not a number: the reason names it (\"%s\")", error);
+	lying_frontend(2, 2, "7", error, sizeof(error));
+	cr_expect(strstr(error, "feature-persistent") != NULL,
+		  "feature-persistent of 7: the reason names it (\"%s\")", error);
 	/* Guest 1's honest vif and guest 2 still talk. */
 	a = open_vif(w.guest1, w.xs1, 0, 2, false);
 	introduce(b, mac2);
