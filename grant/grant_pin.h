@@ -321,16 +321,21 @@ static inline uint64_t sdrv_gnt__entry_load(const struct sdrv_gnt_granter *g, ui
 	return __atomic_load_n((const uint64_t *)(const void *)&g->entries[ref], order);
 }
 
-/* Check entry @ref for @caller (read only); on success the entry as seen
+/* Whether the granter is destroyed.  Acquire: pairs with the release in
+ * hv-stub's destroy, so that nothing of its after that is read. */
+static inline bool sdrv_gnt_dead(const struct sdrv_gnt_granter *g)
+{
+	return __atomic_load_n(&g->shared->dead, __ATOMIC_ACQUIRE);
+}
+
+/* Check entry @ref for @caller (read only) of a granter the caller found
+ * alive (sdrv_gnt_dead(), once for a batch); on success the entry as seen
  * in *@seen and its frame in *@frame.  Return: SDRV_GNTST_*. */
-static inline int sdrv_gnt_peek(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
-				uint32_t ref, uint64_t *seen, uint32_t *frame)
+static inline int sdrv_gnt_peek_entry(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
+				      uint32_t ref, uint64_t *seen, uint32_t *frame)
 {
 	uint64_t e;
 
-	/* pairs with the release in hv-stub's destroy */
-	if (__atomic_load_n(&g->shared->dead, __ATOMIC_ACQUIRE))
-		return SDRV_GNTST_bad_domain;
 	if (ref >= g->nr_entries)
 		return SDRV_GNTST_bad_gntref;
 	/* Acquire: the copy's loads come after it. */
@@ -343,6 +348,15 @@ static inline int sdrv_gnt_peek(const struct sdrv_gnt_granter *g, sdrv_domid_t c
 		return SDRV_GNTST_bad_page;
 	*seen = e & ~SDRV_GNT__IN_USE;
 	return SDRV_GNTST_okay;
+}
+
+/* The same for one entry, the granter's death checked with it. */
+static inline int sdrv_gnt_peek(const struct sdrv_gnt_granter *g, sdrv_domid_t caller,
+				uint32_t ref, uint64_t *seen, uint32_t *frame)
+{
+	if (sdrv_gnt_dead(g))
+		return SDRV_GNTST_bad_domain;
+	return sdrv_gnt_peek_entry(g, caller, ref, seen, frame);
 }
 
 /* Between the copies and the second looks: every copy's loads are done
