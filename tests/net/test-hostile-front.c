@@ -302,6 +302,56 @@ Test(netback_hostile, malformed_frames_are_answered_error_and_the_vif_serves_on)
 	cr_expect_null(sdrv_netfront_broken(nf2));
 }
 
+/*
+ * One burst mixing every way a frame takes through netback-dpdk: one-slot
+ * frames (its quick way), a two-slot frame, a runt and a one-slot frame
+ * of a ref never granted.  Each slot is answered once, by its id, with
+ * its own status, and the good frames reach guest 2 in the order sent
+ * (told apart by their lengths: 90, 100, 80).
+ */
+Test(netback_hostile, a_burst_of_quick_general_and_bad_frames_is_answered_and_kept_in_order)
+{
+	struct raw_vif f;
+	struct sdrv_netif_tx_request s[6];
+	struct sdrv_netif_tx_response rsp[6];
+	static unsigned char buf[SDRV_NETFRONT_MAX_PACKET];
+	const int16_t want[6] = { SDRV_NETIF_RSP_OKAY,	SDRV_NETIF_RSP_OKAY,
+				  SDRV_NETIF_RSP_OKAY,	SDRV_NETIF_RSP_ERROR,
+				  SDRV_NETIF_RSP_ERROR, SDRV_NETIF_RSP_OKAY };
+	const int lens[3] = { 90, 100, 80 };
+	unsigned seen = 0, got = 0;
+
+	raw_connect(&f, 0);
+	s[0] = slot(&f, 0, 0, 90, 0);
+	s[1] = slot(&f, 1, 0, 100, SDRV_NETTXF_MORE_DATA);
+	s[2] = slot(&f, 2, 0, 40, 0);
+	s[3] = slot(&f, 3, 0, 10, 0);
+	s[4] = slot(&f, 4, 0, 100, 0);
+	s[4].gref = 4000;
+	s[5] = slot(&f, 5, 0, 80, 0);
+	tx_put(&f, s, 6);
+	tx_answers(&f, rsp, 6);
+	for (unsigned i = 0; i < 6; i++) {
+		cr_assert_lt(rsp[i].id, 6, "answer %u names a slot sent (%u)", i, rsp[i].id);
+		cr_expect_eq(rsp[i].status, want[rsp[i].id], "slot %u answered %d", rsp[i].id,
+			     rsp[i].status);
+		seen |= 1u << rsp[i].id;
+	}
+	cr_expect_eq(seen, 0x3fu, "every slot answered once");
+	for (int i = 0; i < 100 && got < 3; i++) {
+		int n = sdrv_netfront_recv(nf2, buf, sizeof(buf));
+
+		if (n > 0) {
+			cr_expect_eq(n, lens[got], "guest 2's frame %u is %d bytes long", got, n);
+			got++;
+		} else if (n == 0) {
+			sdrv_netfront_wait(nf2, 100);
+		}
+	}
+	cr_expect_eq(got, 3, "guest 2 got the three good frames");
+	cr_expect_null(sdrv_netfront_broken(nf2));
+}
+
 /* @fatal on vif 1/0 disables it, with a reason; vif 1/1 is served on. */
 static void fatal_and_alone(const struct sdrv_netif_tx_request *s, unsigned n,
 			    const char *reason)
