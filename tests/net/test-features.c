@@ -851,6 +851,61 @@ Test(net_backend, large_frames_go_lent_small_ones_copied_all_whole)
 	sdrv_netfront_close(a);
 }
 
+/*
+ * One burst mixing frames of one slot with frames of several pages
+ * (netfront puts a run of one-slot frames on the ring together, and any
+ * other frame its own way): every frame arrives whole, in the order
+ * sent; a burst stops at a frame that cannot be sent, and says how many
+ * went before it.
+ */
+Test(net_backend, a_burst_of_one_and_many_slot_frames_arrives_whole_and_in_order)
+{
+	static const size_t lens[] = { 64, 3000, 300, 1400, 60, 5000, 128 };
+	enum { N = sizeof(lens) / sizeof(lens[0]) };
+	static uint8_t out[N][5000], in[8192];
+	struct sdrv_netfront *a = open_vif(w.guest1, w.xs1, 0, 1, false);
+	struct sdrv_netfront *b = open_vif(w.guest2, w.xs2, 0, 1, false);
+	struct sdrv_netfront_frame fr[N];
+	unsigned sent = 0, got = 0;
+
+	cr_assert(sdrv_netfront_info(a)->sg && sdrv_netfront_info(b)->sg,
+		  "both guests took scatter-gather");
+	introduce(b, mac2);
+	drain(b);
+	for (unsigned i = 0; i < N; i++) {
+		frame(out[i], mac2, mac1, (uint8_t)i, 0);
+		for (size_t k = 20; k < lens[i]; k++)
+			out[i][k] = (uint8_t)(k * 7 + i);
+		fr[i] = (struct sdrv_netfront_frame){ .data = out[i], .len = lens[i] };
+	}
+	for (int i = 0; i < 1000 && sent < N; i++) {
+		int n = sdrv_netfront_send_burst(a, fr + sent, N - sent);
+
+		cr_assert_geq(n, 0, "the burst is taken (%d)", n);
+		sent += (unsigned)n;
+		sdrv_netfront_recv(a, in, 0); /* the ring is full: answers */
+	}
+	cr_assert_eq(sent, N);
+	for (int round = 0; round < 500 && got < N; round++) {
+		int n = sdrv_netfront_recv(b, in, sizeof(in));
+
+		if (n <= 0) {
+			sdrv_netfront_wait(b, 10);
+			continue;
+		}
+		cr_expect_eq(in[14], got, "frame %u came %u-th", in[14], got);
+		cr_expect_eq((size_t)n, lens[got], "frame %u is %d bytes long", got, n);
+		cr_expect(!memcmp(in, out[got], lens[got]), "frame %u came whole", got);
+		got++;
+	}
+	cr_expect_eq(got, N, "%u of %u frames came", got, N);
+	fr[1].len = 5; /* shorter than an Ethernet header */
+	cr_expect_eq(sdrv_netfront_send_burst(a, fr, 3), 1,
+		     "a burst stops at the frame it cannot send");
+	sdrv_netfront_close(b);
+	sdrv_netfront_close(a);
+}
+
 /* Guest 2 takes nothing while guest 1 sends it more than its 256
  * buffers hold: the frames left waiting for guest 2 are copied, so that
  * they keep none of guest 1's slots (each of its requests is answered),
