@@ -757,7 +757,9 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 		return;
 	lane = lane_get(gf); /* the view stays mapped meanwhile */
 	v = view_of(gf, granter);
-	for (unsigned i = 0; v && !v->dead && !sdrv_gnt_dead(&v->g) && i < n; i++) {
+	if (v && (v->dead || sdrv_gnt_dead(&v->g)))
+		v = NULL; /* asked once for the batch, not per entry */
+	for (unsigned i = 0; v && i < n; i++) {
 		uint32_t frame;
 		uint64_t seen;
 
