@@ -511,9 +511,10 @@ static struct rte_mbuf *frame_mbuf(struct nb_queue *q, uint32_t len)
  * way (quick), read straight into their mbuf with one grant read each,
  * checked here and answered from these few fields.  Through the general
  * way (struct pending) netback-dpdk spent 569 instructions on a 64-byte
- * frame, this way 521 (callgrind, guest TX).  Any other frame is a
- * pending one, and only a pending frame is ever malformed: every check
- * the quick way skips it makes before choosing it.
+ * frame, this way 521 (callgrind, guest TX).  A quick frame is never
+ * malformed: is_quick() makes every check check_frame() would, and any
+ * frame that fails one goes the general way, to be answered and counted
+ * there.
  */
 struct taken {
 	struct rte_mbuf *m; /* quick: its mbuf (NULL: none was free) */
