@@ -702,6 +702,15 @@ static void reclaim_tx(struct sdrv_netfront *nf, struct nf_queue *q)
  * 5-12 % more 1500-byte frames (alternating, on one host). */
 #define NF_PLATFORM_COPY_MIN 256u
 
+/* Copy @len bytes of a frame, the way NF_PLATFORM_COPY_MIN says. */
+static SDRV_ALWAYS_INLINE void frame_copy(void *dst, const void *src, size_t len)
+{
+	if (len >= NF_PLATFORM_COPY_MIN)
+		sdrv_platform_copy(dst, src, len);
+	else
+		sdrv_copy(dst, src, len);
+}
+
 /* The first slot's checksum flags for a frame's SDRV_NETFRONT_F_*. */
 static uint16_t tx_flags(unsigned flags)
 {
@@ -735,10 +744,7 @@ static int put_tx(struct sdrv_netfront *nf, struct nf_queue *q,
 		size_t part = len - off < SDRV_PAGE_SIZE ? len - off : SDRV_PAGE_SIZE;
 		union nf_tx_slot *s = sdrv_ring_front_request_slot(&q->tx, k++);
 
-		if (part >= NF_PLATFORM_COPY_MIN)
-			sdrv_platform_copy(b->page, (const char *)f->data + off, part);
-		else
-			sdrv_copy(b->page, (const char *)f->data + off, part);
+		frame_copy(b->page, (const char *)f->data + off, part);
 		s->req.gref = b->gref;
 		s->req.offset = 0;
 		s->req.flags = (uint16_t)((d + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
@@ -809,10 +815,7 @@ static unsigned put_tx_run(struct sdrv_netfront *nf, struct nf_queue *q,
 		if (len < ETH_HLEN || len > max ||
 		    (f[i].flags & (SDRV_NETFRONT_F_GSO_TCPV4 | SDRV_NETFRONT_F_GSO_TCPV6)))
 			break;
-		if (len >= NF_PLATFORM_COPY_MIN)
-			sdrv_platform_copy(b->page, f[i].data, len);
-		else
-			sdrv_copy(b->page, f[i].data, len);
+		frame_copy(b->page, f[i].data, len);
 		s->req.gref = b->gref;
 		s->req.offset = 0;
 		s->req.flags = tx_flags(f[i].flags);
@@ -1149,8 +1152,8 @@ static int rx_response(struct sdrv_netfront *nf, struct nf_queue *q,
 	    (nf->base_protocol && (more || q->rx_frame.slots > 1)))
 		q->rx_frame.bad = true;
 	if (!q->rx_frame.bad) {
-		sdrv_copy((char *)fr->data + q->rx_frame.len,
-			  (const char *)b->page + r->offset, (size_t)part);
+		frame_copy((char *)fr->data + q->rx_frame.len,
+			   (const char *)b->page + r->offset, (size_t)part);
 		q->rx_frame.len += (size_t)part;
 	}
 	if (more || q->rx_frame.want_extra)
