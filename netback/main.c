@@ -83,7 +83,7 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	printf("netback-dpdk: %s%s: from guest %llu packets %llu bytes, to guest "
 	       "%llu packets %llu bytes, malformed %llu, starved %llu (stalls %llu), "
 	       "grant errors %llu, multicast groups refused %llu, lent %llu "
-	       "(copied after all %llu)\n",
+	       "(copied after all %llu), grants kept %llu\n",
 	       v->name,
 	       /* the sum of the vifs gone earlier is named so already */
 	       gone && !strncmp(v->name, "vif ", 4) ? " (gone)" : "",
@@ -92,7 +92,7 @@ static void print_vif(struct nb_vif *v, bool gone, void *arg)
 	       (unsigned long long)s.tx_dropped, (unsigned long long)s.rx_dropped,
 	       (unsigned long long)s.rx_stalls, (unsigned long long)s.errors,
 	       (unsigned long long)s.mcast_refused, (unsigned long long)s.tx_lent,
-	       (unsigned long long)s.tx_lent_copied);
+	       (unsigned long long)s.tx_lent_copied, (unsigned long long)s.rx_grants_kept);
 	for (unsigned i = 0; v->nr_queues > 1 && i < v->nr_queues; i++) {
 		const struct nb_stats *q = &v->queues[i].stats;
 

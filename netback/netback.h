@@ -119,6 +119,11 @@ struct nb_stats {
 	/* Frames lent in the guest's page, not copied (lend.c), and of
 	 * those, copied after all (Linux's tx_zerocopy_sent and _fail). */
 	uint64_t tx_lent, tx_lent_copied;
+	/* Receive grants held now for a frontend that says
+	 * feature-persistent (pins.c): not a count of events but how many
+	 * of the guest's pages netback-dpdk holds at this moment.  Filled
+	 * in by nb_vif_stats() alone. */
+	uint64_t rx_grants_kept;
 };
 
 struct nb_options {
@@ -508,6 +513,8 @@ struct nb_pins *nb_pins_new(void);
 int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 		 struct sdrv_grant_hold *h, unsigned n,
 		 struct sdrv_grant_hold *rel, unsigned *nrel);
+/* How many grants @pins keeps now (NULL: none); read from any lcore. */
+unsigned nb_pins_kept(const struct nb_pins *pins);
 /* Let go of every grant @pins keeps, and of @pins (NULL: nothing). */
 void nb_pins_free(struct nb_pins *pins, struct sdrv_platform *p);
 

@@ -15,6 +15,7 @@ struct nb_pin {
 
 struct nb_pins {
 	struct nb_pin at[NB_PINS]; /* by ref % NB_PINS */
+	unsigned kept; /* places kept: written by its worker, read by all */
 };
 
 /* Every queue's kept grants together, against NB_PINS_TOTAL. */
@@ -83,11 +84,17 @@ int nb_pins_hold(struct nb_pins *pins, struct sdrv_platform *p,
 		if (!k->kept && room_for_one()) {
 			k->kept = true;
 			k->hold = *got;
+			__atomic_store_n(&pins->kept, pins->kept + 1, __ATOMIC_RELAXED);
 			continue;
 		}
 		rel[(*nrel)++] = *got;
 	}
 	return r;
+}
+
+unsigned nb_pins_kept(const struct nb_pins *pins)
+{
+	return pins ? __atomic_load_n(&pins->kept, __ATOMIC_RELAXED) : 0;
 }
 
 void nb_pins_free(struct nb_pins *pins, struct sdrv_platform *p)

@@ -118,6 +118,7 @@ static int vif_cmd(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "grant_errors", s->errors);
 		rte_tel_data_add_dict_u64(d, "tx_lent", s->tx_lent);
 		rte_tel_data_add_dict_u64(d, "tx_lent_copied", s->tx_lent_copied);
+		rte_tel_data_add_dict_u64(d, "rx_grants_kept", s->rx_grants_kept);
 		rte_tel_data_add_dict_u64(d, "multicast_refused", s->mcast_refused);
 		rte_tel_data_add_dict_u64(d, "gone", snaps[i].gone);
 		rte_tel_data_add_dict_u64(d, "queues", snaps[i].nr_queues);

@@ -172,8 +172,10 @@ void nb_vif_stats(const struct nb_vif *v, struct nb_stats *out)
 {
 	*out = v->stats;
 	out->rx_dropped += __atomic_load_n(&v->deliver_dropped, __ATOMIC_RELAXED);
-	for (unsigned i = 0; i < v->nr_queues; i++)
+	for (unsigned i = 0; i < v->nr_queues; i++) {
 		stats_add(out, &v->queues[i].stats);
+		out->rx_grants_kept += nb_pins_kept(v->queues[i].pins);
+	}
 }
 
 static void disconnect_vif(struct nb_vif *v)

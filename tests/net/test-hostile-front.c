@@ -691,6 +691,8 @@ Test(netback_hostile, a_receive_grant_comes_back_with_its_answer_without_feature
 
 	cr_expect_eq(sdrv_grant_end_access(w.guest1, f.rx_ref[id]), 0,
 		     "the answered buffer's grant ends at once");
+	cr_expect_eq(netback_world_counter(&w, "vif 1/0", "grants kept"), 0,
+		     "netback-dpdk says it keeps no grant of vif 1/0");
 }
 
 Test(netback_hostile, a_persistent_frontends_receive_grants_stay_held_until_it_goes)
@@ -716,6 +718,8 @@ Test(netback_hostile, a_persistent_frontends_receive_grants_stay_held_until_it_g
 	cr_expect_eq(rsp[3].id, id, "the last into the buffer posted again");
 	cr_expect_eq(((unsigned char *)pages[id])[14], 11,
 		     "which holds the fourth frame (mark %u)", ((unsigned char *)pages[id])[14]);
+	cr_expect_eq(netback_world_counter(&w, "vif 1/0", "grants kept"), 4,
+		     "netback-dpdk says it keeps the four buffers' grants");
 	/* Gone: every grant is ours again. */
 	cr_assert_eq(sdrv_xenbus_switch_state(&f.dev.xb, SDRV_XENBUS_CLOSING), 0);
 	sdrv_xenbus_wait_peer_state(&f.dev.xb, 1u << SDRV_XENBUS_CLOSING |
