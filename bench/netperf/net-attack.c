@@ -11,9 +11,13 @@
  *   - a ref never granted,
  * and posts no receive buffer, so that every frame for it starves.  It
  * prints how many malformed frames it sent and slots netback-dpdk answered.
+ * With --idle it connects the same way and sends nothing: the quiet guest
+ * beside which the attack's cost is measured (a second vif alone costs
+ * the others something: frames to unknown addresses are flooded to it).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,6 +47,7 @@ static void usage(FILE *out)
 		"frames (each must be answered ERROR), posting no receive buffer, until\n"
 		"SIGINT or SIGTERM.  bench/netperf's hostile guest.  ID is 1 to 32751.\n"
 		"\n"
+		"  -i, --idle           connect the same way and send nothing (a quiet guest)\n"
 		"  -s, --socket SOCKET  hv-stub's socket (default: $HVSTUB_SOCKET)\n"
 		"  -h, --help           show this help and exit\n"
 		"      --version        show the version and exit\n");
@@ -88,6 +93,7 @@ static int connect_vif(struct sdrv_xenbus_device *dev, struct sdrv_xenbus_ring *
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "idle", no_argument, NULL, 'i' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -103,12 +109,15 @@ int main(int argc, char **argv)
 	unsigned long id, answered = 0, lies = 0;
 	void *page;
 	int64_t gref;
+	bool idle = false;
 	int o, err;
 
 	cli_init(argv[0]);
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
-		if (o == 's')
+	while ((o = getopt_long(argc, argv, ":is:h", longopts, NULL)) != -1) {
+		if (o == 'i')
+			idle = true;
+		else if (o == 's')
 			hvstub = optarg;
 		else
 			cli_getopt_other(o, argv, usage);
@@ -126,7 +135,9 @@ int main(int argc, char **argv)
 		cli_fail("domain %lu: vif 0: %s", id, strerror(-(err ? err : (int)gref)));
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	while (!stop) {
+	while (idle && !stop)
+		sdrv_evtchn_wait_port(p, port, 100);
+	while (!idle && !stop) {
 		struct sdrv_netif_tx_request r[2];
 		struct sdrv_netif_tx_response rsp[64];
 		unsigned n = 1;
@@ -168,7 +179,11 @@ int main(int argc, char **argv)
 		if (sdrv_ring_front_free(&tx) < 2 && !sdrv_ring_front_final_check(&tx))
 			sdrv_evtchn_wait_port(p, port, 10);
 	}
-	printf("net-attack: %lu malformed frames sent, %lu slots answered\n", lies, answered);
+	if (idle)
+		printf("net-attack: idle, nothing sent\n");
+	else
+		printf("net-attack: %lu malformed frames sent, %lu slots answered\n", lies,
+		       answered);
 	sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_CLOSED);
 	sdrv_xenbus_detach(&dev.xb); /* its watch goes with it */
 	sdrv_xs_close(xs);

@@ -30,14 +30,20 @@
 #     --perf         perf-record netback-dpdk and the guest during tx-64
 #                    and rx-64 (round 1) and print their top symbols
 #     --attack       instead: a good guest's transmit rate (testpmd
-#                    through net_netfront, 64 B, to net_null) alone and
-#                    beside guest 2 running net-attack (malformed frames as
-#                    fast as netback-dpdk answers them, no receive buffer
-#                    posted), in turn, each round; prints the ratio
+#                    through net_netfront, 64 B, to net_null) alone, beside
+#                    a quiet guest 2 (net-attack --idle: connected, sending
+#                    nothing) and beside guest 2 running net-attack
+#                    (malformed frames as fast as netback-dpdk answers
+#                    them, no receive buffer posted), in turn, each round;
+#                    prints the ratios
+#     --attack-rate BYTES,USEC
+#                    with --attack: the toolstack's rate limit on the
+#                    attacker's vif (its backend's "rate" key), as a
+#                    toolstack would set on a guest it distrusts
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0 attack=0 nb_own=()
+build=build secs=3 rounds=1 out=bench/results want_jobs="tx-64,tx-1500,rx-64,rx-1500" perf=0 attack=0 attack_rate="" nb_own=()
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -49,11 +55,14 @@ while [ $# -gt 0 ]; do
 	--perf) perf=1 ;;
 	--copy-tx) nb_own=(--copy-tx) ;;
 	--attack) attack=1 ;;
+	--attack-rate) attack_rate=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "netperf: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+[ -z "$attack_rate" ] || [[ $attack_rate =~ ^[1-9][0-9]*,[1-9][0-9]*$ ]] ||
+	{ echo "netperf: --attack-rate '$attack_rate' is not BYTES,USEC (both positive)" >&2; exit 2; }
 for n in "$secs" "$rounds"; do
 	[[ $n =~ ^[1-9][0-9]*$ ]] || { echo "netperf: '$n' is not a positive whole number" >&2; exit 2; }
 done
@@ -146,8 +155,9 @@ perf_report() { # NAME
 		grep -E '^ +[0-9]' | head -20 | sed 's/^/  /' || true
 }
 
-# splitdrv DIR SIZE [ATTACK]: "pps ns/packet"; with ATTACK, guest 2 runs
-# net-attack meanwhile (and its line goes to $d/attack.out).
+# splitdrv DIR SIZE [attack|idle]: "pps ns/packet"; with attack, guest 2
+# runs net-attack meanwhile, with idle net-attack --idle (and its line goes
+# to $d/attack.out or $d/idle.out).
 splitdrv() {
 	local dir=$1 size=$2 with_attack=${3:-} port nb fe pps before after att=""
 	if [ "$dir" = tx ]; then port=net_null0,no-rx=1
@@ -164,7 +174,9 @@ splitdrv() {
 	fe=$!
 	pids+=($fe)
 	if [ -n "$with_attack" ]; then
-		"$build/bench/net-attack" 2 > "$d/attack.out" 2>&1 &
+		[ -z "$attack_rate" ] || xenstore-write /local/domain/0/backend/vif/2/0/rate "$attack_rate"
+		"$build/bench/net-attack" $([ "$with_attack" = idle ] && echo --idle) 2 \
+			> "$d/$with_attack.out" 2>&1 &
 		att=$!
 		pids+=($att)
 		sleep 0.5
@@ -217,18 +229,27 @@ peer() {
 	printf '%.0f %.0f\n' "$pps" "$(calc "$cpu * 1000000000 / ($pps * $secs + 1)")"
 }
 
-# --attack: the good guest alone and beside the attacker, in turn.
+# --attack: the good guest alone, beside a quiet guest and beside the
+# attacker, in turn (the order reversed every other round).  The attack's
+# own cost is attacked against quiet: a second vif costs the good guest
+# something by itself (testpmd's frames go to an address no one has, and
+# are flooded to every vif).
 if [ $attack = 1 ]; then
 	[ -x "$build/bench/net-attack" ] || { echo "netperf: $build/bench/net-attack is missing: build first" >&2; exit 1; }
-	printf '%-4s %14s %16s %7s  %s\n' rnd "alone Mpps" "attacked Mpps" ratio "the attacker"
+	printf '%-4s %11s %11s %14s %10s %10s  %s\n' rnd "alone Mpps" "quiet Mpps" "attacked Mpps" \
+		"/quiet" "/alone" "the attacker"
 	for r in $(seq "$rounds"); do
 		if (( r % 2 )); then
-			read -r alone _ < <(splitdrv tx 64); read -r attacked _ < <(splitdrv tx 64 attack)
+			read -r alone _ < <(splitdrv tx 64); read -r quiet _ < <(splitdrv tx 64 idle)
+			read -r attacked _ < <(splitdrv tx 64 attack)
 		else
-			read -r attacked _ < <(splitdrv tx 64 attack); read -r alone _ < <(splitdrv tx 64)
+			read -r attacked _ < <(splitdrv tx 64 attack)
+			read -r quiet _ < <(splitdrv tx 64 idle); read -r alone _ < <(splitdrv tx 64)
 		fi
-		printf '%-4s %14.3f %16.3f %6.2fx  %s   [%d/%d]\n' "$r" "$(calc "$alone / 1000000")" \
-			"$(calc "$attacked / 1000000")" "$(calc "$attacked / ($alone + 1)")" \
+		printf '%-4s %11.3f %11.3f %14.3f %9.2fx %9.2fx  %s   [%d/%d]\n' "$r" \
+			"$(calc "$alone / 1000000")" "$(calc "$quiet / 1000000")" \
+			"$(calc "$attacked / 1000000")" "$(calc "$attacked / ($quiet + 1)")" \
+			"$(calc "$attacked / ($alone + 1)")" \
 			"$(tail -n 1 "$d/attack.out" | tr -d "\n")" "$r" "$rounds"
 	done
 	exit 0
