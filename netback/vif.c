@@ -13,7 +13,8 @@
  *                    rx-ring-ref, event-channel (or event-channel-tx and
  *                    -rx); request-rx-copy; map, bind, Connected
  *   front Closing    disconnect, Closing
- *   front Closed     Closed; InitWait again if it comes back
+ *   front Closed     Closed; InitWait again if it comes back (Initialising,
+ *                    seen after our Closed or Closing)
  *
  * Restarted after a crash, netback finds frontends Connected to its dead
  * predecessor (our state key still says Connected): it does not attach to

@@ -449,7 +449,15 @@ SDRV_PUBLIC void sdrv_xenbus_backend_follow(
 		*stale = false;
 	switch (state) {
 	case SDRV_XENBUS_INITIALISING:
-		/* A frontend coming back after it closed. */
+		/* A frontend coming back after it closed, or after we closed
+		 * on it: its Closed may never be seen, when it comes back at
+		 * once (a watch reads the state as it is by then), and one
+		 * that skips it is starting over all the same.  Whatever it
+		 * left is let go of first. */
+		if (ours == SDRV_XENBUS_CLOSING) {
+			ops->disconnect(dev);
+			ours = SDRV_XENBUS_CLOSED;
+		}
 		if (ours == SDRV_XENBUS_CLOSED)
 			sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INIT_WAIT);
 		break;

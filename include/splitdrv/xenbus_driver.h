@@ -127,7 +127,8 @@ SDRV_PUBLIC int sdrv_xenbus_device_fail(struct sdrv_xenbus_device *dev,
  * netback and blkback each spell it out): a frontend that is Initialised
  * or Connected is connected to, once; Closing disconnects and answers
  * Closing; Closed or garbage disconnects and answers Closed; a frontend
- * coming back (Initialising after we closed) is offered InitWait again.
+ * coming back (Initialising after we closed, or while we are Closing: its
+ * Closed may have come and gone unseen) is offered InitWait again.
  *
  * A backend restarted after a crash finds frontends Connected to its dead
  * predecessor, with rings that hold the old indices: it must not attach

@@ -386,6 +386,44 @@ Test(net_multiqueue, lying_frontends_refused_others_served)
 	sdrv_netfront_close(b);
 }
 
+/*
+ * A frontend refused (netback Closing, with its reason) that starts over
+ * at once, never saying Closed, is offered the vif again (InitWait): its
+ * Closed may as well have come and gone unseen, which is how a frontend
+ * that did say it sometimes found the vif shut.  A netfront then
+ * connects on it.
+ */
+Test(net_multiqueue, a_refused_frontend_starting_over_without_closing_is_offered_the_vif_again)
+{
+	struct sdrv_xenbus_device dev = { .platform = w.guest1 };
+	struct sdrv_netfront *a;
+	int state;
+
+	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, w.xs1, false, 1, 0, "vif", 1), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
+	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT, 10000),
+		     SDRV_XENBUS_INIT_WAIT);
+	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "request-rx-copy", 1), 0);
+	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "multi-queue-num-queues", OFFERED + 1),
+		     0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISED), 0);
+	state = sdrv_xenbus_wait_peer_state(&dev.xb,
+					    1u << SDRV_XENBUS_CONNECTED |
+						    1u << SDRV_XENBUS_CLOSING |
+						    1u << SDRV_XENBUS_CLOSED,
+					    10000);
+	cr_assert_eq(state, SDRV_XENBUS_CLOSING, "netback refused the vif (state %d)", state);
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
+	state = sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT, 10000);
+	cr_expect_eq(state, SDRV_XENBUS_INIT_WAIT, "netback offers the vif again (state %d)",
+		     state);
+	sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_CLOSED);
+	sdrv_xenbus_detach(&dev.xb);
+	a = open_vif(w.guest1, w.xs1, 1, 1, false);
+	cr_expect_null(sdrv_netfront_broken(a));
+	sdrv_netfront_close(a);
+}
+
 /* ---- GSO ------------------------------------------------------------------- */
 
 /* A TCP frame guest 1 -> guest 2 over IPv4 or IPv6 at @f with @payload
