@@ -289,6 +289,27 @@ Test(net_multiqueue, frames_cross_lcores_to_a_one_queue_guest)
 
 /* ---- frontends that lie about their queues or features ------------------ */
 
+/* Attach @dev (guest 1's) to vif 1/1 by hand and start it: Initialising,
+ * until netback offers InitWait. */
+static void raw_start(struct sdrv_xenbus_device *dev)
+{
+	cr_assert_eq(sdrv_xenbus_attach(&dev->xb, w.xs1, false, 1, 0, "vif", 1), 0);
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INITIALISING), 0);
+	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev->xb, 1u << SDRV_XENBUS_INIT_WAIT, 10000),
+		     SDRV_XENBUS_INIT_WAIT);
+}
+
+/* Say Initialised and return netback's answer: Connected, Closing or
+ * Closed (a negative errno after 10 s). */
+static int raw_initialised(struct sdrv_xenbus_device *dev)
+{
+	cr_assert_eq(sdrv_xenbus_switch_state(&dev->xb, SDRV_XENBUS_INITIALISED), 0);
+	return sdrv_xenbus_wait_peer_state(&dev->xb,
+					   1u << SDRV_XENBUS_CONNECTED | 1u << SDRV_XENBUS_CLOSING |
+						   1u << SDRV_XENBUS_CLOSED,
+					   10000);
+}
+
 /* Connect vif 1/1 by hand: @nr_queues announced, keys written for the
  * first @with_keys queues, and feature-persistent written as @persistent
  * (NULL: not written).  Return: the backend's error key ("" if none)
@@ -301,11 +322,7 @@ static void lying_frontend(unsigned nr_queues, unsigned with_keys, const char *p
 	int state;
 
 	memset(rings, 0, sizeof(rings));
-	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, w.xs1, false, 1, 0, "vif", 1), 0);
-	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
-	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT,
-						 10000),
-		     SDRV_XENBUS_INIT_WAIT);
+	raw_start(&dev);
 	/* No queue's keys of an earlier attempt. */
 	for (unsigned q = 0; q <= OFFERED + 1; q++) {
 		char dir[16];
@@ -332,12 +349,7 @@ static void lying_frontend(unsigned nr_queues, unsigned with_keys, const char *p
 		cr_assert_eq(sdrv_xenbus_alloc_evtchn(&dev, 0, pfx, "event-channel",
 						      &port), 0);
 	}
-	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISED), 0);
-	state = sdrv_xenbus_wait_peer_state(&dev.xb,
-					    1u << SDRV_XENBUS_CONNECTED |
-						    1u << SDRV_XENBUS_CLOSING |
-						    1u << SDRV_XENBUS_CLOSED,
-					    10000);
+	state = raw_initialised(&dev);
 	cr_expect_neq(state, SDRV_XENBUS_CONNECTED, "netback refused the vif");
 	error[0] = '\0';
 	sdrv_xenbus_read_str(&dev.xb, true, "error", error, cap);
@@ -399,19 +411,11 @@ Test(net_multiqueue, a_refused_frontend_starting_over_without_closing_is_offered
 	struct sdrv_netfront *a;
 	int state;
 
-	cr_assert_eq(sdrv_xenbus_attach(&dev.xb, w.xs1, false, 1, 0, "vif", 1), 0);
-	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
-	cr_assert_eq(sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT, 10000),
-		     SDRV_XENBUS_INIT_WAIT);
+	raw_start(&dev);
 	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "request-rx-copy", 1), 0);
 	cr_assert_eq(sdrv_xenbus_write_uint(&dev.xb, 0, "multi-queue-num-queues", OFFERED + 1),
 		     0);
-	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISED), 0);
-	state = sdrv_xenbus_wait_peer_state(&dev.xb,
-					    1u << SDRV_XENBUS_CONNECTED |
-						    1u << SDRV_XENBUS_CLOSING |
-						    1u << SDRV_XENBUS_CLOSED,
-					    10000);
+	state = raw_initialised(&dev);
 	cr_assert_eq(state, SDRV_XENBUS_CLOSING, "netback refused the vif (state %d)", state);
 	cr_assert_eq(sdrv_xenbus_switch_state(&dev.xb, SDRV_XENBUS_INITIALISING), 0);
 	state = sdrv_xenbus_wait_peer_state(&dev.xb, 1u << SDRV_XENBUS_INIT_WAIT, 10000);
