@@ -365,6 +365,9 @@ static inline void nb_answer_tx(struct sdrv_ring_back *tx, uint16_t id, int16_t 
 }
 /* Mark @v disabled for @why (any worker; the main lcore reports it). */
 void nb_vif_disable(struct nb_vif *v, const char *why);
+/* Count a frame from @q's guest dropped, saying @why (if known) when
+ * verbose. */
+void nb_queue_tx_dropped(struct nb_queue *q, const char *why);
 /* Up to NB_BURST frames the guest sent on @q, checked, into @out (mbufs
  * from the pool).  Return: how many. */
 unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out);

@@ -45,6 +45,13 @@ static bool vif_disabled(const struct nb_vif *v)
 	return __atomic_load_n(&v->disabled, __ATOMIC_ACQUIRE);
 }
 
+void nb_queue_tx_dropped(struct nb_queue *q, const char *why)
+{
+	q->stats.tx_dropped++;
+	if (why && q->vif->opt->verbose)
+		fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n", q->name, why);
+}
+
 void nb_vif_disable(struct nb_vif *v, const char *why)
 {
 	const char *none = NULL;
@@ -276,6 +283,19 @@ static uint32_t first_slot_bytes(const struct pending *pf)
 	return first;
 }
 
+/* Fill in read @r of @len bytes at @offset in grant @ref of @granter into
+ * @dst, field by field: the status is the reader's to write. */
+static SDRV_ALWAYS_INLINE void set_read(struct sdrv_grant_read *r, sdrv_domid_t granter,
+					sdrv_grant_ref_t ref, uint16_t offset, uint16_t len,
+					void *dst)
+{
+	r->granter = granter;
+	r->ref = ref;
+	r->offset = offset;
+	r->len = len;
+	r->dst = dst;
+}
+
 /* Queue the reads that copy frame @pf's slots into its one mbuf. */
 static void queue_reads(struct nb_queue *q, struct pending *pf,
 			struct sdrv_grant_read *rd, unsigned *nrd)
@@ -290,12 +310,7 @@ static void queue_reads(struct nb_queue *q, struct pending *pf,
 	for (unsigned k = 0; k < pf->f.nr_slots; k++, at++) {
 		uint16_t n = (uint16_t)(k ? pf->f.slot[k].size : first);
 
-		/* Field by field: the status is the reader's to write. */
-		rd[at].granter = granter;
-		rd[at].ref = pf->f.slot[k].gref;
-		rd[at].offset = pf->f.slot[k].offset;
-		rd[at].len = n;
-		rd[at].dst = dst;
+		set_read(&rd[at], granter, pf->f.slot[k].gref, pf->f.slot[k].offset, n, dst);
 		dst += n;
 	}
 	*nrd = at;
@@ -461,6 +476,14 @@ static void prefetch_posted(struct nb_queue *q, struct sdrv_ring_back *ring, boo
 	sdrv_grant_prefetch(plat(q), q->vif->dev->xb.frontend_domid, t, n);
 }
 
+/* The bytes a frame may have in one mbuf of @pool (0: none). */
+static uint32_t mbuf_capacity(struct rte_mempool *pool)
+{
+	uint16_t room = rte_pktmbuf_data_room_size(pool);
+
+	return room < RTE_PKTMBUF_HEADROOM ? 0 : (uint32_t)(room - RTE_PKTMBUF_HEADROOM);
+}
+
 /* Refill @q's empty stash: a burst at a time (an allocation each paid the
  * pool's per-lcore lookup each time: 7-11 % of netback at 64 B), or the
  * one mbuf left.  Return: whether it holds one now. */
@@ -494,9 +517,8 @@ static SDRV_ALWAYS_INLINE struct rte_mbuf *stash_take(struct nb_queue *q, uint32
 static struct rte_mbuf *frame_mbuf(struct nb_queue *q, uint32_t len)
 {
 	struct rte_mempool *pool = q->vif->opt->pool;
-	uint16_t room = rte_pktmbuf_data_room_size(pool);
 
-	if (room < RTE_PKTMBUF_HEADROOM || len > (uint32_t)(room - RTE_PKTMBUF_HEADROOM))
+	if (len > mbuf_capacity(pool))
 		return nb_mbuf_chain(pool, len);
 	return stash_take(q, len);
 }
@@ -529,13 +551,10 @@ struct taken {
  * (a loan is not made for a frame whose checksum we finish). */
 static uint32_t quick_max(const struct nb_queue *q, bool blank)
 {
-	uint16_t room = rte_pktmbuf_data_room_size(q->vif->opt->pool);
-	uint32_t max = NB_MAX_FRAME;
+	uint32_t max = mbuf_capacity(q->vif->opt->pool);
 
-	if (room < RTE_PKTMBUF_HEADROOM)
-		return 0;
-	if (max > (uint32_t)(room - RTE_PKTMBUF_HEADROOM))
-		max = room - RTE_PKTMBUF_HEADROOM;
+	if (max > NB_MAX_FRAME)
+		max = NB_MAX_FRAME;
 	if (!blank && q->loans && max >= NB_LEND_MIN)
 		max = NB_LEND_MIN - 1;
 	return max;
@@ -567,9 +586,10 @@ static void answer_pending(struct nb_queue *q, struct pending *pf, struct rte_mb
 		/* Its segments' checksums are made as it is cut
 		 * (nb_gso_segment()); a guest that takes GSO gets it
 		 * whole, checksum blank. */
+		bool v4 = pf->f.gso_type == SDRV_NETIF_GSO_TYPE_TCPV4;
+
 		pf->m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG |
-				   (pf->f.gso_type == SDRV_NETIF_GSO_TYPE_TCPV4 ? RTE_MBUF_F_TX_IPV4
-										: RTE_MBUF_F_TX_IPV6);
+				   (v4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6);
 		pf->m->tso_segsz = pf->f.gso_size;
 	} else if (pf->m && (pf->f.slot[0].flags & SDRV_NETTXF_CSUM_BLANK) &&
 		   nb_csum_complete(pf->m, &pf->why)) {
@@ -582,9 +602,7 @@ static void answer_pending(struct nb_queue *q, struct pending *pf, struct rte_mb
 	if (pf->f.mcast_op && st == SDRV_NETIF_RSP_OKAY) {
 		/* a filter changed: nothing to count */
 	} else if (!pf->m) {
-		q->stats.tx_dropped++;
-		if (pf->why && q->vif->opt->verbose)
-			fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n", q->name, pf->why);
+		nb_queue_tx_dropped(q, pf->why);
 	} else {
 		*bytes += pf->len;
 		out[(*got)++] = pf->m;
@@ -620,9 +638,7 @@ static void answer_quick(struct nb_queue *q, struct taken *t, const struct sdrv_
 		*bytes += t->m->pkt_len;
 		out[(*got)++] = t->m;
 	} else {
-		q->stats.tx_dropped++;
-		if (why && q->vif->opt->verbose)
-			fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n", q->name, why);
+		nb_queue_tx_dropped(q, why);
 	}
 	rsp[(*nrsp)++] = (struct sdrv_netif_tx_response){
 		t->id, t->m ? SDRV_NETIF_RSP_OKAY : SDRV_NETIF_RSP_ERROR
@@ -673,13 +689,8 @@ unsigned nb_queue_take_tx(struct nb_queue *q, struct rte_mbuf **out)
 			if (!t->m)
 				continue;
 			t->read = (uint16_t)nrd;
-			/* Field by field: the status is the reader's to write. */
-			rd[nrd].granter = granter;
-			rd[nrd].ref = s.gref;
-			rd[nrd].offset = s.offset;
-			rd[nrd].len = s.size;
-			rd[nrd].dst = rte_pktmbuf_mtod(t->m, void *);
-			nrd++;
+			set_read(&rd[nrd++], granter, s.gref, s.offset, s.size,
+				 rte_pktmbuf_mtod(t->m, void *));
 			continue;
 		}
 		pf->why = NULL;

@@ -180,10 +180,7 @@ static void forward_gso(struct nb_worker *w, struct nb_queue *q,
 	n = nb_gso_segment(m, q->vif->opt->pool, segs, NB_GSO_MAX_SEGS, &why);
 	rte_pktmbuf_free(m);
 	if (n < 0) {
-		q->stats.tx_dropped++;
-		if (q->vif->opt->verbose)
-			fprintf(stderr, "netback-dpdk: %s: frame dropped: %s\n",
-				q->name, why);
+		nb_queue_tx_dropped(q, why);
 		return;
 	}
 	/* The segments have the frame's addresses: one run. */
