@@ -747,6 +747,17 @@ void grant_fast_release(struct grant_fast *gf, struct sdrv_grant_hold *h,
 	views_end(gf);
 }
 
+/* Granter @d's view if it is alive; a view found destroyed is marked so
+ * (fetched anew next time).  Lane held. */
+static struct grant_view *live_view(struct grant_fast *gf, sdrv_domid_t d)
+{
+	struct grant_view *v = view_of(gf, d);
+
+	if (v && !v->dead && sdrv_gnt_dead(&v->g))
+		v->dead = true;
+	return v && !v->dead ? v : NULL;
+}
+
 void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 			 const struct sdrv_grant_touch *t, unsigned n)
 {
@@ -756,9 +767,7 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 	if (!view_of(gf, granter))
 		return;
 	lane = lane_get(gf); /* the view stays mapped meanwhile */
-	v = view_of(gf, granter);
-	if (v && (v->dead || sdrv_gnt_dead(&v->g)))
-		v = NULL; /* asked once for the batch, not per entry */
+	v = live_view(gf, granter); /* asked once for the batch */
 	for (unsigned i = 0; v && i < n; i++) {
 		uint32_t frame;
 		uint64_t seen;
@@ -780,17 +789,6 @@ void grant_fast_prefetch(struct grant_fast *gf, sdrv_domid_t granter,
 }
 
 /* ---- reads without a pin ------------------------------------------------ */
-
-/* Granter @d's view if it is alive; a view found destroyed is marked so
- * (fetched anew next time).  Lane held. */
-static struct grant_view *live_view(struct grant_fast *gf, sdrv_domid_t d)
-{
-	struct grant_view *v = view_of(gf, d);
-
-	if (v && !v->dead && sdrv_gnt_dead(&v->g))
-		v->dead = true;
-	return v && !v->dead ? v : NULL;
-}
 
 /* Up to GRANT_FAST_CHUNK reads: every entry looked at, every copy made,
  * every entry looked at again (grant_pin.h, sdrv_gnt_peek()).  A batch's
