@@ -711,6 +711,18 @@ static SDRV_ALWAYS_INLINE void frame_copy(void *dst, const void *src, size_t len
 		sdrv_copy(dst, src, len);
 }
 
+/* Write request slot @s for buffer @b (@id): @size bytes at its page's
+ * start, with @flags. */
+static SDRV_ALWAYS_INLINE void write_tx_slot(union nf_tx_slot *s, const struct nf_buf *b,
+					     uint16_t id, uint16_t flags, uint16_t size)
+{
+	s->req.gref = b->gref;
+	s->req.offset = 0;
+	s->req.flags = flags;
+	s->req.id = id;
+	s->req.size = size;
+}
+
 /* The first slot's checksum flags for a frame's SDRV_NETFRONT_F_*. */
 static uint16_t tx_flags(unsigned flags)
 {
@@ -745,13 +757,11 @@ static int put_tx(struct sdrv_netfront *nf, struct nf_queue *q,
 		union nf_tx_slot *s = sdrv_ring_front_request_slot(&q->tx, k++);
 
 		frame_copy(b->page, (const char *)f->data + off, part);
-		s->req.gref = b->gref;
-		s->req.offset = 0;
-		s->req.flags = (uint16_t)((d + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
-					  (d ? 0 : tx_flags(f->flags)) |
-					  (!d && gso ? SDRV_NETTXF_EXTRA_INFO : 0));
-		s->req.id = id;
-		s->req.size = (uint16_t)(d ? part : len);
+		write_tx_slot(s, b, id,
+			      (uint16_t)((d + 1 < need ? SDRV_NETTXF_MORE_DATA : 0) |
+					 (d ? 0 : tx_flags(f->flags)) |
+					 (!d && gso ? SDRV_NETTXF_EXTRA_INFO : 0)),
+			      (uint16_t)(d ? part : len));
 		ids[d] = id;
 		if (!d && gso) {
 			/* The extra info slot: a request's slot, read as
@@ -816,11 +826,7 @@ static unsigned put_tx_run(struct sdrv_netfront *nf, struct nf_queue *q,
 		    (f[i].flags & (SDRV_NETFRONT_F_GSO_TCPV4 | SDRV_NETFRONT_F_GSO_TCPV6)))
 			break;
 		frame_copy(b->page, f[i].data, len);
-		s->req.gref = b->gref;
-		s->req.offset = 0;
-		s->req.flags = tx_flags(f[i].flags);
-		s->req.id = id;
-		s->req.size = (uint16_t)len;
+		write_tx_slot(s, b, id, tx_flags(f[i].flags), (uint16_t)len);
 		b->busy = true;
 		id = b->next_free;
 		bytes += len;
